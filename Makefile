@@ -1,0 +1,24 @@
+# Two commands do all the set-up on a fresh machine:
+#   make app    install and run the app (http://127.0.0.1:7860)
+#   make test   install and pass the tests (installs Debian chromium for the browser tests)
+PYTHON ?= python3
+export GRADIO_ANALYTICS_ENABLED ?= False
+
+.PHONY: app test install install-test
+
+install:
+	$(PYTHON) -m pip install -r requirements.txt
+	$(PYTHON) -m pip install --no-deps -e .
+
+install-test: install
+	$(PYTHON) -m pip install -r requirements-dev.txt
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+	  else echo "install chromium and fonts-noto-cjk with your package manager"; exit 1; fi; }
+
+app: install
+	$(PYTHON) app.py
+
+test: install-test
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest

@@ -1,0 +1,112 @@
+"""Read an image's displayed size from its header, without decoding its pixels.
+
+The displayed size is the size after EXIF orientation (tags 5-8 swap width and height), which
+is what browsers, ``ImageOps.exif_transpose`` and the Qwen processors (after our loaders
+transpose) work with. Pillow parses only the header on ``Image.open``; we never call
+``load()``. The format is sniffed from the bytes, never taken from the file name.
+
+>>> import io
+>>> from PIL import Image
+>>> buffer = io.BytesIO(); Image.new("RGB", (64, 32)).save(buffer, "PNG")
+>>> read_image_size(buffer.getvalue())
+ImageSize(width=64, height=32, orientation=1, format='PNG')
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Union
+
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+__all__ = ["ImageReadError", "ImageSize", "ImageSource", "read_image_size"]
+
+ImageSource = Union[str, os.PathLike, bytes, BinaryIO]
+
+_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+
+
+class ImageReadError(ValueError):
+    """The file is not an image we can read (missing, unreadable, not an image, too large)."""
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    """Displayed size of an image (after EXIF orientation) and what the header said."""
+
+    width: int
+    height: int
+    orientation: int
+    format: str
+
+    @property
+    def wh(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+
+def _orientation(image: Image.Image) -> int:
+    if image.format == "PNG":
+        # PngImageFile.getexif() decodes the whole image when the eXIf chunk is not in the
+        # header; the PNG spec puts eXIf before IDAT, so the header info is enough.
+        raw = image.info.get("exif")
+        if not raw:
+            return 1
+        exif = Image.Exif()
+        try:
+            exif.load(raw if isinstance(raw, bytes) else bytes(raw))
+        except Exception:  # a broken EXIF block is not a broken image
+            return 1
+    else:
+        try:
+            exif = image.getexif()
+        except Exception:
+            return 1
+    value = exif.get(ExifTags.Base.Orientation, 1)
+    try:
+        orientation = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return orientation if 1 <= orientation <= 8 else 1
+
+
+def _open(source: ImageSource) -> tuple[Image.Image, str]:
+    if isinstance(source, (bytes, bytearray)):
+        return Image.open(io.BytesIO(source)), "<bytes>"
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise ImageReadError(f"{path}: no such file")
+        if path.is_dir():
+            raise ImageReadError(f"{path}: is a folder, not an image")
+        return Image.open(path), str(path)
+    return Image.open(source), getattr(source, "name", "<stream>")
+
+
+def read_image_size(source: ImageSource) -> ImageSize:
+    """Displayed (EXIF-transposed) size of an image file, bytes or binary stream."""
+    name = source if isinstance(source, (str, os.PathLike)) else "image"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image, name = _open(source)
+        with image:
+            width, height = image.size
+            orientation = _orientation(image)
+            fmt = image.format or "unknown"
+    except ImageReadError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"{name}: image too large to process safely ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name}: not an image, or a format Pillow cannot read") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageReadError(f"{name}: unreadable image ({exc})") from None
+    if width <= 0 or height <= 0:
+        raise ImageReadError(f"{name}: image has zero size ({width}x{height})")
+    if orientation in _SWAPPING_ORIENTATIONS:
+        width, height = height, width
+    return ImageSize(width=width, height=height, orientation=orientation, format=fmt)

@@ -1,0 +1,40 @@
+"""Shared fixtures: the ../shared reference corpus (skipped when absent) and image factories."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("WORKBENCH_SHARED", REPO.parent / "shared"))
+CORPUS_DIR = SHARED / "reference" / "qwen-outputs"
+
+
+def load_corpus() -> list[dict]:
+    """Real Qwen-VL outputs from ../shared, or [] when it is not beside the checkout."""
+    path = CORPUS_DIR / "cases.json"
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[dict]:
+    cases = load_corpus()
+    if not cases:
+        pytest.skip("../shared/reference/qwen-outputs is not available")
+    return cases
+
+
+@pytest.fixture(scope="session")
+def corpus_images() -> Path:
+    folder = CORPUS_DIR / "images"
+    if not folder.is_dir():
+        pytest.skip("../shared/reference/qwen-outputs/images is not available")
+    return folder

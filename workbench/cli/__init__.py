@@ -1,0 +1,34 @@
+"""The ``workbench`` command: one module per subcommand, joined here.
+
+>>> from typer.testing import CliRunner
+>>> CliRunner().invoke(app, ["--help"]).exit_code
+0
+"""
+
+from __future__ import annotations
+
+import typer
+
+from workbench.cli import geometry
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="workbench",
+    help="Grounding Workbench: Qwen-VL image geometry, grounding output parsing, datasets and exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Grounding Workbench: Qwen-VL image geometry, grounding output parsing, datasets and exports."""
+
+
+geometry.register(app)
+
+
+def main() -> None:
+    app()
