@@ -54,6 +54,7 @@ class DoubleResizeReport:
     """What the processor makes of the pre-resized image; None when it cannot take it."""
     direct: ProcessedImage
     """What the processor alone makes of the original: the size to aim for."""
+    processor_limits: PixelLimits
     error: str | None = None
 
     @property
@@ -74,6 +75,11 @@ class DoubleResizeReport:
         """The final grid is not what the processor alone would give."""
         return self.final is None or self.final.grid_thw != self.direct.grid_thw
 
+    @property
+    def overshoots_budget(self) -> bool:
+        """The final image has more pixels than the processor's max_pixels (e.g. a fixed min == max budget)."""
+        return self.final is not None and self.final.resized_wh[0] * self.final.resized_wh[1] > self.processor_limits.max_pixels
+
     def message(self) -> str:
         ow, oh = self.original_wh
         pw, ph = self.pre_resized_wh
@@ -90,6 +96,11 @@ class DoubleResizeReport:
                 f"; the processor alone gives {dw}x{dh} (grid {list(self.direct.grid_thw)}), "
                 f"the model sees grid {list(self.final.grid_thw)}: rescale boxes from the final grid"
             )
+        if self.overshoots_budget:
+            text += (
+                f"; {self.final.tokens} visual tokens exceed the budget of max_pixels "
+                f"{self.processor_limits.max_pixels} (the processor alone gives {self.direct.tokens})"
+            )
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -102,6 +113,7 @@ class DoubleResizeReport:
             "direct_grid_thw": list(self.direct.grid_thw),
             "resized_twice": self.resized_twice,
             "grid_differs": self.grid_differs,
+            "overshoots_budget": self.overshoots_budget,
             "error": self.error,
             "message": self.message(),
         }
@@ -126,5 +138,5 @@ def check_double_resize(
     try:
         final = process_size(pre, family, processor_limits)
     except GeometryError as exc:
-        return DoubleResizeReport(original_wh, pre, None, direct, error=str(exc))
-    return DoubleResizeReport(original_wh, pre, final, direct)
+        return DoubleResizeReport(original_wh, pre, None, direct, processor_limits, error=str(exc))
+    return DoubleResizeReport(original_wh, pre, final, direct, processor_limits)

@@ -1,0 +1,80 @@
+"""Header-only image sizes: EXIF orientation, sniffed formats, clear errors for bad files."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageOps
+
+from grounding import ImageReadError, read_image_size
+from tests.factories import write_image
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "PNG"])
+def test_each_exif_orientation_gives_the_displayed_size(tmp_path, orientation, fmt):
+    path = write_image(tmp_path, 60, 40, fmt=fmt, orientation=orientation)
+    size = read_image_size(path)
+    with Image.open(path) as image:
+        displayed = ImageOps.exif_transpose(image).size  # decodes and transposes: the reference
+    assert size.wh == displayed
+    assert size.orientation == orientation
+    assert size.wh == ((40, 60) if orientation >= 5 else (60, 40))
+
+
+def test_header_is_enough_for_a_truncated_jpeg(tmp_path):
+    path = write_image(tmp_path, 800, 600, fmt="JPEG")
+    data = path.read_bytes()
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(data[: len(data) // 3])
+    assert read_image_size(truncated).wh == (800, 600)
+
+
+def test_format_is_sniffed_not_taken_from_the_name(tmp_path):
+    path = write_image(tmp_path, 33, 21, fmt="WEBP", name="actually_webp.jpeg")
+    size = read_image_size(path)
+    assert (size.wh, size.format) == ((33, 21), "WEBP")
+
+
+def test_bytes_and_streams(tmp_path):
+    path = write_image(tmp_path, 10, 7, fmt="PNG")
+    assert read_image_size(path.read_bytes()).wh == (10, 7)
+    with path.open("rb") as stream:
+        assert read_image_size(stream).wh == (10, 7)
+
+
+def test_huge_declared_size_is_refused_clearly():
+    # A real PNG header declaring 100000 x 100000 pixels (10 gigapixels) with no pixel data behind it.
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    import struct
+    import zlib
+
+    data[16:24] = struct.pack(">II", 100000, 100000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    with pytest.raises(ImageReadError, match="too large"):
+        read_image_size(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b"", "not an image", id="empty"),
+        pytest.param(b"hello, I am text", "not an image", id="text"),
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00", "unreadable|not an image", id="broken-png-header"),
+    ],
+)
+def test_bad_files_give_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError, match=message):
+        read_image_size(path)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image_size(tmp_path / "nope.jpg")
+    with pytest.raises(ImageReadError, match="folder"):
+        read_image_size(tmp_path)
