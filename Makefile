@@ -12,10 +12,13 @@ install:
 
 install-test: install
 	$(PYTHON) -m pip install -r requirements-dev.txt
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
-	  else echo "install chromium and fonts-noto-cjk with your package manager"; exit 1; fi; }
+	@need=""; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \
+	if [ -n "$$need" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then apt-get update && apt-get install -y --no-install-recommends $$need; \
+	  else echo "please install:$$need (Debian package names)"; exit 1; fi; \
+	fi
 
 app: install
 	$(PYTHON) app.py

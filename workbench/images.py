@@ -32,25 +32,3 @@ def geometry_report(
     family = ModelFamily.from_name(family)
     return [geometry_entry(path, family, limits) for path in paths]
 
-
-GEOMETRY_COLUMNS = ["ID", "file", "original W×H", "processed W'×H'", "grid_thw", "visual tokens", "note"]
-
-
-def geometry_rows(
-    images: list[tuple[str, str | os.PathLike]], family: ModelFamily | str, limits: PixelLimits | None = None
-) -> list[list[object]]:
-    """Table rows (see :data:`GEOMETRY_COLUMNS`) for ``(image_id, path)`` pairs, errors as notes.
-
-    >>> geometry_rows([("img1", "missing.png")], "qwen3-vl")[0][-1]
-    'missing.png: no such file'
-    """
-    rows: list[list[object]] = []
-    for image_id, path in images:
-        entry = geometry_entry(path, family, limits)
-        name = os.path.basename(os.fspath(path))
-        if "error" in entry:
-            rows.append([image_id, name, "", "", "", 0, entry["error"]])
-            continue
-        (w, h), (rw, rh) = entry["original"], entry["resized"]
-        rows.append([image_id, name, f"{w}×{h}", f"{rw}×{rh}", str(entry["grid_thw"]), entry["tokens"], ""])
-    return rows

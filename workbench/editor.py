@@ -1,0 +1,59 @@
+"""Between the box editor (gradio_image_annotation) and boxes in original pixels.
+
+The editor shows the display copy of an image, so its boxes are in display pixels; this module
+maps them with :class:`grounding.display.DisplayScale` and nothing else. The editor accepts only
+the keys xmin, ymin, xmax, ymax, label and color.
+
+>>> from workbench.image_set import ImageEntry
+>>> entry = ImageEntry("img1", "big.jpg", "big.jpg", (4000, 3000), "big_small.jpg", (1600, 1200))
+>>> value = annotator_value(entry, [EditorBox("cat", (400, 300, 800, 600))])
+>>> value["boxes"][0]["xmin"], value["boxes"][0]["xmax"]
+(160.0, 320.0)
+>>> boxes_from_annotator(value, entry)[0].xyxy
+(400.0, 300.0, 800.0, 600.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from grounding import order_corners
+from grounding.display import DisplayScale
+from grounding.draw import PALETTE, label_color_index
+from workbench.box_history import EditorBox
+from workbench.image_set import ImageEntry
+
+__all__ = ["annotator_value", "boxes_from_annotator", "label_rgb"]
+
+
+def label_rgb(label: str) -> tuple[int, int, int]:
+    """The same colour the drawn results use for this label."""
+    color = PALETTE.by_idx(label_color_index(label))
+    return (color.r, color.g, color.b)
+
+
+def _scale(entry: ImageEntry) -> DisplayScale:
+    return DisplayScale(entry.original_wh, entry.display_wh)
+
+
+def annotator_value(entry: ImageEntry, boxes: Sequence[EditorBox]) -> dict:
+    """``{"image": display copy, "boxes": [...]}`` for the editor, boxes in display pixels."""
+    scale = _scale(entry)
+    shown = []
+    for box in boxes:
+        x1, y1, x2, y2 = scale.to_display(box.xyxy)
+        shown.append({"xmin": round(x1, 2), "ymin": round(y1, 2), "xmax": round(x2, 2), "ymax": round(y2, 2),
+                      "label": box.label, "color": label_rgb(box.label)})
+    return {"image": entry.display_path, "boxes": shown}
+
+
+def boxes_from_annotator(value: Mapping | None, entry: ImageEntry) -> list[EditorBox]:
+    """Editor boxes back in original pixels (corners ordered, clamped to the image)."""
+    if not value:
+        return []
+    scale = _scale(entry)
+    boxes = []
+    for box in value.get("boxes") or []:
+        xyxy = order_corners((box["xmin"], box["ymin"], box["xmax"], box["ymax"]))
+        boxes.append(EditorBox(str(box.get("label") or "").strip(), scale.to_original(xyxy, clamp=True)))
+    return boxes

@@ -1,0 +1,87 @@
+"""Turn uploaded files into :class:`ImageEntry` objects with a display copy for the browser.
+
+The display copy is EXIF-transposed (so the browser shows what the model is given), converted
+to RGB and at most ``max_side`` pixels on its long side; the original file is never changed.
+A file that is not a readable image raises :class:`UploadError` with the reason, and nothing
+else is affected.
+
+>>> import tempfile, pathlib
+>>> from PIL import Image
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> Image.new("RGB", (4000, 1000)).save(folder / "wide.png")
+>>> entry = load_upload(folder / "wide.png", folder / "display", max_side=1000)
+>>> entry.original_wh, entry.display_wh
+((4000, 1000), (1000, 250))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from grounding import ImageReadError, read_image_size
+from grounding.display import DisplayScale
+from workbench.errors import WorkbenchError
+from workbench.image_set import ImageEntry
+
+__all__ = ["UploadError", "load_upload", "DISPLAY_MAX_SIDE"]
+
+DISPLAY_MAX_SIDE = 1600
+"""Long side of the copies sent to the browser (editor and drawn results)."""
+
+
+class UploadError(WorkbenchError):
+    """An uploaded file that cannot be used as an image."""
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            sha.update(chunk)
+    return sha.hexdigest()[:16]
+
+
+def load_upload(path: str | os.PathLike, display_dir: str | os.PathLike, *, max_side: int = DISPLAY_MAX_SIDE,
+                name: str | None = None) -> ImageEntry:
+    """Read the header, decode once for the display copy, and return an entry without an ID yet."""
+    path = Path(path)
+    label = name or path.name
+    try:
+        size = read_image_size(path)
+    except ImageReadError as exc:
+        raise UploadError(f"{label}: {str(exc).split(': ', 1)[-1]}") from None
+    scale = DisplayScale.fit(size.wh, max_side)
+    display_dir = Path(display_dir)
+    display_dir.mkdir(parents=True, exist_ok=True)
+    target = display_dir / f"{_digest(path)}_{scale.display_wh[0]}x{scale.display_wh[1]}.jpg"
+    if not target.exists():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(path) as image:
+                    if image.format == "JPEG":
+                        # decode at 1/2, 1/4 or 1/8 scale when that is still larger than the copy
+                        stored = scale.display_wh if size.orientation < 5 else scale.display_wh[::-1]
+                        image.draft("RGB", stored)
+                    image.load()
+                    shown = ImageOps.exif_transpose(image).convert("RGB")
+            if shown.size != scale.display_wh:
+                shown = shown.resize(scale.display_wh, Image.Resampling.LANCZOS)
+            tmp = target.with_suffix(".tmp")
+            shown.save(tmp, "JPEG", quality=90)
+            os.replace(tmp, target)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise UploadError(f"{label}: the image data is damaged or truncated ({exc})") from None
+    return ImageEntry(
+        image_id="",
+        name=label,
+        path=str(path),
+        original_wh=size.wh,
+        display_path=str(target),
+        display_wh=scale.display_wh,
+    )

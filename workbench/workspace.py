@@ -1,0 +1,133 @@
+"""One user's working state: images, geometry settings, the last grounding result and box edits.
+
+Immutable: every operation returns a new :class:`Workspace`, which the UI keeps in per-session
+state (never in globals). All geometry goes through ``grounding``.
+
+>>> from workbench.image_set import ImageEntry
+>>> ws = Workspace().with_images(Workspace().images.add([ImageEntry.placeholder("a.jpg", (640, 480))]))
+>>> ws = ws.with_output('```json\\n[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]\\n```')
+>>> [(d.label, d.original) for d in ws.result.detections]
+[('cat', (320.0, 240.0, 640.0, 480.0))]
+>>> ws.boxes("img1")[0].xyxy
+(320.0, 240.0, 640.0, 480.0)
+>>> ws.region_text("img1", (320, 240, 640, 480))
+'[322, 238, 644, 476]'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from grounding import ModelFamily, PixelLimits, ProcessedImage, order_corners, round_half_up, to_model
+from grounding.parse import ParseResult, parse_grounding
+from workbench.box_history import BoxHistory, EditorBox
+from workbench.errors import WorkbenchError
+from workbench.geometry_table import GeometryTable, geometry_table
+from workbench.image_set import ImageSet
+
+__all__ = ["Workspace", "WorkspaceError", "GroundingRun"]
+
+
+class WorkspaceError(WorkbenchError):
+    """An action the current state does not allow (no images, an image the model refuses)."""
+
+
+@dataclass(frozen=True)
+class GroundingRun:
+    """The last model output and what the parser made of it, with the image IDs at the time of the run."""
+
+    text: str
+    result: ParseResult
+    image_ids: tuple[str, ...]
+    model: str = "pasted output"
+    warnings: tuple[str, ...] = ()
+
+    def detections_for(self, image_id: str):
+        if image_id not in self.image_ids:
+            return ()
+        return self.result.for_image(self.image_ids.index(image_id) + 1)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    images: ImageSet = ImageSet()
+    family: str = "qwen2.5-vl"
+    limits: PixelLimits = PixelLimits(3136, 12845056)
+    pre_resize: PixelLimits | None = None
+    """qwen-vl-utils' limits when it resizes before the processor (double resize), else None."""
+    run: GroundingRun | None = None
+    histories: dict[str, BoxHistory] = field(default_factory=dict)
+
+    # --- settings and images -------------------------------------------------------------------------------
+    def with_images(self, images: ImageSet) -> Workspace:
+        kept = {k: v for k, v in self.histories.items() if k in images.ids}
+        return replace(self, images=images, histories=kept)
+
+    def with_settings(self, family: str, limits: PixelLimits, pre_resize: PixelLimits | None = None) -> Workspace:
+        return replace(self, family=ModelFamily.from_name(family).name, limits=limits, pre_resize=pre_resize)
+
+    def rename(self, image_id: str, new_id: str) -> Workspace:
+        images = self.images.rename(image_id, new_id)
+        histories = {(new_id if k == image_id else k): v for k, v in self.histories.items()}
+        run = self.run
+        if run and image_id in run.image_ids:
+            run = replace(run, image_ids=tuple(new_id if i == image_id else i for i in run.image_ids))
+        return replace(self, images=images, histories=histories, run=run)
+
+    def table(self) -> GeometryTable:
+        return geometry_table(self.images, self.family, self.limits, pre_resize=self.pre_resize)
+
+    def geometries(self) -> list[ProcessedImage]:
+        """Geometry of every image in order; raises when one cannot be sent to the model."""
+        if not len(self.images):
+            raise WorkspaceError("add at least one image first")
+        table = self.table()
+        missing = [row[0] for row in table.rows if row[0] not in table.geometries]
+        if missing:
+            raise WorkspaceError(f"the model cannot take image(s) {', '.join(missing)}: see the notes in the table")
+        return [table.geometries[i] for i in self.images.ids]
+
+    # --- results -------------------------------------------------------------------------------------------
+    def with_output(self, text: str, *, images: Sequence[ProcessedImage] | None = None, model: str = "pasted output",
+                    target_image: int | None = None, warnings: Sequence[str] = ()) -> Workspace:
+        """Parse a model output with the geometry the model really had (``images``) or the current settings."""
+        geometries = list(images) if images is not None else self.geometries()
+        result = parse_grounding(text, self.family, geometries, target_image=target_image)
+        run = GroundingRun(text, result, self.images.ids, model, tuple(warnings) + result.warnings)
+        histories = {
+            image_id: BoxHistory.start(
+                EditorBox(d.label, order_corners(d.original)) for d in run.detections_for(image_id) if d.kind == "box"
+            )
+            for image_id in self.images.ids
+        }
+        return replace(self, run=run, histories=histories)
+
+    @property
+    def result(self) -> ParseResult:
+        return self.run.result if self.run else ParseResult()
+
+    # --- box edits -----------------------------------------------------------------------------------------
+    def history(self, image_id: str) -> BoxHistory:
+        self.images.index_of(image_id)
+        return self.histories.get(image_id) or BoxHistory.start()
+
+    def boxes(self, image_id: str) -> tuple[EditorBox, ...]:
+        return self.history(image_id).current
+
+    def edit(self, image_id: str, boxes: Sequence[EditorBox]) -> Workspace:
+        return replace(self, histories={**self.histories, image_id: self.history(image_id).push(boxes)})
+
+    def undo(self, image_id: str) -> Workspace:
+        return replace(self, histories={**self.histories, image_id: self.history(image_id).undo()})
+
+    def redo(self, image_id: str) -> Workspace:
+        return replace(self, histories={**self.histories, image_id: self.history(image_id).redo()})
+
+    # --- region prompts ------------------------------------------------------------------------------------
+    def region_text(self, image_id: str, box_original: Sequence[float]) -> str:
+        """A box drawn on the original image, as the model writes it (integers in its own space)."""
+        index = self.images.index_of(image_id)
+        image = self.geometries()[index]
+        coords = to_model(box_original, image, clamp=True)
+        return "[" + ", ".join(str(round_half_up(v)) for v in coords) + "]"
