@@ -4,9 +4,9 @@ The chat template's ``add_vision_id=True`` names images "Picture 1", "Picture 2"
 answer in the same words. A detection without an ``image``-style key belongs to the picture last
 mentioned in the prose before it.
 
->>> mentions = picture_mentions("Picture 1: a dog. In Picture 2 there is [...]")
->>> mentions, picture_at(mentions, 30), picture_at(mentions, 5)
-([(0, 1), (18, 2)], 2, None)
+>>> mentions = picture_mentions("A dog in Picture 1. In Picture 2 there is [...]")
+>>> mentions, picture_at(mentions, 40), picture_at(mentions, 5)
+([(9, 1), (23, 2)], 2, None)
 """
 
 from __future__ import annotations
