@@ -1,0 +1,18 @@
+"""Grounding output parser: whatever a Qwen-VL model writes -> boxes and points on the original images.
+
+One module per output style (:mod:`~grounding.parse.json_style`, :mod:`~grounding.parse.tokens`,
+:mod:`~grounding.parse.markup`, :mod:`~grounding.parse.plain`) and a dispatcher
+(:mod:`~grounding.parse.dispatch`) that runs them and applies each image's geometry.
+
+>>> from grounding import process_size
+>>> result = parse_grounding("<ref>击掌</ref><box>(536,509),(588,602)</box>", "qwen2-vl",
+...                          process_size((2048, 1365), "qwen2-vl"))
+>>> d = result.detections[0]
+>>> d.label, [round(v, 2) for v in d.original]
+('击掌', [1097.73, 694.78, 1204.22, 821.73])
+"""
+
+from grounding.parse.dispatch import parse_grounding
+from grounding.parse.result import Detection, DetectionKind, ParseResult
+
+__all__ = ["Detection", "DetectionKind", "ParseResult", "parse_grounding"]

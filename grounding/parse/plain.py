@@ -1,0 +1,27 @@
+"""Plain-text lines ``x1,y1,x2,y2 label`` (the cookbook's plain-text detection prompt).
+
+>>> [(d.label, d.coords) for d in plain_line_detections("43,378,996,957 cakes\\nno box here").detections]
+[('cakes', (43.0, 378.0, 996.0, 957.0))]
+"""
+
+from __future__ import annotations
+
+import re
+
+from grounding.parse.objects import clean_label
+from grounding.parse.raw import Found, RawDetection
+
+__all__ = ["plain_line_detections"]
+
+_NUM = r"\s*(-?\d+(?:\.\d+)?)\s*"
+_LINE = re.compile(rf"^[ \t]*(?:[-*•]\s*)?{_NUM},{_NUM},{_NUM},{_NUM}(?:[ \t:]+(\S[^\n]*?))?[ \t]*$", re.MULTILINE)
+
+
+def plain_line_detections(text: str) -> Found:
+    """One box per line that starts with four comma-separated numbers."""
+    found = Found()
+    for match in _LINE.finditer(text):
+        coords = tuple(float(v) for v in match.groups()[:4])
+        found.detections.append(RawDetection("box", clean_label(match.group(5) or ""), coords, match.start()))
+        found.spans.append(match.span())
+    return found

@@ -1,0 +1,62 @@
+"""What the parser returns: detections on the original images, plus warnings.
+
+>>> d = Detection("box", "cat", 1, (10.0, 20.0, 30.0, 40.0), (20.0, 40.0, 60.0, 80.0), False)
+>>> d.as_dict()["original"]
+[20.0, 40.0, 60.0, 80.0]
+>>> ParseResult().detections
+()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Detection", "DetectionKind", "ParseResult"]
+
+DetectionKind = Literal["box", "point"]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One box or point the model wrote, located on one of the request's images.
+
+    ``model`` holds the coordinates as the model wrote them (box corners ordered), ``original``
+    the same in original-image pixels, unclamped; ``outside`` says whether the model's coordinates
+    left the image (keep them, clamp only to draw). ``image`` is the 1-based picture number.
+    """
+
+    kind: DetectionKind
+    label: str
+    image: int
+    model: tuple[float, ...]
+    original: tuple[float, ...]
+    outside: bool
+    attributes: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (lists for coordinates)."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "image": self.image,
+            "model": list(self.model),
+            "original": list(self.original),
+            "outside": self.outside,
+            "attributes": dict(self.attributes),
+        }
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Detections in the order the model wrote them, and what the parser had to guess or drop."""
+
+    detections: tuple[Detection, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
+
+    def for_image(self, image: int) -> tuple[Detection, ...]:
+        """Detections that belong to picture ``image`` (1-based)."""
+        return tuple(d for d in self.detections if d.image == image)
