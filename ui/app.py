@@ -1,6 +1,7 @@
 """The Gradio Blocks app. Nothing is built at import time: call :func:`create_app`.
 
->>> demo = create_app()
+>>> import tempfile
+>>> demo = create_app(Services.create(tempfile.mkdtemp()))
 >>> type(demo).__name__
 'Blocks'
 """
@@ -9,40 +10,46 @@ from __future__ import annotations
 
 import gradio as gr
 
-from grounding import FAMILIES, PixelLimits
-from workbench.images import GEOMETRY_COLUMNS, geometry_rows
+from ui import api, edit_tab, ground_tab, images_tab
+from workbench.services import Services
+from workbench.workspace import Workspace
 
 __all__ = ["create_app"]
 
-_FAMILY_NAMES = [f.name for f in FAMILIES]
+SESSION_TTL_S = 6 * 3600
+
+CSS = """
+#geometry-summary, #edit-status { font-size: 0.95em; }
+"""
 
 
-def _table(files: list[str] | None, family: str, min_pixels: float, max_pixels: float) -> list[list[object]]:
-    try:
-        limits = PixelLimits(int(min_pixels), int(max_pixels))
-    except ValueError as exc:
-        raise gr.Error(str(exc)) from None
-    pairs = [(f"img{i}", path) for i, path in enumerate(files or [], start=1)]
-    return geometry_rows(pairs, family, limits)
+def create_app(services: Services | None = None) -> gr.Blocks:
+    """Build the workbench UI around ``services`` (data folder, model backends)."""
+    services = services or Services.create()
 
+    def _cleanup(ws: Workspace) -> None:
+        if ws and ws.workdir:
+            services.drop_session_dir(ws.workdir)
 
-def create_app() -> gr.Blocks:
-    """Build the workbench UI."""
-    with gr.Blocks(title="Grounding Workbench") as demo:
-        gr.Markdown("# Grounding Workbench\nWhat a Qwen-VL model sees for each of your images.")
-        with gr.Row():
-            files = gr.File(label="Images", file_count="multiple", file_types=["image"], type="filepath")
-            with gr.Column():
-                family = gr.Dropdown(_FAMILY_NAMES, value="qwen2.5-vl", label="Model family")
-                min_pixels = gr.Number(value=3136, precision=0, label="min_pixels")
-                max_pixels = gr.Number(value=12845056, precision=0, label="max_pixels")
-        table = gr.Dataframe(headers=GEOMETRY_COLUMNS, label="Geometry", interactive=False)
-        inputs = [files, family, min_pixels, max_pixels]
-        gr.on(
-            [files.change, family.change, min_pixels.change, max_pixels.change],
-            _table,
-            inputs=inputs,
-            outputs=table,
-            api_name="geometry",
-        )
+    with gr.Blocks(title="Grounding Workbench", css=CSS) as demo:
+        state = gr.State(Workspace(), time_to_live=SESSION_TTL_S, delete_callback=_cleanup)
+        gr.Markdown("# Grounding Workbench\nExact Qwen-VL geometry, grounding, box editing and fine-tuning data.")
+        with gr.Tabs():
+            with gr.Tab("1 · Images", id="images"):
+                images = images_tab.build(state, services)
+            with gr.Tab("2 · Ground", id="ground"):
+                ground = ground_tab.build(state, services)
+            with gr.Tab("3 · Edit boxes", id="edit"):
+                edit = edit_tab.build(state, ground.prompt)
+        api.register(services)
+
+        # keep the editor's image list in step with the images tab
+        def _ids(ws: Workspace, current: str | None):
+            return images_tab.id_choices(ws, current)
+
+        images.table.change(_ids, [state, edit.selected], edit.selected, queue=False, api_visibility="private",
+                            show_progress="hidden")
+        # a new grounding result refreshes the editor
+        gr.on([ground.detections.change], lambda ws, i: edit_tab.editor_outputs(ws, i), [state, edit.selected],
+              [edit.editor, edit.status], queue=False, api_visibility="private", show_progress="hidden")
     return demo

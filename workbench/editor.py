@@ -47,13 +47,26 @@ def annotator_value(entry: ImageEntry, boxes: Sequence[EditorBox]) -> dict:
     return {"image": entry.display_path, "boxes": shown}
 
 
-def boxes_from_annotator(value: Mapping | None, entry: ImageEntry) -> list[EditorBox]:
-    """Editor boxes back in original pixels (corners ordered, clamped to the image)."""
+def boxes_from_annotator(
+    value: Mapping | None, entry: ImageEntry, current: Sequence[EditorBox] = ()
+) -> list[EditorBox]:
+    """Editor boxes back in original pixels (corners ordered, clamped to the image).
+
+    The component rounds boxes to whole display pixels on the way back; a box that still matches
+    one of ``current`` as displayed keeps that box's exact original coordinates, so untouched
+    boxes lose no precision and echoing a value back is not an edit.
+    """
     if not value:
         return []
     scale = _scale(entry)
+    shown = {}
+    for box in current:
+        key = (box.label, tuple(round(v) for v in scale.to_display(box.xyxy)))
+        shown.setdefault(key, box)
     boxes = []
     for box in value.get("boxes") or []:
+        label = str(box.get("label") or "").strip()
         xyxy = order_corners((box["xmin"], box["ymin"], box["xmax"], box["ymax"]))
-        boxes.append(EditorBox(str(box.get("label") or "").strip(), scale.to_original(xyxy, clamp=True)))
+        same = shown.get((label, tuple(round(v) for v in xyxy)))
+        boxes.append(same or EditorBox(label, scale.to_original(xyxy, clamp=True)))
     return boxes

@@ -58,6 +58,10 @@ class Workspace:
     """qwen-vl-utils' limits when it resizes before the processor (double resize), else None."""
     run: GroundingRun | None = None
     histories: dict[str, BoxHistory] = field(default_factory=dict)
+    workdir: str = ""
+    """This session's folder for display copies and drawn results ("" until the first upload)."""
+    accepted: dict[str, tuple[EditorBox, ...]] = field(default_factory=dict)
+    """Boxes the user accepted per image ID (what goes to the dataset)."""
 
     # --- settings and images -------------------------------------------------------------------------------
     def with_images(self, images: ImageSet) -> Workspace:
@@ -95,13 +99,8 @@ class Workspace:
         geometries = list(images) if images is not None else self.geometries()
         result = parse_grounding(text, self.family, geometries, target_image=target_image)
         run = GroundingRun(text, result, self.images.ids, model, tuple(warnings) + result.warnings)
-        histories = {
-            image_id: BoxHistory.start(
-                EditorBox(d.label, order_corners(d.original)) for d in run.detections_for(image_id) if d.kind == "box"
-            )
-            for image_id in self.images.ids
-        }
-        return replace(self, run=run, histories=histories)
+        ws = replace(self, run=run)
+        return replace(ws, histories={image_id: BoxHistory.start(ws.model_boxes(image_id)) for image_id in self.images.ids})
 
     @property
     def result(self) -> ParseResult:
@@ -124,10 +123,28 @@ class Workspace:
     def redo(self, image_id: str) -> Workspace:
         return replace(self, histories={**self.histories, image_id: self.history(image_id).redo()})
 
+    def model_boxes(self, image_id: str) -> tuple[EditorBox, ...]:
+        """The boxes of the last run on this image, as the model placed them."""
+        run_boxes = self.run.detections_for(image_id) if self.run else ()
+        return tuple(EditorBox(d.label, order_corners(d.original)) for d in run_boxes if d.kind == "box")
+
+    def reset(self, image_id: str) -> Workspace:
+        """Back to the model's boxes, as a new (undoable) edit."""
+        return self.edit(image_id, self.model_boxes(image_id))
+
+    def accept(self, image_id: str) -> Workspace:
+        """Mark the current boxes of an image as reviewed and accepted."""
+        return replace(self, accepted={**self.accepted, image_id: self.boxes(image_id)})
+
     # --- region prompts ------------------------------------------------------------------------------------
     def region_text(self, image_id: str, box_original: Sequence[float]) -> str:
-        """A box drawn on the original image, as the model writes it (integers in its own space)."""
+        """A box drawn on the original image, as the model writes it (integers in its own space).
+
+        Qwen2-VL gets its box tokens ``<|box_start|>(x1,y1),(x2,y2)<|box_end|>``; the JSON families a list.
+        """
         index = self.images.index_of(image_id)
         image = self.geometries()[index]
-        coords = to_model(box_original, image, clamp=True)
-        return "[" + ", ".join(str(round_half_up(v)) for v in coords) + "]"
+        x1, y1, x2, y2 = (round_half_up(v) for v in to_model(box_original, image, clamp=True))
+        if ModelFamily.from_name(self.family).name == "qwen2-vl":
+            return f"<|box_start|>({x1},{y1}),({x2},{y2})<|box_end|>"
+        return f"[{x1}, {y1}, {x2}, {y2}]"

@@ -1,0 +1,38 @@
+"""Public API endpoints for gradio_client scripts: geometry, parse and ground."""
+
+from __future__ import annotations
+
+import gradio as gr
+from gradio.data_classes import FileData
+
+from workbench.api import image_geometry, parse_output
+from workbench.services import Services
+
+__all__ = ["register"]
+
+
+def _path(file: FileData | dict | str) -> str:
+    if isinstance(file, str):
+        return file
+    return file["path"] if isinstance(file, dict) else file.path
+
+
+def register(services: Services) -> None:
+    def geometry(images: list[FileData], family: str = "qwen2.5-vl", min_pixels: int = 0,
+                 max_pixels: int = 0) -> list[dict]:
+        """Original size (after EXIF), processed size, grid_thw and visual tokens of each image."""
+        entries = image_geometry([_path(f) for f in images], family, min_pixels, max_pixels)
+        for entry, file in zip(entries, images):  # report the uploaded name, not the server's temp path
+            entry["file"] = getattr(file, "orig_name", None) or (file.get("orig_name") if isinstance(file, dict) else None) or entry["file"]
+        return entries
+
+    def parse(text: str, family: str = "qwen2.5-vl", original_sizes: list[list[int]] | None = None,
+              min_pixels: int = 0, max_pixels: int = 0) -> dict:
+        """Detections in original pixels from a model output, for images of the given [W, H] sizes."""
+        try:
+            return parse_output(text, family, original_sizes or [], min_pixels, max_pixels)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+
+    gr.api(geometry, api_name="geometry")
+    gr.api(parse, api_name="parse")

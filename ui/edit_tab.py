@@ -1,0 +1,118 @@
+"""Edit tab: correct boxes by hand (with undo/redo), accept them, or insert a region into the prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+from gradio_image_annotation import image_annotator
+
+from workbench.editor import annotator_value, boxes_from_annotator
+from workbench.errors import WorkbenchError
+from workbench.workspace import Workspace
+
+__all__ = ["EditTab", "build", "editor_outputs"]
+
+_PRIVATE = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+
+
+@dataclass
+class EditTab:
+    selected: gr.Dropdown
+    editor: image_annotator
+    status: gr.Markdown
+    undo: gr.Button
+    redo: gr.Button
+    accept: gr.Button
+    region: gr.Button
+
+
+def _status(ws: Workspace, image_id: str | None, note: str = "") -> str:
+    if not image_id or image_id not in ws.images.ids:
+        return "Upload images first, then pick one here."
+    history = ws.history(image_id)
+    saved = ws.accepted.get(image_id)
+    parts = [f"**{image_id}**: {len(history.current)} box(es) in original pixels",
+             f"edit {history.index} of {len(history.states) - 1}"]
+    if saved is not None:
+        parts.append(f"accepted: {len(saved)} box(es)")
+    text = " · ".join(parts)
+    return f"{text}\n\n{note}" if note else text
+
+
+def editor_outputs(ws: Workspace, image_id: str | None, note: str = ""):
+    """Editor value and status line for one image (None when there is nothing to edit)."""
+    if not image_id or image_id not in ws.images.ids:
+        return None, _status(ws, None)
+    entry = ws.images.get(image_id)
+    return annotator_value(entry, ws.boxes(image_id)), _status(ws, image_id, note)
+
+
+def build(state: gr.State, prompt: gr.Textbox, on_accept=None) -> EditTab:
+    with gr.Row():
+        selected = gr.Dropdown(label="Image to edit", choices=[], elem_id="edit-select", scale=2)
+        undo = gr.Button("↶ Undo", size="sm", elem_id="undo")
+        redo = gr.Button("↷ Redo", size="sm", elem_id="redo")
+        reset = gr.Button("Reset to model output", size="sm", elem_id="reset")
+    editor = image_annotator(label="Drag to draw a box; select a box to move, resize, relabel or delete it",
+                             image_type="filepath", sources=[], show_clear_button=False, show_remove_button=False,
+                             use_default_label=True, label_list=["object"], elem_id="editor", height=560)
+    with gr.Row():
+        accept = gr.Button("Accept boxes (save to dataset)", variant="primary", elem_id="accept")
+        region = gr.Button("Insert last box into the prompt as a region", elem_id="insert-region")
+    status = gr.Markdown(elem_id="edit-status")
+    tab = EditTab(selected, editor, status, undo, redo, accept, region)
+
+    selected.change(lambda ws, i: editor_outputs(ws, i), [state, selected], [editor, status], **_PRIVATE)
+
+    def _edited(ws: Workspace, image_id: str | None, value: dict | None):
+        if not image_id or image_id not in ws.images.ids or not value:
+            return ws, gr.skip()
+        if value.get("orientation"):
+            gr.Warning("Rotating in the editor is not supported: boxes are kept on the upright image.")
+        boxes = boxes_from_annotator(value, ws.images.get(image_id), ws.boxes(image_id))
+        ws = ws.edit(image_id, boxes)
+        return ws, _status(ws, image_id)
+
+    editor.change(_edited, [state, selected, editor], [state, status], **_PRIVATE)
+
+    def _step(ws: Workspace, image_id: str | None, direction: str):
+        if not image_id or image_id not in ws.images.ids:
+            return ws, gr.skip(), gr.skip()
+        history = ws.history(image_id)
+        if direction == "undo" and not history.can_undo:
+            gr.Info("Nothing to undo.")
+        if direction == "redo" and not history.can_redo:
+            gr.Info("Nothing to redo.")
+        ws = ws.undo(image_id) if direction == "undo" else ws.redo(image_id) if direction == "redo" else ws.reset(image_id)
+        return ws, *editor_outputs(ws, image_id)
+
+    undo.click(lambda ws, i: _step(ws, i, "undo"), [state, selected], [state, editor, status], **_PRIVATE)
+    redo.click(lambda ws, i: _step(ws, i, "redo"), [state, selected], [state, editor, status], **_PRIVATE)
+    reset.click(lambda ws, i: _step(ws, i, "reset"), [state, selected], [state, editor, status], **_PRIVATE)
+
+    def _accept(ws: Workspace, image_id: str | None):
+        if not image_id or image_id not in ws.images.ids:
+            raise gr.Error("Pick an image first.")
+        try:
+            ws, note = on_accept(ws, image_id) if on_accept else (ws.accept(image_id), "Accepted in this session.")
+        except WorkbenchError as exc:
+            raise gr.Error(str(exc)) from None
+        gr.Info(note)
+        return ws, _status(ws, image_id, note)
+
+    accept.click(_accept, [state, selected], [state, status], api_visibility="private")
+
+    def _region(ws: Workspace, image_id: str | None, current: str):
+        boxes = ws.boxes(image_id) if image_id and image_id in ws.images.ids else ()
+        if not boxes:
+            gr.Warning("Draw a box on the image first.")
+            return current
+        try:
+            region = ws.region_text(image_id, boxes[-1].xyxy)
+        except WorkbenchError as exc:
+            raise gr.Error(str(exc)) from None
+        return (current.rstrip() + " " if current.strip() else "") + f"the region {region} of {image_id}"
+
+    region.click(_region, [state, selected, prompt], prompt, **_PRIVATE)
+    return tab

@@ -1,0 +1,39 @@
+"""Plain functions behind the app's public API endpoints (``/geometry``, ``/parse``, ``/ground``).
+
+They take and return JSON-ready data, so gradio_client scripts and the CLI see the same shapes.
+
+>>> parse_output('[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]', "qwen2.5-vl", [[640, 480]])["detections"][0]["original"]
+[320.0, 240.0, 640.0, 480.0]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from grounding import ModelFamily, PixelLimits, process_size
+from grounding.parse import parse_grounding
+from workbench.images import geometry_report
+
+__all__ = ["image_geometry", "parse_output", "limits_or_default"]
+
+
+def limits_or_default(family: ModelFamily | str, min_pixels: int | None, max_pixels: int | None) -> PixelLimits:
+    defaults = PixelLimits.default_for(family)
+    return PixelLimits(int(min_pixels or defaults.min_pixels), int(max_pixels or defaults.max_pixels))
+
+
+def image_geometry(paths: Sequence[str | os.PathLike], family: str = "qwen2.5-vl", min_pixels: int = 0,
+                   max_pixels: int = 0) -> list[dict]:
+    """One geometry entry per image (``error`` for files that cannot be read); 0 limits = the family's."""
+    return geometry_report(paths, family, limits_or_default(family, min_pixels, max_pixels))
+
+
+def parse_output(text: str, family: str = "qwen2.5-vl", original_sizes: Sequence[Sequence[int]] = (),
+                 min_pixels: int = 0, max_pixels: int = 0, target_image: int | None = None) -> dict:
+    """Parse a model output for images of ``original_sizes`` ([W, H] each, in prompt order)."""
+    if not original_sizes:
+        raise ValueError("give the original size [W, H] of each image in the request")
+    limits = limits_or_default(family, min_pixels, max_pixels)
+    images = [process_size((int(w), int(h)), family, limits) for w, h in original_sizes]
+    return parse_grounding(text, family, images, target_image=target_image).as_dict()

@@ -1,0 +1,62 @@
+"""Drawn results and the detection list of a workspace's last run, ready for the UI.
+
+>>> from workbench.workspace import Workspace
+>>> detection_rows(Workspace())
+[]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from grounding.draw import draw_detections
+from workbench.workspace import Workspace
+
+__all__ = ["DETECTION_COLUMNS", "detection_rows", "render_results", "open_upright"]
+
+DETECTION_COLUMNS = ["image", "kind", "label", "model coords", "original coords", "outside", "extra"]
+
+
+def _fmt(values) -> str:
+    return "[" + ", ".join(f"{v:.1f}".rstrip("0").rstrip(".") for v in values) + "]"
+
+
+def detection_rows(workspace: Workspace) -> list[list[object]]:
+    """One row per detection: image ID, kind, label, model and original coordinates."""
+    run = workspace.run
+    if run is None:
+        return []
+    rows = []
+    for d in run.result.detections:
+        image_id = run.image_ids[d.image - 1] if d.image - 1 < len(run.image_ids) else f"picture {d.image}"
+        extra = ", ".join(f"{k}={v}" for k, v in d.attributes.items())
+        rows.append([image_id, d.kind, d.label, _fmt(d.model), _fmt(d.original), "yes" if d.outside else "", extra])
+    return rows
+
+
+def open_upright(path: str | os.PathLike) -> Image.Image:
+    """The original image as the user sees it (EXIF orientation applied), RGB."""
+    with Image.open(path) as image:
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+
+def render_results(workspace: Workspace, out_dir: str | os.PathLike) -> list[tuple[str, str]]:
+    """Each image with its boxes and points drawn (display-sized), as (path, caption) pairs in order."""
+    run = workspace.run
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    drawn = []
+    for entry in workspace.images:
+        detections = run.detections_for(entry.image_id) if run else ()
+        key = hashlib.sha1(repr((entry.path, [d.as_dict() for d in detections])).encode()).hexdigest()[:16]
+        target = out_dir / f"drawn_{key}.jpg"
+        if not target.exists():
+            picture = draw_detections(open_upright(entry.path), list(detections))
+            picture.save(target, "JPEG", quality=90)
+        caption = f"{entry.image_id} · {len(detections)} detection(s)"
+        drawn.append((str(target), caption))
+    return drawn
