@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from workbench.cli import geometry
+from workbench.cli import ground
 
 __all__ = ["app", "main"]
 
@@ -28,6 +29,7 @@ def _root() -> None:
 
 
 geometry.register(app)
+ground.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,166 @@
+"""Grounding prompts per family, and multi-image chat messages as plain data.
+
+Each family is asked in the phrasing it was trained on: Qwen2.5-VL's cookbook JSON request,
+Qwen3-VL's category list, Qwen2-VL's special-token referring expression. With several
+images, the images keep the user's order, each user ID (``img1``, ``img2``...) is mapped to
+its picture number, and the instruction asks for an ``"image"`` key per object (Qwen2-VL,
+whose answers are not JSON, is asked to write ``Picture N:`` before each box). No official
+format says which image a box belongs to, so we ask.
+
+Messages are plain dicts in the transformers chat format, with ``{"type": "image",
+"image_id": ...}`` placeholders that each backend swaps for what it sends (a PIL image or a
+data URL).
+
+>>> grounding_instruction("cat", "qwen2.5-vl")
+'Locate every cat in the image and output the bbox coordinates in JSON format.'
+>>> print(grounding_instruction("cat", "qwen3-vl", image_ids=["img1", "img2"]))
+Locate every instance that belongs to the following categories: "cat". Report bbox coordinates in JSON format.
+There are 2 images: Picture 1 is img1, Picture 2 is img2. Add an "image" key to every object with the number of the picture it is in (1 to 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+from grounding.families import QWEN2_VL, ModelFamily
+
+__all__ = [
+    "GroundingTask",
+    "default_image_ids",
+    "picture_numbers",
+    "grounding_instruction",
+    "image_key_instruction",
+    "build_messages",
+    "vision_id_label",
+]
+
+
+class GroundingTask(str, Enum):
+    """What to ask for: boxes or points."""
+
+    BOXES = "boxes"
+    POINTS = "points"
+
+
+_TEMPLATES: dict[tuple[str, GroundingTask], str] = {
+    # Qwen2.5-VL cookbook (spatial understanding): absolute pixels of the resized image, JSON bbox_2d / point_2d.
+    ("qwen2.5-vl", GroundingTask.BOXES): "Locate every {target} in the image and output the bbox coordinates in JSON format.",
+    ("qwen2.5-vl", GroundingTask.POINTS): "Locate every {target} in the image and output the point coordinates in JSON format.",
+    # Qwen3-VL cookbook (2D grounding): 0-1000 relative, same JSON keys.
+    ("qwen3-vl", GroundingTask.BOXES): (
+        'Locate every instance that belongs to the following categories: "{target}". Report bbox coordinates in JSON format.'
+    ),
+    ("qwen3-vl", GroundingTask.POINTS): (
+        'Locate every instance that belongs to the following categories: "{target}". Report point coordinates in JSON format.'
+    ),
+    # Qwen2-VL: referring expression between object_ref tokens; it answers <|box_start|>(x1,y1),(x2,y2)<|box_end|>.
+    ("qwen2-vl", GroundingTask.BOXES): "Detect the bounding box of <|object_ref_start|>{target}<|object_ref_end|>.",
+}
+
+
+def default_image_ids(count: int) -> list[str]:
+    """``img1`` ... ``imgN``, the seed practice for naming pictures.
+
+    >>> default_image_ids(2)
+    ['img1', 'img2']
+    """
+    return [f"img{i}" for i in range(1, count + 1)]
+
+
+def picture_numbers(image_ids: Sequence[str]) -> dict[str, int]:
+    """User IDs to 1-based picture numbers, in the user's order; IDs must be unique and non-empty.
+
+    >>> picture_numbers(["front", "back"])
+    {'front': 1, 'back': 2}
+    """
+    numbers: dict[str, int] = {}
+    for image_id in image_ids:
+        key = str(image_id).strip()
+        if not key:
+            raise ValueError("image IDs must not be empty")
+        if key in numbers:
+            raise ValueError(f"image ID {key!r} is used twice; IDs must be unique")
+        numbers[key] = len(numbers) + 1
+    return numbers
+
+
+def vision_id_label(number: int) -> str:
+    """What the Qwen chat template writes before image ``number`` when ``add_vision_id`` is on.
+
+    >>> vision_id_label(2)
+    'Picture 2: '
+    """
+    return f"Picture {number}: "
+
+
+def image_key_instruction(image_ids: Sequence[str], family: ModelFamily | str) -> str:
+    """Map user IDs to picture numbers and ask which picture each object is in ("" for one image).
+
+    >>> image_key_instruction(["img1"], "qwen2.5-vl")
+    ''
+    >>> print(image_key_instruction(["a", "b"], "qwen2-vl"))
+    There are 2 images: Picture 1 is a, Picture 2 is b. Write "Picture N:" before every box, N being the number of the picture it is in.
+    """
+    numbers = picture_numbers(image_ids)
+    if len(numbers) < 2:
+        return ""
+    mapping = ", ".join(f"Picture {n} is {image_id}" for image_id, n in numbers.items())
+    head = f"There are {len(numbers)} images: {mapping}."
+    if ModelFamily.from_name(family) is QWEN2_VL:
+        return f'{head} Write "Picture N:" before every box, N being the number of the picture it is in.'
+    return f'{head} Add an "image" key to every object with the number of the picture it is in (1 to {len(numbers)}).'
+
+
+def grounding_instruction(
+    target: str,
+    family: ModelFamily | str,
+    *,
+    task: GroundingTask | str = GroundingTask.BOXES,
+    image_ids: Sequence[str] = (),
+    extra: str = "",
+) -> str:
+    """The family's official grounding request for ``target``, plus the multi-image instruction.
+
+    ``extra`` is free user text appended on its own line (e.g. "Ignore reflections.").
+
+    >>> grounding_instruction("the red car", "qwen2-vl")
+    'Detect the bounding box of <|object_ref_start|>the red car<|object_ref_end|>.'
+    """
+    family = ModelFamily.from_name(family)
+    task = GroundingTask(task)
+    target = " ".join(target.split())
+    if not target:
+        raise ValueError("say what to locate (the target must not be empty)")
+    template = _TEMPLATES.get((family.name, task))
+    if template is None:
+        raise ValueError(f"{family.name} has no official {task.value} format; ask for boxes instead")
+    lines = [template.format(target=target)]
+    lines += [line for line in (image_key_instruction(image_ids, family), extra.strip()) if line]
+    return "\n".join(lines)
+
+
+def build_messages(
+    image_ids: Sequence[str], text: str, *, picture_labels: bool = False, system: str | None = None
+) -> list[dict]:
+    """One user turn: the images in the user's order, then the text.
+
+    ``picture_labels`` writes ``Picture N: `` as text before each image, which renders to the
+    same prompt as the chat template's ``add_vision_id=True`` (for servers whose template
+    arguments we cannot set). The local backend sets ``add_vision_id`` instead.
+
+    >>> build_messages(["a", "b"], "Find cats.", picture_labels=True)[0]["content"][:2]
+    [{'type': 'text', 'text': 'Picture 1: '}, {'type': 'image', 'image_id': 'a'}]
+    """
+    numbers = picture_numbers(image_ids)
+    content: list[dict] = []
+    for image_id, number in numbers.items():
+        if picture_labels:
+            content.append({"type": "text", "text": vision_id_label(number)})
+        content.append({"type": "image", "image_id": image_id})
+    content.append({"type": "text", "text": text})
+    messages = [{"role": "user", "content": content}]
+    if system is not None:
+        messages.insert(0, {"role": "system", "content": [{"type": "text", "text": system}]})
+    return messages
+

@@ -1,0 +1,96 @@
+"""Images as backends need them: upright RGB pixels, or a data URL a server can read.
+
+Original sizes are the displayed (EXIF-transposed) sizes, as everywhere in the project, so
+pixels sent to a model are transposed first: a server may or may not apply EXIF itself.
+A file that is already upright and in a format servers decode is sent as its own bytes
+(no re-encoding); anything else is sent as PNG of the upright pixels.
+
+>>> import io
+>>> buffer = io.BytesIO(); Image.new("RGB", (4, 2)).save(buffer, "PNG")
+>>> data_url(buffer.getvalue())[:22]
+'data:image/png;base64,'
+>>> upright_rgb(buffer.getvalue()).size
+(4, 2)
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import warnings
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from grounding import ImageReadError, read_image_size
+from workbench.backends.base import ImageInput
+from workbench.errors import BackendError
+
+__all__ = ["upright_rgb", "original_wh", "data_url"]
+
+_SENT_AS_IS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+def _name(image: ImageInput) -> str:
+    return os.fspath(image) if isinstance(image, (str, os.PathLike)) else "image"
+
+
+def _read_bytes(image: ImageInput) -> bytes:
+    if isinstance(image, bytes):
+        return image
+    try:
+        with open(image, "rb") as handle:  # type: ignore[arg-type]
+            return handle.read()
+    except FileNotFoundError:
+        raise BackendError(f"{_name(image)}: no such file") from None
+    except OSError as exc:
+        raise BackendError(f"{_name(image)}: cannot read ({exc.strerror or exc})") from None
+
+
+def _open(image: ImageInput) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(_read_bytes(image)))
+            opened.load()
+        return opened
+    except UnidentifiedImageError:
+        raise BackendError(f"{_name(image)}: not an image, or a format Pillow cannot read") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise BackendError(f"{_name(image)}: unreadable image ({exc})") from None
+
+
+def upright_rgb(image: ImageInput) -> Image.Image:
+    """The image as the user sees it: EXIF orientation applied, RGB."""
+    opened = _open(image)
+    if not isinstance(image, Image.Image):
+        opened = ImageOps.exif_transpose(opened)
+    return opened if opened.mode == "RGB" else opened.convert("RGB")
+
+
+def original_wh(image: ImageInput) -> tuple[int, int]:
+    """Displayed (w, h) of an image input; files and bytes are read from the header only."""
+    if isinstance(image, Image.Image):
+        return image.size
+    try:
+        return read_image_size(image).wh
+    except ImageReadError as exc:
+        raise BackendError(str(exc)) from None
+
+
+def data_url(image: ImageInput) -> str:
+    """``data:<mime>;base64,...`` of the upright image; original bytes when they can go as they are."""
+    if not isinstance(image, Image.Image):
+        raw = _read_bytes(image)
+        opened = _open(raw)
+        orientation = opened.getexif().get(0x0112, 1)
+        mime = _SENT_AS_IS.get(opened.format or "")
+        if mime and orientation in (None, 1) and opened.mode in ("RGB", "L"):
+            return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
+        if isinstance(image, (str, os.PathLike)):
+            image = raw
+    buffer = io.BytesIO()
+    upright_rgb(image).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,180 @@
+"""Chat completions against an OpenAI-compatible server (vLLM, SGLang, ``transformers serve``, DashScope).
+
+The server resizes the images, so the geometry is computed here with the server's pixel
+limits (:class:`grounding.PixelLimits`, the family's checkpoint defaults unless told
+otherwise) and, where the server takes them, the same limits are sent with the request so
+both sides agree:
+
+================  ===========================================================================
+``limits_style``  what is sent
+================  ===========================================================================
+``vllm``          ``mm_processor_kwargs: {min_pixels, max_pixels}`` (vLLM's per-request form)
+``transformers``  ``chat_template_kwargs: {processor_kwargs: {size: {shortest_edge, longest_edge}}}``
+                  (``transformers serve`` rejects unknown fields with 422, so not the vLLM form)
+``dashscope``     ``min_pixels``/``max_pixels`` beside each ``image_url`` part
+``none``          nothing: the server uses its own configuration, which must match ``limits``
+================  ===========================================================================
+
+Images go as data URLs of the upright image. ``Picture N:`` labels are sent as text parts,
+which render exactly like the chat template's ``add_vision_id`` and work on every server.
+Retries with exponential backoff on 408/429/5xx and connection errors, and timeouts, are
+the openai client's own (``max_retries``, ``timeout``); errors become
+:class:`~workbench.errors.BackendError` with the server's message.
+
+>>> backend = OpenAICompatibleBackend("Qwen/Qwen2.5-VL-7B-Instruct", base_url="http://127.0.0.1:8000/v1")
+>>> backend.family().name, backend.limits
+('qwen2.5-vl', PixelLimits(min_pixels=3136, max_pixels=12845056))
+>>> backend.limit_fields()
+{'extra_body': {'mm_processor_kwargs': {'min_pixels': 3136, 'max_pixels': 12845056}}}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from grounding import ModelFamily, PixelLimits, process_size
+from grounding.prompts import build_messages
+from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.media import data_url, original_wh
+from workbench.backends.settings import default_api_key, default_base_url, default_model, guess_family
+from workbench.errors import BackendError
+
+__all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES"]
+
+LimitsStyle = Literal["vllm", "transformers", "dashscope", "none"]
+LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
+
+
+class OpenAICompatibleBackend(StreamingBackend):
+    """A Qwen-VL model behind ``/v1/chat/completions``."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        family: ModelFamily | str | None = None,
+        limits: PixelLimits | None = None,
+        limits_style: LimitsStyle = "vllm",
+        timeout: float = 120.0,
+        max_retries: int = 3,
+    ) -> None:
+        import openai
+
+        self._model = model or default_model()
+        base_url = base_url or default_base_url()
+        if not base_url:
+            raise BackendError("no server URL: pass --base-url or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
+        if limits_style not in LIMITS_STYLES:
+            raise BackendError(f"unknown limits style {limits_style!r}; expected one of {', '.join(LIMITS_STYLES)}")
+        try:
+            self._family = ModelFamily.from_name(family) if family else guess_family(self._model)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+        self.limits = limits or PixelLimits.default_for(self._family)
+        self.limits_style = limits_style
+        self.base_url = base_url
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or default_api_key(), timeout=timeout, max_retries=max_retries
+        )
+        self._timeout = timeout
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def family(self) -> ModelFamily:
+        return self._family
+
+    def limit_fields(self) -> dict[str, Any]:
+        """Request keywords that carry the pixel limits in this server's dialect."""
+        lo, hi = self.limits.min_pixels, self.limits.max_pixels
+        if self.limits_style == "vllm":
+            return {"extra_body": {"mm_processor_kwargs": {"min_pixels": lo, "max_pixels": hi}}}
+        if self.limits_style == "transformers":
+            size = self.limits.as_processor_size()
+            return {"extra_body": {"chat_template_kwargs": {"processor_kwargs": {"size": size}}}}
+        return {}
+
+    def messages(self, request: GroundingRequest) -> list[dict]:
+        """The chat messages sent for ``request`` (images as data URLs, in the user's order)."""
+        urls = {image_id: data_url(image) for image_id, image in zip(request.image_ids, request.images)}
+        extra = (
+            {"min_pixels": self.limits.min_pixels, "max_pixels": self.limits.max_pixels}
+            if self.limits_style == "dashscope"
+            else {}
+        )
+        messages = build_messages(request.image_ids, request.prompt, picture_labels=request.vision_ids)
+        for message in messages:
+            message["content"] = [
+                {"type": "image_url", "image_url": {"url": urls[part["image_id"]]}, **extra}
+                if part["type"] == "image"
+                else part
+                for part in message["content"]
+            ]
+        return messages
+
+    def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
+        import openai
+
+        started = time.perf_counter()
+        try:
+            geometry = tuple(process_size(original_wh(image), self._family, self.limits) for image in request.images)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+        kwargs: dict[str, Any] = {
+            "model": self._model,
+            "messages": self.messages(request),
+            "max_tokens": request.max_new_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            **self.limit_fields(),
+        }
+        pieces: list[str] = []
+        finish = "stop"
+        usage = None
+        waited = time.perf_counter()
+        try:
+            for chunk in self._client.chat.completions.create(**kwargs):
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    if choice.delta and choice.delta.content:
+                        pieces.append(choice.delta.content)
+                        yield TextDelta(choice.delta.content)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except openai.APITimeoutError:
+            raise BackendError(f"{self.base_url} did not answer within {self._timeout:g} s") from None
+        except openai.APIConnectionError as exc:
+            raise BackendError(f"cannot reach {self.base_url}: {exc.__cause__ or exc}") from None
+        except openai.APIStatusError as exc:
+            raise BackendError(f"{self.base_url} answered {exc.status_code}: {_server_message(exc)}") from None
+        generate_s = time.perf_counter() - waited
+        yield RawOutput(
+            text="".join(pieces),
+            images=geometry,
+            model=self._model,
+            finish_reason="length" if finish == "length" else "stop",
+            max_new_tokens=request.max_new_tokens,
+            limits=self.limits,
+            prompt_tokens=getattr(usage, "prompt_tokens", None),
+            completion_tokens=getattr(usage, "completion_tokens", None),
+            total_s=time.perf_counter() - started,
+            generate_s=generate_s,
+        )
+
+
+def _server_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("message") or body.get("error")
+        if isinstance(detail, dict):
+            detail = detail.get("message", detail)
+        if detail:
+            return str(detail)
+    return str(getattr(exc, "message", exc))

@@ -1,0 +1,97 @@
+"""``workbench ground``: image files + what to find -> model output parsed into boxes, as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grounding import GeometryError, PixelLimits
+from grounding.prompts import GroundingTask, grounding_instruction, image_key_instruction
+from workbench.backends import GroundingRequest, create_backend
+from workbench.backends.openai_compat import LIMITS_STYLES
+from workbench.errors import WorkbenchError
+from workbench.grounding_run import image_table, parse_output
+
+Backend = Enum("Backend", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
+LimitsStyle = Enum("LimitsStyle", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
+
+
+def ground(
+    images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Image files, in the order the model sees them.")],
+    target: Annotated[Optional[str], typer.Option("--target", "-t", help="What to locate (official family prompt).")] = None,
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")] = None,
+    task: Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points.")] = GroundingTask.BOXES,
+    ids: Annotated[Optional[str], typer.Option(help="Comma-separated image IDs (default img1,img2,...).")] = None,
+    backend: Annotated[Backend, typer.Option(case_sensitive=False, help="local (transformers) or openai (a server).")] = Backend.local,  # type: ignore[valid-type,attr-defined]
+    model: Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")] = None,
+    base_url: Annotated[Optional[str], typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")] = None,
+    family: Annotated[Optional[str], typer.Option(help="Family of a served model when its name does not tell.")] = None,
+    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
+    min_pixels: Annotated[Optional[int], typer.Option(min=1, help="Processor min_pixels.")] = None,
+    max_pixels: Annotated[Optional[int], typer.Option(min=1, help="Processor max_pixels.")] = None,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = 1024,
+    vision_id: Annotated[Optional[bool], typer.Option("--vision-id/--no-vision-id", help="'Picture N:' before each image (default: on for several).")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Print text and geometry only, without parsing.")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Echo generated text to stderr as it comes.")] = False,
+) -> None:
+    """Run a model on the images and print JSON: images with their geometry, raw text, detections, warnings."""
+    image_ids = tuple(i.strip() for i in ids.split(",")) if ids else ()
+    try:
+        limits = _limits(family, min_pixels, max_pixels)
+        options: dict[str, object] = {"model": model, "limits": limits}
+        if backend.value == "openai":  # type: ignore[attr-defined]
+            options |= {"base_url": base_url, "family": family, "limits_style": limits_style.value}  # type: ignore[attr-defined]
+        runner = create_backend(backend.value, **options)  # type: ignore[attr-defined]
+        text = _prompt_text(runner, target, prompt, task, image_ids or [f"img{i}" for i in range(1, len(images) + 1)])
+        request = GroundingRequest(
+            images=tuple(images), prompt=text, image_ids=image_ids, add_vision_id=vision_id, max_new_tokens=max_new_tokens
+        )
+        echo = (lambda piece: print(piece, end="", file=sys.stderr, flush=True)) if stream else None
+        output = runner.generate(request, on_text=echo)
+        if raw:
+            result: dict[str, object] = {
+                "model": output.model,
+                "family": output.family.name,
+                "images": image_table(output, request.image_ids, request.image_names()),
+                "text": output.text,
+                "finish_reason": output.finish_reason,
+                "warnings": list(output.warnings),
+            }
+        else:
+            result = parse_output(request, output).as_dict()
+    except (WorkbenchError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _limits(family: str | None, min_pixels: int | None, max_pixels: int | None) -> PixelLimits | None:
+    """Limits from flags; a missing one comes from the family's checkpoint defaults (None: the model's own)."""
+    if min_pixels is None and max_pixels is None:
+        return None
+    from grounding import ModelFamily
+
+    defaults = PixelLimits.default_for(ModelFamily.from_name(family or "qwen2.5-vl"))
+    try:
+        return PixelLimits(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
+    except GeometryError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _prompt_text(runner, target: str | None, prompt: str | None, task: GroundingTask, image_ids) -> str:
+    if (target is None) == (prompt is None):
+        raise WorkbenchError("give either --target (what to locate) or --prompt (your own text)")
+    family = runner.family()
+    if prompt is not None:
+        extra = image_key_instruction(image_ids, family)
+        return prompt if not extra else f"{prompt}\n{extra}"
+    return grounding_instruction(target, family, task=task, image_ids=image_ids)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ground")(ground)
