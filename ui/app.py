@@ -18,11 +18,6 @@ __all__ = ["create_app"]
 
 SESSION_TTL_S = 6 * 3600
 
-CSS = """
-#geometry-summary, #edit-status { font-size: 0.95em; }
-"""
-
-
 def create_app(services: Services | None = None) -> gr.Blocks:
     """Build the workbench UI around ``services`` (data folder, model backends)."""
     services = services or Services.create()
@@ -31,7 +26,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         if ws and ws.workdir:
             services.drop_session_dir(ws.workdir)
 
-    with gr.Blocks(title="Grounding Workbench", css=CSS) as demo:
+    with gr.Blocks(title="Grounding Workbench") as demo:
         state = gr.State(Workspace(), time_to_live=SESSION_TTL_S, delete_callback=_cleanup)
         gr.Markdown("# Grounding Workbench\nExact Qwen-VL geometry, grounding, box editing and fine-tuning data.")
         with gr.Tabs():

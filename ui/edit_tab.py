@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import gradio as gr
 from gradio_image_annotation import image_annotator
 
-from workbench.editor import annotator_value, boxes_from_annotator
+from workbench.editor import annotator_value, box_text, boxes_from_annotator, entry_for_value
 from workbench.errors import WorkbenchError
 from workbench.workspace import Workspace
 
@@ -37,6 +37,8 @@ def _status(ws: Workspace, image_id: str | None, note: str = "") -> str:
     if saved is not None:
         parts.append(f"accepted: {len(saved)} box(es)")
     text = " · ".join(parts)
+    listing = "\n".join(f"- {box.label or '(no label)'}: {box_text(box)}" for box in history.current)
+    text = f"{text}\n\n{listing}" if listing else text
     return f"{text}\n\n{note}" if note else text
 
 
@@ -66,13 +68,13 @@ def build(state: gr.State, prompt: gr.Textbox, on_accept=None) -> EditTab:
     selected.change(lambda ws, i: editor_outputs(ws, i), [state, selected], [editor, status], **_PRIVATE)
 
     def _edited(ws: Workspace, image_id: str | None, value: dict | None):
-        if not image_id or image_id not in ws.images.ids or not value:
-            return ws, gr.skip()
+        entry = entry_for_value(value, ws.images, image_id)
+        if entry is None or entry.image_id != image_id:
+            return ws, gr.skip()  # a late event from the image shown before
         if value.get("orientation"):
             gr.Warning("Rotating in the editor is not supported: boxes are kept on the upright image.")
-        boxes = boxes_from_annotator(value, ws.images.get(image_id), ws.boxes(image_id))
-        ws = ws.edit(image_id, boxes)
-        return ws, _status(ws, image_id)
+        ws = ws.edit(entry.image_id, boxes_from_annotator(value, entry, ws.boxes(entry.image_id)))
+        return ws, _status(ws, entry.image_id)
 
     editor.change(_edited, [state, selected, editor], [state, status], **_PRIVATE)
 

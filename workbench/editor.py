@@ -4,7 +4,9 @@ The editor shows the display copy of an image, so its boxes are in display pixel
 maps them with :class:`grounding.display.DisplayScale` and nothing else. The editor accepts only
 the keys xmin, ymin, xmax, ymax, label and color.
 
->>> from workbench.image_set import ImageEntry
+>>> from pathlib import Path
+
+from workbench.image_set import ImageEntry, ImageSet
 >>> entry = ImageEntry("img1", "big.jpg", "big.jpg", (4000, 3000), "big_small.jpg", (1600, 1200))
 >>> value = annotator_value(entry, [EditorBox("cat", (400, 300, 800, 600))])
 >>> value["boxes"][0]["xmin"], value["boxes"][0]["xmax"]
@@ -21,9 +23,11 @@ from grounding import order_corners
 from grounding.display import DisplayScale
 from grounding.draw import PALETTE, label_color_index
 from workbench.box_history import EditorBox
-from workbench.image_set import ImageEntry
+from pathlib import Path
 
-__all__ = ["annotator_value", "boxes_from_annotator", "label_rgb"]
+from workbench.image_set import ImageEntry, ImageSet
+
+__all__ = ["annotator_value", "box_text", "boxes_from_annotator", "entry_for_value", "label_rgb"]
 
 
 def label_rgb(label: str) -> tuple[int, int, int]:
@@ -70,3 +74,24 @@ def boxes_from_annotator(
         same = shown.get((label, tuple(round(v) for v in xyxy)))
         boxes.append(same or EditorBox(label, scale.to_original(xyxy, clamp=True)))
     return boxes
+
+
+def box_text(box: EditorBox) -> str:
+    """Original-pixel corners with one decimal, e.g. ``[320.0, 240.0, 640.0, 480.0]``."""
+    return "[" + ", ".join(f"{v:.1f}" for v in box.xyxy) + "]"
+
+
+def entry_for_value(value: Mapping | None, images: ImageSet, preferred: str | None = None) -> ImageEntry | None:
+    """The image an editor value shows, recognised by its display copy's file name.
+
+    The component re-saves the image under the same stem, so a late change event from the
+    previous image is never taken for an edit of the newly selected one.
+    """
+    if not value or not value.get("image"):
+        return None
+    stem = Path(str(value["image"])).stem
+    matches = [entry for entry in images if Path(entry.display_path).stem == stem]
+    for entry in matches:
+        if entry.image_id == preferred:
+            return entry
+    return matches[0] if matches else None

@@ -18,6 +18,9 @@ from workbench.workspace import Workspace
 
 __all__ = ["DETECTION_COLUMNS", "detection_rows", "render_results", "open_upright"]
 
+_PLACEMENT_KEYS = {"image", "img_idx", "image_id", "image_index"}
+"""Keys that only say which image a detection is on: shown in the image column already."""
+
 DETECTION_COLUMNS = ["image", "kind", "label", "model coords", "original coords", "outside", "extra"]
 
 
@@ -33,7 +36,7 @@ def detection_rows(workspace: Workspace) -> list[list[object]]:
     rows = []
     for d in run.result.detections:
         image_id = run.image_ids[d.image - 1] if d.image - 1 < len(run.image_ids) else f"picture {d.image}"
-        extra = ", ".join(f"{k}={v}" for k, v in d.attributes.items())
+        extra = ", ".join(f"{k}={v}" for k, v in d.attributes.items() if k not in _PLACEMENT_KEYS)
         rows.append([image_id, d.kind, d.label, _fmt(d.model), _fmt(d.original), "yes" if d.outside else "", extra])
     return rows
 

@@ -97,7 +97,8 @@ class Workspace:
                     target_image: int | None = None, warnings: Sequence[str] = ()) -> Workspace:
         """Parse a model output with the geometry the model really had (``images``) or the current settings."""
         geometries = list(images) if images is not None else self.geometries()
-        result = parse_grounding(text, self.family, geometries, target_image=target_image)
+        family = geometries[0].family if geometries else self.family  # the model's own family wins
+        result = parse_grounding(text, family, geometries, target_image=target_image)
         run = GroundingRun(text, result, self.images.ids, model, tuple(warnings) + result.warnings)
         ws = replace(self, run=run)
         return replace(ws, histories={image_id: BoxHistory.start(ws.model_boxes(image_id)) for image_id in self.images.ids})

@@ -1,0 +1,52 @@
+"""Run grounding for a workspace: stream the model's text, then parse it with the geometry of the call.
+
+>>> import tempfile, pathlib
+>>> from PIL import Image
+>>> from workbench.backends import FakeBackend
+>>> from workbench.backend_settings import BackendSettings
+>>> from workbench.uploads import load_upload
+>>> from workbench.services import Services
+>>> folder = pathlib.Path(tempfile.mkdtemp()); Image.new("RGB", (640, 480)).save(folder / "a.png")
+>>> services = Services.create(folder, backend_factory=lambda kind, **o: FakeBackend(
+...     lambda request, geometry: '[{"bbox_2d": [0, 0, 644, 476], "label": "cat"}]', family="qwen2.5-vl"))
+>>> ws = Workspace().with_images(Workspace().images.add([load_upload(folder / "a.png", folder / "display")]))
+>>> events = list(stream_grounding(services, BackendSettings(kind="local"), ws, "find the cat"))
+>>> [d.original for d in events[-1].result.detections]
+[(0.0, 0.0, 640.0, 480.0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from workbench.backend_settings import BackendSettings
+from workbench.backends import GroundingRequest, RawOutput, TextDelta
+from workbench.errors import BackendError
+from workbench.services import Services
+from workbench.workspace import Workspace, WorkspaceError
+
+__all__ = ["stream_grounding"]
+
+
+def stream_grounding(services: Services, settings: BackendSettings, ws: Workspace, prompt: str, *,
+                     add_vision_id: bool | None = None, max_new_tokens: int = 1024) -> Iterator[str | Workspace]:
+    """Text pieces as they come, then the workspace with the parsed run (exactly once, last)."""
+    if settings.kind == "paste":
+        raise BackendError("paste mode runs no model: parse the pasted output instead")
+    ws.geometries()  # every image must be one the model can take, before any model work
+    if not prompt.strip():
+        raise WorkspaceError("write a prompt first (the template button writes one)")
+    backend = services.backend(settings.kind, **settings.options())
+    request = GroundingRequest(
+        images=tuple(entry.path for entry in ws.images),
+        prompt=prompt,
+        image_ids=ws.images.ids,
+        add_vision_id=add_vision_id,
+        max_new_tokens=max_new_tokens,
+        limits=ws.limits,
+    )
+    for event in backend.stream(request):
+        if isinstance(event, TextDelta):
+            yield event.text
+        elif isinstance(event, RawOutput):
+            yield ws.with_output(event.text, images=event.images, model=event.model, warnings=event.warnings)
