@@ -9,8 +9,9 @@
   their original size: it is the only resize (no qwen-vl-utils pre-resize).
 - The geometry used to read coordinates is the ``image_grid_thw`` the processor returned
   (:func:`grounding.from_grid_thw`), not a recomputation.
-- ``generate`` runs in a worker thread feeding a ``TextIteratorStreamer``; the GPU part is
-  wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces).
+- ``stream`` runs ``generate`` in a worker thread feeding a ``TextIteratorStreamer``;
+  ``generate`` without a text callback runs in the caller's thread with no streamer. The GPU
+  part is wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces).
 - Missing weights, no network, out of memory: :class:`~workbench.errors.BackendError` with a
   message that says what to do; nothing else in the app depends on a loaded model.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,8 @@ def _generate_on_gpu(model: Any, inputs: Any, generation: dict, streamer: Any) -
     import torch
 
     with torch.inference_mode():
+        if streamer is None:
+            return model.generate(**inputs, **generation)
         return model.generate(**inputs, **generation, streamer=streamer)
 
 
@@ -196,17 +199,35 @@ class LocalTransformersBackend(StreamingBackend):
         )
         return loaded, inputs.to(loaded.model.device), geometry, limits
 
+    def _generation(self, request: GroundingRequest) -> dict[str, Any]:
+        if request.temperature > 0:
+            return {"max_new_tokens": request.max_new_tokens, "do_sample": True, "temperature": request.temperature}
+        return {"max_new_tokens": request.max_new_tokens, "do_sample": False}
+
+    def generate(self, request: GroundingRequest, on_text: Callable[[str], None] | None = None) -> RawOutput:
+        """Without ``on_text``, generate in this thread with no streamer (less overhead)."""
+        if on_text is not None:
+            return super().generate(request, on_text)
+        started = time.perf_counter()
+        loaded, inputs, geometry, limits = self.prepare(request)
+        t0 = time.perf_counter()
+        try:
+            ids = _generate_on_gpu(loaded.model, inputs, self._generation(request), None)
+        except Exception as exc:  # noqa: BLE001 - mapped to a BackendError where it is one
+            raise self._generate_error(exc) from None
+        generate_s = time.perf_counter() - t0
+        prompt_tokens = int(inputs["input_ids"].shape[1])
+        text = loaded.processor.tokenizer.decode(ids[0, prompt_tokens:], skip_special_tokens=False)
+        return self._output(request, loaded, ids, prompt_tokens, self._strip_stop(text, loaded.stop_texts),
+                            geometry, limits, started, generate_s)
+
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         from transformers import TextIteratorStreamer
 
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
         streamer = TextIteratorStreamer(loaded.processor.tokenizer, skip_prompt=True, skip_special_tokens=False)
-        generation = {"max_new_tokens": request.max_new_tokens}
-        if request.temperature > 0:
-            generation |= {"do_sample": True, "temperature": request.temperature}
-        else:
-            generation |= {"do_sample": False}
+        generation = self._generation(request)
         result: dict[str, Any] = {}
 
         def work() -> None:
@@ -231,11 +252,18 @@ class LocalTransformersBackend(StreamingBackend):
         if "error" in result:
             raise self._generate_error(result["error"])
         prompt_tokens = int(inputs["input_ids"].shape[1])
-        new_ids = result["ids"][0, prompt_tokens:].tolist()
+        yield self._output(request, loaded, result["ids"], prompt_tokens, "".join(pieces), geometry, limits,
+                           started, result["generate_s"])
+
+    def _output(
+        self, request: GroundingRequest, loaded: LoadedModel, ids: Any, prompt_tokens: int, text: str,
+        geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
+    ) -> RawOutput:
+        new_ids = ids[0, prompt_tokens:].tolist()
         ended = bool(new_ids) and new_ids[-1] in loaded.eos_ids
         finish = "length" if len(new_ids) >= request.max_new_tokens and not ended else "stop"
-        yield RawOutput(
-            text="".join(pieces),
+        return RawOutput(
+            text=text,
             images=geometry,
             model=self._model_id,
             finish_reason=finish,
@@ -244,7 +272,7 @@ class LocalTransformersBackend(StreamingBackend):
             prompt_tokens=prompt_tokens,
             completion_tokens=len(new_ids),
             total_s=time.perf_counter() - started,
-            generate_s=result["generate_s"],
+            generate_s=generate_s,
         )
 
     @staticmethod

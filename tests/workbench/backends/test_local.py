@@ -95,6 +95,15 @@ def test_generate_passes_pieces_to_on_text(qwen25_backend, two_images):
     assert output.prompt_tokens == text_tokens + 391 + 198
 
 
+def test_plain_generate_gives_the_same_answer_as_streaming(qwen25_backend, two_images):
+    request = request_for(*two_images, max_new_tokens=10)
+    plain = qwen25_backend.generate(request)
+    streamed = qwen25_backend.generate(request, on_text=lambda piece: None)
+    assert plain.text == streamed.text
+    assert (plain.completion_tokens, plain.finish_reason) == (streamed.completion_tokens, streamed.finish_reason) == (10, "length")
+    assert plain.images == streamed.images
+
+
 def test_add_vision_id_renders_like_explicit_picture_labels(qwen25_backend):
     processor = qwen25_backend.load().processor
     with_template = processor.apply_chat_template(
