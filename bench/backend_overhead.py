@@ -13,7 +13,7 @@ Builds the tiny test checkpoint offline, then for each request measures:
 Prints medians and the ratios (outside-generate share; backend / peer), and writes JSON with
 device and versions to ``bench/results/backend_overhead.json``.
 
-    python bench/backend_overhead.py --requests 20 --max-new-tokens 64
+    python bench/backend_overhead.py --requests 20 --max-new-tokens 64 --threads 1
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1 keeps timings stable on a shared machine)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "backend_overhead.json")
     args = parser.parse_args()
 
@@ -47,6 +49,7 @@ def main() -> None:
     from workbench.backends import GroundingRequest, LocalTransformersBackend
 
     torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="bench-backend-"))
     model_dir = build_tiny_qwen2_5_vl(work / "tiny-qwen2.5-vl")
     images = (write_image(work, 640, 480, seed=1), write_image(work, 300, 500, fmt="JPEG", seed=2))
