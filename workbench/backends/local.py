@@ -11,7 +11,8 @@
   (:func:`grounding.from_grid_thw`), not a recomputation.
 - ``stream`` runs ``generate`` in a worker thread feeding a ``TextIteratorStreamer``;
   ``generate`` without a text callback runs in the caller's thread with no streamer. The GPU
-  part is wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces).
+  part is wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces). Closing
+  the stream early (a Stop button) stops generation at the next token.
 - Missing weights, no network, out of memory: :class:`~workbench.errors.BackendError` with a
   message that says what to do; nothing else in the app depends on a loaded model.
 
@@ -87,6 +88,18 @@ def _generate_on_gpu(model: Any, inputs: Any, generation: dict, streamer: Any) -
         return model.generate(**inputs, **generation, streamer=streamer)
 
 
+def _cancel_criteria(cancelled: threading.Event) -> Any:
+    """Stopping criteria that end ``generate`` at the next token once ``cancelled`` is set."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Cancelled(StoppingCriteria):
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+            return torch.full((input_ids.shape[0],), cancelled.is_set(), dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Cancelled()])
+
+
 def _load_error(model_id: str, exc: BaseException) -> BackendError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return BackendError(
@@ -146,7 +159,9 @@ class LocalTransformersBackend(StreamingBackend):
             config = AutoConfig.from_pretrained(self._model_id, **hub)
             family = ModelFamily.from_config({"model_type": config.model_type})
             processor = AutoProcessor.from_pretrained(self._model_id, **hub)
-            placement = {"device_map": "auto"} if runtime.device == "cuda" else {}
+            placement = {}
+            if runtime.device == "cuda":
+                placement = {"device_map": self._device if self._device and ":" in self._device else "auto"}
             model = AutoModelForImageTextToText.from_pretrained(
                 self._model_id,
                 dtype=getattr(torch, runtime.dtype),
@@ -164,8 +179,6 @@ class LocalTransformersBackend(StreamingBackend):
             raise BackendError(
                 f"{self._model_id!r}: AutoProcessor gave only a tokenizer (is torchvision installed and matched to torch?)"
             )
-        if runtime.device == "cpu" and self._device:
-            model = model.to(self._device)
         tokenizer = processor.tokenizer
         eos = model.generation_config.eos_token_id
         eos_ids = frozenset([eos] if isinstance(eos, int) else (eos or []))
@@ -227,7 +240,8 @@ class LocalTransformersBackend(StreamingBackend):
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
         streamer = TextIteratorStreamer(loaded.processor.tokenizer, skip_prompt=True, skip_special_tokens=False)
-        generation = self._generation(request)
+        cancelled = threading.Event()
+        generation = self._generation(request) | {"stopping_criteria": _cancel_criteria(cancelled)}
         result: dict[str, Any] = {}
 
         def work() -> None:
@@ -243,12 +257,15 @@ class LocalTransformersBackend(StreamingBackend):
         worker = threading.Thread(target=work, name="local-generate", daemon=True)
         worker.start()
         pieces: list[str] = []
-        for piece in streamer:
-            piece = self._strip_stop(piece, loaded.stop_texts)
-            if piece:
-                pieces.append(piece)
-                yield TextDelta(piece)
-        worker.join()
+        try:
+            for piece in streamer:
+                piece = self._strip_stop(piece, loaded.stop_texts)
+                if piece:
+                    pieces.append(piece)
+                    yield TextDelta(piece)
+        finally:  # the caller stopped listening (e.g. a Stop button): stop generating too
+            cancelled.set()
+            worker.join()
         if "error" in result:
             raise self._generate_error(result["error"])
         prompt_tokens = int(inputs["input_ids"].shape[1])

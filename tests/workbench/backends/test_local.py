@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from grounding import PixelLimits, process_size
 from grounding.prompts import build_messages
 from tests.factories import write_image
 from workbench.backends import GroundingRequest, LocalTransformersBackend, ModelBackend, TextDelta
+from workbench.backends.local import _cancel_criteria
 from workbench.errors import BackendError
 
 
@@ -93,6 +95,22 @@ def test_generate_passes_pieces_to_on_text(qwen25_backend, two_images):
     )
     text_tokens = len(processor.tokenizer(template)["input_ids"]) - 2  # one <|image_pad|> per image before expansion
     assert output.prompt_tokens == text_tokens + 391 + 198
+
+
+def test_closing_the_stream_stops_generation(qwen25_backend, two_images):
+    events = qwen25_backend.stream(request_for(*two_images, max_new_tokens=4000))
+    assert isinstance(next(events), TextDelta)
+    events.close()  # joins the worker, which the cancel criterion ends at its next token
+    assert not [t for t in threading.enumerate() if t.name == "local-generate"]
+
+
+def test_cancel_criterion_follows_the_event():
+    cancelled = threading.Event()
+    (criterion,) = _cancel_criteria(cancelled)
+    ids = torch.zeros((2, 5), dtype=torch.long)
+    assert criterion(ids, None).tolist() == [False, False]
+    cancelled.set()
+    assert criterion(ids, None).tolist() == [True, True]
 
 
 def test_plain_generate_gives_the_same_answer_as_streaming(qwen25_backend, two_images):
