@@ -186,8 +186,10 @@ class LocalTransformersBackend(StreamingBackend):
         stop_texts = tuple(t for t in tokenizer.convert_ids_to_tokens(sorted(stop_ids)) if t)
         return LoadedModel(processor, model, family, runtime, stop_texts, eos_ids)
 
-    def effective_limits(self, loaded: LoadedModel) -> PixelLimits:
-        """The limits in force: ours, or the checkpoint's processor ``size``."""
+    def effective_limits(self, loaded: LoadedModel, request: GroundingRequest | None = None) -> PixelLimits:
+        """The limits in force: the request's, the backend's, or the checkpoint's processor ``size``."""
+        if request is not None and request.limits is not None:
+            return request.limits
         if self.limits is not None:
             return self.limits
         size = loaded.processor.image_processor.size
@@ -201,7 +203,7 @@ class LocalTransformersBackend(StreamingBackend):
         text = loaded.processor.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
         )
-        limits = self.effective_limits(loaded)
+        limits = self.effective_limits(loaded, request)
         try:
             inputs = loaded.processor(text=[text], images=images, size=limits.as_processor_size(), return_tensors="pt")
         except ValueError as exc:

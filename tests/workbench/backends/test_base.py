@@ -6,7 +6,7 @@ from contextlib import nullcontext as does_not_raise
 
 import pytest
 
-from grounding import process_size
+from grounding import PixelLimits, process_size
 from tests.factories import write_image
 from workbench.backends import (
     FakeBackend,
@@ -40,6 +40,15 @@ def test_fake_backend_streams_pieces_that_add_up(tmp_path):
     *pieces, output = list(backend.stream(request))
     assert len(pieces) > 3 and "".join(p.text for p in pieces) == text
     assert output.images == (process_size((100, 50), "qwen3-vl"),)
+
+
+def test_fake_backend_uses_the_request_limits(tmp_path):
+    per_call = PixelLimits(3136, 64 * 28 * 28)
+    backend = FakeBackend(lambda request, images: "[]")
+    request = GroundingRequest(images=(write_image(tmp_path, 1920, 1080),), prompt="Find.", limits=per_call)
+    output = backend.generate(request)
+    assert output.images == (process_size((1920, 1080), "qwen2.5-vl", per_call),)
+    assert output.limits == per_call
 
 
 @pytest.mark.parametrize(

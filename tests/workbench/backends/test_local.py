@@ -56,6 +56,18 @@ def test_pixel_limits_reach_the_processor_and_images_are_resized_once(tiny_qwen2
     assert geometry != process_size((1920, 1080), "qwen2.5-vl")
 
 
+def test_request_limits_win_over_the_backends(tiny_qwen25, tmp_path):
+    image = write_image(tmp_path, 1920, 1080)
+    backend = LocalTransformersBackend(str(tiny_qwen25), limits=PixelLimits(3136, 256 * 28 * 28), local_files_only=True)
+    per_call = PixelLimits(3136, 64 * 28 * 28)
+    _, inputs, (geometry,), used = backend.prepare(request_for(image, limits=per_call))
+    assert used == per_call
+    assert geometry == process_size((1920, 1080), "qwen2.5-vl", per_call)
+    assert geometry.grid_thw == tuple(inputs["image_grid_thw"][0].tolist())
+    _, _, (default,), _ = backend.prepare(request_for(image))
+    assert default == process_size((1920, 1080), "qwen2.5-vl", PixelLimits(3136, 256 * 28 * 28))
+
+
 def test_exif_rotated_image_uses_the_displayed_size(qwen25_backend, tmp_path):
     stored_480x640_shown_640x480 = write_image(tmp_path, 480, 640, fmt="JPEG", orientation=6)
     _, _, (geometry,), limits = qwen25_backend.prepare(request_for(stored_480x640_shown_640x480))
