@@ -10,25 +10,21 @@ Builds the tiny test checkpoint offline, then for each request measures:
   images, ``apply_chat_template``, ``processor(...)``, ``model.generate``, decode), no
   streaming, no geometry.
 
-Prints medians and the ratios (outside-generate share; backend / peer), and writes JSON with
-device and versions to ``bench/results/backend_overhead.json``.
+Prints medians and the ratios (outside-generate share; backend / peer), and writes a record
+with machine and versions to ``bench/results/backend_overhead.json``.
 
-    python bench/backend_overhead.py --requests 20 --max-new-tokens 64 --threads 1
+    python -m bench.backend_overhead --requests 20 --max-new-tokens 64 --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from bench._record import write_record
 
 
 def main() -> None:
@@ -37,11 +33,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1 keeps timings stable on a shared machine)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "backend_overhead.json")
     args = parser.parse_args()
 
     import torch
-    import transformers
     from PIL import Image
 
     from tests.factories import write_image
@@ -113,12 +107,10 @@ def main() -> None:
             "streaming_outside_generate_share": med((t - g) / t for t, g in zip(stream_total, stream_generate)),
             "streaming_over_peer": med(stream_total) / med(peer_total),
         },
-        "device": "cuda" if torch.cuda.is_available() else f"cpu ({platform.processor() or platform.machine()})",
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
         "threads": torch.get_num_threads(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
+    path = write_record("backend_overhead", result, packages=("torch", "transformers", "tokenizers"))
     m, r = result["median_s"], result["ratios"]
     print(f"backend total   {m['backend_total'] * 1000:8.1f} ms  (generate {m['backend_generate'] * 1000:.1f} ms, "
           f"outside {m['backend_outside_generate'] * 1000:.1f} ms, of which template+processor {m['backend_prepare'] * 1000:.1f} ms)")
@@ -128,7 +120,7 @@ def main() -> None:
     print(f"outside-generate share {r['outside_generate_share']:.1%}   backend/peer {r['backend_over_peer']:.3f}")
     print(f"streaming: outside-generate share {r['streaming_outside_generate_share']:.1%}   "
           f"streaming/peer {r['streaming_over_peer']:.3f}")
-    print(f"written to {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    print(f"record: {path}")
 
 
 if __name__ == "__main__":
