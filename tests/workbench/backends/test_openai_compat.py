@@ -225,6 +225,12 @@ def test_limit_fields_per_server(style, fields, two_images):
     assert per_image == ({"min_pixels": 3136, "max_pixels": 1003520} if style == "dashscope" else {})
 
 
+def test_vision_ids_can_be_turned_off(two_images):
+    backend = OpenAICompatibleBackend("qwen2.5-vl-7b", base_url="http://127.0.0.1:1/v1")
+    request = GroundingRequest(images=two_images, prompt=PROMPT, add_vision_id=False)
+    assert [p["type"] for p in backend.messages(request)[0]["content"]] == ["image_url", "image_url", "text"]
+
+
 def _decode(url: str) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
 
