@@ -163,7 +163,11 @@ def build_tiny_qwen2_5_vl(folder: Path, *, seed: int = 0) -> Path:
 
 
 def build_tiny_qwen3_vl(folder: Path, *, seed: int = 0) -> Path:
-    """Save a random tiny Qwen3-VL (patch 16, merge 2: factor 32) with its processor."""
+    """Save a random tiny Qwen3-VL (patch 16, merge 2: factor 32) with its processor.
+
+    It reuses the Qwen2.5-VL chat template. Qwen3-VL's own template differs in its system and tool
+    parts, not in the image placeholders or the ``Picture N:`` labels that matter here.
+    """
     import torch
     from transformers import (
         Qwen2VLImageProcessor,

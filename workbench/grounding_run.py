@@ -2,7 +2,7 @@
 
 The backend reports the geometry each image had in the call (from the processor's
 ``image_grid_thw`` locally, from the server's pixel limits remotely); the parser
-(:func:`grounding.parse_grounding`) reads the raw text with that geometry, so each
+(:func:`grounding.parse.parse_grounding`) reads the raw text with that geometry, so each
 detection is rescaled with its own image's grid. Parsing never raises on model text;
 problems come back as warnings next to the backend's (e.g. truncation).
 
@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import grounding
 from workbench.backends.base import GroundingRequest, ModelBackend, RawOutput
 
 __all__ = ["GroundingRun", "parse_output", "run_grounding", "image_table", "detection_dict"]
@@ -57,7 +56,10 @@ def image_table(output: RawOutput, image_ids: Sequence[str], names: Sequence[str
 
 def detection_dict(detection: Any, image_ids: Sequence[str] = ()) -> dict[str, object]:
     """A parsed detection as JSON, with the user's image ID next to its picture number."""
-    data = dataclasses.asdict(detection) if dataclasses.is_dataclass(detection) else dict(vars(detection))
+    if hasattr(detection, "as_dict"):
+        data = detection.as_dict()
+    else:
+        data = dataclasses.asdict(detection) if dataclasses.is_dataclass(detection) else dict(vars(detection))
     data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
     picture = data.get("image")
     if isinstance(picture, int) and 1 <= picture <= len(image_ids):
@@ -67,7 +69,9 @@ def detection_dict(detection: Any, image_ids: Sequence[str] = ()) -> dict[str, o
 
 def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
     """Parse a backend's raw text with the geometry of this very call."""
-    parsed = grounding.parse_grounding(output.text, output.family, list(output.images))
+    from grounding.parse import parse_grounding  # the parser package; imported here, where it is used
+
+    parsed = parse_grounding(output.text, output.family, list(output.images))
     return GroundingRun(
         request=request,
         output=output,

@@ -43,7 +43,7 @@ ImageInput = Union[str, os.PathLike, bytes, Image.Image]
 
 @dataclass(frozen=True)
 class GroundingRequest:
-    """One model call: images in the user's order and the prompt text.
+    """One model call: images in the user's order, the prompt text, and settings for this call.
 
     ``image_ids`` default to ``img1`` ... ``imgN``; ``add_vision_id`` (``Picture N:`` before each
     image) defaults to on when there are several images.
@@ -55,6 +55,8 @@ class GroundingRequest:
     add_vision_id: bool | None = None
     max_new_tokens: int = 1024
     temperature: float = 0.0
+    limits: PixelLimits | None = None
+    """Pixel limits for this call (e.g. the user's preset); None: the backend's own."""
 
     def __post_init__(self) -> None:
         if not self.images:

@@ -48,11 +48,12 @@ class FakeBackend(StreamingBackend):
 
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         started = time.perf_counter()
-        geometry = tuple(process_size(original_wh(image), self._family, self.limits) for image in request.images)
+        limits = request.limits or self.limits
+        geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
         text = self._handler(request, geometry)
         for piece in re.findall(r"\S+\s*|\s+", text):
             yield TextDelta(piece)
         yield RawOutput(
             text=text, images=geometry, model=self._model, max_new_tokens=request.max_new_tokens,
-            limits=self.limits, total_s=time.perf_counter() - started,
+            limits=limits, total_s=time.perf_counter() - started,
         )

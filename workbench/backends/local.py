@@ -9,8 +9,10 @@
   their original size: it is the only resize (no qwen-vl-utils pre-resize).
 - The geometry used to read coordinates is the ``image_grid_thw`` the processor returned
   (:func:`grounding.from_grid_thw`), not a recomputation.
-- ``generate`` runs in a worker thread feeding a ``TextIteratorStreamer``; the GPU part is
-  wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces).
+- ``stream`` runs ``generate`` in a worker thread feeding a ``TextIteratorStreamer``;
+  ``generate`` without a text callback runs in the caller's thread with no streamer. The GPU
+  part is wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces). Closing
+  the stream early (a Stop button) stops generation at the next token.
 - Missing weights, no network, out of memory: :class:`~workbench.errors.BackendError` with a
   message that says what to do; nothing else in the app depends on a loaded model.
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +83,21 @@ def _generate_on_gpu(model: Any, inputs: Any, generation: dict, streamer: Any) -
     import torch
 
     with torch.inference_mode():
+        if streamer is None:
+            return model.generate(**inputs, **generation)
         return model.generate(**inputs, **generation, streamer=streamer)
+
+
+def _cancel_criteria(cancelled: threading.Event) -> Any:
+    """Stopping criteria that end ``generate`` at the next token once ``cancelled`` is set."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Cancelled(StoppingCriteria):
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+            return torch.full((input_ids.shape[0],), cancelled.is_set(), dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Cancelled()])
 
 
 def _load_error(model_id: str, exc: BaseException) -> BackendError:
@@ -143,7 +159,9 @@ class LocalTransformersBackend(StreamingBackend):
             config = AutoConfig.from_pretrained(self._model_id, **hub)
             family = ModelFamily.from_config({"model_type": config.model_type})
             processor = AutoProcessor.from_pretrained(self._model_id, **hub)
-            placement = {"device_map": "auto"} if runtime.device == "cuda" else {}
+            placement = {}
+            if runtime.device == "cuda":
+                placement = {"device_map": self._device if self._device and ":" in self._device else "auto"}
             model = AutoModelForImageTextToText.from_pretrained(
                 self._model_id,
                 dtype=getattr(torch, runtime.dtype),
@@ -161,8 +179,6 @@ class LocalTransformersBackend(StreamingBackend):
             raise BackendError(
                 f"{self._model_id!r}: AutoProcessor gave only a tokenizer (is torchvision installed and matched to torch?)"
             )
-        if runtime.device == "cpu" and self._device:
-            model = model.to(self._device)
         tokenizer = processor.tokenizer
         eos = model.generation_config.eos_token_id
         eos_ids = frozenset([eos] if isinstance(eos, int) else (eos or []))
@@ -170,8 +186,10 @@ class LocalTransformersBackend(StreamingBackend):
         stop_texts = tuple(t for t in tokenizer.convert_ids_to_tokens(sorted(stop_ids)) if t)
         return LoadedModel(processor, model, family, runtime, stop_texts, eos_ids)
 
-    def effective_limits(self, loaded: LoadedModel) -> PixelLimits:
-        """The limits in force: ours, or the checkpoint's processor ``size``."""
+    def effective_limits(self, loaded: LoadedModel, request: GroundingRequest | None = None) -> PixelLimits:
+        """The limits in force: the request's, the backend's, or the checkpoint's processor ``size``."""
+        if request is not None and request.limits is not None:
+            return request.limits
         if self.limits is not None:
             return self.limits
         size = loaded.processor.image_processor.size
@@ -185,7 +203,7 @@ class LocalTransformersBackend(StreamingBackend):
         text = loaded.processor.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
         )
-        limits = self.effective_limits(loaded)
+        limits = self.effective_limits(loaded, request)
         try:
             inputs = loaded.processor(text=[text], images=images, size=limits.as_processor_size(), return_tensors="pt")
         except ValueError as exc:
@@ -196,17 +214,36 @@ class LocalTransformersBackend(StreamingBackend):
         )
         return loaded, inputs.to(loaded.model.device), geometry, limits
 
+    def _generation(self, request: GroundingRequest) -> dict[str, Any]:
+        if request.temperature > 0:
+            return {"max_new_tokens": request.max_new_tokens, "do_sample": True, "temperature": request.temperature}
+        return {"max_new_tokens": request.max_new_tokens, "do_sample": False}
+
+    def generate(self, request: GroundingRequest, on_text: Callable[[str], None] | None = None) -> RawOutput:
+        """Without ``on_text``, generate in this thread with no streamer (less overhead)."""
+        if on_text is not None:
+            return super().generate(request, on_text)
+        started = time.perf_counter()
+        loaded, inputs, geometry, limits = self.prepare(request)
+        t0 = time.perf_counter()
+        try:
+            ids = _generate_on_gpu(loaded.model, inputs, self._generation(request), None)
+        except Exception as exc:  # noqa: BLE001 - mapped to a BackendError where it is one
+            raise self._generate_error(exc) from None
+        generate_s = time.perf_counter() - t0
+        prompt_tokens = int(inputs["input_ids"].shape[1])
+        text = loaded.processor.tokenizer.decode(ids[0, prompt_tokens:], skip_special_tokens=False)
+        return self._output(request, loaded, ids, prompt_tokens, self._strip_stop(text, loaded.stop_texts),
+                            geometry, limits, started, generate_s)
+
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         from transformers import TextIteratorStreamer
 
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
         streamer = TextIteratorStreamer(loaded.processor.tokenizer, skip_prompt=True, skip_special_tokens=False)
-        generation = {"max_new_tokens": request.max_new_tokens}
-        if request.temperature > 0:
-            generation |= {"do_sample": True, "temperature": request.temperature}
-        else:
-            generation |= {"do_sample": False}
+        cancelled = threading.Event()
+        generation = self._generation(request) | {"stopping_criteria": _cancel_criteria(cancelled)}
         result: dict[str, Any] = {}
 
         def work() -> None:
@@ -222,20 +259,30 @@ class LocalTransformersBackend(StreamingBackend):
         worker = threading.Thread(target=work, name="local-generate", daemon=True)
         worker.start()
         pieces: list[str] = []
-        for piece in streamer:
-            piece = self._strip_stop(piece, loaded.stop_texts)
-            if piece:
-                pieces.append(piece)
-                yield TextDelta(piece)
-        worker.join()
+        try:
+            for piece in streamer:
+                piece = self._strip_stop(piece, loaded.stop_texts)
+                if piece:
+                    pieces.append(piece)
+                    yield TextDelta(piece)
+        finally:  # the caller stopped listening (e.g. a Stop button): stop generating too
+            cancelled.set()
+            worker.join()
         if "error" in result:
             raise self._generate_error(result["error"])
         prompt_tokens = int(inputs["input_ids"].shape[1])
-        new_ids = result["ids"][0, prompt_tokens:].tolist()
+        yield self._output(request, loaded, result["ids"], prompt_tokens, "".join(pieces), geometry, limits,
+                           started, result["generate_s"])
+
+    def _output(
+        self, request: GroundingRequest, loaded: LoadedModel, ids: Any, prompt_tokens: int, text: str,
+        geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
+    ) -> RawOutput:
+        new_ids = ids[0, prompt_tokens:].tolist()
         ended = bool(new_ids) and new_ids[-1] in loaded.eos_ids
         finish = "length" if len(new_ids) >= request.max_new_tokens and not ended else "stop"
-        yield RawOutput(
-            text="".join(pieces),
+        return RawOutput(
+            text=text,
             images=geometry,
             model=self._model_id,
             finish_reason=finish,
@@ -244,7 +291,7 @@ class LocalTransformersBackend(StreamingBackend):
             prompt_tokens=prompt_tokens,
             completion_tokens=len(new_ids),
             total_s=time.perf_counter() - started,
-            generate_s=result["generate_s"],
+            generate_s=generate_s,
         )
 
     @staticmethod

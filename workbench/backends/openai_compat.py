@@ -89,24 +89,26 @@ class OpenAICompatibleBackend(StreamingBackend):
     def family(self) -> ModelFamily:
         return self._family
 
-    def limit_fields(self) -> dict[str, Any]:
+    def limits_for(self, request: GroundingRequest | None = None) -> PixelLimits:
+        """The request's limits, else the backend's."""
+        return request.limits if request is not None and request.limits is not None else self.limits
+
+    def limit_fields(self, request: GroundingRequest | None = None) -> dict[str, Any]:
         """Request keywords that carry the pixel limits in this server's dialect."""
-        lo, hi = self.limits.min_pixels, self.limits.max_pixels
+        limits = self.limits_for(request)
+        lo, hi = limits.min_pixels, limits.max_pixels
         if self.limits_style == "vllm":
             return {"extra_body": {"mm_processor_kwargs": {"min_pixels": lo, "max_pixels": hi}}}
         if self.limits_style == "transformers":
-            size = self.limits.as_processor_size()
+            size = limits.as_processor_size()
             return {"extra_body": {"chat_template_kwargs": {"processor_kwargs": {"size": size}}}}
         return {}
 
     def messages(self, request: GroundingRequest) -> list[dict]:
         """The chat messages sent for ``request`` (images as data URLs, in the user's order)."""
         urls = {image_id: data_url(image) for image_id, image in zip(request.image_ids, request.images)}
-        extra = (
-            {"min_pixels": self.limits.min_pixels, "max_pixels": self.limits.max_pixels}
-            if self.limits_style == "dashscope"
-            else {}
-        )
+        limits = self.limits_for(request)
+        extra = {"min_pixels": limits.min_pixels, "max_pixels": limits.max_pixels} if self.limits_style == "dashscope" else {}
         messages = build_messages(request.image_ids, request.prompt, picture_labels=request.vision_ids)
         for message in messages:
             message["content"] = [
@@ -121,8 +123,9 @@ class OpenAICompatibleBackend(StreamingBackend):
         import openai
 
         started = time.perf_counter()
+        limits = self.limits_for(request)
         try:
-            geometry = tuple(process_size(original_wh(image), self._family, self.limits) for image in request.images)
+            geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
         except ValueError as exc:
             raise BackendError(str(exc)) from None
         kwargs: dict[str, Any] = {
@@ -132,7 +135,7 @@ class OpenAICompatibleBackend(StreamingBackend):
             "temperature": request.temperature,
             "stream": True,
             "stream_options": {"include_usage": True},
-            **self.limit_fields(),
+            **self.limit_fields(request),
         }
         pieces: list[str] = []
         finish = "stop"
@@ -161,7 +164,7 @@ class OpenAICompatibleBackend(StreamingBackend):
             model=self._model,
             finish_reason="length" if finish == "length" else "stop",
             max_new_tokens=request.max_new_tokens,
-            limits=self.limits,
+            limits=limits,
             prompt_tokens=getattr(usage, "prompt_tokens", None),
             completion_tokens=getattr(usage, "completion_tokens", None),
             total_s=time.perf_counter() - started,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from grounding import PixelLimits, process_size
 from grounding.prompts import build_messages
 from tests.factories import write_image
 from workbench.backends import GroundingRequest, LocalTransformersBackend, ModelBackend, TextDelta
+from workbench.backends.local import _cancel_criteria
 from workbench.errors import BackendError
 
 
@@ -54,6 +56,18 @@ def test_pixel_limits_reach_the_processor_and_images_are_resized_once(tiny_qwen2
     assert geometry != process_size((1920, 1080), "qwen2.5-vl")
 
 
+def test_request_limits_win_over_the_backends(tiny_qwen25, tmp_path):
+    image = write_image(tmp_path, 1920, 1080)
+    backend = LocalTransformersBackend(str(tiny_qwen25), limits=PixelLimits(3136, 256 * 28 * 28), local_files_only=True)
+    per_call = PixelLimits(3136, 64 * 28 * 28)
+    _, inputs, (geometry,), used = backend.prepare(request_for(image, limits=per_call))
+    assert used == per_call
+    assert geometry == process_size((1920, 1080), "qwen2.5-vl", per_call)
+    assert geometry.grid_thw == tuple(inputs["image_grid_thw"][0].tolist())
+    _, _, (default,), _ = backend.prepare(request_for(image))
+    assert default == process_size((1920, 1080), "qwen2.5-vl", PixelLimits(3136, 256 * 28 * 28))
+
+
 def test_exif_rotated_image_uses_the_displayed_size(qwen25_backend, tmp_path):
     stored_480x640_shown_640x480 = write_image(tmp_path, 480, 640, fmt="JPEG", orientation=6)
     _, _, (geometry,), limits = qwen25_backend.prepare(request_for(stored_480x640_shown_640x480))
@@ -93,6 +107,31 @@ def test_generate_passes_pieces_to_on_text(qwen25_backend, two_images):
     )
     text_tokens = len(processor.tokenizer(template)["input_ids"]) - 2  # one <|image_pad|> per image before expansion
     assert output.prompt_tokens == text_tokens + 391 + 198
+
+
+def test_closing_the_stream_stops_generation(qwen25_backend, two_images):
+    events = qwen25_backend.stream(request_for(*two_images, max_new_tokens=4000))
+    assert isinstance(next(events), TextDelta)
+    events.close()  # joins the worker, which the cancel criterion ends at its next token
+    assert not [t for t in threading.enumerate() if t.name == "local-generate"]
+
+
+def test_cancel_criterion_follows_the_event():
+    cancelled = threading.Event()
+    (criterion,) = _cancel_criteria(cancelled)
+    ids = torch.zeros((2, 5), dtype=torch.long)
+    assert criterion(ids, None).tolist() == [False, False]
+    cancelled.set()
+    assert criterion(ids, None).tolist() == [True, True]
+
+
+def test_plain_generate_gives_the_same_answer_as_streaming(qwen25_backend, two_images):
+    request = request_for(*two_images, max_new_tokens=10)
+    plain = qwen25_backend.generate(request)
+    streamed = qwen25_backend.generate(request, on_text=lambda piece: None)
+    assert plain.text == streamed.text
+    assert (plain.completion_tokens, plain.finish_reason) == (streamed.completion_tokens, streamed.finish_reason) == (10, "length")
+    assert plain.images == streamed.images
 
 
 def test_add_vision_id_renders_like_explicit_picture_labels(qwen25_backend):

@@ -7,6 +7,7 @@ answers 503/429 first and then forwards, and a socket that accepts and never ans
 from __future__ import annotations
 
 import base64
+import dataclasses
 import http.server
 import io
 import socket
@@ -31,13 +32,9 @@ def backend_for(serve_url: str, model: Path, **kwargs) -> OpenAICompatibleBacken
     return OpenAICompatibleBackend(str(model), base_url=serve_url, **options)
 
 
-def local_prompt_tokens(qwen25_backend, request: GroundingRequest, limits: PixelLimits | None = None) -> int:
+def local_prompt_tokens(qwen25_backend, request: GroundingRequest) -> int:
     """What the local processor counts for the same request (same chat template, same limits)."""
-    previous, qwen25_backend.limits = qwen25_backend.limits, limits
-    try:
-        _, inputs, _, _ = qwen25_backend.prepare(request)
-    finally:
-        qwen25_backend.limits = previous
+    _, inputs, _, _ = qwen25_backend.prepare(request)
     return int(inputs["input_ids"].shape[1])
 
 
@@ -57,18 +54,24 @@ def test_streams_from_a_real_server_and_geometry_matches_its_token_count(serve_u
     assert usage.prompt_tokens == local_prompt_tokens(qwen25_backend, request)
 
 
-def test_limits_sent_the_transformers_way_change_what_the_server_sees(serve_url, tiny_qwen25, qwen25_backend, tmp_path):
+@pytest.mark.parametrize("per_request", [pytest.param(False, id="backend-limits"), pytest.param(True, id="request-limits")])
+def test_limits_sent_the_transformers_way_change_what_the_server_sees(
+    serve_url, tiny_qwen25, qwen25_backend, tmp_path, per_request
+):
     image = write_image(tmp_path, 1920, 1080)
     small = PixelLimits(3136, 128 * 28 * 28)
     request = GroundingRequest(images=(image,), prompt=PROMPT, max_new_tokens=1)
     default_out = backend_for(serve_url, tiny_qwen25).generate(request)
-    small_backend = backend_for(serve_url, tiny_qwen25, limits=small)
+    small_request = dataclasses.replace(request, limits=small) if per_request else request
+    small_backend = backend_for(serve_url, tiny_qwen25, **({} if per_request else {"limits": small}))
     usage = small_backend._client.chat.completions.create(
-        model=str(tiny_qwen25), messages=small_backend.messages(request), max_tokens=1, **small_backend.limit_fields()
+        model=str(tiny_qwen25), messages=small_backend.messages(small_request), max_tokens=1,
+        **small_backend.limit_fields(small_request),
     ).usage
-    small_out = small_backend.generate(request)
+    small_out = small_backend.generate(small_request)
     assert small_out.images[0] == process_size((1920, 1080), "qwen2.5-vl", small)
-    assert usage.prompt_tokens == local_prompt_tokens(qwen25_backend, request, small)
+    assert small_out.limits == small
+    assert usage.prompt_tokens == local_prompt_tokens(qwen25_backend, dataclasses.replace(request, limits=small))
     assert usage.prompt_tokens < local_prompt_tokens(qwen25_backend, request)
     assert default_out.images[0] == process_size((1920, 1080), "qwen2.5-vl")
 
@@ -220,6 +223,12 @@ def test_limit_fields_per_server(style, fields, two_images):
     assert [parts[0]["text"], parts[2]["text"], parts[4]["text"]] == ["Picture 1: ", "Picture 2: ", PROMPT]
     per_image = {k: parts[1][k] for k in ("min_pixels", "max_pixels") if k in parts[1]}
     assert per_image == ({"min_pixels": 3136, "max_pixels": 1003520} if style == "dashscope" else {})
+
+
+def test_vision_ids_can_be_turned_off(two_images):
+    backend = OpenAICompatibleBackend("qwen2.5-vl-7b", base_url="http://127.0.0.1:1/v1")
+    request = GroundingRequest(images=two_images, prompt=PROMPT, add_vision_id=False)
+    assert [p["type"] for p in backend.messages(request)[0]["content"]] == ["image_url", "image_url", "text"]
 
 
 def _decode(url: str) -> Image.Image:
