@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from workbench.cli import geometry
+from workbench.cli import datasets, export
 
 __all__ = ["app", "main"]
 
@@ -28,6 +29,8 @@ def _root() -> None:
 
 
 geometry.register(app)
+export.register(app)
+datasets.register(app)
 
 
 def main() -> None:
