@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,23 @@ def _geometry(blobs: Sequence[Blob], output: ModelOutput, family: ModelFamily,
     return [process_size(blob.wh, family, limits) for blob in blobs]
 
 
+def _parser() -> Callable[..., Any]:
+    """``grounding.parse_grounding`` (from the parser package, ``grounding.parse``)."""
+    try:
+        from grounding import parse_grounding  # type: ignore[attr-defined]
+    except ImportError:
+        try:
+            from grounding.parse import parse_grounding  # type: ignore[no-redef]
+        except ImportError:
+            raise DatasetImportError("importing model outputs needs grounding.parse_grounding, "
+                                     "which this installation lacks") from None
+    return parse_grounding
+
+
 def import_model_outputs(store: DatasetStore, dataset: str, outputs: Sequence[ModelOutput],
                          family: ModelFamily | str, limits: PixelLimits | None = None) -> ImportReport:
     """Add one sample per output, its detections as pending ``model`` annotations in original pixels."""
-    from grounding import parse_grounding  # provided by the parser (grounding.parse)
-
+    parse_grounding = _parser()
     family = ModelFamily.from_name(family)
     staged = []
     warnings: list[str] = []
