@@ -82,14 +82,16 @@ def _annotation_from_state(state: Mapping[str, Any]) -> Annotation:
 class DatasetStore:
     """Datasets, samples, images and annotations in ``db_path``; image copies in ``images_dir``.
 
-    ``images_dir`` defaults to ``images/`` beside the database. Use :meth:`open` to place both
+    ``images_dir`` defaults to ``images/`` beside the database. ``durable=False`` trades the
+    fsync per commit (``synchronous=FULL``) for WAL's ``NORMAL``: still safe if the process
+    dies, but the last commits may be lost if the machine loses power. Use :meth:`open` to place both
     under a data dir chosen by argument or ``WORKBENCH_DATA_DIR``. Safe to share between the
     threads of one process (one connection behind a lock); other processes may open the same
     file at the same time (WAL, ``busy_timeout``).
     """
 
     def __init__(self, db_path: str | os.PathLike, *, images_dir: str | os.PathLike | None = None,
-                 busy_timeout_s: float = 10.0, clock: Callable[[], str] = utc_now) -> None:
+                 busy_timeout_s: float = 10.0, durable: bool = True, clock: Callable[[], str] = utc_now) -> None:
         self.db_path = Path(db_path)
         self.blobs = ImageBlobs(Path(images_dir) if images_dir is not None else self.db_path.parent / "images")
         self._clock = clock
@@ -100,6 +102,8 @@ class DatasetStore:
                                          check_same_thread=False)
             for pragma in PRAGMAS:
                 self._conn.execute(pragma)
+            if not durable:  # bulk loads: survives a process crash, may lose the last commits on power loss
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             with self._write() as conn:
                 for statement in SCHEMA.split(";"):
