@@ -7,6 +7,7 @@ import os
 import platform
 import random
 import sys
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -66,8 +67,15 @@ def synthetic_dataset(store: DatasetStore, name: str, samples: int, images: list
         store.add_sample_blobs(name, sources, f"Find everything in sample {n}.", drafts)
 
 
-def save(path: str | None, doc: dict) -> None:
-    text = json.dumps(doc, indent=2)
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def save(path: str | None, doc: dict) -> Path:
+    """Print the record and write it to ``path`` or ``bench/results/<bench>.json`` (not committed)."""
+    record = {"benchmark": doc["bench"], "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **doc}
+    text = json.dumps(record, indent=2)
     print(text)
-    if path:
-        Path(path).write_text(text + "\n", encoding="utf-8")
+    target = Path(path) if path else RESULTS / f"{doc['bench']}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text + "\n", encoding="utf-8")
+    return target

@@ -5,7 +5,7 @@ coordinate conversion, no images, no validation, no zip): the ratio says what ea
 conversion, checks, image copies and zip cost on top of merely writing the data. Goal: JSON
 formats (qwen_finetune, llamafactory, swift, vlmr1, xcomposer2, labelstudio) <= 5 s.
 
-    python bench/export_formats.py [--samples 10000] [--formats coco,yolo] [--json out.json]
+    python -m bench.export_formats [--samples 10000] [--formats coco,yolo] [--json out.json]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as a plain script
 
 from bench._common import environment, save, synthetic_dataset, write_images  # noqa: E402
 from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset  # noqa: E402

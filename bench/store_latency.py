@@ -5,7 +5,7 @@ the same edits with ``durable=False`` (WAL ``synchronous=NORMAL``, no fsync per 
 bare ``INSERT`` + ``COMMIT`` on a plain sqlite3 connection with the store's pragmas (the floor
 for one durable commit on this disk).
 
-    python bench/store_latency.py [--edits 500] [--json out.json]
+    python -m bench.store_latency [--edits 500] [--json out.json]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as a plain script
 
 from bench._common import environment, random_box, save, write_images  # noqa: E402
 from workbench.store import AnnotationDraft, DatasetStore  # noqa: E402
