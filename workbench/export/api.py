@@ -73,5 +73,8 @@ def export_dataset(store: DatasetStore, dataset: DatasetRef, format: str, settin
         raise ExportError(f"could not write the export to {out} ({exc})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    zip_folder(folder, zip_path)
+    try:
+        zip_folder(folder, zip_path)
+    except OSError as exc:
+        raise ExportError(f"wrote {folder} but could not zip it ({exc})") from None
     return ExportResult(folder, zip_path, manifest, tuple(warnings))

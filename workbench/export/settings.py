@@ -12,7 +12,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from grounding import GeometryError, ModelFamily, PixelLimits
@@ -44,7 +44,6 @@ class ExportSettings:
     """The trainer's transformers version, when known (qwen-vl-finetune ignores limits with 5.x)."""
     created_at: str | None = None
     """Timestamp written into the manifest; None means now (pass one for reproducible output)."""
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.statuses) - set(STATUSES)

@@ -21,11 +21,11 @@ from workbench.export.targets import user_text
 ANNOTATIONS = "swift.jsonl"
 
 
-def _assistant(family: str, count: int, multi_images: Sequence[int | None]) -> str:
+def _assistant(family: str, pictures: Sequence[int | None]) -> str:
     if family == "qwen2-vl":
-        return "\n".join((f"Picture {p}: " if p else "") + "<ref-object><bbox>" for p in multi_images)
+        return "\n".join((f"Picture {p}: " if p else "") + "<ref-object><bbox>" for p in pictures)
     parts = []
-    for picture in multi_images:
+    for picture in pictures:
         image = f', "image": {picture}' if picture else ""
         parts.append('  {"bbox_2d": <bbox>, "label": "<ref-object>"' + image + "}")
     body = ",\n".join(parts)
@@ -48,7 +48,7 @@ def to_row(sample: ExportSample, settings: ExportSettings, warnings: list[str]) 
     return {
         "messages": [
             {"role": "user", "content": user_text(sample, sample.prompt or settings.default_prompt)},
-            {"role": "assistant", "content": _assistant(settings.family.name, len(refs), pictures)},
+            {"role": "assistant", "content": _assistant(settings.family.name, pictures)},
         ],
         "images": [image.file for image in sample.images],
         "objects": {"ref": refs, "bbox": boxes, "bbox_type": "real", "image_id": image_ids},

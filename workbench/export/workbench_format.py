@@ -7,6 +7,7 @@ with provenance, model, settings and review status, coordinates in original pixe
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,8 +40,6 @@ def to_doc(name: str, samples: Sequence[Sample]) -> dict:
 
 
 def write_raw(name: str, samples: Sequence[Sample], settings: ExportSettings, folder: Path) -> FormatOutput:
-    import shutil
-
     (folder / "images").mkdir(parents=True, exist_ok=True)
     for image in {image.file: image for sample in samples for image in sample.images}.values():
         shutil.copyfile(image.file, folder / "images" / image.file.name)
