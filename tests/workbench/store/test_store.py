@@ -195,3 +195,36 @@ def test_prune_images_removes_only_unused_copies(store, tmp_path, image):
     store.delete_dataset("gone")
     assert store.prune_images() == 1
     assert keep.images[0].file.is_file() and not gone.images[0].file.exists()
+
+
+def test_threads_sharing_one_store_lose_no_edit(store, image):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sample = store.add_sample(store.create_dataset("d"), [image])
+    image_id = sample.images[0].id
+
+    def burst(worker: int) -> list[int]:
+        return [store.add_annotation(image_id, AnnotationDraft.box((n, n, n + 5, n + 5), f"w{worker}")).id
+                for n in range(40)]
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = [i for chunk in pool.map(burst, range(4)) for i in chunk]
+    stored = store.sample(sample.id).images[0].annotations
+    assert sorted(a.id for a in stored) == sorted(ids) and len(ids) == 160
+    assert len(store.history(sample.id)) == 160
+
+
+def test_two_processes_writing_at_once_both_succeed(tmp_path, image):
+    db = tmp_path / "data" / "workbench.sqlite3"
+    with DatasetStore(db) as store:
+        sample = store.add_sample(store.create_dataset("d"), [image])
+    code = ("import sys; from workbench.store import DatasetStore, AnnotationDraft; s = DatasetStore(sys.argv[1]); "
+            "[s.add_annotation(int(sys.argv[2]), AnnotationDraft.box((n, n, n + 1, n + 1), sys.argv[3])) "
+            "for n in range(100)]; s.close()")
+    writers = [subprocess.Popen([sys.executable, "-c", code, str(db), str(sample.images[0].id), name], cwd=REPO,
+                                stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0, writer.stderr.read()
+    with DatasetStore(db) as store:
+        labels = [a.label for a in store.sample(sample.id).images[0].annotations]
+    assert (labels.count("a"), labels.count("b")) == (100, 100)
