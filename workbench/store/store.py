@@ -19,7 +19,6 @@ history from the database, so it works in a new process as well as in the one th
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -43,6 +42,15 @@ from workbench.store.records import (
     Sample,
     SampleImage,
 )
+from workbench.store.history import read_history, record_edit, undo_latest
+from workbench.store.rows import (
+    ANNOTATION_COLUMNS,
+    annotation_from_row,
+    annotation_state,
+    insert_annotation,
+    read_annotation,
+    write_annotation,
+)
 from workbench.store.schema import PRAGMAS, SCHEMA, SCHEMA_VERSION
 
 __all__ = ["DatasetRef", "DatasetStore", "utc_now"]
@@ -50,33 +58,8 @@ __all__ = ["DatasetRef", "DatasetStore", "utc_now"]
 DatasetRef = Union[str, int, Dataset]
 ImageInput = Union[ImageSource, str, os.PathLike]
 
-_ANNOTATION_COLUMNS = "id, sample_image_id, kind, coords, label, provenance, model, settings, status, attributes"
-
-
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _annotation_from_row(row: Sequence[Any]) -> Annotation:
-    id_, sample_image_id, kind, coords, label, provenance, model, settings, status, attributes = row
-    return Annotation(kind, tuple(json.loads(coords)), label, provenance, model, json.loads(settings), status,
-                      json.loads(attributes), id=id_, sample_image_id=sample_image_id)
-
-
-def _annotation_state(a: Annotation) -> dict[str, Any]:
-    return {"id": a.id, "sample_image_id": a.sample_image_id, "kind": a.kind, "coords": list(a.coords),
-            "label": a.label, "provenance": a.provenance, "model": a.model, "settings": dict(a.settings),
-            "status": a.status, "attributes": dict(a.attributes)}
-
-
-def _annotation_from_state(state: Mapping[str, Any]) -> Annotation:
-    return Annotation(state["kind"], tuple(state["coords"]), state["label"], state["provenance"], state["model"],
-                      state["settings"], state["status"], state["attributes"], id=state["id"],
-                      sample_image_id=state["sample_image_id"])
 
 
 class DatasetStore:
@@ -157,13 +140,8 @@ class DatasetStore:
             return self._conn.execute(sql, params).fetchall()
 
     def _record(self, conn: sqlite3.Connection, sample_id: int, action: str, annotation_id: int | None,
-                before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, undoes: int | None = None) -> int:
-        cursor = conn.execute(
-            "INSERT INTO edits (sample_id, at, action, annotation_id, before, after, undoes) VALUES (?,?,?,?,?,?,?)",
-            (sample_id, self._clock(), action, annotation_id,
-             None if before is None else _dumps(before), None if after is None else _dumps(after), undoes),
-        )
-        return int(cursor.lastrowid)
+                before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
+        record_edit(conn, sample_id, self._clock(), action, annotation_id, before, after)
 
     # -- datasets -----------------------------------------------------------------------------
 
@@ -264,7 +242,7 @@ class DatasetStore:
                 ).lastrowid
                 drafts = annotations[index - 1] if index - 1 < len(annotations) else ()
                 for draft in drafts:
-                    self._insert_annotation(conn, int(sample_image_id), draft)
+                    insert_annotation(conn, int(sample_image_id), draft)
         return self.sample(int(sample_id))
 
     def sample_ids(self, dataset: DatasetRef) -> list[int]:
@@ -294,12 +272,12 @@ class DatasetStore:
                 f"JOIN samples s ON s.id = si.sample_id WHERE {where} ORDER BY si.sample_id, si.position",
                 params).fetchall()
             annotations = self._conn.execute(
-                f"SELECT {', '.join('a.' + c.strip() for c in _ANNOTATION_COLUMNS.split(','))} FROM annotations a "
+                f"SELECT {', '.join('a.' + c.strip() for c in ANNOTATION_COLUMNS.split(','))} FROM annotations a "
                 "JOIN sample_images si ON si.id = a.sample_image_id JOIN samples s ON s.id = si.sample_id "
                 f"WHERE {where} ORDER BY a.id", params).fetchall()
         by_image: dict[int, list[Annotation]] = {}
         for row in annotations:
-            by_image.setdefault(row[1], []).append(_annotation_from_row(row))
+            by_image.setdefault(row[1], []).append(annotation_from_row(row))
         by_sample: dict[int, list[SampleImage]] = {}
         for id_, sample_id, position, image_id, sha, file, width, height, name in images:
             by_sample.setdefault(sample_id, []).append(SampleImage(
@@ -334,25 +312,9 @@ class DatasetStore:
             raise StoreError(f"no sample image {sample_image_id}")
         return int(row[0])
 
-    def _insert_annotation(self, conn: sqlite3.Connection, sample_image_id: int, draft: AnnotationDraft,
-                           id_: int | None = None) -> Annotation:
-        cursor = conn.execute(
-            f"INSERT INTO annotations ({_ANNOTATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (id_, sample_image_id, draft.kind, json.dumps(list(draft.coords)), draft.label, draft.provenance,
-             draft.model, _dumps(dict(draft.settings)), draft.status, _dumps(dict(draft.attributes))),
-        )
-        return Annotation(draft.kind, draft.coords, draft.label, draft.provenance, draft.model, draft.settings,
-                          draft.status, draft.attributes, id=int(cursor.lastrowid), sample_image_id=sample_image_id)
-
-    def _annotation(self, conn: sqlite3.Connection, annotation_id: int) -> Annotation:
-        row = conn.execute(f"SELECT {_ANNOTATION_COLUMNS} FROM annotations WHERE id = ?", (annotation_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"no annotation {annotation_id}")
-        return _annotation_from_row(row)
-
     def annotation(self, annotation_id: int) -> Annotation:
         with self._lock:
-            return self._annotation(self._conn, annotation_id)
+            return read_annotation(self._conn, annotation_id)
 
     def add_annotation(self, sample_image_id: int, draft: AnnotationDraft) -> Annotation:
         """Add a box or point (original pixels) to one image of a sample; committed on return."""
@@ -362,9 +324,9 @@ class DatasetStore:
         """Add several annotations in one transaction (one history entry each)."""
         with self._write() as conn:
             sample_id = self._sample_of_image(conn, sample_image_id)
-            added = [self._insert_annotation(conn, sample_image_id, draft) for draft in drafts]
+            added = [insert_annotation(conn, sample_image_id, draft) for draft in drafts]
             for annotation in added:
-                self._record(conn, sample_id, "add_annotation", annotation.id, None, _annotation_state(annotation))
+                self._record(conn, sample_id, "add_annotation", annotation.id, None, annotation_state(annotation))
         return added
 
     def update_annotation(self, annotation_id: int, *, coords: Sequence[float] | None = None,
@@ -373,7 +335,7 @@ class DatasetStore:
         if status is not None and status not in STATUSES:
             raise StoreError(f"review status must be one of {STATUSES}, got {status!r}")
         with self._write() as conn:
-            before = self._annotation(conn, annotation_id)
+            before = read_annotation(conn, annotation_id)
             try:
                 after = replace(
                     before,
@@ -384,62 +346,29 @@ class DatasetStore:
                 )
             except ValueError as exc:
                 raise StoreError(f"annotation {annotation_id}: {exc}") from None
-            self._write_annotation(conn, after)
+            write_annotation(conn, after)
             self._record(conn, self._sample_of_image(conn, before.sample_image_id), "update_annotation",
-                         annotation_id, _annotation_state(before), _annotation_state(after))
+                         annotation_id, annotation_state(before), annotation_state(after))
         return after
-
-    def _write_annotation(self, conn: sqlite3.Connection, a: Annotation) -> None:
-        conn.execute(
-            "UPDATE annotations SET kind=?, coords=?, label=?, provenance=?, model=?, settings=?, status=?, "
-            "attributes=? WHERE id=?",
-            (a.kind, json.dumps(list(a.coords)), a.label, a.provenance, a.model, _dumps(dict(a.settings)), a.status,
-             _dumps(dict(a.attributes)), a.id),
-        )
 
     def delete_annotation(self, annotation_id: int) -> None:
         with self._write() as conn:
-            before = self._annotation(conn, annotation_id)
+            before = read_annotation(conn, annotation_id)
             conn.execute("DELETE FROM annotations WHERE id = ?", (annotation_id,))
             self._record(conn, self._sample_of_image(conn, before.sample_image_id), "delete_annotation",
-                         annotation_id, _annotation_state(before), None)
+                         annotation_id, annotation_state(before), None)
 
     # -- history ------------------------------------------------------------------------------
 
     def history(self, sample_id: int) -> list[Edit]:
         """The sample's edits, oldest first, undos included."""
-        rows = self._read("SELECT id, sample_id, at, action, annotation_id, before, after, undoes FROM edits "
-                          "WHERE sample_id = ? ORDER BY id", (sample_id,))
-        return [Edit(id_, sid, at, action, aid, None if b is None else json.loads(b),
-                     None if a is None else json.loads(a), undoes)
-                for id_, sid, at, action, aid, b, a, undoes in rows]
+        with self._lock:
+            return read_history(self._conn, sample_id)
 
     def undo(self, sample_id: int) -> Edit | None:
         """Revert the sample's latest edit not yet undone; returns the ``undo`` entry, or None if none is left."""
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT id, action, annotation_id, before, after FROM edits WHERE sample_id = ? AND undoes IS NULL "
-                "AND id NOT IN (SELECT undoes FROM edits WHERE sample_id = ? AND undoes IS NOT NULL) "
-                "ORDER BY id DESC LIMIT 1", (sample_id, sample_id)).fetchone()
-            if row is None:
-                return None
-            edit_id, action, annotation_id, before_json, after_json = row
-            before = None if before_json is None else json.loads(before_json)
-            after = None if after_json is None else json.loads(after_json)
-            if action == "set_prompt":
-                conn.execute("UPDATE samples SET prompt = ? WHERE id = ?", (before["prompt"], sample_id))
-            elif action == "add_annotation":
-                conn.execute("DELETE FROM annotations WHERE id = ?", (annotation_id,))
-            elif action == "delete_annotation":
-                restored = _annotation_from_state(before)
-                self._insert_annotation(conn, restored.sample_image_id, restored, id_=restored.id)
-            elif action == "update_annotation":
-                self._write_annotation(conn, _annotation_from_state(before))
-            else:
-                raise StoreError(f"edit {edit_id} ({action}) cannot be undone")
-            new_id = self._record(conn, sample_id, "undo", annotation_id, after, before, undoes=edit_id)
-        return Edit(new_id, sample_id, self._read("SELECT at FROM edits WHERE id = ?", (new_id,))[0][0], "undo",
-                    annotation_id, after, before, edit_id)
+            return undo_latest(conn, sample_id, self._clock())
 
 
 def _check_name(name: str) -> str:
