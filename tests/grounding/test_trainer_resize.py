@@ -52,3 +52,12 @@ def test_pre_resized_image_gets_the_grid_the_real_processor_gives(tmp_path, size
     grid = processor(images=[image], return_tensors="np")["image_grid_thw"][0].tolist()
     seen = trainer_geometry(size, family, limits, pre_resize_wh=pre)
     assert grid == list(seen.grid_thw)
+
+
+def test_trainer_resize_stays_pure():
+    import subprocess
+    import sys
+
+    code = ("import grounding.trainer_resize as t, sys; t.trainer_geometry((640, 480), 'qwen2.5-vl'); "
+            "print(sorted(m for m in ('torch', 'torchvision', 'gradio') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
