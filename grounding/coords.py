@@ -53,8 +53,10 @@ def order_corners(box: Sequence[float]) -> Coords:
     return (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
 
 
-def _scale(coords: Coords, sx: float, sy: float) -> Coords:
-    return tuple(v * (sx if i % 2 == 0 else sy) for i, v in enumerate(coords))
+def _scale(coords: Coords, to_wh: tuple[float, float], from_wh: tuple[float, float]) -> Coords:
+    """``v * to / from`` per axis: multiplying first keeps exact halves exact (330 * 168 / 480 == 115.5,
+    while 330 * (168 / 480) == 115.49999999999999 would round down)."""
+    return tuple(v * to_wh[i % 2] / from_wh[i % 2] for i, v in enumerate(coords))
 
 
 def clamp_to(coords: Sequence[float], extent_wh: tuple[float, float]) -> Coords:
@@ -77,9 +79,7 @@ def to_original(coords: Sequence[float], image: ProcessedImage, *, clamp: bool =
     values = _as_coords(coords)
     if len(values) == 4:
         values = order_corners(values)
-    mw, mh = image.model_wh
-    ow, oh = image.original_wh
-    out = _scale(values, ow / mw, oh / mh)
+    out = _scale(values, image.original_wh, image.model_wh)
     return clamp_to(out, image.original_wh) if clamp else out
 
 
@@ -88,9 +88,7 @@ def to_model(coords: Sequence[float], image: ProcessedImage, *, clamp: bool = Fa
     values = _as_coords(coords)
     if len(values) == 4:
         values = order_corners(values)
-    mw, mh = image.model_wh
-    ow, oh = image.original_wh
-    out = _scale(values, mw / ow, mh / oh)
+    out = _scale(values, image.model_wh, image.original_wh)
     return clamp_to(out, image.model_wh) if clamp else out
 
 

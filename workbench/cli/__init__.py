@@ -11,6 +11,7 @@ import typer
 
 from workbench.cli import geometry
 from workbench.cli import ground
+from workbench.cli import datasets, export
 
 __all__ = ["app", "main"]
 
@@ -30,6 +31,8 @@ def _root() -> None:
 
 geometry.register(app)
 ground.register(app)
+export.register(app)
+datasets.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,79 @@
+"""``workbench export``, ``workbench dataset ...`` and ``workbench import ...`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.workbench.store_data import build_demo
+from workbench.cli import app
+from workbench.store import DATA_DIR_ENV, DatasetStore
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    with DatasetStore.open(tmp_path / "data") as store:
+        build_demo(store, tmp_path / "sources")
+    return tmp_path / "data"
+
+
+def _run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_export_writes_folder_zip_and_prints_a_summary(data_dir, tmp_path):
+    result = _run("export", "--format", "llamafactory", "--family", "qwen2.5-vl", "--min-pixels", 784,
+                  "--max-pixels", 50176, "--data-dir", data_dir, "demo", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["folder"] == str(tmp_path / "out" / "demo-llamafactory")
+    assert summary["counts"] == {"samples": 3, "entries": 3, "images": 4, "distinct_images": 3, "boxes": 5,
+                                 "points": 1}
+    manifest = json.loads((tmp_path / "out" / "demo-llamafactory" / "manifest.json").read_text())
+    assert manifest["trainer_pixel_limits"] == {"min_pixels": 784, "max_pixels": 50176}
+    assert (tmp_path / "out" / "demo-llamafactory.zip").is_file()
+
+
+def test_export_reads_the_data_dir_from_the_environment(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(DATA_DIR_ENV, str(data_dir))
+    result = _run("export", "--format", "COCO", "--family", "qwen3-vl", "demo", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "demo-coco" / "annotations.json").is_file()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["nope"], "no dataset 'nope'", id="unknown-dataset"),
+    pytest.param(["--min-pixels", "9000", "--max-pixels", "100", "demo"], "larger than max_pixels", id="bad-limits"),
+])
+def test_export_errors_exit_1_with_a_message(data_dir, tmp_path, args, message):
+    result = _run("export", "--data-dir", data_dir, *args, tmp_path / "out")
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_dataset_commands(data_dir):
+    assert _run("dataset", "create", "second", "--data-dir", data_dir).exit_code == 0
+    assert _run("dataset", "rename", "second", "third", "--data-dir", data_dir).exit_code == 0
+    listed = _run("dataset", "list", "--data-dir", data_dir)
+    assert [(d["name"], d["samples"]) for d in json.loads(listed.stdout)] == [("demo", 3), ("third", 0)]
+    duplicate = _run("dataset", "create", "demo", "--data-dir", data_dir)
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    assert _run("dataset", "delete", "third", "--yes", "--data-dir", data_dir).exit_code == 0
+    assert [d["name"] for d in json.loads(_run("dataset", "list", "--data-dir", data_dir).stdout)] == ["demo"]
+
+
+def test_import_own_export_and_coco(data_dir, tmp_path):
+    assert _run("export", "--format", "workbench", "--data-dir", data_dir, "demo", tmp_path / "out").exit_code == 0
+    assert _run("export", "--format", "coco", "--data-dir", data_dir, "demo", tmp_path / "out").exit_code == 0
+    other = tmp_path / "other"
+    own = _run("import", "workbench", tmp_path / "out" / "demo-workbench", "--name", "copy", "--data-dir", other)
+    assert own.exit_code == 0, own.output
+    assert json.loads(own.stdout) == {"dataset": "copy", "samples": 3, "annotations": 7, "warnings": []}
+    coco = _run("import", "coco", "fromcoco", tmp_path / "out" / "demo-coco" / "annotations.json",
+                tmp_path / "out" / "demo-coco" / "images", "--data-dir", other)
+    assert coco.exit_code == 0, coco.output
+    assert json.loads(coco.stdout)["samples"] == 4

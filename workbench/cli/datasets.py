@@ -1,0 +1,112 @@
+"""``workbench dataset ...`` (list, create, rename, delete) and ``workbench import ...`` (coco, workbench, outputs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workbench.cli.data_options import DataDirOption, open_store
+from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
+from workbench.errors import WorkbenchError
+from workbench.importers import ImportReport, import_coco, import_model_outputs, import_workbench, read_outputs_jsonl
+
+dataset_app = typer.Typer(help="Create, list, rename and delete datasets.", no_args_is_help=True)
+import_app = typer.Typer(help="Import COCO JSON, a workbench export, or model outputs.", no_args_is_help=True)
+
+
+def _fail(exc: WorkbenchError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=1)
+
+
+def _report(report: ImportReport) -> None:
+    typer.echo(json.dumps({"dataset": report.dataset, "samples": len(report.samples),
+                           "annotations": report.annotations, "warnings": list(report.warnings)}, indent=2))
+
+
+@dataset_app.command("list")
+def list_datasets(data_dir: DataDirOption = None) -> None:
+    """Print the datasets as JSON: name, samples, created_at."""
+    try:
+        with open_store(data_dir) as store:
+            rows = [{"name": d.name, "samples": d.samples, "created_at": d.created_at} for d in store.list_datasets()]
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+
+
+@dataset_app.command("create")
+def create(name: str, data_dir: DataDirOption = None) -> None:
+    """Create an empty dataset."""
+    try:
+        with open_store(data_dir) as store:
+            store.create_dataset(name)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+
+
+@dataset_app.command("rename")
+def rename(name: str, new_name: str, data_dir: DataDirOption = None) -> None:
+    """Rename a dataset."""
+    try:
+        with open_store(data_dir) as store:
+            store.rename_dataset(name, new_name)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+
+
+@dataset_app.command("delete")
+def delete(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+           data_dir: DataDirOption = None) -> None:
+    """Delete a dataset, its samples, annotations and history."""
+    if not yes and not typer.confirm(f"Delete dataset {name!r} and all its annotations?"):
+        raise typer.Exit(code=1)
+    try:
+        with open_store(data_dir) as store:
+            store.delete_dataset(name)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+
+
+@import_app.command("coco")
+def coco(dataset: str, annotations: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+         images: Annotated[Path, typer.Argument(exists=True, file_okay=False)], data_dir: DataDirOption = None) -> None:
+    """Import a COCO detection JSON (images under IMAGES) into DATASET (created if missing)."""
+    try:
+        with open_store(data_dir) as store:
+            _report(import_coco(store, dataset, annotations, images))
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+
+
+@import_app.command("workbench")
+def workbench(folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+              name: Annotated[str | None, typer.Option(help="Dataset name (default: as exported).")] = None,
+              data_dir: DataDirOption = None) -> None:
+    """Import a folder written by `workbench export --format workbench`."""
+    try:
+        with open_store(data_dir) as store:
+            _report(import_workbench(store, folder, name=name))
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+
+
+@import_app.command("outputs")
+def outputs(dataset: str, jsonl: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+            family: FamilyOption = DEFAULT_FAMILY, min_pixels: MinPixelsOption = None,
+            max_pixels: MaxPixelsOption = None, data_dir: DataDirOption = None) -> None:
+    """Import model outputs: JSONL lines {"images": [...], "output": "...", "prompt", "model", "grid_thw"}."""
+    model_family, limits = resolve(family, min_pixels, max_pixels)
+    try:
+        with open_store(data_dir) as store:
+            _report(import_model_outputs(store, dataset, read_outputs_jsonl(jsonl), model_family, limits))
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dataset_app, name="dataset")
+    app.add_typer(import_app, name="import")

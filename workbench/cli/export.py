@@ -1,0 +1,59 @@
+"""``workbench export``: write a dataset in a trainer's format (a folder, a zip and a manifest)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from workbench.cli.data_options import DataDirOption, open_store
+from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
+from workbench.errors import WorkbenchError
+from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
+
+FormatName = Enum("FormatName", {name: name for name in FORMAT_NAMES}, type=str)  # type: ignore[misc]
+Task = Enum("Task", {"rec": "rec", "ovd": "ovd"}, type=str)  # type: ignore[misc]
+
+
+def export(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    out: Annotated[Path, typer.Argument(file_okay=False, help="Folder to write <dataset>-<format>/ and its zip into.")],
+    format: Annotated[FormatName, typer.Option("--format", case_sensitive=False, help="Export format."),  # type: ignore[valid-type]
+                      ] = FormatName("qwen_finetune"),  # type: ignore[call-arg]
+    family: FamilyOption = DEFAULT_FAMILY,
+    min_pixels: MinPixelsOption = None,
+    max_pixels: MaxPixelsOption = None,
+    status: Annotated[Optional[list[str]], typer.Option(
+        "--status", help="Review statuses to export (repeatable; default: pending and accepted).")] = None,
+    image_max_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_max_pixels.")] = 768 * 768,
+    image_min_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_min_pixels.")] = 32 * 32,
+    vlmr1_task: Annotated[Task, typer.Option(case_sensitive=False, help="VLM-R1 task.")] = Task("rec"),  # type: ignore[valid-type,call-arg]
+    transformers_version: Annotated[Optional[str], typer.Option(
+        help="The trainer's transformers version (qwen-vl-finetune ignores pixel limits with 5.x).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier export of the same name.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export DATASET to OUT for a trainer; coordinates follow --family and the trainer's pixel limits.
+
+    Prints a JSON summary (folder, zip, counts, warnings); exits 1 with a message on any problem.
+    """
+    model_family, limits = resolve(family, min_pixels, max_pixels)
+    try:
+        settings = ExportSettings(model_family, limits, statuses=tuple(status or ("pending", "accepted")),
+                                  image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
+                                  vlmr1_task=vlmr1_task.value, transformers_version=transformers_version)  # type: ignore[attr-defined]
+        with open_store(data_dir) as store:
+            result = export_dataset(store, dataset, format.value, settings, out, overwrite=overwrite)  # type: ignore[attr-defined]
+    except WorkbenchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(json.dumps({"folder": str(result.folder), "zip": str(result.zip_path),
+                           "counts": result.manifest["counts"], "warnings": list(result.warnings)},
+                          indent=2, ensure_ascii=False))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)

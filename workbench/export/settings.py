@@ -1,0 +1,67 @@
+"""What an export is for: the target model family and the pixel limits the TRAINER will use.
+
+Trainers do not rescale boxes (ms-swift excepted), so targets are converted with the limits the
+trainer's processor really applies, which the user states here and the manifest records.
+
+>>> settings = ExportSettings.create("qwen2.5-vl", min_pixels=784, max_pixels=50176)
+>>> settings.family.name, settings.limits
+('qwen2.5-vl', PixelLimits(min_pixels=784, max_pixels=50176))
+>>> ExportSettings.create("qwen3-vl").limits.max_pixels == 16384 * 32 * 32
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from grounding import GeometryError, ModelFamily, PixelLimits
+from grounding.trainer_resize import LLAMAFACTORY_IMAGE_MAX_PIXELS, LLAMAFACTORY_IMAGE_MIN_PIXELS
+from workbench.errors import ExportError
+from workbench.store import STATUSES
+
+__all__ = ["DEFAULT_PROMPT", "ExportSettings"]
+
+DEFAULT_PROMPT = "Locate every object in the image and output all the coordinates in JSON format."
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """Target family, trainer pixel limits and format options (all recorded in the manifest)."""
+
+    family: ModelFamily
+    limits: PixelLimits
+    statuses: tuple[str, ...] = ("pending", "accepted")
+    """Review statuses exported; rejected annotations stay out by default."""
+    default_prompt: str = DEFAULT_PROMPT
+    """Prompt for samples that have none."""
+    image_max_pixels: int = LLAMAFACTORY_IMAGE_MAX_PIXELS
+    """LLaMA-Factory's ``image_max_pixels`` (it shrinks larger images before the processor)."""
+    image_min_pixels: int = LLAMAFACTORY_IMAGE_MIN_PIXELS
+    vlmr1_task: Literal["rec", "ovd"] = "rec"
+    rec_question: str = "Please provide the bounding box coordinate of the region this sentence describes: {label}."
+    transformers_version: str | None = None
+    """The trainer's transformers version, when known (qwen-vl-finetune ignores limits with 5.x)."""
+    created_at: str | None = None
+    """Timestamp written into the manifest; None means now (pass one for reproducible output)."""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.statuses) - set(STATUSES)
+        if unknown:
+            raise ExportError(f"unknown review status(es) {sorted(unknown)}; expected some of {STATUSES}")
+        if self.vlmr1_task not in ("rec", "ovd"):
+            raise ExportError(f"vlmr1_task must be 'rec' or 'ovd', got {self.vlmr1_task!r}")
+        if self.image_max_pixels <= 0 or self.image_min_pixels <= 0:
+            raise ExportError("image_max_pixels and image_min_pixels must be positive")
+
+    @classmethod
+    def create(cls, family: ModelFamily | str, *, min_pixels: int | None = None, max_pixels: int | None = None,
+               **options: object) -> ExportSettings:
+        """Settings with missing limits taken from the family's released checkpoints."""
+        model_family = ModelFamily.from_name(family)
+        defaults = PixelLimits.default_for(model_family)
+        try:
+            limits = PixelLimits(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
+        except GeometryError as exc:
+            raise ExportError(str(exc)) from None
+        return cls(model_family, limits, **options)  # type: ignore[arg-type]

@@ -1,0 +1,117 @@
+"""Images with a model's raw answers -> samples with ``model``-provenance annotations (pending review).
+
+The text is parsed by :func:`grounding.parse_grounding` with each image's geometry, from the
+processor's ``image_grid_thw`` when it was recorded (the authority), else from the family's
+resize rule and the pixel limits the model ran with. A JSONL file of
+``{"images": [...], "output": "...", "prompt", "model", "settings", "image_ids", "grid_thw"}``
+lines feeds the same path from the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grounding import GeometryError, ModelFamily, PixelLimits, ProcessedImage, from_grid_thw, process_size
+from workbench.importers.base import DatasetImportError, ImportReport
+from workbench.errors import StoreError
+from workbench.store import AnnotationDraft, Blob, DatasetStore, ImageSource
+
+__all__ = ["ModelOutput", "import_model_outputs", "read_outputs_jsonl"]
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """One request: its images in order, the prompt, and the model's answer text."""
+
+    images: Sequence[ImageSource]
+    text: str
+    prompt: str = ""
+    model: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    grid_thw: Sequence[Sequence[int]] | None = None
+
+
+def _geometry(blobs: Sequence[Blob], output: ModelOutput, family: ModelFamily,
+              limits: PixelLimits | None) -> list[ProcessedImage]:
+    if output.grid_thw is not None:
+        if len(output.grid_thw) != len(blobs):
+            raise DatasetImportError(f"{len(output.grid_thw)} grid_thw rows for {len(blobs)} images")
+        return [from_grid_thw(blob.wh, grid, family) for blob, grid in zip(blobs, output.grid_thw)]
+    return [process_size(blob.wh, family, limits) for blob in blobs]
+
+
+def _parser() -> Callable[..., Any]:
+    """``grounding.parse_grounding`` (from the parser package, ``grounding.parse``)."""
+    try:
+        from grounding import parse_grounding  # type: ignore[attr-defined]
+    except ImportError:
+        try:
+            from grounding.parse import parse_grounding  # type: ignore[no-redef]
+        except ImportError:
+            raise DatasetImportError("importing model outputs needs grounding.parse_grounding, "
+                                     "which this installation lacks") from None
+    return parse_grounding
+
+
+def import_model_outputs(store: DatasetStore, dataset: str, outputs: Sequence[ModelOutput],
+                         family: ModelFamily | str, limits: PixelLimits | None = None) -> ImportReport:
+    """Add one sample per output, its detections as pending ``model`` annotations in original pixels."""
+    parse_grounding = _parser()
+    family = ModelFamily.from_name(family)
+    staged = []
+    warnings: list[str] = []
+    for n, output in enumerate(outputs, 1):
+        try:
+            blobs = [store.blobs.put_file(Path(image.path)) for image in output.images]
+            geometry = _geometry(blobs, output, family, limits)
+        except (StoreError, GeometryError) as exc:
+            raise DatasetImportError(f"output {n}: {exc}") from None
+        result = parse_grounding(output.text, family, geometry)
+        warnings.extend(f"output {n}: {w}" for w in result.warnings)
+        settings = {"family": family.name, **({"min_pixels": limits.min_pixels, "max_pixels": limits.max_pixels}
+                                              if limits else {}), **dict(output.settings)}
+        per_image: list[list[AnnotationDraft]] = [[] for _ in blobs]
+        for detection in result.detections:
+            attributes = dict(detection.attributes) | {"model_coords": list(detection.model)}
+            if detection.outside:
+                attributes["outside"] = True
+            per_image[detection.image - 1].append(AnnotationDraft(
+                detection.kind, tuple(detection.original), detection.label, "model", output.model, settings,
+                "pending", attributes))
+        staged.append((output, blobs, per_image))
+    if dataset not in {d.name for d in store.list_datasets()}:
+        store.create_dataset(dataset)
+    ids = [store.add_sample_blobs(dataset, list(zip(output.images, blobs)), output.prompt, per_image).id
+           for output, blobs, per_image in staged]
+    return ImportReport(dataset, tuple(ids), sum(len(a) for *_, p in staged for a in p), tuple(warnings))
+
+
+def read_outputs_jsonl(path: str | os.PathLike) -> list[ModelOutput]:
+    """Read a JSONL of model outputs; image paths are relative to the file. Raises on the first bad line."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DatasetImportError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    outputs = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            images = row["images"] if isinstance(row["images"], list) else [row["images"]]
+            ids = row.get("image_ids") or [None] * len(images)
+            if not images or len(ids) != len(images) or not isinstance(row["output"], str):
+                raise ValueError("needs a non-empty 'images' list (and as many 'image_ids') and an 'output' text")
+            outputs.append(ModelOutput(
+                images=[ImageSource(path.parent / str(image), image_id) for image, image_id in zip(images, ids)],
+                text=row["output"], prompt=str(row.get("prompt", "")), model=row.get("model"),
+                settings=dict(row.get("settings") or {}), grid_thw=row.get("grid_thw")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DatasetImportError(f"{path} line {number}: {exc}") from None
+    return outputs
