@@ -5,7 +5,8 @@ from __future__ import annotations
 import gradio as gr
 from gradio.data_classes import FileData
 
-from workbench.api import image_geometry, parse_output
+from workbench.api import ground_images, image_geometry, parse_output
+from workbench.errors import WorkbenchError
 from workbench.services import Services
 
 __all__ = ["register"]
@@ -34,5 +35,17 @@ def register(services: Services) -> None:
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
 
+    def ground(images: list[FileData], prompt: str, backend: str = "openai", model: str = "", base_url: str = "",
+               family: str = "", image_ids: list[str] | None = None, min_pixels: int = 0, max_pixels: int = 0,
+               max_new_tokens: int = 1024) -> dict:
+        """Run grounding on a local model ("local") or an OpenAI-compatible server ("openai") and parse it."""
+        try:
+            return ground_images([_path(f) for f in images], prompt, services=services, backend=backend,
+                                 model=model, base_url=base_url, family=family, image_ids=image_ids or [],
+                                 min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens)
+        except (WorkbenchError, ValueError) as exc:
+            raise gr.Error(str(exc)) from None
+
     gr.api(geometry, api_name="geometry")
     gr.api(parse, api_name="parse")
+    gr.api(ground, api_name="ground", concurrency_id="model", concurrency_limit=1)

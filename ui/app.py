@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ui import api, edit_tab, ground_tab, images_tab
+from ui import api, dataset_tab, edit_tab, ground_tab, images_tab
+from workbench.dataset_session import save_accepted
+from workbench.errors import WorkbenchError
 from workbench.services import Services
 from workbench.workspace import Workspace
 
@@ -36,7 +38,22 @@ def create_app(services: Services | None = None) -> gr.Blocks:
                 ground = ground_tab.build(state, services)
             with gr.Tab("3 · Edit boxes", id="edit"):
                 edit = edit_tab.build(state, ground.prompt)
+            with gr.Tab("4 · Dataset & export", id="dataset"):
+                dataset = dataset_tab.build(services)
         api.register(services)
+
+        def _accept(ws: Workspace, image_id: str | None, dataset_name: str | None, prompt: str):
+            if not image_id or image_id not in ws.images.ids:
+                raise gr.Error("Pick an image first.")
+            try:
+                ws, note = save_accepted(services.store(), ws, image_id, dataset_name or "", prompt=prompt)
+            except WorkbenchError as exc:
+                raise gr.Error(str(exc)) from None
+            gr.Info(note)
+            return ws, edit_tab.status_text(ws, image_id, note), dataset_tab.dataset_summary(services, dataset_name)
+
+        edit.accept.click(_accept, [state, edit.selected, dataset.dataset, ground.prompt],
+                          [state, edit.status, dataset.summary], api_visibility="private")
 
         # keep the editor's image list in step with the images tab
         def _ids(ws: Workspace, current: str | None):

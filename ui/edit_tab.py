@@ -11,7 +11,7 @@ from workbench.editor import annotator_value, box_text, boxes_from_annotator, en
 from workbench.errors import WorkbenchError
 from workbench.workspace import Workspace
 
-__all__ = ["EditTab", "build", "editor_outputs"]
+__all__ = ["EditTab", "build", "editor_outputs", "status_text"]
 
 _PRIVATE = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
 
@@ -27,7 +27,7 @@ class EditTab:
     region: gr.Button
 
 
-def _status(ws: Workspace, image_id: str | None, note: str = "") -> str:
+def status_text(ws: Workspace, image_id: str | None, note: str = "") -> str:
     if not image_id or image_id not in ws.images.ids:
         return "Upload images first, then pick one here."
     history = ws.history(image_id)
@@ -45,12 +45,12 @@ def _status(ws: Workspace, image_id: str | None, note: str = "") -> str:
 def editor_outputs(ws: Workspace, image_id: str | None, note: str = ""):
     """Editor value and status line for one image (None when there is nothing to edit)."""
     if not image_id or image_id not in ws.images.ids:
-        return None, _status(ws, None)
+        return None, status_text(ws, None)
     entry = ws.images.get(image_id)
-    return annotator_value(entry, ws.boxes(image_id)), _status(ws, image_id, note)
+    return annotator_value(entry, ws.boxes(image_id)), status_text(ws, image_id, note)
 
 
-def build(state: gr.State, prompt: gr.Textbox, on_accept=None) -> EditTab:
+def build(state: gr.State, prompt: gr.Textbox) -> EditTab:
     with gr.Row():
         selected = gr.Dropdown(label="Image to edit", choices=[], elem_id="edit-select", scale=2)
         undo = gr.Button("↶ Undo", size="sm", elem_id="undo")
@@ -74,7 +74,7 @@ def build(state: gr.State, prompt: gr.Textbox, on_accept=None) -> EditTab:
         if value.get("orientation"):
             gr.Warning("Rotating in the editor is not supported: boxes are kept on the upright image.")
         ws = ws.edit(entry.image_id, boxes_from_annotator(value, entry, ws.boxes(entry.image_id)))
-        return ws, _status(ws, entry.image_id)
+        return ws, status_text(ws, entry.image_id)
 
     editor.change(_edited, [state, selected, editor], [state, status], **_PRIVATE)
 
@@ -92,18 +92,6 @@ def build(state: gr.State, prompt: gr.Textbox, on_accept=None) -> EditTab:
     undo.click(lambda ws, i: _step(ws, i, "undo"), [state, selected], [state, editor, status], **_PRIVATE)
     redo.click(lambda ws, i: _step(ws, i, "redo"), [state, selected], [state, editor, status], **_PRIVATE)
     reset.click(lambda ws, i: _step(ws, i, "reset"), [state, selected], [state, editor, status], **_PRIVATE)
-
-    def _accept(ws: Workspace, image_id: str | None):
-        if not image_id or image_id not in ws.images.ids:
-            raise gr.Error("Pick an image first.")
-        try:
-            ws, note = on_accept(ws, image_id) if on_accept else (ws.accept(image_id), "Accepted in this session.")
-        except WorkbenchError as exc:
-            raise gr.Error(str(exc)) from None
-        gr.Info(note)
-        return ws, _status(ws, image_id, note)
-
-    accept.click(_accept, [state, selected], [state, status], api_visibility="private")
 
     def _region(ws: Workspace, image_id: str | None, current: str):
         boxes = ws.boxes(image_id) if image_id and image_id in ws.images.ids else ()

@@ -15,7 +15,7 @@ from grounding import ModelFamily, PixelLimits, process_size
 from grounding.parse import parse_grounding
 from workbench.images import geometry_report
 
-__all__ = ["image_geometry", "parse_output", "limits_or_default"]
+__all__ = ["ground_images", "image_geometry", "parse_output", "limits_or_default"]
 
 
 def limits_or_default(family: ModelFamily | str, min_pixels: int | None, max_pixels: int | None) -> PixelLimits:
@@ -37,3 +37,30 @@ def parse_output(text: str, family: str = "qwen2.5-vl", original_sizes: Sequence
     limits = limits_or_default(family, min_pixels, max_pixels)
     images = [process_size((int(w), int(h)), family, limits) for w, h in original_sizes]
     return parse_grounding(text, family, images, target_image=target_image).as_dict()
+
+
+def ground_images(paths: Sequence[str | os.PathLike], prompt: str, *, services, backend: str = "openai",
+                  model: str = "", base_url: str = "", family: str = "", image_ids: Sequence[str] = (),
+                  min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024) -> dict:
+    """Prompt -> model -> detections per image, as JSON (see ``GroundingRun.as_dict``).
+
+    Limits of 0 mean the backend's own (the checkpoint's processor, or the family's for a server).
+    """
+    from workbench.backends import GroundingRequest
+    from workbench.grounding_run import run_grounding
+
+    options: dict[str, object] = {}
+    if model:
+        options["model"] = model
+    if backend == "openai":
+        if base_url:
+            options["base_url"] = base_url
+        if family:
+            options["family"] = family
+    engine = services.backend(backend, **options)
+    limits = None
+    if min_pixels or max_pixels:
+        limits = limits_or_default(family or engine.family(), min_pixels, max_pixels)
+    request = GroundingRequest(images=tuple(paths), prompt=prompt, image_ids=tuple(image_ids),
+                               max_new_tokens=int(max_new_tokens), limits=limits)
+    return run_grounding(engine, request).as_dict()

@@ -20,12 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Services", "default_data_dir"]
+from workbench.store.datadir import resolve_data_dir
 
-
-def default_data_dir() -> Path:
-    """``WORKBENCH_DATA_DIR``, else ``./data`` (the Docker image mounts a volume at /data)."""
-    return Path(os.environ.get("WORKBENCH_DATA_DIR") or "data").resolve()
+__all__ = ["Services"]
 
 
 @dataclass
@@ -34,11 +31,12 @@ class Services:
     backend_factory: Callable[..., Any] | None = None
     """``(kind, **options) -> ModelBackend``; defaults to :func:`workbench.backends.create_backend`."""
     _backends: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _store: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def create(cls, data_dir: str | os.PathLike | None = None, **kwargs: Any) -> Services:
-        path = Path(data_dir) if data_dir else default_data_dir()
+        path = resolve_data_dir(data_dir)  # argument, WORKBENCH_DATA_DIR, or the user data folder
         path.mkdir(parents=True, exist_ok=True)
         return cls(data_dir=path, **kwargs)
 
@@ -52,6 +50,20 @@ class Services:
         folder = Path(folder)
         if folder.parent == self.data_dir / "sessions":
             shutil.rmtree(folder, ignore_errors=True)
+
+    def store(self) -> Any:
+        """The dataset store of this data folder (SQLite, WAL), opened once."""
+        with self._lock:
+            if self._store is None:
+                from workbench.store import DatasetStore
+
+                self._store = DatasetStore.open(self.data_dir)
+            return self._store
+
+    def exports_dir(self) -> Path:
+        folder = self.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def backend(self, kind: str, **options: Any) -> Any:
         """One backend per (kind, options), created on first use and reused (a model loads once)."""

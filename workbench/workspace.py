@@ -62,22 +62,26 @@ class Workspace:
     """This session's folder for display copies and drawn results ("" until the first upload)."""
     accepted: dict[str, tuple[EditorBox, ...]] = field(default_factory=dict)
     """Boxes the user accepted per image ID (what goes to the dataset)."""
+    sample_id: int | None = None
+    """The dataset sample these images were saved as (None until the first accept, or after the images change)."""
 
     # --- settings and images -------------------------------------------------------------------------------
     def with_images(self, images: ImageSet) -> Workspace:
         kept = {k: v for k, v in self.histories.items() if k in images.ids}
-        return replace(self, images=images, histories=kept)
+        same = [(e.image_id, e.path) for e in images] == [(e.image_id, e.path) for e in self.images]
+        return replace(self, images=images, histories=kept, sample_id=self.sample_id if same else None)
 
     def with_settings(self, family: str, limits: PixelLimits, pre_resize: PixelLimits | None = None) -> Workspace:
         return replace(self, family=ModelFamily.from_name(family).name, limits=limits, pre_resize=pre_resize)
 
     def rename(self, image_id: str, new_id: str) -> Workspace:
         images = self.images.rename(image_id, new_id)
+        accepted = {(new_id if k == image_id else k): v for k, v in self.accepted.items()}
         histories = {(new_id if k == image_id else k): v for k, v in self.histories.items()}
         run = self.run
         if run and image_id in run.image_ids:
             run = replace(run, image_ids=tuple(new_id if i == image_id else i for i in run.image_ids))
-        return replace(self, images=images, histories=histories, run=run)
+        return replace(self, images=images, histories=histories, run=run, accepted=accepted, sample_id=None)
 
     def table(self) -> GeometryTable:
         return geometry_table(self.images, self.family, self.limits, pre_resize=self.pre_resize)
