@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from workbench.cli import geometry
+from workbench.cli import parse as parse_command
 
 __all__ = ["app", "main"]
 
@@ -28,6 +29,7 @@ def _root() -> None:
 
 
 geometry.register(app)
+parse_command.register(app)
 
 
 def main() -> None:
