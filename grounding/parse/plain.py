@@ -13,8 +13,10 @@ from grounding.parse.raw import Found, RawDetection
 
 __all__ = ["plain_line_detections"]
 
-_NUM = r"\s*(-?\d+(?:\.\d+)?)\s*"
-_LINE = re.compile(rf"^[ \t]*(?:[-*•]\s*)?{_NUM},{_NUM},{_NUM},{_NUM}(?:[ \t:]+(\S[^\n]*?))?[ \t]*$", re.MULTILINE)
+_NUM = r"[ \t]*(-?\d+(?:\.\d+)?)[ \t]*"
+# only [ \t] around the numbers (no \s, no nested optional spaces): linear even on long blanked lines
+_LINE = re.compile(rf"^[ \t]*(?:[-*•][ \t]*)?(-?\d+(?:\.\d+)?)[ \t]*,{_NUM},{_NUM},{_NUM}(?:[ \t:]+(\S[^\n]*?))?[ \t]*$",
+                   re.MULTILINE)
 
 
 def plain_line_detections(text: str) -> Found:
