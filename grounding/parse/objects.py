@@ -101,8 +101,8 @@ def image_hint(obj: Mapping[str, Any]) -> tuple[int | None, str | None]:
             number = as_number(value)
             if number is None and isinstance(value, str):
                 digits = _NUMBER.findall(value)
-                number = float(digits[0]) if digits else None
-            if number is None or number != int(number):
+                number = as_number(digits[0]) if digits else None
+            if number is None or not number.is_integer():
                 return None, f"ignored {key}={value!r}: not a picture number"
             return int(number) + (1 - base), None
     return None, None
