@@ -177,7 +177,7 @@ def _walk(value: Any, offset: int, found: Found, depth: int = 0) -> None:
         found.warnings.append(f"an object repeats its keys: read as {len(value)} objects")
         for item in value:
             _walk(item, offset, found, depth + 1)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, (dict, Mapping)):
         if has_coordinates(value):
             found.extend(object_detections(value, offset=offset))
         elif any(key in value for key in LABEL_KEYS[:5]) and depth <= 1 and not any(
@@ -188,7 +188,7 @@ def _walk(value: Any, offset: int, found: Found, depth: int = 0) -> None:
                 _walk(item, offset, found, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, (Mapping, list)):
+            if isinstance(item, (dict, list, Mapping)):
                 _walk(item, offset, found, depth + 1)
 
 
