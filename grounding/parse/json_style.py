@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -149,7 +150,10 @@ def load_chunk(source: str) -> tuple[Any, str | None]:
     except (ValueError, RecursionError):
         pass
     try:
-        return _literal(ast.parse(source.strip(), mode="eval")), "python-literal"
+        with warnings.catch_warnings():  # "invalid decimal literal" and friends: model text, not our code
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source.strip(), mode="eval")
+        return _literal(tree), "python-literal"
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError):
         pass
     try:
