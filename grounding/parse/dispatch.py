@@ -51,10 +51,7 @@ def _find_all(text: str) -> tuple[Found, str]:
     found = Found(warnings=list(warnings))
     for style in _STYLES:
         try:
-            if style is json_detections:
-                part = style(region, whole_answer=_is_whole_answer(region))
-            else:
-                part = style(region)
+            part = style(region)
         except Exception as exc:  # noqa: BLE001 - last guard of "model text never raises"; fuzz tests look for it
             found.warnings.append(f"{INTERNAL_ERROR} in {style.__name__}: {type(exc).__name__}: {exc}")
             continue
@@ -62,14 +59,6 @@ def _find_all(text: str) -> tuple[Found, str]:
         region = blank(region, part.spans)
     found.detections.sort(key=lambda d: d.offset)  # stable: keeps each style's own order
     return found, region
-
-
-def _is_whole_answer(region: str) -> bool:
-    stripped = region.strip()
-    if stripped.startswith("```"):
-        stripped = stripped.split("\n", 1)[-1] if "\n" in stripped else ""
-        stripped = stripped.rstrip().removesuffix("```").strip()
-    return stripped[:1] in ("[", "{") and stripped[-1:] in ("]", "}")
 
 
 def _picture(raw: RawDetection, mentions: list[tuple[int, int]], count: int, target: int | None,

@@ -56,6 +56,7 @@ def _scan(text: str, start: int) -> Chunk:
     quote: str | None = None
     escaped_until = -1
     malformed = False
+    saw_object = False
     object_closers: dict[int, int] = {}  # depth after closing -> last end position
     list_closers: dict[int, int] = {}
     for match in _STRUCTURE.finditer(text, start):
@@ -75,6 +76,7 @@ def _scan(text: str, start: int) -> Chunk:
             quote = char
         elif char in "[{":
             stack.append(char)
+            saw_object = saw_object or char == "{"
         elif char in "]}":
             opener = "[" if char == "]" else "{"
             if opener not in stack:
@@ -92,7 +94,7 @@ def _scan(text: str, start: int) -> Chunk:
     chunk = Chunk(start, len(text), truncated=True, malformed=malformed, opener=text[start])
     if object_closers:
         chunk.cut = object_closers[min(object_closers)]
-    elif list_closers and text[start] == "[":
+    elif list_closers and not saw_object:  # a bare list of lists: [[x1, y1, x2, y2], [x1, ...
         chunk.cut = list_closers[min(list_closers)]
     return chunk
 
@@ -201,11 +203,11 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def json_detections(text: str, *, whole_answer: bool = False) -> Found:
+def json_detections(text: str) -> Found:
     """Boxes and points in every JSON-like value of ``text``.
 
-    ``whole_answer``: the text is only this value (plus fences), so a bare ``[x1, y1, x2, y2]``
-    counts as a box without a label.
+    A bare ``[x1, y1, x2, y2]`` (or a list of them) counts as a box without a label only when it
+    is the whole answer, fences aside: VLM-R1 style ``<answer>[x1, y1, x2, y2]</answer>``.
     """
     found = Found()
     position, rescans = 0, 0
@@ -216,13 +218,20 @@ def json_detections(text: str, *, whole_answer: bool = False) -> Found:
             chunk.end += position
             if chunk.cut is not None:
                 chunk.cut += position
-        retry = _read_chunks(text, chunks, found, whole_answer)
+        retry = _read_chunks(text, chunks, found)
         if retry is None or rescans >= _MAX_RESCANS:
             return found
         position, rescans = retry, rescans + 1
 
 
-def _read_chunks(text: str, chunks: list[Chunk], found: Found, whole_answer: bool) -> int | None:
+_FENCE_ONLY = re.compile(r"\s*(?:```[\w-]*)?\s*")
+
+
+def _is_whole_answer(text: str, chunk: Chunk) -> bool:
+    return bool(_FENCE_ONLY.fullmatch(text, 0, chunk.start) and _FENCE_ONLY.fullmatch(text, chunk.end))
+
+
+def _read_chunks(text: str, chunks: list[Chunk], found: Found) -> int | None:
     """Read each chunk into ``found``; a position to rescan from when a truncated chunk gave nothing."""
     for chunk in chunks:
         if chunk.truncated:
@@ -235,7 +244,7 @@ def _read_chunks(text: str, chunks: list[Chunk], found: Found, whole_answer: boo
             source = text[chunk.start:chunk.end]
         value, how = load_chunk(source)
         part = Found()
-        bare = _bare_boxes(value) if whole_answer and not chunk.truncated else []
+        bare = _bare_boxes(value) if not chunk.truncated and _is_whole_answer(text, chunk) else []
         if bare:
             part.detections.extend(RawDetection("box", "", box, chunk.start) for box in bare)
         else:

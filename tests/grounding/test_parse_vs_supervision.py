@@ -7,6 +7,7 @@ every prefix of its JSON outputs. Where we return more than supervision is in do
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.grounding.parse_cases import STYLE_CASES, geometry
@@ -48,3 +49,24 @@ def test_corpus_and_its_prefixes(corpus):
             recovered += bool(from_vlm(text[:end], image))
             compared += 1
     assert compared > 3000 and recovered > 1000
+
+
+@pytest.mark.parametrize("family", SV_FAMILIES)
+def test_plain_qwen_json_is_read_exactly_like_supervision(family):
+    """On cookbook-style JSON (clean, cut off, Python literals, trailing commas, prose) both read the same boxes."""
+    import random
+
+    from grounding.parse import parse_grounding
+    from tests.grounding.synthetic import clean_output, messy_output
+
+    rng = random.Random(5)
+    image = geometry(family)
+    extent = image.resized_wh if family == "qwen2.5-vl" else (1000, 1000)
+    for _ in range(300):
+        text = rng.choice([clean_output, messy_output])(rng, extent)
+        theirs = from_vlm(text, image)
+        ours = parse_grounding(text, family, image).detections
+        assert theirs is not None
+        assert [d.label for d in ours] == [name for name, _ in theirs], text
+        # supervision divides then multiplies (v / W' * W), we multiply by W / W': equal up to rounding
+        assert np.allclose([d.original for d in ours], [box for _, box in theirs], rtol=1e-12, atol=1e-9), text
