@@ -189,9 +189,11 @@ def _walk(value: Any, offset: int, found: Found, depth: int = 0) -> None:
         elif any(key in value for key in LABEL_KEYS[:5]) and depth <= 1 and not any(
                 isinstance(v, (Mapping, list)) for v in value.values()):
             found.warnings.append(f"an object without coordinates was skipped: {_short(value)}")
-        for item in value.values():
-            if isinstance(item, (Mapping, list)):
+        for key, item in value.items():
+            if isinstance(item, (dict, list, Mapping)):
                 _walk(item, offset, found, depth + 1)
+            elif key == "arguments" and isinstance(item, str) and item.lstrip()[:1] in ("{", "["):
+                _walk(load_chunk(item)[0], offset, found, depth + 1)  # OpenAI-style tool call: arguments as a string
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, (dict, list, Mapping)):
