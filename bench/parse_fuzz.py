@@ -61,9 +61,38 @@ def run(count: int, seed: int) -> dict[str, object]:
     return report
 
 
+PATHOLOGICAL = {
+    "blank run after a pair": lambda n: "(1,2)" + " " * n + "x",
+    "long plain line": lambda n: "1,2,3,4 a" + " " * n + "x\n",
+    "unclosed point tags": lambda n: '<points x1="1" y1="2">' * (n // 22),
+    "unclosed refs": lambda n: "<ref>" * (n // 5) + "<box>(1,2),(3,4)",
+    "open brackets": lambda n: "[" * n,
+    "open objects": lambda n: '{"a": ' * (n // 6),
+    "open strings": lambda n: '["' * (n // 2),
+    "many small objects": lambda n: '{"bbox_2d": [1, 2, 3, 4], "label": "a"}\n' * (n // 41),
+    "truncated long list": lambda n: "[" + '{"bbox_2d": [1, 2, 3, 4], "label": "a"}, ' * (n // 42) + '{"bbox_2d": [1',
+}
+
+
+def pathological(size: int = 10_000) -> dict[str, dict[str, float]]:
+    """Time of adversarial inputs at ``size`` and 4x ``size`` characters: about 4x means linear, 16x quadratic."""
+    image = process_size((640, 480), "qwen2.5-vl")
+    report = {}
+    for name, make in PATHOLOGICAL.items():
+        small, large = (_common.best_of(3, lambda n=n: parse_grounding(make(n), image.family, image))
+                        for n in (size, 4 * size))
+        report[name] = {"ms_small": round(small * 1000, 2), "ms_4x": round(large * 1000, 2),
+                        "growth": round(large / small, 1)}
+        print(f"  {name:24s} {small * 1000:8.2f} ms at {size} chars, {large * 1000:8.2f} ms at {4 * size}: x{large / small:.1f}")
+    return report
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    print("wrote", _common.write_result("parse_fuzz", run(args.count, args.seed)))
+    result = run(args.count, args.seed)
+    print("pathological inputs (growth for 4x the size; 4 is linear, 16 quadratic):")
+    result["pathological"] = pathological()
+    print("wrote", _common.write_result("parse_fuzz", result))

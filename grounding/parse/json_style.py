@@ -226,11 +226,12 @@ def json_detections(text: str) -> Found:
         position, rescans = retry, rescans + 1
 
 
-_FENCE_ONLY = re.compile(r"\s*(?:```[\w-]*)?\s*")
+_FENCE = re.compile(r"(?:```[\w-]*)?")
 
 
 def _is_whole_answer(text: str, chunk: Chunk) -> bool:
-    return bool(_FENCE_ONLY.fullmatch(text, 0, chunk.start) and _FENCE_ONLY.fullmatch(text, chunk.end))
+    # strip() first: a regex with two \s* around the fence is quadratic on long blank stretches
+    return bool(_FENCE.fullmatch(text[:chunk.start].strip()) and _FENCE.fullmatch(text[chunk.end:].strip()))
 
 
 def _read_chunks(text: str, chunks: list[Chunk], found: Found) -> int | None:

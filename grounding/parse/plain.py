@@ -13,10 +13,11 @@ from grounding.parse.raw import Found, RawDetection
 
 __all__ = ["plain_line_detections"]
 
-_NUM = r"[ \t]*(-?\d+(?:\.\d+)?)[ \t]*"
-# only [ \t] around the numbers (no \s, no nested optional spaces): linear even on long blanked lines
-_LINE = re.compile(rf"^[ \t]*(?:[-*•][ \t]*)?(-?\d+(?:\.\d+)?)[ \t]*,{_NUM},{_NUM},{_NUM}(?:[ \t:]+(\S[^\n]*?))?[ \t]*$",
-                   re.MULTILINE)
+_N = r"(-?\d+(?:\.\d+)?)"
+_SEP = r"[ \t]*,[ \t]*"
+# No two adjacent quantifiers over the same characters and a greedy label: linear even on the long
+# blank stretches left where other styles consumed text.
+_LINE = re.compile(rf"^[ \t]*(?:[-*•][ \t]*)?{_N}{_SEP}{_N}{_SEP}{_N}{_SEP}{_N}(?:[ \t:]+([^\n]*))?$", re.MULTILINE)
 
 
 def plain_line_detections(text: str) -> Found:
