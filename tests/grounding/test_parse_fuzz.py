@@ -1,4 +1,4 @@
-"""The parser never raises on model text: 10,500 seeded mutations of real and hand-written outputs, plus hypothesis.
+"""The parser never raises on model text: 20,000 seeded mutations of real and hand-written outputs, plus hypothesis.
 
 The 100k run is ``python bench/parse_fuzz.py``.
 """
@@ -17,7 +17,7 @@ from tests.grounding.mutations import FRAGMENTS, check_result, mutated_inputs
 from tests.grounding.parse_cases import STYLE_CASES
 
 SEEDS = [c.text for c in STYLE_CASES] + [c["raw_output"] for c in load_corpus()]
-MUTATIONS = 10_500
+MUTATIONS = 20_000
 
 
 def _geometries() -> list[tuple[ProcessedImage, ...]]:
