@@ -56,3 +56,13 @@ def test_round_trip_into_supervision_tools():
     result = parse_grounding(TEXT, "qwen3-vl", TWO)
     detections = to_sv_detections(result.detections, 2)
     assert np.allclose(sv.Detections.merge([detections, detections]).xyxy[2:], detections.xyxy)
+
+
+def test_parser_drawing_and_adapter_stay_free_of_torch_and_gradio():
+    import subprocess
+    import sys
+
+    code = ("import sys, grounding.parse, grounding.draw, grounding.sv_adapter; "
+            "print(sorted(m for m in ('torch', 'torchvision', 'gradio') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
