@@ -14,7 +14,7 @@ import random
 import _common  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
 import supervision as sv
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageDraw, ImageFont
 
 from grounding.draw import draw_detections
 from grounding.fonts import cjk_font_path
