@@ -107,19 +107,34 @@ def _to_sv(detections: Sequence[Detection], scale: tuple[float, float], size_wh:
     )
 
 
+def _orientation(image: Image.Image) -> int | None:
+    return image.getexif().get(0x0112)
+
+
+def _display_copy(image: Image.Image, max_side: int) -> Image.Image:
+    """An RGB copy, EXIF orientation applied, longer side at most ``max_side`` (one full-size copy at most)."""
+    scene = ImageOps.exif_transpose(image) if _orientation(image) not in (1, None) else image
+    if scene.mode not in ("RGB", "RGBA", "L"):
+        scene = scene.convert("RGB")
+    factor = display_scale(scene.size, max_side)
+    if factor < 1.0:
+        w, h = scene.size
+        # reducing_gap: box-reduce by an integer factor first, then resample (fast, and sharp enough to look at)
+        scene = scene.resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.Resampling.BILINEAR,
+                             reducing_gap=2.0)
+    elif scene is image:
+        scene = scene.copy()
+    return scene if scene.mode == "RGB" else scene.convert("RGB")
+
+
 def draw_detections(image: Image.Image, detections: Sequence[Detection], *, style: DrawStyle = DrawStyle()) -> Image.Image:
     """A drawn RGB copy of ``image`` (EXIF orientation applied, display-sized); the input is not changed.
 
     ``detections`` are drawn from their ``original`` coordinates, so pass those of this image
     (``ParseResult.for_image(n)``).
     """
-    scene = ImageOps.exif_transpose(image).convert("RGB")
-    ow, oh = scene.size
-    factor = display_scale((ow, oh), style.max_side)
-    if factor < 1.0:
-        scene = scene.resize((max(1, round(ow * factor)), max(1, round(oh * factor))), Image.Resampling.BILINEAR)
-    else:
-        scene = scene.copy()
+    scene = _display_copy(image, style.max_side)
+    ow, oh = image.size[::-1] if _orientation(image) in (5, 6, 7, 8) else image.size  # original pixels, upright
     w, h = scene.size
     if not detections:
         return scene

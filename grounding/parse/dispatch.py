@@ -25,7 +25,9 @@ from grounding.parse.regions import answer_text, blank
 from grounding.parse.result import Detection, ParseResult
 from grounding.parse.tokens import bare_pair_detections, token_detections
 
-__all__ = ["parse_grounding"]
+__all__ = ["INTERNAL_ERROR", "parse_grounding"]
+
+INTERNAL_ERROR = "parser error (please report it with the output)"
 
 _STYLES = (token_detections, point_tag_detections, html_bbox_detections, json_detections,
            plain_line_detections, bare_pair_detections)
@@ -48,22 +50,15 @@ def _find_all(text: str) -> tuple[Found, str]:
     region, warnings = answer_text(text)
     found = Found(warnings=list(warnings))
     for style in _STYLES:
-        if style is json_detections:
-            part = style(region, whole_answer=_is_whole_answer(region))
-        else:
+        try:
             part = style(region)
+        except Exception as exc:  # noqa: BLE001 - last guard of "model text never raises"; fuzz tests look for it
+            found.warnings.append(f"{INTERNAL_ERROR} in {style.__name__}: {type(exc).__name__}: {exc}")
+            continue
         found.extend(part)
         region = blank(region, part.spans)
     found.detections.sort(key=lambda d: d.offset)  # stable: keeps each style's own order
     return found, region
-
-
-def _is_whole_answer(region: str) -> bool:
-    stripped = region.strip()
-    if stripped.startswith("```"):
-        stripped = stripped.split("\n", 1)[-1] if "\n" in stripped else ""
-        stripped = stripped.rstrip().removesuffix("```").strip()
-    return stripped[:1] in ("[", "{") and stripped[-1:] in ("]", "}")
 
 
 def _picture(raw: RawDetection, mentions: list[tuple[int, int]], count: int, target: int | None,
@@ -86,6 +81,8 @@ def _picture(raw: RawDetection, mentions: list[tuple[int, int]], count: int, tar
 
 
 def _locate(raw: RawDetection, image: ProcessedImage, number: int) -> Detection | None:
+    if not all(math.isfinite(v) for v in raw.coords):  # "1e999", or 400 digits in a regex-read box
+        return None
     model = order_corners(raw.coords) if raw.kind == "box" else tuple(raw.coords)
     original = to_original(model, image)
     if not all(math.isfinite(v) for v in original):

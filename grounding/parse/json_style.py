@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,7 @@ def _scan(text: str, start: int) -> Chunk:
     quote: str | None = None
     escaped_until = -1
     malformed = False
+    saw_object = False
     object_closers: dict[int, int] = {}  # depth after closing -> last end position
     list_closers: dict[int, int] = {}
     for match in _STRUCTURE.finditer(text, start):
@@ -74,6 +76,7 @@ def _scan(text: str, start: int) -> Chunk:
             quote = char
         elif char in "[{":
             stack.append(char)
+            saw_object = saw_object or char == "{"
         elif char in "]}":
             opener = "[" if char == "]" else "{"
             if opener not in stack:
@@ -91,7 +94,7 @@ def _scan(text: str, start: int) -> Chunk:
     chunk = Chunk(start, len(text), truncated=True, malformed=malformed, opener=text[start])
     if object_closers:
         chunk.cut = object_closers[min(object_closers)]
-    elif list_closers and text[start] == "[":
+    elif list_closers and not saw_object:  # a bare list of lists: [[x1, y1, x2, y2], [x1, ...
         chunk.cut = list_closers[min(list_closers)]
     return chunk
 
@@ -149,7 +152,10 @@ def load_chunk(source: str) -> tuple[Any, str | None]:
     except (ValueError, RecursionError):
         pass
     try:
-        return _literal(ast.parse(source.strip(), mode="eval")), "python-literal"
+        with warnings.catch_warnings():  # "invalid decimal literal" and friends: model text, not our code
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source.strip(), mode="eval")
+        return _literal(tree), "python-literal"
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError):
         pass
     try:
@@ -177,18 +183,20 @@ def _walk(value: Any, offset: int, found: Found, depth: int = 0) -> None:
         found.warnings.append(f"an object repeats its keys: read as {len(value)} objects")
         for item in value:
             _walk(item, offset, found, depth + 1)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, (dict, Mapping)):
         if has_coordinates(value):
             found.extend(object_detections(value, offset=offset))
         elif any(key in value for key in LABEL_KEYS[:5]) and depth <= 1 and not any(
                 isinstance(v, (Mapping, list)) for v in value.values()):
             found.warnings.append(f"an object without coordinates was skipped: {_short(value)}")
-        for item in value.values():
-            if isinstance(item, (Mapping, list)):
+        for key, item in value.items():
+            if isinstance(item, (dict, list, Mapping)):
                 _walk(item, offset, found, depth + 1)
+            elif key == "arguments" and isinstance(item, str) and item.lstrip()[:1] in ("{", "["):
+                _walk(load_chunk(item)[0], offset, found, depth + 1)  # OpenAI-style tool call: arguments as a string
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, (Mapping, list)):
+            if isinstance(item, (dict, list, Mapping)):
                 _walk(item, offset, found, depth + 1)
 
 
@@ -197,11 +205,11 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def json_detections(text: str, *, whole_answer: bool = False) -> Found:
+def json_detections(text: str) -> Found:
     """Boxes and points in every JSON-like value of ``text``.
 
-    ``whole_answer``: the text is only this value (plus fences), so a bare ``[x1, y1, x2, y2]``
-    counts as a box without a label.
+    A bare ``[x1, y1, x2, y2]`` (or a list of them) counts as a box without a label only when it
+    is the whole answer, fences aside: VLM-R1 style ``<answer>[x1, y1, x2, y2]</answer>``.
     """
     found = Found()
     position, rescans = 0, 0
@@ -212,13 +220,21 @@ def json_detections(text: str, *, whole_answer: bool = False) -> Found:
             chunk.end += position
             if chunk.cut is not None:
                 chunk.cut += position
-        retry = _read_chunks(text, chunks, found, whole_answer)
+        retry = _read_chunks(text, chunks, found)
         if retry is None or rescans >= _MAX_RESCANS:
             return found
         position, rescans = retry, rescans + 1
 
 
-def _read_chunks(text: str, chunks: list[Chunk], found: Found, whole_answer: bool) -> int | None:
+_FENCE = re.compile(r"(?:```[\w-]*)?")
+
+
+def _is_whole_answer(text: str, chunk: Chunk) -> bool:
+    # strip() first: a regex with two \s* around the fence is quadratic on long blank stretches
+    return bool(_FENCE.fullmatch(text[:chunk.start].strip()) and _FENCE.fullmatch(text[chunk.end:].strip()))
+
+
+def _read_chunks(text: str, chunks: list[Chunk], found: Found) -> int | None:
     """Read each chunk into ``found``; a position to rescan from when a truncated chunk gave nothing."""
     for chunk in chunks:
         if chunk.truncated:
@@ -231,7 +247,7 @@ def _read_chunks(text: str, chunks: list[Chunk], found: Found, whole_answer: boo
             source = text[chunk.start:chunk.end]
         value, how = load_chunk(source)
         part = Found()
-        bare = _bare_boxes(value) if whole_answer and not chunk.truncated else []
+        bare = _bare_boxes(value) if not chunk.truncated and _is_whole_answer(text, chunk) else []
         if bare:
             part.detections.extend(RawDetection("box", "", box, chunk.start) for box in bare)
         else:

@@ -19,7 +19,7 @@ from grounding.parse.raw import Found, RawDetection, as_number
 __all__ = ["point_tag_detections", "html_bbox_detections"]
 
 _ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_POINT_TAG = re.compile(r"<(points?)\b([^<>]*)>(?:(.*?)</\1\s*>)?", re.IGNORECASE | re.DOTALL)
+_POINT_TAG = re.compile(r"<(points?)\b([^<>]*)>(?:([^<]*)</\1\s*>)?", re.IGNORECASE)  # [^<]: linear
 _HTML_BBOX = re.compile(r"<([A-Za-z][\w-]*)\b([^<>]*?\bdata-bbox\s*=\s*(?:\"[^\"]*\"|'[^']*')[^<>]*)>([^<]*)")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 

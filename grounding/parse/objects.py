@@ -33,6 +33,9 @@ FLAT_POINT_KEYS = ("x", "y")
 ONE_BASED_IMAGE_KEYS = ("image", "picture", "image_id", "img_id", "picture_id", "image_number")
 ZERO_BASED_IMAGE_KEYS = ("img_idx", "image_idx", "image_index", "img_index", "picture_index")
 
+_COORDINATE_KEYS = frozenset(BOX_KEYS + POINT_KEYS)
+_FLAT_FIRST_KEYS = frozenset(names[0] for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS))
+_IMAGE_KEYS = frozenset(ONE_BASED_IMAGE_KEYS + ZERO_BASED_IMAGE_KEYS)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _QUOTES = ("\"\"", "''", "“”", "‘’", "「」", "『』", "``")
 
@@ -93,6 +96,8 @@ def _coordinate_groups(value: Any) -> list[tuple[float, ...]] | None:
 
 def image_hint(obj: Mapping[str, Any]) -> tuple[int | None, str | None]:
     """1-based picture number from an ``image``-style key (``img_idx``-style keys count from 0)."""
+    if _IMAGE_KEYS.isdisjoint(obj):
+        return None, None
     for keys, base in ((ONE_BASED_IMAGE_KEYS, 1), (ZERO_BASED_IMAGE_KEYS, 0)):
         for key in keys:
             if key not in obj:
@@ -101,15 +106,17 @@ def image_hint(obj: Mapping[str, Any]) -> tuple[int | None, str | None]:
             number = as_number(value)
             if number is None and isinstance(value, str):
                 digits = _NUMBER.findall(value)
-                number = float(digits[0]) if digits else None
-            if number is None or number != int(number):
+                number = as_number(digits[0]) if digits else None
+            if number is None or not number.is_integer():
                 return None, f"ignored {key}={value!r}: not a picture number"
             return int(number) + (1 - base), None
     return None, None
 
 
 def has_coordinates(obj: Mapping[str, Any]) -> bool:
-    return any(key in obj for key in (*BOX_KEYS, *POINT_KEYS)) or any(
+    if not _COORDINATE_KEYS.isdisjoint(obj):
+        return True
+    return not _FLAT_FIRST_KEYS.isdisjoint(obj) and any(
         all(name in obj for name in names) for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS)
     )
 

@@ -13,8 +13,11 @@ from grounding.parse.raw import Found, RawDetection
 
 __all__ = ["plain_line_detections"]
 
-_NUM = r"\s*(-?\d+(?:\.\d+)?)\s*"
-_LINE = re.compile(rf"^[ \t]*(?:[-*•]\s*)?{_NUM},{_NUM},{_NUM},{_NUM}(?:[ \t:]+(\S[^\n]*?))?[ \t]*$", re.MULTILINE)
+_N = r"(-?\d+(?:\.\d+)?)"
+_SEP = r"[ \t]*,[ \t]*"
+# No two adjacent quantifiers over the same characters and a greedy label: linear even on the long
+# blank stretches left where other styles consumed text.
+_LINE = re.compile(rf"^[ \t]*(?:[-*•][ \t]*)?{_N}{_SEP}{_N}{_SEP}{_N}{_SEP}{_N}(?:[ \t:]+([^\n]*))?$", re.MULTILINE)
 
 
 def plain_line_detections(text: str) -> Found:

@@ -21,37 +21,33 @@ from grounding.parse.raw import Found, RawDetection
 
 __all__ = ["token_detections", "bare_pair_detections"]
 
-_REF = r"(?:<\|object_ref_start\|>|<ref>)(?P<ref>.*?)(?:<\|object_ref_end\|>|</ref>)"
-_BOX = r"(?:<\|box_start\|>|<box>)(?P<box>.*?)(?:<\|box_end\|>|</box>)"
-_MARKUP = re.compile(f"{_REF}|{_BOX}", re.DOTALL)
-_OPEN_BOX = re.compile(r"<\|box_start\|>|<box>")
+# [^<]* rather than .*?: an unclosed tag must not rescan the rest of the text (quadratic)
+_REF = r"(?:<\|object_ref_start\|>|<ref>)(?P<ref>[^<]*)(?:<\|object_ref_end\|>|</ref>)"
+_BOX = r"(?:<\|box_start\|>|<box>)(?P<box>[^<]*)(?:<\|box_end\|>|</box>)"
+_MARKUP = re.compile(f"{_REF}|{_BOX}")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _NUM = r"\s*(-?\d+(?:\.\d+)?)\s*"
-_BARE_PAIRS = re.compile(rf"\({_NUM},{_NUM}\)\s*,?\s*\({_NUM},{_NUM}\)")
+# "\)\s*(?:,\s*)?\(" rather than "\)\s*,?\s*\(": no two adjacent \s* (quadratic on long blank stretches)
+_BARE_PAIRS = re.compile(rf"\({_NUM},{_NUM}\)\s*(?:,\s*)?\({_NUM},{_NUM}\)")
 _LABEL_BEFORE = re.compile(r"([^\n.;:!?()<>\[\]{}]{1,80})\s*$")
-_BOX_CLOSE = re.compile(r"<\|box_end\|>|</box>")
 
 
 def token_detections(text: str) -> Found:
     """Boxes from ``<|box_start|>``/``<box>`` markup, labelled by the last reference before them."""
     found = Found()
     label = ""
-    last_open = -1
     for match in _MARKUP.finditer(text):
         found.spans.append(match.span())
         if match.group("ref") is not None:
             label = clean_label(match.group("ref"))
             continue
-        last_open = match.start()
         numbers = [float(n) for n in _NUMBER.findall(match.group("box"))]
         if len(numbers) % 4:
             found.warnings.append(f"a box holds {len(numbers)} numbers, not a multiple of 4: read {len(numbers) // 4} box(es)")
         for i in range(0, len(numbers) - 3, 4):
             found.detections.append(RawDetection("box", label, tuple(numbers[i:i + 4]), match.start()))
-    for opened in _OPEN_BOX.finditer(text):
-        if opened.start() > last_open and not _BOX_CLOSE.search(text, opened.end()):
-            found.warnings.append("the output stops inside a box: its coordinates were dropped")
-            break
+    if max(text.rfind("<|box_start|>"), text.rfind("<box>")) > max(text.rfind("<|box_end|>"), text.rfind("</box>")):
+        found.warnings.append("the output stops inside a box: its coordinates were dropped")
     return found
 
 

@@ -12,6 +12,7 @@ import typer
 from workbench.cli import geometry
 from workbench.cli import ground
 from workbench.cli import datasets, export
+from workbench.cli import parse as parse_command
 
 __all__ = ["app", "main"]
 
@@ -33,6 +34,7 @@ geometry.register(app)
 ground.register(app)
 export.register(app)
 datasets.register(app)
+parse_command.register(app)
 
 
 def main() -> None:

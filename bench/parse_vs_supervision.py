@@ -1,0 +1,48 @@
+"""Per-input comparison with supervision's ``Detections.from_vlm``: how many boxes each reads.
+
+Inputs: the style table of the tests and, when ../shared is beside the checkout, the real corpus
+(Qwen2.5-VL and Qwen3-VL cases; supervision has no Qwen2-VL parser). Prints one line per input
+where the counts differ; docs/parser.md explains each kind of difference.
+
+    python bench/parse_vs_supervision.py
+"""
+
+from __future__ import annotations
+
+import _timing  # noqa: F401  (puts the repository root on sys.path)
+
+from grounding.parse import parse_grounding
+from tests.conftest import load_corpus
+from tests.grounding.parse_cases import STYLE_CASES, geometry
+from tests.grounding.sv_compare import from_vlm, missing_from_ours
+from tests.grounding.test_parse_corpus import case_geometry
+
+
+def inputs():
+    for case in STYLE_CASES:
+        if case.family in ("qwen2.5-vl", "qwen3-vl"):
+            yield "style:" + case.id, case.text, geometry(case.family)
+    for case in load_corpus():
+        if case["model"].split(" ")[0] in ("qwen2.5-vl", "qwen3-vl") and case["original_wh"]:
+            yield "corpus:" + case["id"], case["raw_output"], case_geometry(case)
+
+
+def run() -> dict[str, object]:
+    rows, same, missing_total = [], 0, 0
+    for name, text, image in inputs():
+        theirs = from_vlm(text, image)
+        ours = parse_grounding(text, image.family, image).detections
+        missing_total += len(missing_from_ours(text, image))
+        n_theirs = "raised" if theirs is None else len(theirs)
+        if n_theirs == len(ours):
+            same += 1
+            continue
+        kinds = sorted({d.kind for d in ours})
+        rows.append({"input": name, "ours": len(ours), "supervision": n_theirs, "our_kinds": kinds})
+        print(f"{name:55s} ours {len(ours):3d} {'/'.join(kinds):10s} supervision {n_theirs}")
+    print(f"{same} inputs read the same, {len(rows)} differ; supervision boxes we miss: {missing_total}")
+    return {"same": same, "differ": rows, "supervision_boxes_missing_from_ours": missing_total}
+
+
+if __name__ == "__main__":
+    print("wrote", _timing.write_result("parse_vs_supervision", run()))

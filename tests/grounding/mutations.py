@@ -1,0 +1,74 @@
+"""Seeded mutations of model outputs for fuzzing the parser (used by the test suite and bench/parse_fuzz.py)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Sequence
+
+from grounding import ProcessedImage
+from grounding.parse import ParseResult
+from grounding.parse.dispatch import INTERNAL_ERROR
+
+FRAGMENTS = (
+    "{", "}", "[", "]", ",", ":", '"', "'", "\\", "\\u", "\n", "\t", " ", "```", "```json\n", "json\n",
+    '"bbox_2d": [', '"point_2d": [', '"label": ', '"bbox": "', '"bboxes": [[', '"coordinate": [', '"names": {"en": ',
+    '"image": 9', '"img_idx": -1', '"image": "Picture 2"', '"image": 1.5', "NaN", "Infinity", "-Infinity", "1e999",
+    "-0", "null", "true", "None", "1e308", "99999999999999999999", "-5", "0.5", "<ref>", "</ref>", "<box>", "</box>",
+    "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "(1,2),(3,4)", "<think>",
+    "</think>", "<answer>", "</answer>", "<tool_call>", "</tool_call>", '<points x1="', '" y1="', '<point x="1" y="',
+    'data-bbox="', "<p>", "</p>", "Picture 2", "Image 1", "图2", "击掌", "🐱", "\x00", "\ud800", "10,20,30,40 cat\n",
+)
+
+
+def mutate(text: str, rng: random.Random) -> str:
+    """``text`` with 1-4 random edits: cuts, deletions, duplications, junk insertions, number swaps."""
+    for _ in range(rng.randint(1, 4)):
+        n = len(text)
+        i = rng.randint(0, n)
+        j = min(n, i + rng.randint(1, 24))
+        op = rng.randrange(9)
+        if op == 0:
+            text = text[:i]
+        elif op == 1:
+            text = text[:i] + text[j:]
+        elif op == 2:
+            text = text[:j] + text[i:j] + text[j:]
+        elif op in (3, 4):
+            text = text[:i] + rng.choice(FRAGMENTS) + text[i:]
+        elif op == 5:
+            digits = [k for k, c in enumerate(text) if c.isdigit()]
+            if digits:
+                k = rng.choice(digits)
+                text = text[:k] + rng.choice(["-1", "1e999", "nan", "99999", "0.5", ""]) + text[k + 1:]
+        elif op == 6:
+            text = rng.choice(["[", "{\"a\": ", "<answer>", "Picture 2: "]) + text
+        elif op == 7:
+            text = text * rng.randint(2, 4)
+        else:
+            text = text[:i] + "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(2, 12))) + text[i:]
+    return text
+
+
+def mutated_inputs(seeds: Sequence[str], count: int, seed: int = 0) -> Iterator[str]:
+    rng = random.Random(seed)
+    for _ in range(count):
+        yield mutate(rng.choice(seeds), rng)
+
+
+def check_result(result: ParseResult, images: Sequence[ProcessedImage]) -> None:
+    """Invariants every result must hold, whatever the text."""
+    assert isinstance(result, ParseResult)
+    assert all(isinstance(w, str) and w for w in result.warnings)
+    assert not any(INTERNAL_ERROR in w for w in result.warnings), result.warnings
+    for d in result.detections:
+        assert d.kind in ("box", "point")
+        assert len(d.model) == len(d.original) == (4 if d.kind == "box" else 2)
+        assert all(isinstance(v, float) and math.isfinite(v) for v in (*d.model, *d.original))
+        assert isinstance(d.label, str) and isinstance(d.attributes, dict) and isinstance(d.outside, bool)
+        assert 1 <= d.image <= len(images)
+        if d.kind == "box":
+            assert d.model[0] <= d.model[2] and d.model[1] <= d.model[3]
+        mw, mh = images[d.image - 1].model_wh
+        inside = all(0 <= v <= (mw if k % 2 == 0 else mh) for k, v in enumerate(d.model))
+        assert d.outside is not inside

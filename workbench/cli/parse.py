@@ -1,0 +1,65 @@
+"""``workbench parse``: read a model's output, print its boxes and points on the original image as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grounding import GeometryError, ProcessedImage, process_size
+from grounding.parse import parse_grounding
+from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
+
+__all__ = ["parse", "register"]
+
+
+def _geometry(family: object, original: tuple[int, int], resized: tuple[int, int] | None,
+              min_pixels: int | None, max_pixels: int | None) -> ProcessedImage:
+    model_family, limits = resolve(family, min_pixels, max_pixels)  # type: ignore[arg-type]
+    if resized is not None and (min_pixels or max_pixels):
+        raise typer.BadParameter("give either --resized or --min-pixels/--max-pixels, not both")
+    try:
+        image = process_size(original, model_family, limits)
+        if resized is not None:
+            process_size(resized, model_family, limits)  # same size checks for the resized one
+            image = ProcessedImage(original_wh=image.original_wh, resized_wh=resized, family=model_family)
+    except GeometryError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return image
+
+
+def _read(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        typer.echo(f"cannot read {source}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def parse(
+    original: Annotated[tuple[int, int], typer.Option("--original", metavar="W H",
+                        help="Original image size in pixels (after EXIF orientation).")],
+    source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="File with the model's raw output; - for stdin.")] = "-",
+    family: FamilyOption = DEFAULT_FAMILY,
+    resized: Annotated[Optional[tuple[int, int]], typer.Option("--resized", metavar="W H",
+                       help="Size the model saw (image_grid_thw x patch size); default: the family's resize rule.")] = None,
+    min_pixels: MinPixelsOption = None,
+    max_pixels: MaxPixelsOption = None,
+) -> None:
+    """Print {"detections": [{kind, label, image, model, original, outside, attributes}], "warnings": [...]}.
+
+    Model text never fails the command; a bad size or an unreadable file exits with code 1.
+    """
+    image = _geometry(family, original, resized, min_pixels, max_pixels)
+    result = parse_grounding(_read(source), image.family, image)
+    typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("parse")(parse)
