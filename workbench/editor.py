@@ -41,13 +41,17 @@ def _scale(entry: ImageEntry) -> DisplayScale:
 
 
 def annotator_value(entry: ImageEntry, boxes: Sequence[EditorBox]) -> dict:
-    """``{"image": display copy, "boxes": [...]}`` for the editor, boxes in display pixels."""
+    """``{"image": display copy, "boxes": [...]}`` for the editor, boxes in display pixels.
+
+    Colours go as CSS ``rgb(r, g, b)`` text: the component reads that form back, while a tuple
+    comes back from the browser as a list that its own preprocessing cannot read.
+    """
     scale = _scale(entry)
     shown = []
     for box in boxes:
         x1, y1, x2, y2 = scale.to_display(box.xyxy)
         shown.append({"xmin": round(x1, 2), "ymin": round(y1, 2), "xmax": round(x2, 2), "ymax": round(y2, 2),
-                      "label": box.label, "color": label_rgb(box.label)})
+                      "label": box.label, "color": "rgb({}, {}, {})".format(*label_rgb(box.label))})
     return {"image": entry.display_path, "boxes": shown}
 
 

@@ -90,7 +90,8 @@ def test_reorder_and_rename_images(page, three_images):
     assert order == ["img1", "pano", "img2"]
 
 
-def test_paste_output_then_edit_a_box_and_undo(page, three_images):
+def test_paste_output_then_edit_a_box_and_undo(page, live_app, three_images):
+    _, services = live_app
     _upload(page, three_images)
     page.get_by_role("tab", name="2 · Ground").click()
     page.locator("#model-output textarea").fill(OUTPUT)
@@ -127,8 +128,20 @@ def test_paste_output_then_edit_a_box_and_undo(page, three_images):
     assert (x1, y1) == pytest.approx((60.2, 40.2), abs=1.5) and (x2 - x1, y2 - y1) == pytest.approx((194, 296), abs=1.5)
     _shot(page, "edit-tab")
 
+    page.get_by_role("tab", name="4 · Dataset & export").click()
+    page.locator("#dataset-name textarea, #dataset-name input").first.fill("kitchen-cats")
+    page.locator("#dataset-create").click()
+    _wait_text(page, "#dataset-summary", "kitchen-cats")
+    page.get_by_role("tab", name="3 · Edit boxes").click()
     page.locator("#accept").click()
     _wait_text(page, "#edit-status", "accepted: 1 box(es)")
+    assert "saved 1 box(es) of img2 to dataset 'kitchen-cats'" in _text(page, "#edit-status")
+    store = services.store()
+    sample = store.samples("kitchen-cats")[-1]
+    assert [i.image_id for i in sample.images] == ["img1", "img2", "img3"]
+    saved = sample.images[1].annotations
+    assert [(a.label, a.provenance, a.status) for a in saved] == [("猫", "human", "accepted")]
+    assert saved[0].coords == pytest.approx((x1, y1, x2, y2), abs=0.051)  # the status shows one decimal
     page.locator("#undo").click()
     _wait_text(page, "#edit-status", "edit 0 of 1")
     assert "猫: [10.2, 10.2, 204.1, 306.1]" in _text(page, "#edit-status")
