@@ -45,3 +45,35 @@ def test_parse_endpoint(client):
 def test_parse_endpoint_explains_bad_arguments(client):
     with pytest.raises(Exception, match="original size"):
         client.predict("[]", "qwen2.5-vl", [], 0, 0, api_name="/parse")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from tests.tiny_model import build_tiny_qwen2_5_vl
+
+    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
+
+
+def test_ground_endpoint_runs_a_local_model_and_reports_each_images_geometry(client, tmp_path, tiny_model):
+    from grounding import PixelLimits, process_size
+
+    a = write_image(tmp_path, 640, 480, fmt="PNG", name="a.png")
+    b = write_image(tmp_path, 300, 500, fmt="JPEG", orientation=6, name="b.jpg")  # shown 500 x 300
+    limits = PixelLimits(3136, 100352)
+    result = client.predict(
+        [gradio_client.handle_file(str(a)), gradio_client.handle_file(str(b))], "Locate every cat.", "local",
+        str(tiny_model), "", "", ["front", "back"], limits.min_pixels, limits.max_pixels, 8, api_name="/ground")
+    assert [image["id"] for image in result["images"]] == ["front", "back"]
+    for image, size in zip(result["images"], [(640, 480), (500, 300)]):
+        expected = process_size(size, "qwen2.5-vl", limits)
+        assert (image["original"], image["resized"]) == (list(size), list(expected.resized_wh))
+        assert image["grid_thw"] == list(expected.grid_thw)
+    assert isinstance(result["text"], str) and result["finish_reason"] in {"stop", "length"}
+    assert isinstance(result["detections"], list) and isinstance(result["warnings"], list)
+
+
+def test_ground_endpoint_explains_a_missing_model(client, tmp_path):
+    a = write_image(tmp_path, 64, 64, name="a.png")
+    with pytest.raises(Exception, match="(?i)model|checkpoint|not found|load"):
+        client.predict([gradio_client.handle_file(str(a))], "Locate every cat.", "local",
+                       str(tmp_path / "no-such-model"), "", "", [], 0, 0, 8, api_name="/ground")
