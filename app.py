@@ -1,12 +1,12 @@
-"""Hugging Face Spaces entry point (also ``python app.py``)."""
+"""Hugging Face Spaces entry point (also ``python app.py``; ``workbench serve`` does the same)."""
 
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from ui import create_app  # noqa: E402
+from ui.launch import build_demo, launch  # noqa: E402
 
-demo = create_app()
+demo = build_demo()
 
 if __name__ == "__main__":
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    launch()

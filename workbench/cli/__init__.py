@@ -13,6 +13,7 @@ from workbench.cli import geometry
 from workbench.cli import ground
 from workbench.cli import datasets, export
 from workbench.cli import parse as parse_command
+from workbench.cli import serve
 
 __all__ = ["app", "main"]
 
@@ -35,6 +36,7 @@ ground.register(app)
 export.register(app)
 datasets.register(app)
 parse_command.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,28 @@
+"""Start the app: used by ``app.py`` (Spaces) and ``workbench serve``.
+
+Analytics are off unless the user turns them on; the data folder comes from the argument,
+``WORKBENCH_DATA_DIR`` or the user data folder.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["build_demo", "launch"]
+
+
+def build_demo(data_dir: str | None = None):
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ui.app import create_app
+    from workbench.services import Services
+
+    return create_app(Services.create(data_dir))
+
+
+def launch(host: str | None = None, port: int | None = None, data_dir: str | None = None, share: bool = False) -> None:
+    demo = build_demo(data_dir)
+    demo.queue(default_concurrency_limit=4).launch(
+        server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        share=share,
+    )
