@@ -38,3 +38,18 @@ def corpus_images() -> Path:
     if not folder.is_dir():
         pytest.skip("../shared/reference/qwen-outputs/images is not available")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen25(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random tiny Qwen2.5-VL saved with ``save_pretrained`` (loaded by tests through ``from_pretrained``)."""
+    from tests.tiny_model import build_tiny_qwen2_5_vl
+
+    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_model import build_tiny_qwen3_vl
+
+    return build_tiny_qwen3_vl(tmp_path_factory.mktemp("models") / "tiny-qwen3-vl")

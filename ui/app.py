@@ -38,7 +38,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
                 ground = ground_tab.build(state, services)
             with gr.Tab("3 · Edit boxes", id="edit"):
                 edit = edit_tab.build(state, ground.prompt)
-            with gr.Tab("4 · Dataset & export", id="dataset"):
+            with gr.Tab("4 · Dataset & export", id="dataset") as dataset_page:
                 dataset = dataset_tab.build(services)
         api.register(services)
 
@@ -51,6 +51,9 @@ def create_app(services: Services | None = None) -> gr.Blocks:
                 raise gr.Error(str(exc)) from None
             gr.Info(note)
             return ws, edit_tab.status_text(ws, image_id, note), dataset_tab.dataset_summary(services, dataset_name)
+
+        gr.on([demo.load, dataset_page.select], lambda name: dataset_tab.refresh(services, name), dataset.dataset,
+              [dataset.dataset, dataset.summary], queue=False, api_visibility="private", show_progress="hidden")
 
         edit.accept.click(_accept, [state, edit.selected, dataset.dataset, ground.prompt],
                           [state, edit.status, dataset.summary], api_visibility="private")

@@ -13,7 +13,7 @@ from workbench.export.registry import FORMATS
 from workbench.presets import presets_for
 from workbench.services import Services
 
-__all__ = ["DatasetTab", "build", "dataset_summary"]
+__all__ = ["DatasetTab", "build", "dataset_summary", "refresh"]
 
 _PRIVATE = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
 
@@ -40,6 +40,13 @@ def dataset_summary(services: Services, name: str | None) -> str:
 
 def _names(services: Services) -> list[str]:
     return [d.name for d in services.store().list_datasets()]
+
+
+def refresh(services: Services, current: str | None):
+    """Dataset choices as the store has them now (other sessions and the CLI add datasets too)."""
+    names = _names(services)
+    value = current if current in names else (names[0] if names else None)
+    return gr.Dropdown(choices=names, value=value), dataset_summary(services, value)
 
 
 def build(services: Services) -> DatasetTab:

@@ -47,14 +47,7 @@ def test_parse_endpoint_explains_bad_arguments(client):
         client.predict("[]", "qwen2.5-vl", [], 0, 0, api_name="/parse")
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from tests.tiny_model import build_tiny_qwen2_5_vl
-
-    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
-
-
-def test_ground_endpoint_runs_a_local_model_and_reports_each_images_geometry(client, tmp_path, tiny_model):
+def test_ground_endpoint_runs_a_local_model_and_reports_each_images_geometry(client, tmp_path, tiny_qwen25):
     from grounding import PixelLimits, process_size
 
     a = write_image(tmp_path, 640, 480, fmt="PNG", name="a.png")
@@ -62,7 +55,7 @@ def test_ground_endpoint_runs_a_local_model_and_reports_each_images_geometry(cli
     limits = PixelLimits(3136, 100352)
     result = client.predict(
         [gradio_client.handle_file(str(a)), gradio_client.handle_file(str(b))], "Locate every cat.", "local",
-        str(tiny_model), "", "", ["front", "back"], limits.min_pixels, limits.max_pixels, 8, api_name="/ground")
+        str(tiny_qwen25), "", "", ["front", "back"], limits.min_pixels, limits.max_pixels, 8, api_name="/ground")
     assert [image["id"] for image in result["images"]] == ["front", "back"]
     for image, size in zip(result["images"], [(640, 480), (500, 300)]):
         expected = process_size(size, "qwen2.5-vl", limits)

@@ -14,18 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.factories import write_image
-from tests.tiny_model import build_tiny_qwen2_5_vl, build_tiny_qwen3_vl
-
-
-@pytest.fixture(scope="session")
-def tiny_qwen25(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random tiny Qwen2.5-VL saved with ``save_pretrained`` (loaded by tests through ``from_pretrained``)."""
-    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
-
-
-@pytest.fixture(scope="session")
-def tiny_qwen3(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_qwen3_vl(tmp_path_factory.mktemp("models") / "tiny-qwen3-vl")
 
 
 @pytest.fixture(scope="session")
