@@ -17,9 +17,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageOps
+
+from grounding import read_image_size
 from workbench.export.samples import ExportSample
 
-__all__ = ["copy_images", "write_json", "write_jsonl", "zip_folder"]
+__all__ = ["copy_images", "copy_upright", "write_json", "write_jsonl", "zip_folder"]
 
 _STORED = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".zip", ".arrow", ".parquet"}
 
@@ -39,6 +42,26 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
             out.write("\n")
 
 
+def copy_upright(source: str | os.PathLike, target: Path) -> None:
+    """Copy an image so that its pixels are upright: EXIF-rotated files are transposed and lose the tag.
+
+    Annotations are in upright (displayed) pixels, while trainers open files with plain PIL and no
+    ``exif_transpose`` (qwen-vl-finetune, LLaMA-Factory, qwen-vl-utils): a rotated phone photo copied
+    byte for byte would train on boxes of the other orientation. Upright files are copied unchanged.
+    """
+    if read_image_size(source).orientation == 1:
+        shutil.copyfile(source, target)
+        return
+    with Image.open(source) as image:
+        fmt = image.format or "PNG"
+        upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
+        options: dict[str, Any] = {"exif": upright.getexif().tobytes()}
+        if fmt == "JPEG":
+            options.update(quality=95, subsampling=0)
+            upright = upright.convert("RGB") if upright.mode not in ("RGB", "L", "CMYK") else upright
+        upright.save(target, fmt, **options)
+
+
 def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: bool = False,
                 subdir: str = "images") -> int:
     """Copy each distinct image once (``file``), or once per sample image (``entry_name``); returns files written."""
@@ -50,7 +73,7 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
             name = image.entry_name if per_entry else Path(image.file).name
             if name in written:
                 continue
-            shutil.copyfile(image.source, target_dir / name)
+            copy_upright(image.source, target_dir / name)
             written.add(name)
     return len(written)
 

@@ -12,10 +12,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workbench.export.base import ExportFormat, FormatOutput, Problems, check_coords
+from PIL import Image as PILImage
+from PIL import ImageOps
+
+from grounding import read_image_size
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings
 
 SUBDIR = "hf_dataset"
+
+
+def _upright(source) -> object:
+    """The file path, or for an EXIF-rotated file the upright pixels (the Image feature does not transpose)."""
+    if read_image_size(source).orientation == 1:
+        return str(source)
+    with PILImage.open(source) as opened:
+        return ImageOps.exif_transpose(opened).copy()
 
 
 def features():  # imported lazily: datasets is heavy to import
@@ -38,7 +50,7 @@ def to_columns(samples: Sequence[ExportSample]) -> dict[str, list]:
     columns: dict[str, list] = {name: [] for name in features()}
     for sample in samples:
         for image in sample.images:
-            columns["image"].append(str(image.source))
+            columns["image"].append(_upright(image.source))
             columns["image_id"].append(image.image_id)
             columns["sample"].append(sample.position)
             columns["picture"].append(image.position)
