@@ -16,7 +16,8 @@ install-test: install
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \
 	if [ -n "$$need" ]; then \
-	  if command -v apt-get >/dev/null 2>&1; then apt-get update && apt-get install -y --no-install-recommends $$need; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  if command -v apt-get >/dev/null 2>&1; then $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends $$need; \
 	  else echo "please install:$$need (Debian package names)"; exit 1; fi; \
 	fi
 

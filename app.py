@@ -9,4 +9,4 @@ from ui.launch import build_demo, launch  # noqa: E402
 demo = build_demo()
 
 if __name__ == "__main__":
-    launch()
+    launch(demo=demo)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,18 +49,32 @@ class ImageSize:
         return (self.width, self.height)
 
 
+_XMP_ORIENTATION = re.compile(r'tiff:Orientation(="|>)([0-9])')
+
+
+def _xmp_orientation(info: dict) -> int:
+    xmp = info.get("XML:com.adobe.xmp") or info.get("xmp") or ""
+    if isinstance(xmp, bytes):
+        xmp = xmp.decode("utf-8", "replace")
+    match = _XMP_ORIENTATION.search(xmp) if isinstance(xmp, str) else None
+    orientation = int(match.group(2)) if match else 1
+    return orientation if 1 <= orientation <= 8 else 1
+
+
 def _orientation(image: Image.Image) -> int:
     if image.format == "PNG":
         # PngImageFile.getexif() decodes the whole image when the eXIf chunk is not in the
-        # header; the PNG spec puts eXIf before IDAT, so the header info is enough.
+        # header; the PNG spec puts eXIf before IDAT, so the header info is enough. Like
+        # Pillow's getexif (and so exif_transpose), fall back to an XMP tiff:Orientation.
         raw = image.info.get("exif")
-        if not raw:
-            return 1
         exif = Image.Exif()
-        try:
-            exif.load(raw if isinstance(raw, bytes) else bytes(raw))
-        except Exception:  # a broken EXIF block is not a broken image
-            return 1
+        if raw:
+            try:
+                exif.load(raw if isinstance(raw, bytes) else bytes(raw))
+            except Exception:  # a broken EXIF block is not a broken image
+                exif = Image.Exif()
+        if ExifTags.Base.Orientation not in exif:
+            return _xmp_orientation(image.info)
     else:
         try:
             exif = image.getexif()

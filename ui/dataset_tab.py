@@ -10,7 +10,7 @@ from grounding import FAMILIES, ModelFamily
 from workbench.errors import WorkbenchError
 from workbench.export import ExportSettings, export_dataset
 from workbench.export.registry import FORMATS
-from workbench.presets import presets_for
+from workbench.presets import preset_limits, presets_for
 from workbench.services import Services
 
 __all__ = ["DatasetTab", "build", "dataset_summary", "refresh"]
@@ -80,15 +80,20 @@ def build(services: Services) -> DatasetTab:
 
     rename.click(_rename, [dataset, new_name], [dataset, new_name, summary], **_PRIVATE)
 
-    def _delete(current: str | None):
+    def _delete(current: str | None, typed: str):
         if not current:
             raise gr.Error("Choose a dataset to delete.")
-        services.store().delete_dataset(current)
+        if (typed or "").strip() != current:
+            raise gr.Error(f"To delete '{current}' and all its samples, type its name in the Name box first.")
+        try:
+            services.store().delete_dataset(current)
+        except WorkbenchError as exc:
+            raise gr.Error(str(exc)) from None
         left = _names(services)
         gr.Info(f"Deleted dataset '{current}'.")
         return gr.Dropdown(choices=left, value=left[0] if left else None), dataset_summary(services, left[0] if left else None)
 
-    delete.click(_delete, dataset, [dataset, summary], api_visibility="private")
+    delete.click(_delete, [dataset, new_name], [dataset, summary], api_visibility="private")
     dataset.change(lambda name: dataset_summary(services, name), dataset, summary, **_PRIVATE)
 
     gr.Markdown("### Export for a trainer\nBoxes are converted with the **trainer's** pixel limits; a manifest "
@@ -116,16 +121,16 @@ def build(services: Services) -> DatasetTab:
     family.change(_family, family, [preset, min_pixels, max_pixels], **_PRIVATE)
 
     def _preset(fam: str, name: str | None):
-        for p in presets_for(fam):
-            if p.name == name:
-                return p.limits.min_pixels, p.limits.max_pixels
-        return gr.skip(), gr.skip()
+        limits = preset_limits(fam, name)
+        return (limits.min_pixels, limits.max_pixels) if limits else (gr.skip(), gr.skip())
 
     preset.input(_preset, [family, preset], [min_pixels, max_pixels], **_PRIVATE)
 
     def _export(name: str | None, format_name: str, fam: str, low, high):
         if not name:
             raise gr.Error("Choose a dataset to export.")
+        if not low or not high:
+            raise gr.Error("Set the trainer's min_pixels and max_pixels (or pick a preset).")
         try:
             settings = ExportSettings.create(fam, min_pixels=int(low), max_pixels=int(high))
             result = export_dataset(services.store(), name, format_name, settings, services.exports_dir(),

@@ -99,12 +99,14 @@ def build(state: gr.State, services: Services) -> GroundTab:
 
     parse.click(_parse, [state, output], [state, drawn, detections, warnings], api_visibility="private")
 
+    pending = gr.State(None)
+
     def _run(ws: Workspace, label: str, prompt_text: str, add_vision_id: bool, tokens: int, local: str,
              url: str, served: str, key: str, style: str):
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         if kind == "paste":
             gr.Info("Paste mode: paste a model output on the right, then press “Parse pasted output”.")
-            yield ws, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), None
             return
         settings = BackendSettings(kind=kind, model=local if kind == "local" else served, base_url=url or None,
                                    api_key=key or None, limits_style=style)
@@ -114,15 +116,21 @@ def build(state: gr.State, services: Services) -> GroundTab:
                                           max_new_tokens=int(tokens)):
                 if isinstance(event, str):
                     text += event
-                    yield ws, text, gr.skip(), gr.skip(), gr.skip()
+                    yield text, gr.skip()
                 else:
-                    ws = event
-                    yield ws, ws.run.text, *result_outputs(ws)
+                    yield event.output.text, event
         except WorkbenchError as exc:
             raise gr.Error(f"{exc} — the app keeps working: you can paste an output instead.") from None
 
+    def _apply(ws: Workspace, finished):
+        """Merge the answer into the session as it is now (edits made during the run are kept)."""
+        if finished is None:
+            return ws, gr.skip(), gr.skip(), gr.skip(), None
+        ws = finished.apply(ws)
+        return ws, *result_outputs(ws), None
+
     run.click(_run, [state, backend, prompt, vision_id, max_new_tokens, local_model, base_url, server_model, api_key,
                      limits_style],
-              [state, output, drawn, detections, warnings], api_visibility="private",
-              concurrency_id="model", concurrency_limit=1)
+              [output, pending], api_visibility="private", concurrency_id="model", concurrency_limit=1).success(
+        _apply, [state, pending], [state, drawn, detections, warnings, pending], api_visibility="private")
     return tab

@@ -9,7 +9,7 @@ import gradio as gr
 from grounding import FAMILIES, GeometryError, ModelFamily, PixelLimits
 from workbench.errors import WorkbenchError
 from workbench.geometry_table import GEOMETRY_COLUMNS
-from workbench.presets import presets_for
+from workbench.presets import preset_limits, presets_for
 from workbench.services import Services
 from workbench.uploads import UploadError, load_upload
 from workbench.workspace import Workspace
@@ -59,7 +59,7 @@ def add_files(ws: Workspace, files: list[str] | None, services: Services):
     entries, errors = [], []
     for path in files:
         try:
-            entries.append(load_upload(path, f"{ws.workdir}/display"))
+            entries.append(load_upload(path, f"{ws.workdir}/display", keep_dir=f"{ws.workdir}/originals"))
         except UploadError as exc:
             errors.append(str(exc))
     return ws.with_images(ws.images.add(entries)), errors
@@ -130,10 +130,8 @@ def build(state: gr.State, services: Services) -> ImagesTab:
         _settings, settings_inputs, [state, table, summary], **_PRIVATE)
 
     def _preset(fam: str, name: str | None):
-        for p in presets_for(fam):
-            if p.name == name:
-                return p.limits.min_pixels, p.limits.max_pixels
-        return gr.skip(), gr.skip()
+        limits = preset_limits(fam, name)
+        return (limits.min_pixels, limits.max_pixels) if limits else (gr.skip(), gr.skip())
 
     preset.input(_preset, [family, preset], [min_pixels, max_pixels], **_PRIVATE)
 

@@ -19,8 +19,9 @@ def build_demo(data_dir: str | None = None):
     return create_app(Services.create(data_dir))
 
 
-def launch(host: str | None = None, port: int | None = None, data_dir: str | None = None, share: bool = False) -> None:
-    demo = build_demo(data_dir)
+def launch(host: str | None = None, port: int | None = None, data_dir: str | None = None, share: bool = False,
+           demo=None) -> None:
+    demo = demo or build_demo(data_dir)
     demo.queue(default_concurrency_limit=4).launch(
         server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

@@ -4,9 +4,7 @@ The editor shows the display copy of an image, so its boxes are in display pixel
 maps them with :class:`grounding.display.DisplayScale` and nothing else. The editor accepts only
 the keys xmin, ymin, xmax, ymax, label and color.
 
->>> from pathlib import Path
-
-from workbench.image_set import ImageEntry, ImageSet
+>>> from workbench.image_set import ImageEntry
 >>> entry = ImageEntry("img1", "big.jpg", "big.jpg", (4000, 3000), "big_small.jpg", (1600, 1200))
 >>> value = annotator_value(entry, [EditorBox("cat", (400, 300, 800, 600))])
 >>> value["boxes"][0]["xmin"], value["boxes"][0]["xmax"]
@@ -18,13 +16,12 @@ from workbench.image_set import ImageEntry, ImageSet
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from grounding import order_corners
 from grounding.display import DisplayScale
 from grounding.draw import PALETTE, label_color_index
 from workbench.box_history import EditorBox
-from pathlib import Path
-
 from workbench.image_set import ImageEntry, ImageSet
 
 __all__ = ["annotator_value", "box_text", "boxes_from_annotator", "entry_for_value", "label_rgb"]

@@ -76,7 +76,9 @@ class ImageSet:
         return self.index_of(image_id) + 1
 
     def _next_id(self, taken: set[str]) -> str:
-        n = 1
+        """``img{N+1}`` after the highest ``imgN`` in use: a removed image's ID is not handed to a new one."""
+        numbers = [int(i[3:]) for i in taken if i.startswith("img") and i[3:].isdigit()]
+        n = max(numbers, default=0) + 1
         while f"img{n}" in taken:
             n += 1
         return f"img{n}"

@@ -38,8 +38,9 @@ def presets_for(family: ModelFamily | str) -> list[Preset]:
     ]
 
 
-def preset_limits(family: ModelFamily | str, name: str) -> PixelLimits:
+def preset_limits(family: ModelFamily | str, name: str | None) -> PixelLimits | None:
+    """The limits of a named preset of this family, or None when there is no such preset."""
     for preset in presets_for(family):
         if preset.name == name:
             return preset.limits
-    raise KeyError(f"no preset {name!r} for {family}")
+    return None

@@ -66,12 +66,56 @@ class Services:
         return folder
 
     def backend(self, kind: str, **options: Any) -> Any:
-        """One backend per (kind, options), created on first use and reused (a model loads once)."""
+        """The backend for (kind, options), created on first use and reused.
+
+        At most one local model is kept in memory: asking for another checkpoint releases the
+        previous one (a GPU holds one model at a time). Server clients are light; the last few are kept.
+        ``WORKBENCH_ALLOWED_MODELS`` / ``WORKBENCH_ALLOWED_BASE_URLS`` (comma-separated) restrict what a
+        public deployment lets visitors choose.
+        """
+        _check_allowed(kind, options)
         key = (kind, tuple(sorted(options.items())))
         with self._lock:
-            if key not in self._backends:
-                factory = self.backend_factory
-                if factory is None:
-                    from workbench.backends import create_backend as factory
-                self._backends[key] = factory(kind, **options)
+            if key in self._backends:
+                self._backends[key] = self._backends.pop(key)  # most recently used last
+                return self._backends[key]
+            if kind == "local":
+                for old in [k for k in self._backends if k[0] == "local"]:
+                    del self._backends[old]
+                _release_memory()
+            factory = self.backend_factory
+            if factory is None:
+                from workbench.backends import create_backend as factory
+            self._backends[key] = factory(kind, **options)
+            servers = [k for k in self._backends if k[0] != "local"]
+            for old in servers[:-MAX_SERVER_CLIENTS]:
+                del self._backends[old]
             return self._backends[key]
+
+
+MAX_SERVER_CLIENTS = 4
+
+
+def _allowed(variable: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(variable, "").split(",") if v.strip()]
+
+
+def _check_allowed(kind: str, options: dict[str, Any]) -> None:
+    from workbench.errors import BackendError
+
+    models = _allowed("WORKBENCH_ALLOWED_MODELS")
+    if models and options.get("model") and options["model"] not in models:
+        raise BackendError(f"model {options['model']!r} is not offered here; choose one of {', '.join(models)}")
+    urls = _allowed("WORKBENCH_ALLOWED_BASE_URLS")
+    if kind == "openai" and urls and not any(str(options.get("base_url") or "").startswith(u) for u in urls):
+        raise BackendError(f"server {options.get('base_url')!r} is not allowed here; allowed: {', '.join(urls)}")
+
+
+def _release_memory() -> None:
+    import gc
+    import sys
+
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()

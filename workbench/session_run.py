@@ -11,13 +11,14 @@
 ...     lambda request, geometry: '[{"bbox_2d": [0, 0, 644, 476], "label": "cat"}]', family="qwen2.5-vl"))
 >>> ws = Workspace().with_images(Workspace().images.add([load_upload(folder / "a.png", folder / "display")]))
 >>> events = list(stream_grounding(services, BackendSettings(kind="local"), ws, "find the cat"))
->>> [d.original for d in events[-1].result.detections]
+>>> [d.original for d in events[-1].apply(ws).result.detections]
 [(0.0, 0.0, 640.0, 480.0)]
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from workbench.backend_settings import BackendSettings
 from workbench.backends import GroundingRequest, RawOutput, TextDelta
@@ -25,12 +26,25 @@ from workbench.errors import BackendError
 from workbench.services import Services
 from workbench.workspace import Workspace, WorkspaceError
 
-__all__ = ["stream_grounding"]
+__all__ = ["FinishedRun", "stream_grounding"]
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A model's answer and the images as they were when the request was sent."""
+
+    output: RawOutput
+    sent: tuple[tuple[str, str], ...]
+
+    def apply(self, ws: Workspace) -> Workspace:
+        """Parse into the workspace as it is now (the user may have changed it while the model ran)."""
+        return ws.with_output(self.output.text, images=self.output.images, model=self.output.model,
+                              warnings=self.output.warnings, sent=self.sent)
 
 
 def stream_grounding(services: Services, settings: BackendSettings, ws: Workspace, prompt: str, *,
-                     add_vision_id: bool | None = None, max_new_tokens: int = 1024) -> Iterator[str | Workspace]:
-    """Text pieces as they come, then the workspace with the parsed run (exactly once, last)."""
+                     add_vision_id: bool | None = None, max_new_tokens: int = 1024) -> Iterator[str | FinishedRun]:
+    """Text pieces as they come, then a :class:`FinishedRun` (exactly once, last)."""
     if settings.kind == "paste":
         raise BackendError("paste mode runs no model: parse the pasted output instead")
     ws.geometries()  # every image must be one the model can take, before any model work
@@ -49,4 +63,4 @@ def stream_grounding(services: Services, settings: BackendSettings, ws: Workspac
         if isinstance(event, TextDelta):
             yield event.text
         elif isinstance(event, RawOutput):
-            yield ws.with_output(event.text, images=event.images, model=event.model, warnings=event.warnings)
+            yield FinishedRun(event, tuple((entry.image_id, entry.path) for entry in ws.images))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -47,14 +48,24 @@ def _digest(path: Path) -> str:
 
 
 def load_upload(path: str | os.PathLike, display_dir: str | os.PathLike, *, max_side: int = DISPLAY_MAX_SIDE,
-                name: str | None = None) -> ImageEntry:
-    """Read the header, decode once for the display copy, and return an entry without an ID yet."""
+                name: str | None = None, keep_dir: str | os.PathLike | None = None) -> ImageEntry:
+    """Read the header, decode once for the display copy, and return an entry without an ID yet.
+
+    With ``keep_dir`` the original is copied there first (content-named), so the session does not
+    depend on the upload cache of the web framework.
+    """
     path = Path(path)
     label = name or path.name
     try:
         size = read_image_size(path)
     except ImageReadError as exc:
         raise UploadError(f"{label}: {str(exc).split(': ', 1)[-1]}") from None
+    if keep_dir is not None:
+        kept = Path(keep_dir) / f"{_digest(path)}{path.suffix.lower()}"
+        if not kept.exists():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, kept)
+        path = kept
     scale = DisplayScale.fit(size.wh, max_side)
     display_dir = Path(display_dir)
     display_dir.mkdir(parents=True, exist_ok=True)

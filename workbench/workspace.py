@@ -42,9 +42,18 @@ class GroundingRun:
     image_ids: tuple[str, ...]
     model: str = "pasted output"
     warnings: tuple[str, ...] = ()
+    image_paths: tuple[str, ...] = ()
+    """The files the run saw, in picture order (an ID whose file changed no longer gets these detections)."""
+
+    def keep_only(self, images: ImageSet) -> GroundingRun:
+        """The run with IDs blanked where the image set no longer has that ID on that file."""
+        now = {entry.image_id: entry.path for entry in images}
+        paths = self.image_paths or tuple(now.get(i, "") for i in self.image_ids)
+        ids = tuple(i if now.get(i) == p else "" for i, p in zip(self.image_ids, paths))
+        return replace(self, image_ids=ids, image_paths=paths)
 
     def detections_for(self, image_id: str):
-        if image_id not in self.image_ids:
+        if not image_id or image_id not in self.image_ids:
             return ()
         return self.result.for_image(self.image_ids.index(image_id) + 1)
 
@@ -69,18 +78,21 @@ class Workspace:
     def with_images(self, images: ImageSet) -> Workspace:
         kept = {k: v for k, v in self.histories.items() if k in images.ids}
         same = [(e.image_id, e.path) for e in images] == [(e.image_id, e.path) for e in self.images]
-        return replace(self, images=images, histories=kept, sample_id=self.sample_id if same else None)
+        run = self.run.keep_only(images) if self.run else None
+        return replace(self, images=images, histories=kept, run=run, sample_id=self.sample_id if same else None)
 
     def with_settings(self, family: str, limits: PixelLimits, pre_resize: PixelLimits | None = None) -> Workspace:
         return replace(self, family=ModelFamily.from_name(family).name, limits=limits, pre_resize=pre_resize)
 
     def rename(self, image_id: str, new_id: str) -> Workspace:
         images = self.images.rename(image_id, new_id)
+        new_id = images.images[self.images.index_of(image_id)].image_id  # as the image set stored it (stripped)
         accepted = {(new_id if k == image_id else k): v for k, v in self.accepted.items()}
         histories = {(new_id if k == image_id else k): v for k, v in self.histories.items()}
         run = self.run
         if run and image_id in run.image_ids:
-            run = replace(run, image_ids=tuple(new_id if i == image_id else i for i in run.image_ids))
+            run = replace(run, image_ids=tuple(new_id if i == image_id else i for i in run.image_ids),
+                          image_paths=run.image_paths or tuple(e.path for e in self.images))
         return replace(self, images=images, histories=histories, run=run, accepted=accepted, sample_id=None)
 
     def table(self) -> GeometryTable:
@@ -98,14 +110,28 @@ class Workspace:
 
     # --- results -------------------------------------------------------------------------------------------
     def with_output(self, text: str, *, images: Sequence[ProcessedImage] | None = None, model: str = "pasted output",
-                    target_image: int | None = None, warnings: Sequence[str] = ()) -> Workspace:
-        """Parse a model output with the geometry the model really had (``images``) or the current settings."""
+                    target_image: int | None = None, warnings: Sequence[str] = (),
+                    sent: Sequence[tuple[str, str]] | None = None) -> Workspace:
+        """Parse a model output with the geometry the model really had (``images``) or the current settings.
+
+        ``sent`` is the (image ID, file) list of the request when it was made: images removed or
+        replaced since then get none of its detections.
+        """
         geometries = list(images) if images is not None else self.geometries()
         family = geometries[0].family if geometries else self.family  # the model's own family wins
         result = parse_grounding(text, family, geometries, target_image=target_image)
-        run = GroundingRun(text, result, self.images.ids, model, tuple(warnings) + result.warnings)
+        sent = list(sent) if sent is not None else [(e.image_id, e.path) for e in self.images]
+        run = GroundingRun(text, result, tuple(i for i, _ in sent), model, tuple(warnings) + result.warnings,
+                           tuple(p for _, p in sent)).keep_only(self.images)
         ws = replace(self, run=run)
-        return replace(ws, histories={image_id: BoxHistory.start(ws.model_boxes(image_id)) for image_id in self.images.ids})
+        # an image the user has edited gets the new boxes as one more (undoable) state; the others start afresh
+        histories = {}
+        for image_id in self.images.ids:
+            history = self.history(image_id)
+            edited = len(history.states) > 1
+            histories[image_id] = history.push(ws.model_boxes(image_id)) if edited else BoxHistory.start(
+                ws.model_boxes(image_id))
+        return replace(ws, histories=histories)
 
     @property
     def result(self) -> ParseResult:

@@ -78,3 +78,21 @@ def test_missing_file_and_folder(tmp_path):
         read_image_size(tmp_path / "nope.jpg")
     with pytest.raises(ImageReadError, match="folder"):
         read_image_size(tmp_path)
+
+
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_png_with_xmp_orientation_matches_exif_transpose(tmp_path, orientation):
+    from PIL import PngImagePlugin
+
+    from tests.factories import make_image
+
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           f'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="{orientation}"/>'
+           "</rdf:RDF></x:xmpmeta>")
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp)
+    path = tmp_path / "xmp.png"
+    make_image(64, 32).save(path, "PNG", pnginfo=info)
+    with Image.open(path) as image:
+        displayed = ImageOps.exif_transpose(image).size
+    assert read_image_size(path).wh == displayed == ((32, 64) if orientation >= 5 else (64, 32))

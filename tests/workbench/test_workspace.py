@@ -1,0 +1,59 @@
+"""Workspace: one user's images, results and edits, kept consistent when images change."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.box_history import EditorBox
+from workbench.image_set import ImageEntry, ImageSetError
+from workbench.workspace import Workspace
+
+CAT = '[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]'
+
+
+def _ws(*names: str) -> Workspace:
+    ws = Workspace()
+    return ws.with_images(ws.images.add([ImageEntry.placeholder(n, (640, 480)) for n in names]))
+
+
+def test_a_removed_images_id_and_detections_do_not_pass_to_a_new_image():
+    ws = _ws("a.jpg", "b.jpg").with_output(CAT, target_image=1)
+    assert [b.label for b in ws.model_boxes("img1")] == ["cat"]
+    ws = ws.with_images(ws.images.remove("img1"))
+    ws = ws.with_images(ws.images.add([ImageEntry.placeholder("c.jpg", (640, 480))]))
+    assert ws.images.ids == ("img2", "img3")
+    assert ws.model_boxes("img3") == () and ws.boxes("img3") == ()
+
+
+def test_reordering_keeps_each_images_detections():
+    ws = _ws("a.jpg", "b.jpg").with_output(CAT, target_image=2)
+    ws = ws.with_images(ws.images.move("img2", -1))
+    assert [b.label for b in ws.model_boxes("img2")] == ["cat"] and ws.model_boxes("img1") == ()
+
+
+def test_rename_with_spaces_keeps_edits_and_detections():
+    ws = _ws("a.jpg").with_output(CAT)
+    ws = ws.edit("img1", [EditorBox("dog", (1, 2, 3, 4))]).accept("img1")
+    ws = ws.rename("img1", "  front ")
+    assert ws.images.ids == ("front",)
+    assert ws.boxes("front") == (EditorBox("dog", (1, 2, 3, 4)),)
+    assert [b.label for b in ws.model_boxes("front")] == ["cat"]
+    assert ws.accepted["front"] == (EditorBox("dog", (1, 2, 3, 4)),)
+    with pytest.raises(ImageSetError):
+        ws.rename("front", "bad id!")
+
+
+def test_a_new_run_keeps_earlier_edits_undoable():
+    ws = _ws("a.jpg").with_output(CAT)
+    assert ws.history("img1").can_undo is False  # untouched: starts from the model's boxes
+    ws = ws.edit("img1", [EditorBox("dog", (1, 2, 3, 4))])
+    ws = ws.with_output('[{"bbox_2d": [0, 0, 10, 10], "label": "bird"}]')
+    assert [b.label for b in ws.boxes("img1")] == ["bird"]
+    assert [b.label for b in ws.undo("img1").boxes("img1")] == ["dog"]
+
+
+def test_region_text_in_each_familys_own_coordinates():
+    ws = _ws("a.jpg")
+    assert ws.region_text("img1", (320, 240, 640, 480)) == "[322, 238, 644, 476]"
+    qwen2 = ws.with_settings("qwen2-vl", ws.limits)
+    assert qwen2.region_text("img1", (320, 240, 640, 480)) == "<|box_start|>(500,500),(1000,1000)<|box_end|>"
