@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage, order_corners, round_half_up, to_model
+from grounding import ModelFamily, PixelLimits, ProcessedImage, clamp_to, order_corners, round_half_up, to_model
 from grounding.parse import ParseResult, parse_grounding
 from workbench.box_history import BoxHistory, EditorBox
 from workbench.errors import WorkbenchError
@@ -155,9 +155,13 @@ class Workspace:
         return replace(self, histories={**self.histories, image_id: self.history(image_id).redo()})
 
     def model_boxes(self, image_id: str) -> tuple[EditorBox, ...]:
-        """The boxes of the last run on this image, as the model placed them."""
+        """The boxes of the last run on this image, as the model placed them, clamped to the image.
+
+        (The parser keeps out-of-image coordinates as written; boxes to edit and save live inside the image.)
+        """
         run_boxes = self.run.detections_for(image_id) if self.run else ()
-        return tuple(EditorBox(d.label, order_corners(d.original)) for d in run_boxes if d.kind == "box")
+        size = self.images.get(image_id).original_wh
+        return tuple(EditorBox(d.label, clamp_to(order_corners(d.original), size)) for d in run_boxes if d.kind == "box")
 
     def reset(self, image_id: str) -> Workspace:
         """Back to the model's boxes, as a new (undoable) edit."""

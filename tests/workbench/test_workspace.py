@@ -57,3 +57,9 @@ def test_region_text_in_each_familys_own_coordinates():
     assert ws.region_text("img1", (320, 240, 640, 480)) == "[322, 238, 644, 476]"
     qwen2 = ws.with_settings("qwen2-vl", ws.limits)
     assert qwen2.region_text("img1", (320, 240, 640, 480)) == "<|box_start|>(500,500),(1000,1000)<|box_end|>"
+
+
+def test_boxes_beyond_the_image_are_edited_and_saved_clamped():
+    ws = _ws("a.jpg").with_output('[{"bbox_2d": [-20, 100, 700, 500], "label": "table"}]')
+    assert ws.result.detections[0].outside
+    assert ws.boxes("img1") == (EditorBox("table", (0.0, 100 * 480 / 476, 640.0, 480.0)),)
