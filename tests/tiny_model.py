@@ -113,7 +113,6 @@ def _text_config(tokenizer, ids: dict[str, int]) -> dict:
 
 def build_tiny_qwen2_5_vl(folder: Path, *, seed: int = 0) -> Path:
     """Save a random ~0.1 M-parameter Qwen2.5-VL (patch 14, merge 2, temporal 2) with its processor."""
-    import torch
     from transformers import (
         Qwen2_5_VLConfig,
         Qwen2_5_VLForConditionalGeneration,
@@ -143,10 +142,7 @@ def build_tiny_qwen2_5_vl(folder: Path, *, seed: int = 0) -> Path:
         vision_start_token_id=ids["vision_start_token_id"],
         vision_end_token_id=ids["vision_end_token_id"],
     )
-    torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
-    model.generation_config.eos_token_id = ids["eos_token_id"]
-    model.generation_config.pad_token_id = ids["pad_token_id"]
+    model = _random_model(Qwen2_5_VLForConditionalGeneration, config, ids, seed)
     image_processor = Qwen2VLImageProcessor(
         patch_size=14, merge_size=2, temporal_patch_size=2,
         size={"shortest_edge": 56 * 56, "longest_edge": 16384 * 28 * 28},
@@ -156,6 +152,20 @@ def build_tiny_qwen2_5_vl(folder: Path, *, seed: int = 0) -> Path:
         image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
         chat_template=QWEN_VL_CHAT_TEMPLATE,
     )
+    return _save(folder, model, processor)
+
+
+def _random_model(model_class, config, ids: dict, seed: int):
+    import torch
+
+    torch.manual_seed(seed)
+    model = model_class(config).eval()
+    model.generation_config.eos_token_id = ids["eos_token_id"]
+    model.generation_config.pad_token_id = ids["pad_token_id"]
+    return model
+
+
+def _save(folder: Path, model, processor) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
@@ -168,7 +178,6 @@ def build_tiny_qwen3_vl(folder: Path, *, seed: int = 0) -> Path:
     It reuses the Qwen2.5-VL chat template. Qwen3-VL's own template differs in its system and tool
     parts, not in the image placeholders or the ``Picture N:`` labels that matter here.
     """
-    import torch
     from transformers import (
         Qwen2VLImageProcessor,
         Qwen3VLConfig,
@@ -203,10 +212,7 @@ def build_tiny_qwen3_vl(folder: Path, *, seed: int = 0) -> Path:
         vision_start_token_id=ids["vision_start_token_id"],
         vision_end_token_id=ids["vision_end_token_id"],
     )
-    torch.manual_seed(seed)
-    model = Qwen3VLForConditionalGeneration(config).eval()
-    model.generation_config.eos_token_id = ids["eos_token_id"]
-    model.generation_config.pad_token_id = ids["pad_token_id"]
+    model = _random_model(Qwen3VLForConditionalGeneration, config, ids, seed)
     image_processor = Qwen2VLImageProcessor(
         patch_size=16, merge_size=2, temporal_patch_size=2,
         size={"shortest_edge": 64 * 32 * 32, "longest_edge": 16384 * 32 * 32},
@@ -217,7 +223,4 @@ def build_tiny_qwen3_vl(folder: Path, *, seed: int = 0) -> Path:
         image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
         chat_template=QWEN_VL_CHAT_TEMPLATE,
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
+    return _save(folder, model, processor)
