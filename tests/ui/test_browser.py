@@ -103,6 +103,20 @@ def test_paste_output_then_edit_a_box_and_undo(page, live_app, three_images):
     assert re.search(r"img2\s+box\s+猫\s+\[10, 10, 200, 300\]\s+\[10\.2, 10\.2, 204\.1, 306\.1\]", detections)
     page.wait_for_function("document.querySelectorAll('#drawn img').length >= 3")
     _shot(page, "ground-tab")
+    # the drawn picture of img1 (640x480, drawn at full size): the cat box's left edge is at x = 320
+    import io
+
+    from PIL import Image
+
+    from grounding.draw import PALETTE, label_color_index
+
+    source = page.locator("#drawn img").first.get_attribute("src")
+    drawn = Image.open(io.BytesIO(page.request.get(source).body())).convert("RGB")
+    assert drawn.size == (640, 480)
+    cat = PALETTE.by_idx(label_color_index("cat")).as_rgb()
+    on_edge, outside = drawn.getpixel((320, 400)), drawn.getpixel((300, 400))
+    assert max(abs(a - b) for a, b in zip(on_edge, cat)) < 40, (on_edge, cat)
+    assert max(abs(a - b) for a, b in zip(outside, cat)) > 60, (outside, cat)
 
     page.get_by_role("tab", name="3 · Edit boxes").click()
     page.locator("#edit-select input").click()
