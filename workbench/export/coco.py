@@ -18,7 +18,9 @@ ANNOTATIONS = "annotations.json"
 def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
     warnings: list[str] = []
     dataset = build_dataset(samples, folder, warnings)
-    dataset.as_coco(images_directory_path=str(folder / "images"), annotations_path=str(folder / ANNOTATIONS))
+    # the images are already in place (copied upright); letting supervision save them again would
+    # decode and re-encode every file (slower, and lossy for JPEG)
+    dataset.as_coco(images_directory_path=None, annotations_path=str(folder / ANNOTATIONS))
     return FormatOutput(len(dataset), (ANNOTATIONS, "images/"), tuple(warnings),
                         "COCO detection: images/ + annotations.json (category ids start at 1).")
 

@@ -16,7 +16,7 @@ from workbench.export.settings import ExportSettings
 def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
     warnings: list[str] = []
     dataset = build_dataset(samples, folder, warnings, images_subdir="JPEGImages")
-    dataset.as_pascal_voc(images_directory_path=str(folder / "JPEGImages"),
+    dataset.as_pascal_voc(images_directory_path=None,  # already copied upright: no lossy re-encode
                           annotations_directory_path=str(folder / "Annotations"))
     return FormatOutput(len(dataset), ("JPEGImages/", "Annotations/"), tuple(warnings),
                         "Pascal VOC: JPEGImages/ (original file types) and Annotations/*.xml.")

@@ -16,7 +16,7 @@ from workbench.export.settings import ExportSettings
 def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
     warnings: list[str] = []
     dataset = build_dataset(samples, folder, warnings)
-    dataset.as_yolo(images_directory_path=str(folder / "images"), annotations_directory_path=str(folder / "labels"),
+    dataset.as_yolo(images_directory_path=None, annotations_directory_path=str(folder / "labels"),  # images already in place
                     data_yaml_path=str(folder / "data.yaml"))
     return FormatOutput(len(dataset), ("data.yaml", "images/", "labels/"), tuple(warnings),
                         "YOLO detection: images/, labels/ and data.yaml.")
