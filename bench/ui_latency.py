@@ -63,7 +63,7 @@ def main() -> None:
                 ws = ws.with_images(ws.images.add(entries))
                 ws.table()
                 upload_peer.append(time.perf_counter() - t0)
-                ws = ws.with_output(f'[{{"bbox_2d": [10, 10, 200, 200], "label": "thing"}}]', target_image=1)
+                ws = ws.with_output('[{"bbox_2d": [10, 10, 200, 200], "label": "thing"}]', target_image=1)
                 t0 = time.perf_counter()
                 ws = ws.edit("img1", [EditorBox("thing", (60, 40, 260, 240))])
                 save_accepted(services.store(), ws, "img1", "bench")

@@ -12,7 +12,6 @@ from grounding import (
     FAMILIES,
     QWEN2_5_VL,
     GeometryError,
-    ModelFamily,
     PixelLimits,
     from_grid_thw,
     process_size,

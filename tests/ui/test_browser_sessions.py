@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import zipfile
 
 from tests.factories import write_image
