@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import gradio as gr
@@ -133,8 +134,8 @@ def build(services: Services) -> DatasetTab:
             raise gr.Error("Set the trainer's min_pixels and max_pixels (or pick a preset).")
         try:
             settings = ExportSettings.create(fam, min_pixels=int(low), max_pixels=int(high))
-            result = export_dataset(services.store(), name, format_name, settings, services.exports_dir(),
-                                    overwrite=True)
+            out_dir = services.exports_dir() / uuid.uuid4().hex[:12]  # one folder per export: sessions never collide
+            result = export_dataset(services.store(), name, format_name, settings, out_dir)
         except (WorkbenchError, ValueError) as exc:
             raise gr.Error(str(exc)) from None
         counts = ", ".join(f"{k}: {v}" for k, v in result.manifest.get("counts", {}).items())

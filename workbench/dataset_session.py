@@ -62,17 +62,20 @@ def save_accepted(store: DatasetStore, ws: Workspace, image_id: str, dataset: st
     model_boxes = {_key(b.label, b.xyxy) for b in ws.model_boxes(image_id)}
     run = ws.run
     settings = {"family": ws.family, "min_pixels": ws.limits.min_pixels, "max_pixels": ws.limits.max_pixels}
-    wanted: dict[tuple, EditorBox] = {_key(b.label, b.xyxy): b for b in ws.accepted[image_id]}
+    wanted: list[tuple[tuple, EditorBox]] = [(_key(b.label, b.xyxy), b) for b in ws.accepted[image_id]]
     for annotation in stored_image.annotations:
+        if annotation.kind != "box":
+            continue
         key = _key(annotation.label, annotation.coords)
-        if annotation.kind == "box" and key in wanted:
-            wanted.pop(key)
-            if annotation.status != "accepted":
-                store.update_annotation(annotation.id, status="accepted")
-        elif annotation.kind == "box":
+        match = next((n for n, (k, _) in enumerate(wanted) if k == key), None)
+        if match is None:
             store.delete_annotation(annotation.id)
+            continue
+        wanted.pop(match)  # already stored: keep it (and its history)
+        if annotation.status != "accepted":
+            store.update_annotation(annotation.id, status="accepted")
     drafts = []
-    for key, box in wanted.items():
+    for key, box in wanted:
         from_model = key in model_boxes
         drafts.append(AnnotationDraft.box(
             box.xyxy, box.label, provenance="model" if from_model else "human",

@@ -35,11 +35,12 @@ class FinishedRun:
 
     output: RawOutput
     sent: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()
 
     def apply(self, ws: Workspace) -> Workspace:
         """Parse into the workspace as it is now (the user may have changed it while the model ran)."""
         return ws.with_output(self.output.text, images=self.output.images, model=self.output.model,
-                              warnings=self.output.warnings, sent=self.sent)
+                              warnings=self.notes + tuple(self.output.warnings), sent=self.sent)
 
 
 def stream_grounding(services: Services, settings: BackendSettings, ws: Workspace, prompt: str, *,
@@ -51,16 +52,24 @@ def stream_grounding(services: Services, settings: BackendSettings, ws: Workspac
     if not prompt.strip():
         raise WorkspaceError("write a prompt first (the template button writes one)")
     backend = services.backend(settings.kind, **settings.options())
+    notes: tuple[str, ...] = ()
+    limits = ws.limits
+    model_family = backend.family()
+    if model_family.name != ws.family:
+        # the table's limits were chosen for another family; the model's own processor settings apply
+        limits = None
+        notes = (f"{backend.model} is a {model_family.name} model, not {ws.family}: its own pixel limits were used "
+                 f"and boxes were converted with the grid it returned; switch the family on the Images tab to match",)
     request = GroundingRequest(
         images=tuple(entry.path for entry in ws.images),
         prompt=prompt,
         image_ids=ws.images.ids,
         add_vision_id=add_vision_id,
         max_new_tokens=max_new_tokens,
-        limits=ws.limits,
+        limits=limits,
     )
     for event in backend.stream(request):
         if isinstance(event, TextDelta):
             yield event.text
         elif isinstance(event, RawOutput):
-            yield FinishedRun(event, tuple((entry.image_id, entry.path) for entry in ws.images))
+            yield FinishedRun(event, tuple((entry.image_id, entry.path) for entry in ws.images), notes)

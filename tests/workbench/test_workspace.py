@@ -63,3 +63,27 @@ def test_boxes_beyond_the_image_are_edited_and_saved_clamped():
     ws = _ws("a.jpg").with_output('[{"bbox_2d": [-20, 100, 700, 500], "label": "table"}]')
     assert ws.result.detections[0].outside
     assert ws.boxes("img1") == (EditorBox("table", (0.0, 100 * 480 / 476, 640.0, 480.0)),)
+
+
+def test_save_accepted_keeps_identical_boxes_and_provenance(tmp_path):
+    from PIL import Image
+
+    from workbench.dataset_session import save_accepted
+    from workbench.store import DatasetStore
+    from workbench.uploads import load_upload
+
+    Image.new("RGB", (640, 480)).save(tmp_path / "a.png")
+    store = DatasetStore(tmp_path / "db.sqlite3")
+    store.create_dataset("d")
+    ws = Workspace()
+    ws = ws.with_images(ws.images.add([load_upload(tmp_path / "a.png", tmp_path / "display")]))
+    ws = ws.with_output('[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]')
+    twin = EditorBox("sock", (1, 2, 30, 40))
+    ws = ws.edit("img1", [*ws.boxes("img1"), twin, twin])
+    ws, message = save_accepted(store, ws, "img1", "d", prompt="p")
+    saved = store.sample(ws.sample_id).images[0].annotations
+    assert sorted((a.label, a.provenance) for a in saved) == [("cat", "model"), ("sock", "human"), ("sock", "human")]
+    ws = ws.edit("img1", [twin])
+    ws, _ = save_accepted(store, ws, "img1", "d")
+    assert [(a.label, a.coords) for a in store.sample(ws.sample_id).images[0].annotations] == [("sock", (1, 2, 30, 40))]
+    assert len(store.samples("d")) == 1
