@@ -46,11 +46,20 @@ class GroundingRun:
     """The files the run saw, in picture order (an ID whose file changed no longer gets these detections)."""
 
     def keep_only(self, images: ImageSet) -> GroundingRun:
-        """The run with IDs blanked where the image set no longer has that ID on that file."""
+        """The run re-keyed to the images as they are now: follows renames, blanks removed or replaced images.
+
+        An image is recognised by its file: the same ID on the same file first, else another ID on it (a rename).
+        """
         now = {entry.image_id: entry.path for entry in images}
         paths = self.image_paths or tuple(now.get(i, "") for i in self.image_ids)
-        ids = tuple(i if now.get(i) == p else "" for i, p in zip(self.image_ids, paths))
-        return replace(self, image_ids=ids, image_paths=paths)
+        ids: list[str] = []
+        for image_id, path in zip(self.image_ids, paths):
+            if image_id and now.get(image_id) == path:
+                ids.append(image_id)
+                continue
+            renamed = [i for i, p in now.items() if p == path and i not in ids and i not in self.image_ids]
+            ids.append(renamed[0] if renamed else "")
+        return replace(self, image_ids=tuple(ids), image_paths=paths)
 
     def detections_for(self, image_id: str):
         if not image_id or image_id not in self.image_ids:
