@@ -16,7 +16,13 @@ def build_demo(data_dir: str | None = None):
     from ui.app import create_app
     from workbench.services import Services
 
-    return create_app(Services.create(data_dir))
+    services = Services.create(data_dir)
+    if os.environ.get("SPACES_ZERO_GPU"):
+        # ZeroGPU wants the model loaded (and moved to "cuda") when the Space starts, not inside a request.
+        from workbench.backends import default_model
+
+        services.backend("local", model=default_model()).load()
+    return create_app(services)
 
 
 def launch(host: str | None = None, port: int | None = None, data_dir: str | None = None, share: bool = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 from tests.factories import write_image
-from tests.ui.test_browser import _text, _wait_text
+from tests.ui.test_browser import _shot, _text, _wait_text
 
 
 def _open(browser, url):
@@ -85,6 +85,7 @@ def test_export_panel_writes_a_zip_the_user_can_download(page, live_app, tmp_pat
     page.wait_for_timeout(500)
     page.locator("#export").click()
     _wait_text(page, "#export-report", "Exported")
+    _shot(page, "dataset-tab")
     with page.expect_download() as download_info:
         page.locator("#export-file a").first.click()
     path = download_info.value.path()

@@ -27,6 +27,7 @@ only end-of-turn and padding tokens are removed.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -75,6 +76,11 @@ class LoadedModel:
     stop_texts: tuple[str, ...]
     """Decoded end-of-turn / padding tokens, cut from the streamed text."""
     eos_ids: frozenset[int]
+
+
+def on_zero_gpu() -> bool:
+    """True on a Hugging Face ZeroGPU Space (the platform sets ``SPACES_ZERO_GPU``)."""
+    return bool(os.environ.get("SPACES_ZERO_GPU"))
 
 
 @spaces.GPU
@@ -160,7 +166,7 @@ class LocalTransformersBackend(StreamingBackend):
             family = ModelFamily.from_config({"model_type": config.model_type})
             processor = AutoProcessor.from_pretrained(self._model_id, **hub)
             placement = {}
-            if runtime.device == "cuda":
+            if runtime.device == "cuda" and not on_zero_gpu():
                 placement = {"device_map": self._device if self._device and ":" in self._device else "auto"}
             model = AutoModelForImageTextToText.from_pretrained(
                 self._model_id,
@@ -169,6 +175,10 @@ class LocalTransformersBackend(StreamingBackend):
                 **placement,
                 **hub,
             ).eval()
+            if runtime.device == "cuda" and on_zero_gpu():
+                # ZeroGPU: no device_map (accelerate would probe a GPU that is attached only inside
+                # @spaces.GPU); a plain .to("cuda") is what ZeroGPU intercepts and replays.
+                model = model.to("cuda")
         except UnknownFamilyError as exc:
             raise BackendError(f"{self._model_id!r} is not a Qwen-VL model: {exc}") from None
         except torch.cuda.OutOfMemoryError as exc:
