@@ -47,7 +47,9 @@ def editor_outputs(ws: Workspace, image_id: str | None, note: str = ""):
     if not image_id or image_id not in ws.images.ids:
         return None, status_text(ws, None)
     entry = ws.images.get(image_id)
-    return annotator_value(entry, ws.boxes(image_id)), status_text(ws, image_id, note)
+    labels = sorted({b.label for b in ws.boxes(image_id)} | {b.label for b in ws.model_boxes(image_id)} | {"object"})
+    value = annotator_value(entry, ws.boxes(image_id))
+    return image_annotator(value=value, label_list=labels), status_text(ws, image_id, note)
 
 
 def build(state: gr.State, prompt: gr.Textbox) -> EditTab:
