@@ -22,7 +22,10 @@ def register(services: Services) -> None:
     def geometry(images: list[FileData], family: str = "qwen2.5-vl", min_pixels: int = 0,
                  max_pixels: int = 0) -> list[dict]:
         """Original size (after EXIF), processed size, grid_thw and visual tokens of each image."""
-        entries = image_geometry([_path(f) for f in images], family, min_pixels, max_pixels)
+        try:
+            entries = image_geometry([_path(f) for f in images], family, min_pixels, max_pixels)
+        except ValueError as exc:  # unknown family, bad limits
+            raise gr.Error(str(exc)) from None
         for entry, file in zip(entries, images):  # report the uploaded name, not the server's temp path
             entry["file"] = getattr(file, "orig_name", None) or (file.get("orig_name") if isinstance(file, dict) else None) or entry["file"]
         return entries

@@ -65,6 +65,6 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         images.table.change(_ids, [state, edit.selected], edit.selected, queue=False, api_visibility="private",
                             show_progress="hidden")
         # a new grounding result refreshes the editor
-        gr.on([ground.detections.change], lambda ws, i: edit_tab.editor_outputs(ws, i), [state, edit.selected],
+        gr.on([ground.version.change], lambda ws, i: edit_tab.editor_outputs(ws, i), [state, edit.selected],
               [edit.editor, edit.status], queue=False, api_visibility="private", show_progress="hidden")
     return demo

@@ -29,6 +29,8 @@ class GroundTab:
     warnings: gr.Markdown
     run: gr.Button
     parse: gr.Button
+    version: gr.Number
+    """Counts parsed results: the editor refreshes on its change (even when the detections look the same)."""
 
 
 def result_outputs(ws: Workspace):
@@ -73,7 +75,8 @@ def build(state: gr.State, services: Services) -> GroundTab:
                        object_fit="contain", elem_id="drawn")
     detections = gr.Dataframe(headers=DETECTION_COLUMNS, label="Detections (original pixels)", interactive=False,
                               wrap=True, elem_id="detections")
-    tab = GroundTab(backend, prompt, output, drawn, detections, warnings, run, parse)
+    version = gr.Number(0, visible=False)
+    tab = GroundTab(backend, prompt, output, drawn, detections, warnings, run, parse, version)
 
     def _backend_boxes(label: str):
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
@@ -90,14 +93,15 @@ def build(state: gr.State, services: Services) -> GroundTab:
 
     gr.on([template.click, target.submit], _template, [state, target, task, prompt], prompt, **_PRIVATE)
 
-    def _parse(ws: Workspace, text: str):
+    def _parse(ws: Workspace, text: str, count: float):
         try:
             ws = ws.with_output(text or "")
         except WorkbenchError as exc:
             raise gr.Error(str(exc)) from None
-        return ws, *result_outputs(ws)
+        return ws, *result_outputs(ws), (count or 0) + 1
 
-    parse.click(_parse, [state, output], [state, drawn, detections, warnings], api_visibility="private")
+    parse.click(_parse, [state, output, version], [state, drawn, detections, warnings, version],
+                api_visibility="private")
 
     pending = gr.State(None)
 
@@ -122,15 +126,16 @@ def build(state: gr.State, services: Services) -> GroundTab:
         except WorkbenchError as exc:
             raise gr.Error(f"{exc} — the app keeps working: you can paste an output instead.") from None
 
-    def _apply(ws: Workspace, finished):
+    def _apply(ws: Workspace, finished, count: float):
         """Merge the answer into the session as it is now (edits made during the run are kept)."""
         if finished is None:
-            return ws, gr.skip(), gr.skip(), gr.skip(), None
+            return ws, gr.skip(), gr.skip(), gr.skip(), None, gr.skip()
         ws = finished.apply(ws)
-        return ws, *result_outputs(ws), None
+        return ws, *result_outputs(ws), None, (count or 0) + 1
 
     run.click(_run, [state, backend, prompt, vision_id, max_new_tokens, local_model, base_url, server_model, api_key,
                      limits_style],
               [output, pending], api_visibility="private", concurrency_id="model", concurrency_limit=1).success(
-        _apply, [state, pending], [state, drawn, detections, warnings, pending], api_visibility="private")
+        _apply, [state, pending, version], [state, drawn, detections, warnings, pending, version],
+        api_visibility="private")
     return tab

@@ -55,13 +55,42 @@ def save_accepted(store: DatasetStore, ws: Workspace, image_id: str, dataset: st
         sources = [ImageSource(Path(entry.path), entry.image_id) for entry in ws.images]
         sample = store.add_sample(record, sources, prompt)
         ws = replace(ws, sample_id=sample.id)
-    elif prompt and sample.prompt != prompt:
-        store.set_prompt(sample.id, prompt)
+        others = [i for i in ws.accepted if i != image_id]  # a new sample gets every accepted image, not just this one
+    else:
+        others = []
+        if prompt and sample.prompt != prompt:
+            store.set_prompt(sample.id, prompt)
+        _sync_ids(store, sample, ws.images.ids)
+        sample = store.sample(sample.id)
+    for other in others:
+        _write_boxes(store, ws, other, sample.images[ws.images.index_of(other)])
+    _write_boxes(store, ws, image_id, sample.images[ws.images.index_of(image_id)])
+    final = store.sample(sample.id).images[ws.images.index_of(image_id)].annotations
+    boxes = [a for a in final if a.kind == "box"]
+    by_model = sum(a.provenance == "model" for a in boxes)
+    message = (f"saved {len(boxes)} box(es) of {image_id} to dataset '{record.name}' "
+               f"(sample {sample.id}: {by_model} from the model, {len(boxes) - by_model} by hand)")
+    return ws, message
 
-    stored_image = sample.images[ws.images.index_of(image_id)]
+
+def _sync_ids(store: DatasetStore, sample, ids) -> None:
+    """Rename stored images whose user ID changed (through temporary names, so swaps work)."""
+    changed = [(image, new) for image, new in zip(sample.images, ids) if image.image_id != new]
+    in_use = {image.image_id for image in sample.images}
+    if any(new in in_use for _, new in changed):  # a swap: step aside first
+        for n, (image, _) in enumerate(changed):
+            store.rename_image(image.id, f"{image.image_id}~{n}")
+    for image, new in changed:
+        store.rename_image(image.id, new)
+
+
+def _write_boxes(store: DatasetStore, ws: Workspace, image_id: str, stored_image) -> None:
+    """Make the stored boxes of one image equal the accepted ones (keeping those already there)."""
     model_boxes = {_key(b.label, b.xyxy) for b in ws.model_boxes(image_id)}
     run = ws.run
-    settings = {"family": ws.family, "min_pixels": ws.limits.min_pixels, "max_pixels": ws.limits.max_pixels}
+    limits = (run.limits if run and run.limits else ws.limits)
+    settings = {"family": (run.family if run and run.family else ws.family),
+                "min_pixels": limits.min_pixels, "max_pixels": limits.max_pixels}
     wanted: list[tuple[tuple, EditorBox]] = [(_key(b.label, b.xyxy), b) for b in ws.accepted[image_id]]
     for annotation in stored_image.annotations:
         if annotation.kind != "box":
@@ -83,9 +112,3 @@ def save_accepted(store: DatasetStore, ws: Workspace, image_id: str, dataset: st
             status="accepted"))
     if drafts:
         store.add_annotations(stored_image.id, drafts)
-    final = store.sample(sample.id).images[ws.images.index_of(image_id)].annotations
-    boxes = [a for a in final if a.kind == "box"]
-    by_model = sum(a.provenance == "model" for a in boxes)
-    message = (f"saved {len(boxes)} box(es) of {image_id} to dataset '{record.name}' "
-               f"(sample {sample.id}: {by_model} from the model, {len(boxes) - by_model} by hand)")
-    return ws, message

@@ -64,16 +64,16 @@ def boxes_from_annotator(
     if not value:
         return []
     scale = _scale(entry)
-    shown = {}
+    shown: dict[tuple, list[EditorBox]] = {}
     for box in current:
         key = (box.label, tuple(round(v) for v in scale.to_display(box.xyxy)))
-        shown.setdefault(key, box)
+        shown.setdefault(key, []).append(box)
     boxes = []
     for box in value.get("boxes") or []:
         label = str(box.get("label") or "").strip()
         xyxy = order_corners((box["xmin"], box["ymin"], box["xmax"], box["ymax"]))
         same = shown.get((label, tuple(round(v) for v in xyxy)))
-        boxes.append(same or EditorBox(label, scale.to_original(xyxy, clamp=True)))
+        boxes.append(same.pop(0) if same else EditorBox(label, scale.to_original(xyxy, clamp=True)))
     return boxes
 
 

@@ -51,6 +51,8 @@ class ImageSet:
     """Ordered images of a request; picture N in the prompt is ``images[N - 1]``."""
 
     images: tuple[ImageEntry, ...] = ()
+    issued: int = 0
+    """Highest ``imgN`` ever handed out here: removed images' IDs are not given to new ones."""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -75,27 +77,31 @@ class ImageSet:
         """1-based position, as in "Picture N" of the chat template."""
         return self.index_of(image_id) + 1
 
-    def _next_id(self, taken: set[str]) -> str:
-        """``img{N+1}`` after the highest ``imgN`` in use: a removed image's ID is not handed to a new one."""
+    def _next_id(self, taken: set[str], issued: int) -> tuple[str, int]:
+        """``img{N+1}`` after the highest ``imgN`` ever issued or in use."""
         numbers = [int(i[3:]) for i in taken if i.startswith("img") and i[3:].isdigit()]
-        n = max(numbers, default=0) + 1
+        n = max([issued, *numbers]) + 1
         while f"img{n}" in taken:
             n += 1
-        return f"img{n}"
+        return f"img{n}", n
 
     def add(self, entries: Iterable[ImageEntry]) -> ImageSet:
         """Append entries; those without a free ID get the next ``imgN``."""
         images = list(self.images)
         taken = set(self.ids)
+        issued = self.issued
         for entry in entries:
-            image_id = entry.image_id if entry.image_id and entry.image_id not in taken else self._next_id(taken)
+            if entry.image_id and entry.image_id not in taken:
+                image_id = entry.image_id
+            else:
+                image_id, issued = self._next_id(taken, issued)
             taken.add(image_id)
             images.append(replace(entry, image_id=image_id))
-        return ImageSet(tuple(images))
+        return ImageSet(tuple(images), issued)
 
     def remove(self, image_id: str) -> ImageSet:
         index = self.index_of(image_id)
-        return ImageSet(self.images[:index] + self.images[index + 1 :])
+        return ImageSet(self.images[:index] + self.images[index + 1 :], self.issued)
 
     def move(self, image_id: str, offset: int) -> ImageSet:
         """Move an image ``offset`` places (negative: towards picture 1), stopping at the ends."""
@@ -103,14 +109,14 @@ class ImageSet:
         target = min(max(index + offset, 0), len(self.images) - 1)
         images = list(self.images)
         images.insert(target, images.pop(index))
-        return ImageSet(tuple(images))
+        return ImageSet(tuple(images), self.issued)
 
     def reorder(self, ids: Iterable[str]) -> ImageSet:
         """Images in the order of ``ids``, which must name each image exactly once."""
         ids = list(ids)
         if sorted(ids) != sorted(self.ids):
             raise ImageSetError(f"new order {ids} must list each of {list(self.ids)} once")
-        return ImageSet(tuple(self.get(i) for i in ids))
+        return ImageSet(tuple(self.get(i) for i in ids), self.issued)
 
     def rename(self, image_id: str, new_id: str) -> ImageSet:
         new_id = new_id.strip()
@@ -125,4 +131,4 @@ class ImageSet:
         index = self.index_of(image_id)
         images = list(self.images)
         images[index] = replace(images[index], image_id=new_id)
-        return ImageSet(tuple(images))
+        return ImageSet(tuple(images), self.issued)

@@ -40,7 +40,8 @@ class FinishedRun:
     def apply(self, ws: Workspace) -> Workspace:
         """Parse into the workspace as it is now (the user may have changed it while the model ran)."""
         return ws.with_output(self.output.text, images=self.output.images, model=self.output.model,
-                              warnings=self.notes + tuple(self.output.warnings), sent=self.sent)
+                              warnings=self.notes + tuple(self.output.warnings), sent=self.sent,
+                              limits=self.output.limits)
 
 
 def stream_grounding(services: Services, settings: BackendSettings, ws: Workspace, prompt: str, *,

@@ -44,6 +44,10 @@ class GroundingRun:
     warnings: tuple[str, ...] = ()
     image_paths: tuple[str, ...] = ()
     """The files the run saw, in picture order (an ID whose file changed no longer gets these detections)."""
+    family: str = ""
+    """The family whose convention the output was read with (the model's own, for a model run)."""
+    limits: PixelLimits | None = None
+    """The pixel limits the model ran with, when known."""
 
     def keep_only(self, images: ImageSet) -> GroundingRun:
         """The run re-keyed to the images as they are now: follows renames, blanks removed or replaced images.
@@ -88,7 +92,9 @@ class Workspace:
         kept = {k: v for k, v in self.histories.items() if k in images.ids}
         same = [(e.image_id, e.path) for e in images] == [(e.image_id, e.path) for e in self.images]
         run = self.run.keep_only(images) if self.run else None
-        return replace(self, images=images, histories=kept, run=run, sample_id=self.sample_id if same else None)
+        accepted = {k: v for k, v in self.accepted.items() if k in images.ids}
+        return replace(self, images=images, histories=kept, run=run, accepted=accepted,
+                       sample_id=self.sample_id if same else None)
 
     def with_settings(self, family: str, limits: PixelLimits, pre_resize: PixelLimits | None = None) -> Workspace:
         return replace(self, family=ModelFamily.from_name(family).name, limits=limits, pre_resize=pre_resize)
@@ -102,7 +108,8 @@ class Workspace:
         if run and image_id in run.image_ids:
             run = replace(run, image_ids=tuple(new_id if i == image_id else i for i in run.image_ids),
                           image_paths=run.image_paths or tuple(e.path for e in self.images))
-        return replace(self, images=images, histories=histories, run=run, accepted=accepted, sample_id=None)
+        # the dataset sample stays: the next accept renames its stored image too
+        return replace(self, images=images, histories=histories, run=run, accepted=accepted)
 
     def table(self) -> GeometryTable:
         return geometry_table(self.images, self.family, self.limits, pre_resize=self.pre_resize)
@@ -120,7 +127,7 @@ class Workspace:
     # --- results -------------------------------------------------------------------------------------------
     def with_output(self, text: str, *, images: Sequence[ProcessedImage] | None = None, model: str = "pasted output",
                     target_image: int | None = None, warnings: Sequence[str] = (),
-                    sent: Sequence[tuple[str, str]] | None = None) -> Workspace:
+                    sent: Sequence[tuple[str, str]] | None = None, limits: PixelLimits | None = None) -> Workspace:
         """Parse a model output with the geometry the model really had (``images``) or the current settings.
 
         ``sent`` is the (image ID, file) list of the request when it was made: images removed or
@@ -131,11 +138,14 @@ class Workspace:
         result = parse_grounding(text, family, geometries, target_image=target_image)
         sent = list(sent) if sent is not None else [(e.image_id, e.path) for e in self.images]
         run = GroundingRun(text, result, tuple(i for i, _ in sent), model, tuple(warnings) + result.warnings,
-                           tuple(p for _, p in sent)).keep_only(self.images)
+                           tuple(p for _, p in sent), ModelFamily.from_name(family).name,
+                           limits if images is not None else self.limits).keep_only(self.images)
         ws = replace(self, run=run)
         # an image the user has edited gets the new boxes as one more (undoable) state; the others start afresh
-        histories = {}
+        histories = dict(self.histories)
         for image_id in self.images.ids:
+            if image_id not in run.image_ids:
+                continue  # not part of this run (added while the model worked): its boxes stay as they are
             history = self.history(image_id)
             edited = len(history.states) > 1
             histories[image_id] = history.push(ws.model_boxes(image_id)) if edited else BoxHistory.start(

@@ -70,3 +70,11 @@ def test_ground_endpoint_explains_a_missing_model(client, tmp_path):
     with pytest.raises(Exception, match="(?i)model|checkpoint|not found|load"):
         client.predict([gradio_client.handle_file(str(a))], "Locate every cat.", "local",
                        str(tmp_path / "no-such-model"), "", "", [], 0, 0, 8, api_name="/ground")
+
+
+def test_geometry_endpoint_explains_bad_arguments(client, tmp_path):
+    photo = write_image(tmp_path, 60, 40, name="p.png")
+    with pytest.raises(Exception, match="unknown model family"):
+        client.predict([gradio_client.handle_file(str(photo))], "llava", 0, 0, api_name="/geometry")
+    with pytest.raises(Exception, match="larger than max_pixels"):
+        client.predict([gradio_client.handle_file(str(photo))], "qwen2.5-vl", 5000, 100, api_name="/geometry")

@@ -54,6 +54,7 @@ def copy_upright(source: str | os.PathLike, target: Path) -> None:
         return
     with Image.open(source) as image:
         fmt = image.format or "PNG"
+        fmt = "JPEG" if fmt == "MPO" else fmt  # phone photos are often MPO: JPEG with a preview image
         upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
         options: dict[str, Any] = {"exif": upright.getexif().tobytes()}
         if fmt == "JPEG":

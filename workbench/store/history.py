@@ -59,6 +59,8 @@ def undo_latest(conn: sqlite3.Connection, sample_id: int, at: str) -> Edit | Non
         insert_annotation(conn, restored.sample_image_id, restored, id_=restored.id)
     elif action == "update_annotation":
         write_annotation(conn, annotation_from_state(before))
+    elif action == "rename_image":
+        conn.execute("UPDATE sample_images SET image_id = ? WHERE id = ?", (before["image_id"], before["sample_image_id"]))
     else:
         raise StoreError(f"edit {edit_id} ({action}) cannot be undone")
     return record_edit(conn, sample_id, at, "undo", annotation_id, after, before, undoes=edit_id)

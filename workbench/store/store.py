@@ -298,6 +298,27 @@ class DatasetStore:
             self._record(conn, sample_id, "set_prompt", None, {"prompt": before}, {"prompt": prompt})
         return self.sample(sample_id)
 
+    def rename_image(self, sample_image_id: int, new_id: str) -> Sample:
+        """Give one image of a sample another ID (as the user renamed it); undoable like any edit."""
+        new_id = (new_id or "").strip()
+        if not new_id:
+            raise StoreError("an image ID must not be empty")
+        rows = self._read("SELECT sample_id, image_id FROM sample_images WHERE id = ?", (sample_image_id,))
+        if not rows:
+            raise StoreError(f"no sample image {sample_image_id}")
+        sample_id, old_id = rows[0]
+        if old_id == new_id:
+            return self.sample(sample_id)
+        try:
+            with self._write() as conn:
+                conn.execute("UPDATE sample_images SET image_id = ? WHERE id = ?", (new_id, sample_image_id))
+                self._record(conn, sample_id, "rename_image", None,
+                             {"sample_image_id": sample_image_id, "image_id": old_id},
+                             {"sample_image_id": sample_image_id, "image_id": new_id})
+        except sqlite3.IntegrityError:
+            raise StoreError(f"sample {sample_id} already has an image {new_id!r}") from None
+        return self.sample(sample_id)
+
     def _sample_of(self, sample_id: int) -> str:
         rows = self._read("SELECT prompt FROM samples WHERE id = ?", (sample_id,))
         if not rows:

@@ -41,3 +41,19 @@ def test_exported_pixels_are_upright(rotated_store, tmp_path, fmt):
         with Image.open(path) as image:
             assert image.size == (480, 640), (fmt, path.name)
             assert image.getexif().get(ExifTags.Base.Orientation, 1) == 1
+
+
+def test_rotated_mpo_photos_are_written_as_good_jpegs(tmp_path):
+    from workbench.export.files import copy_upright
+
+    source = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    frames = [Image.new("RGB", (64, 48), (200, 30, 30)), Image.new("RGB", (16, 12), (0, 0, 0))]
+    frames[0].save(source, "MPO", save_all=True, append_images=frames[1:], exif=exif.tobytes(), quality=95)
+    with Image.open(source) as opened:
+        assert opened.format == "MPO"
+    copy_upright(source, tmp_path / "out.jpg")
+    with Image.open(tmp_path / "out.jpg") as out:
+        assert out.format == "JPEG" and out.size == (48, 64)
+        assert out.quantization[0][0] <= 2  # quality 95, not Pillow's default 75
