@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import random
 import sys
-import time
 from pathlib import Path
 
 from PIL import Image
@@ -67,15 +65,15 @@ def synthetic_dataset(store: DatasetStore, name: str, samples: int, images: list
         store.add_sample_blobs(name, sources, f"Find everything in sample {n}.", drafts)
 
 
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
 def save(path: str | None, doc: dict) -> Path:
-    """Print the record and write it to ``path`` or ``bench/results/<bench>.json`` (not committed)."""
-    record = {"benchmark": doc["bench"], "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **doc}
-    text = json.dumps(record, indent=2)
+    """Print the record and write it (the shared format of ``bench/_record.py``), or to ``path`` when given."""
+    from bench._record import write_record
+
+    target = write_record(doc["bench"], doc)
+    text = target.read_text(encoding="utf-8")
     print(text)
-    target = Path(path) if path else RESULTS / f"{doc['bench']}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text + "\n", encoding="utf-8")
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+        return Path(path)
     return target
