@@ -59,11 +59,12 @@ def create_app(services: Services | None = None) -> gr.Blocks:
                           [state, edit.status, dataset.summary], api_visibility="private")
 
         # keep the editor's image list in step with the images tab
-        def _ids(ws: Workspace, current: str | None):
-            return images_tab.id_choices(ws, current)
+        def _ids(ws: Workspace, current: str | None, chosen_on_images_tab: str | None):
+            # an ID that disappeared was renamed or removed: follow the image chosen on the Images tab
+            return images_tab.id_choices(ws, current if current in ws.images.ids else chosen_on_images_tab)
 
-        images.table.change(_ids, [state, edit.selected], edit.selected, queue=False, api_visibility="private",
-                            show_progress="hidden")
+        images.table.change(_ids, [state, edit.selected, images.selected], edit.selected, queue=False,
+                            api_visibility="private", show_progress="hidden")
         # a new grounding result refreshes the editor
         gr.on([ground.version.change], lambda ws, i: edit_tab.editor_outputs(ws, i), [state, edit.selected],
               [edit.editor, edit.status], queue=False, api_visibility="private", show_progress="hidden")
