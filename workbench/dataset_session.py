@@ -22,6 +22,7 @@ resized, relabelled or new boxes are ``human``. Each store call commits on its o
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def save_accepted(store: DatasetStore, ws: Workspace, image_id: str, dataset: st
         others = []
         if prompt and sample.prompt != prompt:
             store.set_prompt(sample.id, prompt)
-        _sync_ids(store, sample, ws.images.ids)
+        _sync_ids(store, sample, ws)
         sample = store.sample(sample.id)
     for other in others:
         _write_boxes(store, ws, other, sample.images[ws.images.index_of(other)])
@@ -73,8 +74,19 @@ def save_accepted(store: DatasetStore, ws: Workspace, image_id: str, dataset: st
     return ws, message
 
 
-def _sync_ids(store: DatasetStore, sample, ids) -> None:
-    """Rename stored images whose user ID changed (through temporary names, so swaps work)."""
+def _sync_ids(store: DatasetStore, sample, ws: Workspace) -> None:
+    """Bring the stored order and IDs in line with the workspace (reordered or renamed since the last accept)."""
+    remaining = list(sample.images)
+    order = []
+    for entry in ws.images:  # match stored images to the workspace's files, in the workspace's order
+        sha = _sha256(entry.path)
+        same_file = [i for i, image in enumerate(remaining) if image.sha256 == sha]
+        same_id = [i for i in same_file if remaining[i].image_id == entry.image_id]  # identical files: the ID decides
+        order.append(remaining.pop((same_id or same_file)[0]))
+    if [image.id for image in order] != [image.id for image in sample.images]:
+        store.reorder_images(sample.id, [image.id for image in order])
+    ids = ws.images.ids
+    sample = store.sample(sample.id)
     changed = [(image, new) for image, new in zip(sample.images, ids) if image.image_id != new]
     in_use = {image.image_id for image in sample.images}
     if any(new in in_use for _, new in changed):  # a swap: step aside first
@@ -82,6 +94,14 @@ def _sync_ids(store: DatasetStore, sample, ids) -> None:
             store.rename_image(image.id, f"{image.image_id}~{n}")
     for image, new in changed:
         store.rename_image(image.id, new)
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _write_boxes(store: DatasetStore, ws: Workspace, image_id: str, stored_image) -> None:

@@ -90,7 +90,9 @@ class Workspace:
     # --- settings and images -------------------------------------------------------------------------------
     def with_images(self, images: ImageSet) -> Workspace:
         kept = {k: v for k, v in self.histories.items() if k in images.ids}
-        same = [(e.image_id, e.path) for e in images] == [(e.image_id, e.path) for e in self.images]
+        # the same files (in any order, under any IDs) are still the same request: the sample is kept and
+        # its order and IDs follow on the next accept; adding or removing an image makes a new request
+        same = sorted(e.path for e in images) == sorted(e.path for e in self.images)
         run = self.run.keep_only(images) if self.run else None
         accepted = {k: v for k, v in self.accepted.items() if k in images.ids}
         return replace(self, images=images, histories=kept, run=run, accepted=accepted,

@@ -154,17 +154,39 @@ def test_renaming_after_an_accept_renames_the_stored_image_in_the_same_sample(tm
 
 
 def test_a_new_sample_gets_every_accepted_image(tmp_path):
+    from PIL import Image
+
+    from workbench.dataset_session import save_accepted
+    from workbench.uploads import load_upload
+
+    store, ws = _saved_store(tmp_path)
+    ws = ws.with_output(CAT, target_image=1)
+    ws, _ = save_accepted(store, ws, "img1", "d")
+    Image.new("RGB", (320, 240), (9, 9, 9)).save(tmp_path / "c.png")
+    ws = ws.with_images(ws.images.add([load_upload(tmp_path / "c.png", tmp_path / "display")]))  # a new request
+    ws = ws.edit("img3", [EditorBox("dog", (5, 5, 50, 50))])
+    ws, _ = save_accepted(store, ws, "img3", "d")
+    assert len(store.samples("d")) == 2
+    newest = store.samples("d")[-1]
+    assert [(i.image_id, [a.label for a in i.annotations]) for i in newest.images] == [
+        ("img1", ["cat"]), ("img2", []), ("img3", ["dog"])]
+
+
+def test_reordering_after_an_accept_reorders_the_stored_sample(tmp_path):
     from workbench.dataset_session import save_accepted
 
     store, ws = _saved_store(tmp_path)
     ws = ws.with_output(CAT, target_image=1)
     ws, _ = save_accepted(store, ws, "img1", "d")
-    ws = ws.with_images(ws.images.move("img2", -1))  # another request: a new sample
-    ws = ws.edit("img2", [EditorBox("dog", (5, 5, 50, 50))])
+    ws = ws.with_images(ws.images.move("img2", -1)).edit("img2", [EditorBox("dog", (5, 5, 50, 50))])
     ws, _ = save_accepted(store, ws, "img2", "d")
-    newest = store.samples("d")[-1]
-    assert [(i.image_id, [a.label for a in i.annotations]) for i in newest.images] == [
+    samples = store.samples("d")
+    assert len(samples) == 1
+    assert [(i.image_id, [a.label for a in i.annotations]) for i in samples[0].images] == [
         ("img2", ["dog"]), ("img1", ["cat"])]
+    store.undo(samples[0].id)  # the dog box
+    store.undo(samples[0].id)  # the new order
+    assert [i.image_id for i in store.sample(samples[0].id).images] == ["img1", "img2"]
 
 
 def test_model_provenance_records_the_family_and_limits_the_model_ran_with(tmp_path):

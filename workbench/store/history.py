@@ -59,6 +59,10 @@ def undo_latest(conn: sqlite3.Connection, sample_id: int, at: str) -> Edit | Non
         insert_annotation(conn, restored.sample_image_id, restored, id_=restored.id)
     elif action == "update_annotation":
         write_annotation(conn, annotation_from_state(before))
+    elif action == "reorder_images":
+        from workbench.store.store import _write_positions
+
+        _write_positions(conn, before["order"])
     elif action == "rename_image":
         conn.execute("UPDATE sample_images SET image_id = ? WHERE id = ?", (before["image_id"], before["sample_image_id"]))
     else:

@@ -319,6 +319,19 @@ class DatasetStore:
             raise StoreError(f"sample {sample_id} already has an image {new_id!r}") from None
         return self.sample(sample_id)
 
+    def reorder_images(self, sample_id: int, sample_image_ids: Sequence[int]) -> Sample:
+        """Put a sample's images in a new order (its "Picture N" numbering); undoable like any edit."""
+        current = [image.id for image in self.sample(sample_id).images]
+        order = [int(i) for i in sample_image_ids]
+        if sorted(order) != sorted(current):
+            raise StoreError(f"new order {order} must list each image of sample {sample_id} once: {current}")
+        if order == current:
+            return self.sample(sample_id)
+        with self._write() as conn:
+            _write_positions(conn, order)
+            self._record(conn, sample_id, "reorder_images", None, {"order": current}, {"order": order})
+        return self.sample(sample_id)
+
     def _sample_of(self, sample_id: int) -> str:
         rows = self._read("SELECT prompt FROM samples WHERE id = ?", (sample_id,))
         if not rows:
@@ -390,6 +403,14 @@ class DatasetStore:
         """Revert the sample's latest edit not yet undone; returns the ``undo`` entry, or None if none is left."""
         with self._write() as conn:
             return undo_latest(conn, sample_id, self._clock())
+
+
+def _write_positions(conn: sqlite3.Connection, order: Sequence[int]) -> None:
+    """Positions 1..N in ``order`` (through negative ones, so the UNIQUE (sample, position) rule holds)."""
+    for n, image_id in enumerate(order, start=1):
+        conn.execute("UPDATE sample_images SET position = ? WHERE id = ?", (-n, image_id))
+    for n, image_id in enumerate(order, start=1):
+        conn.execute("UPDATE sample_images SET position = ? WHERE id = ?", (n, image_id))
 
 
 def _check_name(name: str) -> str:
