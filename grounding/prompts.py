@@ -136,6 +136,8 @@ def grounding_instruction(
     if template is None:
         raise ValueError(f"{family.name} has no official {task.value} format; ask for boxes instead")
     lines = [template.format(target=target)]
+    if len(image_ids) > 1:  # the cookbook phrasing speaks of one image
+        lines[0] = lines[0].replace(" in the image ", " in the images ")
     lines += [line for line in (image_key_instruction(image_ids, family), extra.strip()) if line]
     return "\n".join(lines)
 

@@ -45,7 +45,7 @@ def test_empty_target_is_refused():
 def test_multi_image_instruction_maps_user_ids_to_picture_numbers():
     text = grounding_instruction("dog", "qwen2.5-vl", image_ids=["front", "back", "side"], extra="Ignore toys.")
     lines = text.splitlines()
-    assert lines[0] == "Locate every dog in the image and output the bbox coordinates in JSON format."
+    assert lines[0] == "Locate every dog in the images and output the bbox coordinates in JSON format."
     assert lines[1] == ("There are 3 images: Picture 1 is front, Picture 2 is back, Picture 3 is side. "
                         'Add an "image" key to every object with the number of the picture it is in (1 to 3).')
     assert lines[2] == "Ignore toys."
