@@ -65,6 +65,13 @@ def create_app(services: Services | None = None) -> gr.Blocks:
 
         images.table.change(_ids, [state, edit.selected, images.selected], edit.selected, queue=False,
                             api_visibility="private", show_progress="hidden")
+
+        def _targets(ws: Workspace, current: str | None):
+            choices = [ground_tab.ALL_IMAGES, *ws.images.ids]
+            return gr.Dropdown(choices=choices, value=current if current in choices else ground_tab.ALL_IMAGES)
+
+        images.table.change(_targets, [state, ground.for_image], ground.for_image, queue=False,
+                            api_visibility="private", show_progress="hidden")
         # a new grounding result refreshes the editor
         gr.on([ground.version.change], lambda ws, i: edit_tab.editor_outputs(ws, i), [state, edit.selected],
               [edit.editor, edit.status], queue=False, api_visibility="private", show_progress="hidden")

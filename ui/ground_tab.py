@@ -14,7 +14,9 @@ from workbench.services import Services
 from workbench.session_run import stream_grounding
 from workbench.workspace import Workspace
 
-__all__ = ["GroundTab", "build", "result_outputs"]
+__all__ = ["ALL_IMAGES", "GroundTab", "build", "result_outputs"]
+
+ALL_IMAGES = "all images (image keys / Picture N in the output)"
 
 _PRIVATE = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
 
@@ -29,6 +31,7 @@ class GroundTab:
     warnings: gr.Markdown
     run: gr.Button
     parse: gr.Button
+    for_image: gr.Dropdown
     version: gr.Number
     """Counts parsed results: the editor refreshes on its change (even when the detections look the same)."""
 
@@ -67,6 +70,8 @@ def build(state: gr.State, services: Services) -> GroundTab:
             with gr.Row():
                 run = gr.Button("Run grounding", variant="primary", elem_id="run")
                 parse = gr.Button("Parse pasted output", elem_id="parse")
+                for_image = gr.Dropdown([ALL_IMAGES], value=ALL_IMAGES, label="Pasted output is for",
+                                        elem_id="output-for", scale=1)
         with gr.Column(scale=3):
             output = gr.Textbox(label="Model output (streams here; paste an output to parse it)", lines=10,
                                 elem_id="model-output")
@@ -76,7 +81,7 @@ def build(state: gr.State, services: Services) -> GroundTab:
     detections = gr.Dataframe(headers=DETECTION_COLUMNS, label="Detections (original pixels)", interactive=False,
                               wrap=True, elem_id="detections")
     version = gr.Number(0, visible=False)
-    tab = GroundTab(backend, prompt, output, drawn, detections, warnings, run, parse, version)
+    tab = GroundTab(backend, prompt, output, drawn, detections, warnings, run, parse, for_image, version)
 
     def _backend_boxes(label: str):
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
@@ -93,14 +98,15 @@ def build(state: gr.State, services: Services) -> GroundTab:
 
     gr.on([template.click, target.submit], _template, [state, target, task, prompt], prompt, **_PRIVATE)
 
-    def _parse(ws: Workspace, text: str, count: float):
+    def _parse(ws: Workspace, text: str, count: float, target: str | None):
         try:
-            ws = ws.with_output(text or "")
+            number = ws.images.picture_number(target) if target and target in ws.images.ids else None
+            ws = ws.with_output(text or "", target_image=number)
         except WorkbenchError as exc:
             raise gr.Error(str(exc)) from None
         return ws, *result_outputs(ws), (count or 0) + 1
 
-    parse.click(_parse, [state, output, version], [state, drawn, detections, warnings, version],
+    parse.click(_parse, [state, output, version, for_image], [state, drawn, detections, warnings, version],
                 api_visibility="private")
 
     pending = gr.State(None)

@@ -220,3 +220,16 @@ def test_editing_large_and_portrait_images_keeps_original_coordinates(page, tmp_
     assert ny1 - y1 == pytest.approx(20 * per_canvas_px, abs=tolerance)
     assert (nx2 - nx1, ny2 - ny1) == pytest.approx((x2 - x1, y2 - y1), abs=2 / factor)
     assert 0 <= nx1 < nx2 <= shown[0] and 0 <= ny1 < ny2 <= shown[1]
+
+
+def test_pasted_output_without_image_keys_goes_to_the_chosen_image(page, three_images):
+    _upload(page, three_images)
+    page.get_by_role("tab", name="2 · Ground").click()
+    page.locator("#output-for input").click()
+    page.get_by_role("option", name="img3").click()
+    page.locator("#model-output textarea").fill('[{"bbox_2d": [0, 0, 1498, 504], "label": "left half"}]')
+    page.locator("#parse").click()
+    _wait_text(page, "#detections", "left half")
+    detections = " ".join(_text(page, "#detections").split())
+    # img3 is 3000x1000, seen as 2996x1008: x * 3000/2996, y * 1000/1008
+    assert re.search(r"img3 box left half \[0, 0, 1498, 504\] \[0, 0, 1500, 500\]", detections), detections
