@@ -25,10 +25,11 @@ import numpy as np
 import supervision as sv
 from PIL import Image, ImageOps
 
+from grounding.display import DisplayScale
 from grounding.fonts import cjk_font_path
 from grounding.parse.result import Detection
 
-__all__ = ["DrawStyle", "display_scale", "draw_detections", "label_color_index"]
+__all__ = ["DrawStyle", "draw_detections", "label_color_index"]
 
 PALETTE = sv.ColorPalette.DEFAULT
 
@@ -54,16 +55,6 @@ def label_color_index(label: str) -> int:
     return zlib.crc32(label.encode("utf-8")) % len(PALETTE.colors)
 
 
-def display_scale(size_wh: tuple[int, int], max_side: int) -> float:
-    """Factor that brings the longer side down to ``max_side`` (1.0 when it already fits).
-
-    >>> display_scale((4032, 3024), 2048), display_scale((640, 480), 2048)
-    (0.5079365079365079, 1.0)
-    """
-    longest = max(size_wh)
-    return 1.0 if longest <= max_side else max_side / longest
-
-
 @lru_cache(maxsize=32)
 def _annotators(thickness: int, font_size: int, radius: int, outside_color: str, font_path: str | None):
     return (
@@ -85,19 +76,16 @@ def _font_path() -> str | None:
     return path
 
 
-def _to_sv(detections: Sequence[Detection], scale: tuple[float, float], size_wh: tuple[int, int],
-           point_margin: float = 0.0) -> sv.Detections:
-    """Display-space ``sv.Detections``: original pixels times the display scale, clamped into the copy.
+def _to_sv(detections: Sequence[Detection], scale: DisplayScale, point_margin: float = 0.0) -> sv.Detections:
+    """Display-space ``sv.Detections`` (:meth:`DisplayScale.to_display`), clamped into the copy.
 
-    This is only the drawn copy's scale (original -> display); model geometry stays in :mod:`grounding.coords`.
     Points become boxes ``point_margin`` around them, so their labels sit beside the dot, not on it.
     """
-    sx, sy = scale
-    w, h = size_wh
+    w, h = scale.display_wh
     rows = []
     for d in detections:
         xyxy = d.original if d.kind == "box" else (*d.original, *d.original)
-        x1, y1, x2, y2 = (v * (sx if i % 2 == 0 else sy) for i, v in enumerate(xyxy))
+        x1, y1, x2, y2 = scale.to_display(xyxy)
         if d.kind == "point":
             x1, y1, x2, y2 = x1 - point_margin, y1 - point_margin, x2 + point_margin, y2 + point_margin
         rows.append((min(max(x1, 0), w - 1), min(max(y1, 0), h - 1), min(max(x2, 0), w - 1), min(max(y2, 0), h - 1)))
@@ -116,12 +104,10 @@ def _display_copy(image: Image.Image, max_side: int) -> Image.Image:
     scene = ImageOps.exif_transpose(image) if _orientation(image) not in (1, None) else image
     if scene.mode not in ("RGB", "RGBA", "L"):
         scene = scene.convert("RGB")
-    factor = display_scale(scene.size, max_side)
-    if factor < 1.0:
-        w, h = scene.size
+    fit = DisplayScale.fit(scene.size, max_side)
+    if not fit.is_identity:
         # reducing_gap: box-reduce by an integer factor first, then resample (fast, and sharp enough to look at)
-        scene = scene.resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.Resampling.BILINEAR,
-                             reducing_gap=2.0)
+        scene = scene.resize(fit.display_wh, Image.Resampling.BILINEAR, reducing_gap=2.0)
     elif scene is image:
         scene = scene.copy()
     return scene if scene.mode == "RGB" else scene.convert("RGB")
@@ -144,18 +130,18 @@ def draw_detections(image: Image.Image, detections: Sequence[Detection], *, styl
     radius = style.point_radius or max(5, thickness * 3)
     box_ann, outside_ann, dot_ann, label_ann = _annotators(thickness, font_size, radius, style.outside_color,
                                                            _font_path() if style.show_labels else None)
-    scale = (w / ow, h / oh)
+    scale = DisplayScale((ow, oh), (w, h))
     boxes = [d for d in detections if d.kind == "box"]
     points = [d for d in detections if d.kind == "point"]
     outside = [d for d in boxes if d.outside]
     if boxes:
-        scene = box_ann.annotate(scene, _to_sv(boxes, scale, (w, h)))
+        scene = box_ann.annotate(scene, _to_sv(boxes, scale))
     if outside:
-        scene = outside_ann.annotate(scene, _to_sv(outside, scale, (w, h)))
+        scene = outside_ann.annotate(scene, _to_sv(outside, scale))
     if style.show_labels:
         ordered = [*boxes, *points]
         labels = [(d.label or "?") + (" (outside)" if d.outside else "") for d in ordered]
-        scene = label_ann.annotate(scene, _to_sv(ordered, scale, (w, h), point_margin=radius + thickness), labels=labels)
+        scene = label_ann.annotate(scene, _to_sv(ordered, scale, point_margin=radius + thickness), labels=labels)
     if points:  # last, so no label covers a dot
-        scene = dot_ann.annotate(scene, _to_sv(points, scale, (w, h)))
+        scene = dot_ann.annotate(scene, _to_sv(points, scale))
     return scene
