@@ -23,6 +23,10 @@ SESSION_TTL_S = 6 * 3600
 def create_app(services: Services | None = None) -> gr.Blocks:
     """Build the workbench UI around ``services`` (data folder, model backends)."""
     services = services or Services.create()
+    # The browser fetches display copies, drawn results and export zips straight from the data folder,
+    # which is neither the working directory nor the temp folder (~/.local/share/..., /data on a Space):
+    # serve exactly those folders, never the database or the image store beside them.
+    gr.set_static_paths([services.data_dir / "sessions", services.exports_dir()])
 
     def _cleanup(ws: Workspace) -> None:
         if ws and ws.workdir:

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.workbench.store_data import build_demo
+from tests.cli_text import plain
 from workbench.cli import app
 from workbench.store import DATA_DIR_ENV, DatasetStore
 
@@ -51,7 +52,7 @@ def test_export_reads_the_data_dir_from_the_environment(data_dir, tmp_path, monk
 def test_export_errors_exit_1_with_a_message(data_dir, tmp_path, args, message):
     result = _run("export", "--data-dir", data_dir, *args, tmp_path / "out")
     assert result.exit_code != 0
-    assert message in result.output
+    assert message in plain(result.output)
     assert not (tmp_path / "out").exists()
 
 

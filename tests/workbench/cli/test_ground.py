@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grounding import PixelLimits, process_size
+from tests.cli_text import plain
 from workbench.cli import app
 
 
@@ -52,13 +53,13 @@ def test_errors_exit_1_with_a_message(two_images, monkeypatch, args, message):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = invoke(str(two_images[0]), *args, "--max-new-tokens", "2")
     assert result.exit_code == 1
-    assert message in result.stderr
+    assert message in plain(result.stderr)
 
 
 def test_missing_image_file_is_refused_before_loading(tmp_path):
     result = invoke(str(tmp_path / "nope.png"), "--target", "cat", "--model", "/no/such/model")
     assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert "does not exist" in plain(result.output)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("grounding.parse") is None, reason="parser not merged yet")
