@@ -1,41 +1,56 @@
 """The dataset store: SQLite (WAL) + content-hashed image copies under a user-chosen data dir.
 
->>> from workbench.store import DatasetStore, AnnotationDraft
+>>> from workbench.store import DatasetStore, AnnotationDraft, ItemFilter
 """
 
 from workbench.store.blobs import Blob, ImageBlobs
 from workbench.store.datadir import DATA_DIR_ENV, DB_NAME, resolve_data_dir
 from workbench.store.records import (
+    ITEM_STATUSES,
     KINDS,
     PROVENANCES,
-    STATUSES,
+    Action,
     Annotation,
     AnnotationDraft,
     Dataset,
-    Edit,
     ImageSource,
-    Sample,
-    SampleImage,
+    Item,
+    ItemFilter,
+    ItemImage,
+    ItemRow,
+    Label,
+    Proposal,
+    QueuePage,
+    Run,
+    clean_label,
 )
-from workbench.store.store import DatasetRef, DatasetStore, utc_now
+from workbench.store.store import DatasetRef, DatasetStore, StaleItemError, utc_now
 
 __all__ = [
     "DATA_DIR_ENV",
     "DB_NAME",
+    "ITEM_STATUSES",
     "KINDS",
     "PROVENANCES",
-    "STATUSES",
+    "Action",
     "Annotation",
     "AnnotationDraft",
     "Blob",
     "Dataset",
     "DatasetRef",
     "DatasetStore",
-    "Edit",
     "ImageBlobs",
     "ImageSource",
-    "Sample",
-    "SampleImage",
+    "Item",
+    "ItemFilter",
+    "ItemImage",
+    "ItemRow",
+    "Label",
+    "Proposal",
+    "QueuePage",
+    "Run",
+    "StaleItemError",
+    "clean_label",
     "resolve_data_dir",
     "utc_now",
 ]

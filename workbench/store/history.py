@@ -1,70 +1,78 @@
-"""A sample's append-only edit history, and undo as a new entry that reverts the latest live edit.
+"""An item's history: one row per user action, holding the item's whole state before and after.
 
-Nothing in ``edits`` is ever updated or deleted (except with its sample): an undo is an entry
-of its own whose ``undoes`` names the edit it reverted, so undo survives restarts and other
-processes, and the full story of a sample stays readable.
+Every action is undone and redone the same way — by writing back a snapshot — so there is one
+mechanism for edits, accepts, renames and model runs alike, and a single undo always lands on
+a state the item really had. Undo refuses when the item no longer is what the action left
+(another window changed it since); a new action after undos drops the redo tail, as editors do.
+
+A snapshot is small plain JSON: the status, the prompt, the images' order and IDs, and every
+annotation with its id (ids are never reused, so an annotation comes back under its own id).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
 from typing import Any
 
-from workbench.errors import StoreError
-from workbench.store.records import Edit
-from workbench.store.rows import annotation_from_state, dumps, insert_annotation, write_annotation
+from workbench.store.records import Action
+from workbench.store.rows import ANNOTATION_COLUMNS, annotation_from_row, annotation_state, dumps, insert_annotation
+from workbench.store.rows import annotation_from_state
 
-__all__ = ["read_history", "record_edit", "undo_latest"]
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+__all__ = ["read_actions", "record_action", "restore", "snapshot"]
 
 
-def record_edit(conn: sqlite3.Connection, sample_id: int, at: str, action: str, annotation_id: int | None,
-                before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, undoes: int | None = None) -> Edit:
+def snapshot(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
+    """The item's reviewable state as plain data."""
+    status, prompt = conn.execute("SELECT status, prompt FROM items WHERE id = ?", (item_id,)).fetchone()
+    images = [{"id": id_, "position": position, "image_id": image_id} for id_, position, image_id in conn.execute(
+        "SELECT id, position, image_id FROM item_images WHERE item_id = ? ORDER BY position", (item_id,))]
+    rows = conn.execute(
+        f"SELECT {', '.join('a.' + c.strip() for c in ANNOTATION_COLUMNS.split(','))} FROM annotations a "
+        "JOIN item_images ii ON ii.id = a.item_image_id WHERE ii.item_id = ? ORDER BY a.id", (item_id,)).fetchall()
+    return {"status": status, "prompt": prompt, "images": images,
+            "annotations": [annotation_state(annotation_from_row(row)) for row in rows]}
+
+
+def restore(conn: sqlite3.Connection, item_id: int, state: dict[str, Any]) -> None:
+    """Write ``state`` back onto the item (its images must still be the same rows)."""
+    conn.execute("UPDATE items SET status = ?, prompt = ? WHERE id = ?", (state["status"], state["prompt"], item_id))
+    images = state["images"]
+    for n, image in enumerate(images, start=1):  # step aside first: (item, position) and (item, ID) are unique
+        conn.execute("UPDATE item_images SET position = ?, image_id = ? WHERE id = ?", (-n, f"\x00{n}", image["id"]))
+    for image in images:
+        conn.execute("UPDATE item_images SET position = ?, image_id = ? WHERE id = ?",
+                     (image["position"], image["image_id"], image["id"]))
+    conn.execute("DELETE FROM annotations WHERE item_image_id IN (SELECT id FROM item_images WHERE item_id = ?)",
+                 (item_id,))
+    for a in state["annotations"]:
+        annotation = annotation_from_state(a)
+        insert_annotation(conn, annotation.item_image_id, annotation, id_=annotation.id)
+
+
+def record_action(conn: sqlite3.Connection, item_id: int, at: str, action: str, summary: str,
+                  before: dict[str, Any], after: dict[str, Any]) -> int:
+    """Append a done action; the redo tail (actions undone so far) can no longer be redone."""
+    conn.execute("UPDATE actions SET state = 'dropped' WHERE item_id = ? AND state = 'undone'", (item_id,))
     cursor = conn.execute(
-        "INSERT INTO edits (sample_id, at, action, annotation_id, before, after, undoes) VALUES (?,?,?,?,?,?,?)",
-        (sample_id, at, action, annotation_id, None if before is None else dumps(before),
-         None if after is None else dumps(after), undoes),
-    )
-    return Edit(int(cursor.lastrowid), sample_id, at, action, annotation_id, before, after, undoes)
+        "INSERT INTO actions (item_id, at, action, summary, before, after, state) VALUES (?,?,?,?,?,?, 'done')",
+        (item_id, at, action, summary, dumps(before), dumps(after)))
+    return int(cursor.lastrowid)
 
 
-def read_history(conn: sqlite3.Connection, sample_id: int) -> list[Edit]:
-    rows = conn.execute("SELECT id, sample_id, at, action, annotation_id, before, after, undoes FROM edits "
-                        "WHERE sample_id = ? ORDER BY id", (sample_id,)).fetchall()
-    return [Edit(id_, sid, at, action, aid, _loads(b), _loads(a), undoes)
-            for id_, sid, at, action, aid, b, a, undoes in rows]
+def last_done(conn: sqlite3.Connection, item_id: int) -> tuple[int, str, dict, dict] | None:
+    row = conn.execute("SELECT id, summary, before, after FROM actions WHERE item_id = ? AND state = 'done' "
+                       "ORDER BY id DESC LIMIT 1", (item_id,)).fetchone()
+    return None if row is None else (row[0], row[1], json.loads(row[2]), json.loads(row[3]))
 
 
-def undo_latest(conn: sqlite3.Connection, sample_id: int, at: str) -> Edit | None:
-    """Revert the latest edit of the sample that is neither an undo nor undone; None when none is left."""
-    row = conn.execute(
-        "SELECT id, action, annotation_id, before, after FROM edits WHERE sample_id = ? AND undoes IS NULL "
-        "AND id NOT IN (SELECT undoes FROM edits WHERE sample_id = ? AND undoes IS NOT NULL) "
-        "ORDER BY id DESC LIMIT 1", (sample_id, sample_id)).fetchone()
-    if row is None:
-        return None
-    edit_id, action, annotation_id, before_json, after_json = row
-    before, after = _loads(before_json), _loads(after_json)
-    if action == "set_prompt":
-        conn.execute("UPDATE samples SET prompt = ? WHERE id = ?", (before["prompt"], sample_id))
-    elif action == "add_annotation":
-        conn.execute("DELETE FROM annotations WHERE id = ?", (annotation_id,))
-    elif action == "delete_annotation":
-        restored = annotation_from_state(before)
-        insert_annotation(conn, restored.sample_image_id, restored, id_=restored.id)
-    elif action == "update_annotation":
-        write_annotation(conn, annotation_from_state(before))
-    elif action == "reorder_images":
-        from workbench.store.store import _write_positions
+def first_undone(conn: sqlite3.Connection, item_id: int) -> tuple[int, str, dict, dict] | None:
+    row = conn.execute("SELECT id, summary, before, after FROM actions WHERE item_id = ? AND state = 'undone' "
+                       "ORDER BY id ASC LIMIT 1", (item_id,)).fetchone()
+    return None if row is None else (row[0], row[1], json.loads(row[2]), json.loads(row[3]))
 
-        _write_positions(conn, before["order"])
-    elif action == "rename_image":
-        conn.execute("UPDATE sample_images SET image_id = ? WHERE id = ?", (before["image_id"], before["sample_image_id"]))
-    else:
-        raise StoreError(f"edit {edit_id} ({action}) cannot be undone")
-    return record_edit(conn, sample_id, at, "undo", annotation_id, after, before, undoes=edit_id)
+
+def read_actions(conn: sqlite3.Connection, item_id: int) -> list[Action]:
+    rows = conn.execute("SELECT id, item_id, at, action, summary, state FROM actions WHERE item_id = ? ORDER BY id",
+                        (item_id,)).fetchall()
+    return [Action(*row) for row in rows]

@@ -3,40 +3,62 @@
 Coordinates are always in ORIGINAL image pixels (after EXIF orientation): ``(x1, y1, x2, y2)``
 for a box, ``(x, y)`` for a point.
 
->>> a = AnnotationDraft.box((10, 20, 30, 40), "cat")
->>> a.kind, a.coords, a.provenance, a.status
-('box', (10.0, 20.0, 30.0, 40.0), 'human', 'pending')
+>>> a = AnnotationDraft.box((30, 20, 10, 40), "cat")
+>>> a.kind, a.coords, a.provenance
+('box', (10.0, 20.0, 30.0, 40.0), 'human')
+>>> ItemFilter(status="accepted", label="cat").is_empty
+False
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from grounding import order_corners
+from workbench.store.schema import ITEM_STATUSES
 
 __all__ = [
+    "ITEM_STATUSES",
     "KINDS",
     "PROVENANCES",
-    "STATUSES",
+    "Action",
     "Annotation",
     "AnnotationDraft",
     "Dataset",
-    "Edit",
     "ImageSource",
-    "Sample",
-    "SampleImage",
+    "Item",
+    "ItemFilter",
+    "ItemImage",
+    "ItemRow",
+    "Label",
+    "Proposal",
+    "QueuePage",
+    "Run",
+    "clean_label",
 ]
 
 Kind = Literal["box", "point"]
 Provenance = Literal["model", "human"]
-Status = Literal["pending", "accepted", "rejected"]
+ItemStatus = Literal["new", "pre-annotated", "accepted", "rejected"]
 KINDS: tuple[str, ...] = ("box", "point")
 PROVENANCES: tuple[str, ...] = ("model", "human")
-STATUSES: tuple[str, ...] = ("pending", "accepted", "rejected")
+
+
+def clean_label(label: str) -> str:
+    """A label as stored: control characters dropped, runs of white space made one space, trimmed.
+
+    Labels end up in XML (VOC), JSON answers and label configs, where a newline or NUL breaks the file.
+
+    >>> clean_label("  red\\tcar\\n\\x00 ")
+    'red car'
+    """
+    kept = "".join(" " if ch.isspace() else ch for ch in label if ch.isspace() or unicodedata.category(ch) != "Cc")
+    return " ".join(kept.split())
 
 
 def _check_coords(kind: str, coords: Sequence[float]) -> tuple[float, ...]:
@@ -61,17 +83,15 @@ class AnnotationDraft:
     provenance: Provenance = "human"
     model: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
-    status: Status = "pending"
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "coords", _check_coords(self.kind, self.coords))
         if not isinstance(self.label, str):
             raise ValueError(f"label must be text, got {self.label!r}")
+        object.__setattr__(self, "label", clean_label(self.label))
         if self.provenance not in PROVENANCES:
             raise ValueError(f"provenance must be one of {PROVENANCES}, got {self.provenance!r}")
-        if self.status not in STATUSES:
-            raise ValueError(f"review status must be one of {STATUSES}, got {self.status!r}")
         object.__setattr__(self, "settings", dict(self.settings))
         object.__setattr__(self, "attributes", dict(self.attributes))
 
@@ -83,34 +103,51 @@ class AnnotationDraft:
     def point(cls, xy: Sequence[float], label: str, **kwargs: Any) -> AnnotationDraft:
         return cls("point", tuple(xy), label, **kwargs)
 
+    def draft(self) -> AnnotationDraft:
+        """The content alone (no ids), e.g. to copy into another item."""
+        return AnnotationDraft(self.kind, self.coords, self.label, self.provenance, self.model,
+                               dict(self.settings), dict(self.attributes))
+
+    def same_place(self, other: AnnotationDraft, tolerance: float = 1e-6) -> bool:
+        """Same kind, label and coordinates (within ``tolerance`` pixels)."""
+        return (self.kind == other.kind and self.label == other.label
+                and all(abs(a - b) <= tolerance for a, b in zip(self.coords, other.coords)))
+
 
 @dataclass(frozen=True)
 class Annotation(AnnotationDraft):
-    """A stored annotation of one image of a sample."""
+    """A stored annotation of one image of an item."""
 
     id: int = 0
-    sample_image_id: int = 0
+    item_image_id: int = 0
 
-    def draft(self) -> AnnotationDraft:
-        """The same content without ids (for copying into another store)."""
-        return AnnotationDraft(self.kind, self.coords, self.label, self.provenance, self.model,
-                               dict(self.settings), self.status, dict(self.attributes))
+
+@dataclass(frozen=True)
+class Proposal:
+    """What a model run proposed for one image of an item (kept apart from the annotations)."""
+
+    run_id: int
+    item_image_id: int
+    kind: Kind
+    coords: tuple[float, ...]
+    label: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ImageSource:
-    """An image to add to a sample: a file and the ID the user knows it by (default: file stem)."""
+    """An image to add to an item: a file and the ID the user knows it by (default: file stem)."""
 
     path: Path
     image_id: str | None = None
 
 
 @dataclass(frozen=True)
-class SampleImage:
-    """One image of a sample, in order; ``file`` is the content-hashed copy in the data dir."""
+class ItemImage:
+    """One image of an item, in order; ``file`` is the content-hashed copy in the data dir."""
 
     id: int
-    sample_id: int
+    item_id: int
     position: int
     image_id: str
     sha256: str
@@ -124,22 +161,43 @@ class SampleImage:
     def wh(self) -> tuple[int, int]:
         return (self.width, self.height)
 
+    @property
+    def boxes(self) -> tuple[Annotation, ...]:
+        return tuple(a for a in self.annotations if a.kind == "box")
+
 
 @dataclass(frozen=True)
-class Sample:
-    """Ordered images, a prompt, and per image its boxes and points."""
+class Item:
+    """One training sample: ordered images (1..N), their annotations, a review status and a version.
+
+    Every change to an item raises its ``version``; a write that names an older version is refused
+    (another window or a batch run changed the item since it was shown).
+    """
 
     id: int
     dataset_id: int
     position: int
     prompt: str
-    images: tuple[SampleImage, ...]
+    images: tuple[ItemImage, ...]
+    status: ItemStatus = "new"
+    version: int = 1
+    error: str = ""
+    updated_at: str = ""
 
-    def image(self, position: int) -> SampleImage:
+    def image(self, position: int) -> ItemImage:
         """The image at 1-based ``position`` ("Picture N")."""
         if not 1 <= position <= len(self.images):
-            raise IndexError(f"sample {self.id} has {len(self.images)} images, no picture {position}")
+            raise IndexError(f"item {self.id} has {len(self.images)} images, no picture {position}")
         return self.images[position - 1]
+
+    @property
+    def annotations(self) -> tuple[Annotation, ...]:
+        return tuple(a for image in self.images for a in image.annotations)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Distinct labels in the order they appear."""
+        return tuple(dict.fromkeys(a.label for a in self.annotations))
 
 
 @dataclass(frozen=True)
@@ -147,18 +205,86 @@ class Dataset:
     id: int
     name: str
     created_at: str
-    samples: int = 0
+    items: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+    """Items per status (every status present, zeros included)."""
+    owner: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class Edit:
-    """One entry of a sample's append-only history; ``undoes`` names the edit an undo reverted."""
+class Label:
+    """A label of a dataset's label set, its colour (``#rrggbb``) and how many annotations use it."""
+
+    name: str
+    color: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Action:
+    """One user action on an item, as the history lists it (``state``: done, undone or dropped)."""
 
     id: int
-    sample_id: int
+    item_id: int
     at: str
     action: str
-    annotation_id: int | None
-    before: Mapping[str, Any] | None
-    after: Mapping[str, Any] | None
-    undoes: int | None = None
+    summary: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """A model configuration that ran on items of a dataset; ``key`` identifies identical settings."""
+
+    id: int
+    dataset_id: int
+    key: str
+    created_at: str
+    model: str
+    family: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items the queue shows: every field is optional and they combine with AND."""
+
+    status: str | None = None
+    label: str | None = None
+    provenance: str | None = None
+    """``model`` (items with a model annotation), ``human`` (with a human one) or None."""
+    name: str | None = None
+    """Part of an image file name (case-insensitive)."""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.status or self.label or self.provenance or self.name)
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One line of the review queue."""
+
+    id: int
+    position: int
+    status: str
+    files: tuple[str, ...]
+    sha256: tuple[str, ...]
+    boxes: int
+    points: int
+    labels: tuple[str, ...]
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: tuple[ItemRow, ...]
+    total: int
+    """Items matching the filter (all pages)."""
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))

@@ -1,17 +1,29 @@
-"""The SQLite schema of the dataset store and the pragmas every connection gets.
+"""The SQLite schema of the dataset store (version 2: datasets of items) and the pragmas every connection gets.
 
 WAL lets the UI read while an edit commits; ``synchronous=FULL`` makes a commit durable
 before the call returns; ``busy_timeout`` waits for another writer instead of failing.
+Older files are brought to this version by :mod:`workbench.store.migrations`.
 
->>> "CREATE TABLE IF NOT EXISTS annotations" in SCHEMA
+Shape (see ``docs/store-and-export.md``)::
+
+    datasets ── labels (name, colour)
+       └── items (one training sample: status, version)
+             ├── item_images (ordered 1..N, user ID, content-hashed file in images)
+             ├── annotations (per item image: box | point, label, provenance model | human)
+             ├── proposals   (per item image, per model run; never edited)
+             └── actions     (one row per user action: the item's state before and after)
+
+>>> "CREATE TABLE items" in SCHEMA
 True
 """
 
 from __future__ import annotations
 
-__all__ = ["PRAGMAS", "SCHEMA", "SCHEMA_VERSION"]
+__all__ = ["ITEM_STATUSES", "PRAGMAS", "SCHEMA", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+ITEM_STATUSES: tuple[str, ...] = ("new", "pre-annotated", "accepted", "rejected")
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -20,57 +32,118 @@ PRAGMAS = (
 )
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS datasets (
+CREATE TABLE datasets (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL
+    owner TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (owner, name)
 );
-CREATE TABLE IF NOT EXISTS images (
+CREATE TABLE labels (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    color TEXT NOT NULL,
+    UNIQUE (dataset_id, name)
+);
+CREATE TABLE images (
     sha256 TEXT PRIMARY KEY,
     file TEXT NOT NULL,
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     format TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS samples (
+CREATE TABLE items (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
-    prompt TEXT NOT NULL DEFAULT ''
+    prompt TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'pre-annotated', 'accepted', 'rejected')),
+    version INTEGER NOT NULL DEFAULT 1,
+    error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS samples_by_dataset ON samples(dataset_id, position);
-CREATE TABLE IF NOT EXISTS sample_images (
+CREATE INDEX items_by_dataset ON items(dataset_id, position);
+CREATE INDEX items_by_status ON items(dataset_id, status, position);
+CREATE TABLE item_images (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     image_id TEXT NOT NULL,
     sha256 TEXT NOT NULL REFERENCES images(sha256),
     original_name TEXT NOT NULL,
-    UNIQUE (sample_id, position),
-    UNIQUE (sample_id, image_id)
+    UNIQUE (item_id, position),
+    UNIQUE (item_id, image_id)
 );
-CREATE TABLE IF NOT EXISTS annotations (
+CREATE INDEX item_images_by_sha ON item_images(sha256);
+CREATE TABLE annotations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sample_image_id INTEGER NOT NULL REFERENCES sample_images(id) ON DELETE CASCADE,
+    item_image_id INTEGER NOT NULL REFERENCES item_images(id) ON DELETE CASCADE,
     kind TEXT NOT NULL CHECK (kind IN ('box', 'point')),
     coords TEXT NOT NULL,
     label TEXT NOT NULL,
     provenance TEXT NOT NULL CHECK (provenance IN ('model', 'human')),
     model TEXT,
     settings TEXT NOT NULL DEFAULT '{}',
-    status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected')),
     attributes TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX IF NOT EXISTS annotations_by_image ON annotations(sample_image_id);
-CREATE TABLE IF NOT EXISTS edits (
+CREATE INDEX annotations_by_image ON annotations(item_image_id);
+CREATE INDEX annotations_by_label ON annotations(label);
+CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    model TEXT NOT NULL,
+    family TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (dataset_id, key)
+);
+CREATE TABLE run_items (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    warnings TEXT NOT NULL DEFAULT '[]',
+    error TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, item_id)
+);
+CREATE INDEX run_items_by_item ON run_items(item_id);
+CREATE TABLE proposals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    item_image_id INTEGER NOT NULL REFERENCES item_images(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('box', 'point')),
+    coords TEXT NOT NULL,
+    label TEXT NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX proposals_by_image ON proposals(item_image_id, run_id);
+CREATE TABLE actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
     at TEXT NOT NULL,
     action TEXT NOT NULL,
-    annotation_id INTEGER,
-    before TEXT,
-    after TEXT,
-    undoes INTEGER REFERENCES edits(id)
+    summary TEXT NOT NULL DEFAULT '',
+    before TEXT NOT NULL,
+    after TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'done' CHECK (state IN ('done', 'undone', 'dropped'))
 );
-CREATE INDEX IF NOT EXISTS edits_by_sample ON edits(sample_id, id);
+CREATE INDEX actions_by_item ON actions(item_id, id);
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'cancelled', 'failed', 'interrupted')),
+    total INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    cancel INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 """
