@@ -45,7 +45,7 @@ def random_box(rng: random.Random, wh: tuple[int, int]) -> tuple[float, float, f
 
 
 def synthetic_dataset(store: DatasetStore, name: str, samples: int, images: list[Path], seed: int) -> None:
-    """``samples`` samples (10 % with two images), 1-4 boxes and sometimes a point per image."""
+    """``samples`` accepted items (10 % with two images), 1-4 boxes and sometimes a point per image."""
     rng = random.Random(seed)
     blobs = [store.blobs.put_file(path) for path in images]
     labels = ["cat", "dog", "car", "person", "bowl", "cup", "tree", "sign"]
@@ -57,12 +57,12 @@ def synthetic_dataset(store: DatasetStore, name: str, samples: int, images: list
         drafts = []
         for i in picked:
             wh = blobs[i].wh
-            objects = [AnnotationDraft.box(random_box(rng, wh), rng.choice(labels), status="accepted")
+            objects = [AnnotationDraft.box(random_box(rng, wh), rng.choice(labels))
                        for _ in range(rng.randint(1, 4))]
             if rng.random() < 0.2:
                 objects.append(AnnotationDraft.point((rng.uniform(0, wh[0]), rng.uniform(0, wh[1])), "point"))
             drafts.append(objects)
-        store.add_sample_blobs(name, sources, f"Find everything in sample {n}.", drafts)
+        store.add_item_blobs(name, sources, f"Find everything in sample {n}.", drafts, status="accepted")
 
 
 def save(path: str | None, doc: dict) -> Path:

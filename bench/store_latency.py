@@ -45,15 +45,23 @@ def summary(ms: list[float]) -> dict[str, float]:
 def store_edits(root: Path, durable: bool, count: int, image: Path) -> dict[str, dict[str, float]]:
     rng = random.Random(3)
     with DatasetStore(root / f"store-{durable}" / "workbench.sqlite3", durable=durable) as store:
-        sample = store.add_sample(store.create_dataset("bench"), [image])
-        image_id, wh = sample.images[0].id, sample.images[0].wh
-        added: list[int] = []
-        add = timings(lambda n: added.append(store.add_annotation(
-            image_id, AnnotationDraft.box(random_box(rng, wh), "cat")).id), count)
-        move = timings(lambda n: store.update_annotation(added[n], coords=random_box(rng, wh)), count)
-        review = timings(lambda n: store.update_annotation(added[n], status="accepted"), count)
-        undo = timings(lambda n: store.undo(sample.id), count)
-    return {"add_annotation": summary(add), "update_coords": summary(move), "set_status": summary(review),
+        item = store.add_item(store.create_dataset("bench"), [image])
+        wh = item.images[0].wh
+        boxes: list[AnnotationDraft] = []
+
+        def add(n: int) -> None:  # the editor's commit after drawing one more box: the whole image's boxes
+            boxes.append(AnnotationDraft.box(random_box(rng, wh), "cat"))
+            store.set_annotations(item.id, 1, boxes[-10:])
+
+        def move(n: int) -> None:
+            boxes[-1] = AnnotationDraft.box(random_box(rng, wh), "cat")
+            store.set_annotations(item.id, 1, boxes[-10:])
+
+        added = timings(add, count)
+        moved = timings(move, count)
+        review = timings(lambda n: store.set_status(item.id, "accepted" if n % 2 else "pre-annotated"), count)
+        undo = timings(lambda n: store.undo(item.id), count)
+    return {"edit_add_box": summary(added), "edit_move_box": summary(moved), "set_status": summary(review),
             "undo": summary(undo)}
 
 

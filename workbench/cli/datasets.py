@@ -1,20 +1,29 @@
-"""``workbench dataset ...`` (list, create, rename, delete) and ``workbench import ...`` (coco, workbench, outputs)."""
+"""``workbench dataset ...`` (list, create, rename, delete), ``workbench import ...`` (images, coco, workbench,
+outputs) and ``workbench items`` (what a dataset holds, item by item)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from workbench.cli.data_options import DataDirOption, open_store
 from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
 from workbench.errors import WorkbenchError
-from workbench.importers import ImportReport, import_coco, import_model_outputs, import_workbench, read_outputs_jsonl
+from workbench.importers import (
+    ImportReport,
+    import_coco,
+    import_images,
+    import_model_outputs,
+    import_workbench,
+    read_outputs_jsonl,
+)
+from workbench.store import ITEM_STATUSES
 
 dataset_app = typer.Typer(help="Create, list, rename and delete datasets.", no_args_is_help=True)
-import_app = typer.Typer(help="Import COCO JSON, a workbench export, or model outputs.", no_args_is_help=True)
+import_app = typer.Typer(help="Import images, COCO JSON, a workbench export, or model outputs.", no_args_is_help=True)
 
 
 def _fail(exc: WorkbenchError) -> typer.Exit:
@@ -23,16 +32,16 @@ def _fail(exc: WorkbenchError) -> typer.Exit:
 
 
 def _report(report: ImportReport) -> None:
-    typer.echo(json.dumps({"dataset": report.dataset, "samples": len(report.samples),
-                           "annotations": report.annotations, "warnings": list(report.warnings)}, indent=2))
+    typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
 
 
 @dataset_app.command("list")
 def list_datasets(data_dir: DataDirOption = None) -> None:
-    """Print the datasets as JSON: name, samples, created_at."""
+    """Print the datasets as JSON: name, items, items per status, created_at."""
     try:
         with open_store(data_dir) as store:
-            rows = [{"name": d.name, "samples": d.samples, "created_at": d.created_at} for d in store.list_datasets()]
+            rows = [{"name": d.name, "items": record.items, "status": dict(record.counts), "created_at": d.created_at}
+                    for d in store.list_datasets() for record in [store.dataset(d.id)]]
     except WorkbenchError as exc:
         raise _fail(exc) from None
     typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -61,12 +70,24 @@ def rename(name: str, new_name: str, data_dir: DataDirOption = None) -> None:
 @dataset_app.command("delete")
 def delete(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
            data_dir: DataDirOption = None) -> None:
-    """Delete a dataset, its samples, annotations and history."""
+    """Delete a dataset, its items, annotations and history."""
     if not yes and not typer.confirm(f"Delete dataset {name!r} and all its annotations?"):
         raise typer.Exit(code=1)
     try:
         with open_store(data_dir) as store:
             store.delete_dataset(name)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+
+
+@import_app.command("images")
+def images(dataset: Annotated[str, typer.Argument(help="Dataset name (created if missing).")],
+           paths: Annotated[list[str], typer.Argument(help="Image files, folders, globs ('photos/**/*.jpg') or zips.")],
+           data_dir: DataDirOption = None) -> None:
+    """Add each image as a new item of DATASET; an image the dataset already holds (same content) is skipped."""
+    try:
+        with open_store(data_dir) as store:
+            _report(import_images(store, dataset, paths))
     except WorkbenchError as exc:
         raise _fail(exc) from None
 
@@ -107,6 +128,31 @@ def outputs(dataset: str, jsonl: Annotated[Path, typer.Argument(exists=True, dir
         raise _fail(exc) from None
 
 
+def items(dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+          status: Annotated[Optional[str], typer.Option(help=f"Only items of this status ({', '.join(ITEM_STATUSES)}).")
+                            ] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+          data_dir: DataDirOption = None) -> None:
+    """List the items of DATASET: id, status, images (file, original size), boxes and points."""
+    try:
+        with open_store(data_dir) as store:
+            chosen = store.items(dataset, statuses=[status] if status else None)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    for item in chosen:
+        row = {"id": item.id, "status": item.status,
+               "images": [{"id": i.image_id, "file": i.original_name, "original": [i.width, i.height]}
+                          for i in item.images],
+               "boxes": sum(a.kind == "box" for a in item.annotations),
+               "points": sum(a.kind == "point" for a in item.annotations)}
+        if as_json:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            files = ", ".join(f"{i['file']} {i['original'][0]}x{i['original'][1]}" for i in row["images"])
+            typer.echo(f"{item.id}\t{item.status}\t{row['boxes']} box(es)\t{row['points']} point(s)\t{files}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("items")(items)
     app.add_typer(dataset_app, name="dataset")
     app.add_typer(import_app, name="import")

@@ -27,7 +27,7 @@ def export(
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
     status: Annotated[Optional[list[str]], typer.Option(
-        "--status", help="Review statuses to export (repeatable; default: pending and accepted).")] = None,
+        "--status", help="Statuses of the items to export (repeatable; default: accepted).")] = None,
     image_max_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_max_pixels.")] = 768 * 768,
     image_min_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_min_pixels.")] = 32 * 32,
     vlmr1_task: Annotated[Task, typer.Option(case_sensitive=False, help="VLM-R1 task.")] = Task("rec"),  # type: ignore[valid-type,call-arg]
@@ -42,7 +42,7 @@ def export(
     """
     model_family, limits = resolve(family, min_pixels, max_pixels)
     try:
-        settings = ExportSettings(model_family, limits, statuses=tuple(status or ("pending", "accepted")),
+        settings = ExportSettings(model_family, limits, statuses=tuple(status or ("accepted",)),
                                   image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
                                   vlmr1_task=vlmr1_task.value, transformers_version=transformers_version)  # type: ignore[attr-defined]
         with open_store(data_dir) as store:

@@ -43,15 +43,17 @@ def export_dataset(store: DatasetStore, dataset: DatasetRef, format: str, settin
     folder, zip_path = out / f"{record.name}-{fmt.name}", out / f"{record.name}-{fmt.name}.zip"
     if not overwrite and (folder.exists() or zip_path.exists()):
         raise ExportError(f"{folder} or {zip_path.name} already exists; choose another folder or overwrite")
-    samples = store.samples(record)
+    samples = store.items(record, statuses=settings.statuses)
     if not samples:
-        raise ExportError(f"dataset {record.name!r} has no samples to export")
+        counts = ", ".join(f"{n} {status}" for status, n in record.counts.items() if n) or "no items"
+        raise ExportError(f"dataset {record.name!r} has no {' or '.join(settings.statuses)} items to export "
+                          f"({counts}); accept items in the review queue, or choose other statuses")
     staging = out / f".{folder.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     warnings: list[str] = []
     try:
         staging.mkdir(parents=True)
-        exported = export_samples(samples, settings.statuses, warnings)
+        exported = export_samples(samples, warnings)
         if fmt.name == "workbench":
             output = write_raw(record.name, samples, settings, staging)
         else:

@@ -1,7 +1,7 @@
 """The plain data every exporter works from, taken from the store once.
 
-Exporters never touch SQLite: they get :class:`ExportSample` lists (original pixels, the
-review statuses the settings ask for) and write files.
+Exporters never touch SQLite: they get :class:`ExportSample` lists (original pixels, items of
+the review statuses the settings ask for) and write files.
 
 >>> obj = ExportObject("box", (10.0, 20.0, 30.0, 40.0), "cat")
 >>> image = ExportImage("img1", 1, Path("a.png"), "images/a.png", "s000001-1-img1.png", (64, 48), (obj,))
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding import clamp_to
-from workbench.store import Sample
+from workbench.store import Item
 
 __all__ = ["ExportImage", "ExportObject", "ExportSample", "export_samples", "labels_of"]
 
@@ -83,14 +83,12 @@ def _inside(kind: str, coords: tuple[float, ...], wh: tuple[int, int]) -> tuple[
     return clamped
 
 
-def export_samples(samples: Iterable[Sample], statuses: Sequence[str],
-                   warnings: list[str] | None = None) -> list[ExportSample]:
-    """Store samples -> export samples, keeping annotations whose review status is in ``statuses``.
+def export_samples(samples: Iterable[Item], warnings: list[str] | None = None) -> list[ExportSample]:
+    """Store items -> export samples (the caller chose the items, by status).
 
     Coordinates are clamped into the image (models write beyond it); boxes left with no area
     are dropped. Both are counted in ``warnings``.
     """
-    wanted = set(statuses)
     clamped = dropped = 0
     out = []
     for sample in samples:
@@ -98,8 +96,6 @@ def export_samples(samples: Iterable[Sample], statuses: Sequence[str],
         for image in sample.images:
             objects = []
             for a in image.annotations:
-                if a.status not in wanted:
-                    continue
                 inside = _inside(a.kind, tuple(a.coords), image.wh)
                 if inside is None:
                     dropped += 1

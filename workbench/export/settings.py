@@ -18,7 +18,7 @@ from typing import Literal
 from grounding import GeometryError, ModelFamily, PixelLimits
 from grounding.trainer_resize import LLAMAFACTORY_IMAGE_MAX_PIXELS, LLAMAFACTORY_IMAGE_MIN_PIXELS
 from workbench.errors import ExportError
-from workbench.store import STATUSES
+from workbench.store import ITEM_STATUSES
 
 __all__ = ["DEFAULT_PROMPT", "ExportSettings"]
 
@@ -31,8 +31,8 @@ class ExportSettings:
 
     family: ModelFamily
     limits: PixelLimits
-    statuses: tuple[str, ...] = ("pending", "accepted")
-    """Review statuses exported; rejected annotations stay out by default."""
+    statuses: tuple[str, ...] = ("accepted",)
+    """Statuses of the items exported: what a person accepted, by default."""
     default_prompt: str = DEFAULT_PROMPT
     """Prompt for samples that have none."""
     image_max_pixels: int = LLAMAFACTORY_IMAGE_MAX_PIXELS
@@ -46,9 +46,10 @@ class ExportSettings:
     """Timestamp written into the manifest; None means now (pass one for reproducible output)."""
 
     def __post_init__(self) -> None:
-        unknown = set(self.statuses) - set(STATUSES)
-        if unknown:
-            raise ExportError(f"unknown review status(es) {sorted(unknown)}; expected some of {STATUSES}")
+        unknown = set(self.statuses) - set(ITEM_STATUSES)
+        if unknown or not self.statuses:
+            raise ExportError(f"item statuses to export must be some of {', '.join(ITEM_STATUSES)}; "
+                              f"got {', '.join(self.statuses) or 'none'}")
         if self.vlmr1_task not in ("rec", "ovd"):
             raise ExportError(f"vlmr1_task must be 'rec' or 'ovd', got {self.vlmr1_task!r}")
         if self.image_max_pixels <= 0 or self.image_min_pixels <= 0:

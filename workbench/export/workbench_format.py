@@ -1,7 +1,7 @@
 """This project's own format: everything the store knows about a dataset, to import back as is.
 
-``dataset.json`` holds the samples in order (prompt, images with their IDs, every annotation
-with provenance, model, settings and review status, coordinates in original pixels, unclamped);
+``dataset.json`` holds the items in order (prompt, review status, images with their IDs, every
+annotation with provenance, model and settings, coordinates in original pixels, unclamped);
 ``images/`` holds one copy of each distinct image, named by content hash.
 """
 
@@ -14,16 +14,18 @@ from pathlib import Path
 from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, load_json
 from workbench.export.files import write_json
 from workbench.export.settings import ExportSettings
-from workbench.store import Sample
+from workbench.store import Item
 
 DATASET_JSON = "dataset.json"
 FORMAT_ID = "grounding-workbench"
-VERSION = 1
+VERSION = 2
+"""2: one review status per item (1: a status per annotation, still imported)."""
 
 
-def to_doc(name: str, samples: Sequence[Sample]) -> dict:
+def to_doc(name: str, samples: Sequence[Item]) -> dict:
     return {"format": FORMAT_ID, "version": VERSION, "dataset": name, "samples": [{
         "prompt": sample.prompt,
+        "status": sample.status,
         "images": [{
             "image_id": image.image_id,
             "file": f"images/{image.file.name}",
@@ -32,20 +34,20 @@ def to_doc(name: str, samples: Sequence[Sample]) -> dict:
             "height": image.height,
             "annotations": [{
                 "kind": a.kind, "coords": list(a.coords), "label": a.label, "provenance": a.provenance,
-                "model": a.model, "settings": dict(a.settings), "status": a.status,
+                "model": a.model, "settings": dict(a.settings),
                 "attributes": dict(a.attributes),
             } for a in image.annotations],
         } for image in sample.images],
     } for sample in samples]}
 
 
-def write_raw(name: str, samples: Sequence[Sample], settings: ExportSettings, folder: Path) -> FormatOutput:
+def write_raw(name: str, samples: Sequence[Item], settings: ExportSettings, folder: Path) -> FormatOutput:
     (folder / "images").mkdir(parents=True, exist_ok=True)
     for image in {image.file: image for sample in samples for image in sample.images}.values():
         shutil.copyfile(image.file, folder / "images" / image.file.name)
     write_json(folder / DATASET_JSON, to_doc(name, samples), indent=1)
     return FormatOutput(len(samples), (DATASET_JSON, "images/"), (),
-                        "workbench import-dataset <this folder> brings it back into a store.")
+                        "workbench import workbench <this folder> brings it back into a store.")
 
 
 def validate(folder: Path, settings: ExportSettings) -> list[str]:
@@ -70,7 +72,7 @@ def _not_direct(*_: object) -> FormatOutput:
     raise TypeError("the workbench format is written from store samples (write_raw)")
 
 
-FORMAT = ExportFormat("workbench", "Grounding Workbench dataset (import back with import-dataset)", True,
+FORMAT = ExportFormat("workbench", "Grounding Workbench dataset (import back with workbench import workbench)", True,
                       "original-image pixels, as stored (unclamped)", _not_direct, validate)
 
 

@@ -29,7 +29,7 @@ def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.Pa
     for path in coco.image_paths:
         detections = coco.annotations[path]
         drafts = [AnnotationDraft.box(tuple(float(v) for v in xyxy), coco.classes[int(class_id)],
-                                      provenance="human", status="accepted")
+                                      provenance="human")
                   for xyxy, class_id in zip(detections.xyxy, detections.class_id)]
         try:
             blob = store.blobs.put_file(Path(path))
@@ -38,5 +38,6 @@ def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.Pa
         staged.append((ImageSource(Path(path), Path(path).stem), blob, drafts))
     if create and dataset not in {d.name for d in store.list_datasets()}:
         store.create_dataset(dataset)
-    ids = [store.add_sample_blobs(dataset, [(source, blob)], prompt, [drafts]).id for source, blob, drafts in staged]
+    ids = [store.add_item_blobs(dataset, [(source, blob)], prompt, [drafts], status="accepted").id
+           for source, blob, drafts in staged]
     return ImportReport(dataset, tuple(ids), sum(len(d) for *_, d in staged))

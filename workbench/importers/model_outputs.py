@@ -60,7 +60,11 @@ def _parser() -> Callable[..., Any]:
 
 def import_model_outputs(store: DatasetStore, dataset: str, outputs: Sequence[ModelOutput],
                          family: ModelFamily | str, limits: PixelLimits | None = None) -> ImportReport:
-    """Add one sample per output, its detections as pending ``model`` annotations in original pixels."""
+    """Add one item per output; its detections land as a model run's proposals, made the item's annotations.
+
+    Each output's model and settings make a run (the same settings, the same run), so the items show
+    up as ``pre-annotated`` with full provenance, exactly as if the workbench had run the model.
+    """
     parse_grounding = _parser()
     family = ModelFamily.from_name(family)
     staged = []
@@ -82,13 +86,18 @@ def import_model_outputs(store: DatasetStore, dataset: str, outputs: Sequence[Mo
                 attributes["outside"] = True
             per_image[detection.image - 1].append(AnnotationDraft(
                 detection.kind, tuple(detection.original), detection.label, "model", output.model, settings,
-                "pending", attributes))
-        staged.append((output, blobs, per_image))
+                attributes))
+        staged.append((output, blobs, per_image, settings, list(result.warnings)))
     if dataset not in {d.name for d in store.list_datasets()}:
         store.create_dataset(dataset)
-    ids = [store.add_sample_blobs(dataset, list(zip(output.images, blobs)), output.prompt, per_image).id
-           for output, blobs, per_image in staged]
-    return ImportReport(dataset, tuple(ids), sum(len(a) for *_, p in staged for a in p), tuple(warnings))
+    ids = []
+    for output, blobs, per_image, settings, parse_warnings in staged:
+        item = store.add_item_blobs(dataset, list(zip(output.images, blobs)), output.prompt)
+        run = store.run(dataset, model=output.model or "imported output", family=family.name,
+                        settings={**settings, "prompt": output.prompt, "source": "import"})
+        store.record_proposals(run.id, item.id, per_image, text=output.text, warnings=parse_warnings)
+        ids.append(item.id)
+    return ImportReport(dataset, tuple(ids), sum(len(a) for *_, p, _, _ in staged for a in p), tuple(warnings))
 
 
 def read_outputs_jsonl(path: str | os.PathLike) -> list[ModelOutput]:

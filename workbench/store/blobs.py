@@ -50,12 +50,13 @@ class ImageBlobs:
     def path_for(self, sha256: str, fmt: str) -> Path:
         return self.root / sha256[:2] / (sha256 + _SUFFIX.get(fmt, "." + fmt.lower()))
 
-    def put_file(self, path: Path) -> Blob:
+    def put_file(self, path: Path, *, name: str | None = None) -> Blob:
+        """Store a file's bytes; ``name`` is how messages call it (default: the path)."""
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise StoreError(f"{path}: cannot read image ({exc.strerror or exc})") from None
-        return self.put_bytes(data, name=str(path))
+            raise StoreError(f"{name or path}: cannot read image ({exc.strerror or exc})") from None
+        return self.put_bytes(data, name=name or str(path))
 
     def put_bytes(self, data: bytes, *, name: str = "image") -> Blob:
         try:

@@ -60,7 +60,8 @@ def test_dataset_commands(data_dir):
     assert _run("dataset", "create", "second", "--data-dir", data_dir).exit_code == 0
     assert _run("dataset", "rename", "second", "third", "--data-dir", data_dir).exit_code == 0
     listed = _run("dataset", "list", "--data-dir", data_dir)
-    assert [(d["name"], d["samples"]) for d in json.loads(listed.stdout)] == [("demo", 3), ("third", 0)]
+    assert [(d["name"], d["items"], d["status"]["accepted"]) for d in json.loads(listed.stdout)] == [
+        ("demo", 4, 3), ("third", 0, 0)]
     duplicate = _run("dataset", "create", "demo", "--data-dir", data_dir)
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
     assert _run("dataset", "delete", "third", "--yes", "--data-dir", data_dir).exit_code == 0
@@ -73,8 +74,9 @@ def test_import_own_export_and_coco(data_dir, tmp_path):
     other = tmp_path / "other"
     own = _run("import", "workbench", tmp_path / "out" / "demo-workbench", "--name", "copy", "--data-dir", other)
     assert own.exit_code == 0, own.output
-    assert json.loads(own.stdout) == {"dataset": "copy", "samples": 3, "annotations": 7, "warnings": []}
+    assert json.loads(own.stdout) == {"dataset": "copy", "items": 3, "annotations": 6, "duplicates": 0, "skipped": 0,
+                                      "warnings": []}
     coco = _run("import", "coco", "fromcoco", tmp_path / "out" / "demo-coco" / "annotations.json",
                 tmp_path / "out" / "demo-coco" / "images", "--data-dir", other)
     assert coco.exit_code == 0, coco.output
-    assert json.loads(coco.stdout)["samples"] == 4
+    assert json.loads(coco.stdout)["items"] == 4

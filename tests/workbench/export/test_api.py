@@ -24,7 +24,7 @@ def test_existing_export_is_kept_unless_overwrite(demo_store, tmp_path):
 @pytest.mark.parametrize(("dataset", "fmt", "error", "message"), [
     pytest.param("demo", "tfrecord", ExportError, "unknown export format 'tfrecord'", id="unknown-format"),
     pytest.param("nope", "coco", StoreError, "no dataset 'nope'", id="unknown-dataset"),
-    pytest.param("empty", "coco", ExportError, "has no samples", id="empty-dataset"),
+    pytest.param("empty", "coco", ExportError, "has no accepted items to export", id="empty-dataset"),
 ])
 def test_bad_requests_write_nothing(demo_store, tmp_path, dataset, fmt, error, message):
     if dataset == "empty" and "empty" not in {d.name for d in demo_store.list_datasets()}:
@@ -47,7 +47,7 @@ def test_a_failing_validation_leaves_no_folder(demo_store, tmp_path, monkeypatch
 
 @pytest.mark.parametrize(("options", "message"), [
     pytest.param({"min_pixels": 5000, "max_pixels": 4000}, "larger than max_pixels", id="min-over-max"),
-    pytest.param({"statuses": ("approved",)}, "unknown review status", id="bad-status"),
+    pytest.param({"statuses": ("approved",)}, "item statuses to export must be some of", id="bad-status"),
     pytest.param({"vlmr1_task": "vqa"}, "rec' or 'ovd", id="bad-task"),
 ])
 def test_bad_settings_are_export_errors(options, message):

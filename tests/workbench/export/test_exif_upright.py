@@ -21,8 +21,9 @@ def rotated_store(tmp_path_factory):
     photo = write_image(root, 640, 480, fmt="JPEG", orientation=6, name="phone.jpg")  # shown 480 x 640
     with DatasetStore(root / "db.sqlite3") as store:
         store.create_dataset("phones")
-        sample = store.add_sample("phones", [photo], "find the cup")
-        store.add_annotations(sample.images[0].id, [AnnotationDraft.box((0, 0, 480, 320), "cup")])
+        item = store.add_item("phones", [photo], "find the cup")
+        store.set_annotations(item.id, 1, [AnnotationDraft.box((0, 0, 480, 320), "cup")])
+        store.set_status(item.id, "accepted")
         yield store
 
 

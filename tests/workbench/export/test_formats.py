@@ -50,7 +50,7 @@ def test_family_formats_validate_for_every_family(demo_store, tmp_path, fmt, fam
     assert result.manifest["family"] == family
 
 
-def test_rejected_annotations_stay_out_and_clamping_is_reported(demo_store, tmp_path):
+def test_rejected_items_stay_out_and_clamping_is_reported(demo_store, tmp_path):
     result, _ = _export(demo_store, tmp_path, "swift")
     rows = [json.loads(line) for line in (result.folder / "swift.jsonl").read_text().splitlines()]
     refs = [ref for row in rows for ref in row["objects"]["ref"]]
@@ -60,11 +60,10 @@ def test_rejected_annotations_stay_out_and_clamping_is_reported(demo_store, tmp_
     assert result.manifest["warnings"] == list(result.warnings)
 
 
-def test_only_accepted_when_asked(demo_store, tmp_path):
-    result, _ = _export(demo_store, tmp_path, "labelstudio", statuses=("accepted",))
-    tasks = json.loads((result.folder / "tasks.json").read_text())
-    labels = [r["value"]["rectanglelabels"][0] for t in tasks for p in t["predictions"] for r in p["result"]]
-    assert labels == ["bowl"]
+def test_other_statuses_when_asked(demo_store, tmp_path):
+    result, _ = _export(demo_store, tmp_path, "swift", statuses=("rejected",))
+    rows = [json.loads(line) for line in (result.folder / "swift.jsonl").read_text().splitlines()]
+    assert [ref for row in rows for ref in row["objects"]["ref"]] == ["ghost"]
 
 
 def test_qwen_finetune_caveat_and_limits_warning(demo_store, tmp_path):

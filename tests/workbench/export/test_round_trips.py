@@ -10,9 +10,9 @@ from workbench.store import DatasetStore
 def _content(store, name):
     """A dataset without its database ids: prompt, images (id, bytes hash, size), annotations."""
     return [(s.prompt, [(i.image_id, i.sha256, i.wh, i.original_name,
-                         [(a.kind, a.coords, a.label, a.provenance, a.model, dict(a.settings), a.status,
-                           dict(a.attributes)) for a in i.annotations]) for i in s.images])
-            for s in store.samples(name)]
+                         [(a.kind, a.coords, a.label, a.provenance, a.model, dict(a.settings),
+                           dict(a.attributes)) for a in i.annotations]) for i in s.images], s.status)
+            for s in store.items(name, statuses=["accepted"])]
 
 
 def test_coco_export_then_import_gives_identical_boxes(demo_store, tmp_path):
@@ -20,12 +20,12 @@ def test_coco_export_then_import_gives_identical_boxes(demo_store, tmp_path):
     with DatasetStore(tmp_path / "other" / "workbench.sqlite3") as other:
         report = import_coco(other, "back", result.folder / "annotations.json", result.folder / "images")
         imported = {s.images[0].image_id: [(a.label, a.coords) for a in s.images[0].annotations]
-                    for s in other.samples("back")}
+                    for s in other.items("back")}
         assert report.annotations == 5
     exported = {f"s{s.position:06d}-{i.position}-{i.image_id}": [
         (a.label, tuple(min(max(v, 0.0), float(i.wh[k % 2])) for k, v in enumerate(a.coords)))
-        for a in i.annotations if a.kind == "box" and a.status != "rejected"]
-        for s in demo_store.samples("demo") for i in s.images}
+        for a in i.annotations if a.kind == "box"]
+        for s in demo_store.items("demo", statuses=["accepted"]) for i in s.images}
     assert imported == exported
 
 
@@ -33,7 +33,7 @@ def test_own_format_export_then_import_gives_identical_dataset(demo_store, tmp_p
     result = export_dataset(demo_store, "demo", "workbench", ExportSettings.create("qwen2.5-vl"), tmp_path / "out")
     with DatasetStore(tmp_path / "other" / "workbench.sqlite3") as other:
         report = import_workbench(other, result.folder)
-        assert report.dataset == "demo" and len(report.samples) == 3
+        assert report.dataset == "demo" and len(report.items) == 3
         assert _content(other, "demo") == _content(demo_store, "demo")
         # and a second copy next to it under another name
         import_workbench(other, result.folder, name="demo-copy")

@@ -69,18 +69,22 @@ needs_parser = pytest.mark.skipif(not hasattr(grounding, "parse_grounding")
 
 
 @needs_parser
-def test_model_outputs_become_pending_model_annotations_in_original_pixels(store, tmp_path):
+def test_model_outputs_become_a_pre_annotated_item_in_original_pixels(store, tmp_path):
     # Qwen2.5-VL sees 640x480 as 644x476 (checkpoint limits): [322, 238, 644, 476] -> [320, 240, 640, 480]
     image = write_image(tmp_path, 640, 480)
     text = '```json\n[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]\n```'
     report = import_model_outputs(store, "runs", [ModelOutput([ImageSource(image, "cat1")], text, "Find the cat",
                                                               model="Qwen/Qwen2.5-VL-3B-Instruct")], "qwen2.5-vl")
-    [sample] = store.samples("runs")
-    [box] = sample.images[0].annotations
-    assert report.annotations == 1 and sample.prompt == "Find the cat" and sample.images[0].image_id == "cat1"
+    [item] = store.items("runs")
+    [box] = item.images[0].annotations
+    assert report.annotations == 1 and item.prompt == "Find the cat" and item.images[0].image_id == "cat1"
+    assert item.status == "pre-annotated"
     assert box.coords == pytest.approx((320.0, 240.0, 640.0, 480.0))
-    assert (box.provenance, box.status, box.model, box.label) == ("model", "pending", "Qwen/Qwen2.5-VL-3B-Instruct", "cat")
+    assert (box.provenance, box.model, box.label) == ("model", "Qwen/Qwen2.5-VL-3B-Instruct", "cat")
     assert box.settings["family"] == "qwen2.5-vl"
+    run, proposals = store.proposals(item.id)
+    assert run.model == "Qwen/Qwen2.5-VL-3B-Instruct" and [p.label for p in proposals[0]] == ["cat"]
+    assert store.run_text(run.id, item.id)[0] == text
 
 
 def _corpus_boxes(corpus):
@@ -107,7 +111,7 @@ def test_corpus_outputs_import_to_the_expected_original_boxes(store, tmp_path, c
         limits = grounding.PixelLimits(case["min_pixels"], case["max_pixels"])
         report = import_model_outputs(store, "corpus", [ModelOutput([ImageSource(path, case["id"])],
                                                                     case["raw_output"])], family, limits)
-        boxes = sorted(a.coords for a in store.sample(report.samples[0]).images[0].annotations)
+        boxes = sorted(a.coords for a in store.item(report.items[0]).images[0].annotations)
         expected = sorted(tuple(float(v) for v in e["bbox_original"]) for e in case["expected"])
         assert len(boxes) == len(expected), case["id"]
         for got, want in zip(boxes, expected):
