@@ -1,4 +1,8 @@
-"""The Gradio Blocks app. Nothing is built at import time: call :func:`create_app`.
+"""The Gradio Blocks app: a view over the dataset store. Nothing is built at import time: call :func:`create_app`.
+
+Screens: **Queue** (home: datasets, adding images, filters, thumbnails, labels), **Review** (one
+item in the box editor, keyboard-first), **Export**, and **Try it** (the light demo). The browser
+keeps a cursor (dataset, item, filter) in its local storage; the store keeps everything else.
 
 >>> import tempfile
 >>> demo = create_app(Services.create(tempfile.mkdtemp()))
@@ -8,75 +12,72 @@
 
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 
-from ui import api, dataset_tab, edit_tab, ground_tab, images_tab
-from workbench.dataset_session import save_accepted
-from workbench.errors import WorkbenchError
+from ui import api, export_page, queue_page, review_page, try_page
+from ui.context import AppContext
+from ui.notice import say
+from ui.refresh import Pages
+from workbench.review import Cursor
 from workbench.services import Services
-from workbench.workspace import Workspace
 
 __all__ = ["create_app"]
 
-SESSION_TTL_S = 6 * 3600
+CURSOR_KEY = "grounding-workbench-cursor"
+
+_HEAD = """
+<style>
+.wb-notice { padding: 8px 12px; border-radius: 6px; margin: 2px 0; border-left: 4px solid; }
+.wb-notice ul { margin: 4px 0 0 18px; }
+.wb-ok { border-color: #2e7d32; background: rgba(46, 125, 50, 0.10); }
+.wb-info { border-color: #1565c0; background: rgba(21, 101, 192, 0.10); }
+.wb-warning { border-color: #ef6c00; background: rgba(239, 108, 0, 0.12); }
+.wb-error { border-color: #c62828; background: rgba(198, 40, 40, 0.12); }
+#notice:empty { display: none; }
+</style>
+"""
+
 
 def create_app(services: Services | None = None) -> gr.Blocks:
     """Build the workbench UI around ``services`` (data folder, model backends)."""
     services = services or Services.create()
-    # The browser fetches display copies, drawn results and export zips straight from the data folder,
+    # The browser fetches thumbnails, display copies, drawn results and export zips from the data folder,
     # which is neither the working directory nor the temp folder (~/.local/share/..., /data on a Space):
-    # serve exactly those folders, never the database or the image store beside them.
-    gr.set_static_paths([services.data_dir / "sessions", services.exports_dir()])
-
-    def _cleanup(ws: Workspace) -> None:
-        if ws and ws.workdir:
-            services.drop_session_dir(ws.workdir)
-
+    # serve exactly that one folder of it, never the database or the image store beside it.
+    services.served_dir.mkdir(parents=True, exist_ok=True)
+    gr.set_static_paths([services.served_dir])
     with gr.Blocks(title="Grounding Workbench") as demo:
-        state = gr.State(Workspace(), time_to_live=SESSION_TTL_S, delete_callback=_cleanup)
-        gr.Markdown("# Grounding Workbench\nExact Qwen-VL geometry, grounding, box editing and fine-tuning data.")
-        with gr.Tabs():
-            with gr.Tab("1 · Images", id="images"):
-                images = images_tab.build(state, services)
-            with gr.Tab("2 · Ground", id="ground"):
-                ground = ground_tab.build(state, services)
-            with gr.Tab("3 · Edit boxes", id="edit"):
-                edit = edit_tab.build(state, ground.prompt)
-            with gr.Tab("4 · Dataset & export", id="dataset") as dataset_page:
-                dataset = dataset_tab.build(services)
+        gr.HTML(_HEAD, head=_HEAD, visible="hidden")
+        with gr.Row():
+            gr.Markdown("## Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
+                        "fine-tuning datasets.")
+            if services.public and os.environ.get("SPACE_ID"):
+                gr.LoginButton()
+        note = services.data_note()
+        gr.HTML(say("warning", note) if note else "", elem_id="data-note")
+        notice = gr.HTML("", elem_id="notice")
+        cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY)
+        with gr.Row():
+            dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", scale=1)
+            counts = gr.Markdown(elem_id="counts")
+        with gr.Tabs(selected="queue") as tabs:
+            ctx = AppContext(services, notice, cursor, tabs, dataset, counts)
+            ctx.demo = demo  # type: ignore[attr-defined]
+            pages = Pages()
+            with gr.Tab("Queue", id="queue"):
+                queue = queue_page.build(ctx, pages)
+            with gr.Tab("Review", id="review") as review_tab:
+                ctx.tabs_review = review_tab  # type: ignore[attr-defined]
+                review = review_page.build(ctx, pages)
+            with gr.Tab("Export", id="export"):
+                export_page.build(ctx)
+            with gr.Tab("Try it", id="try"):
+                try_page.build(ctx, pages)
+        pages.queue_outputs = lambda: [queue.gallery, queue.ids, queue.pager, queue.label_filter]  # type: ignore[attr-defined]
+        queue.wire()  # type: ignore[attr-defined]
+        review.wire()  # type: ignore[attr-defined]
+        pages.try_save()  # type: ignore[attr-defined]
         api.register(services)
-
-        def _accept(ws: Workspace, image_id: str | None, dataset_name: str | None, prompt: str):
-            if not image_id or image_id not in ws.images.ids:
-                raise gr.Error("Pick an image first.")
-            try:
-                ws, note = save_accepted(services.store(), ws, image_id, dataset_name or "", prompt=prompt)
-            except WorkbenchError as exc:
-                raise gr.Error(str(exc)) from None
-            gr.Info(note)
-            return ws, edit_tab.status_text(ws, image_id, note), dataset_tab.dataset_summary(services, dataset_name)
-
-        gr.on([demo.load, dataset_page.select], lambda name: dataset_tab.refresh(services, name), dataset.dataset,
-              [dataset.dataset, dataset.summary], queue=False, api_visibility="private", show_progress="hidden")
-
-        edit.accept.click(_accept, [state, edit.selected, dataset.dataset, ground.prompt],
-                          [state, edit.status, dataset.summary], api_visibility="private")
-
-        # keep the editor's image list in step with the images tab
-        def _ids(ws: Workspace, current: str | None, chosen_on_images_tab: str | None):
-            # an ID that disappeared was renamed or removed: follow the image chosen on the Images tab
-            return images_tab.id_choices(ws, current if current in ws.images.ids else chosen_on_images_tab)
-
-        images.table.change(_ids, [state, edit.selected, images.selected], edit.selected, queue=False,
-                            api_visibility="private", show_progress="hidden")
-
-        def _targets(ws: Workspace, current: str | None):
-            choices = [ground_tab.ALL_IMAGES, *ws.images.ids]
-            return gr.Dropdown(choices=choices, value=current if current in choices else ground_tab.ALL_IMAGES)
-
-        images.table.change(_targets, [state, ground.for_image], ground.for_image, queue=False,
-                            api_visibility="private", show_progress="hidden")
-        # a new grounding result refreshes the editor
-        gr.on([ground.version.change], lambda ws, i: edit_tab.editor_outputs(ws, i), [state, edit.selected],
-              [edit.editor, edit.status], queue=False, api_visibility="private", show_progress="hidden")
     return demo

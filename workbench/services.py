@@ -1,12 +1,13 @@
 """What the app needs from the outside world, made once per process and passed in (never a global).
 
-The data directory holds the dataset store and per-session working folders. Models are shared
-by all sessions (loaded once, reused); user data never is.
+The data directory holds the dataset store, the images, and ``served/``: the one folder the web
+app lets browsers fetch from (thumbnails, display copies, a session's drawn results, export zips).
+Models are shared by all sessions (loaded once, reused); user data never is.
 
 >>> import tempfile
 >>> services = Services.create(tempfile.mkdtemp())
->>> services.session_dir("abc").name
-'abc'
+>>> services.session_dir("abc").relative_to(services.data_dir).as_posix()
+'served/sessions/abc'
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.store.datadir import resolve_data_dir
+from workbench.served import ServedFiles
+from workbench.store.datadir import data_dir_note, resolve_data_dir
 
 __all__ = ["Services"]
 
@@ -30,26 +32,47 @@ class Services:
     data_dir: Path
     backend_factory: Callable[..., Any] | None = None
     """``(kind, **options) -> ModelBackend``; defaults to :func:`workbench.backends.create_backend`."""
+    public: bool = False
+    """A public deployment (a Space, or ``WORKBENCH_PUBLIC=1``): each visitor owns their datasets."""
     _backends: dict[tuple, Any] = field(default_factory=dict, repr=False)
     _store: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def create(cls, data_dir: str | os.PathLike | None = None, **kwargs: Any) -> Services:
-        path = resolve_data_dir(data_dir)  # argument, WORKBENCH_DATA_DIR, or the user data folder
+        path = resolve_data_dir(data_dir)  # argument, WORKBENCH_DATA_DIR, a Space's /data, or the user data folder
         path.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("public", _public_from_env())
         return cls(data_dir=path, **kwargs)
 
+    @property
+    def served_dir(self) -> Path:
+        """The only folder of the data dir that browsers may fetch from."""
+        return self.data_dir / "served"
+
+    def served(self) -> ServedFiles:
+        return ServedFiles(self.served_dir)
+
+    def data_note(self) -> str:
+        """What the page should say about where data lives ('' when nothing needs saying)."""
+        return data_dir_note(self.data_dir)
+
     def session_dir(self, name: str | None = None) -> Path:
-        """A fresh working folder for one browser session (display copies, drawn results)."""
-        folder = self.data_dir / "sessions" / (name or uuid.uuid4().hex)
+        """A fresh working folder for one browser session of the Try-it view (its uploads, drawn results)."""
+        folder = self.served_dir / "sessions" / (name or uuid.uuid4().hex)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
     def drop_session_dir(self, folder: str | os.PathLike) -> None:
         folder = Path(folder)
-        if folder.parent == self.data_dir / "sessions":
+        if folder.parent == self.served_dir / "sessions":
             shutil.rmtree(folder, ignore_errors=True)
+
+    def download_dir(self) -> Path:
+        """A fresh folder for one export made in the browser (its zip is downloaded from there)."""
+        folder = self.served_dir / "exports" / uuid.uuid4().hex
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def store(self) -> Any:
         """The dataset store of this data folder (SQLite, WAL), opened once."""
@@ -94,6 +117,10 @@ class Services:
 
 
 MAX_SERVER_CLIENTS = 4
+
+
+def _public_from_env() -> bool:
+    return bool(os.environ.get("SPACE_ID")) or os.environ.get("WORKBENCH_PUBLIC", "").lower() in {"1", "true", "yes"}
 
 
 def _allowed(variable: str) -> list[str]:

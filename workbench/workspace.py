@@ -1,32 +1,31 @@
-"""One user's working state: images, geometry settings, the last grounding result and box edits.
+"""The Try-it view's state: a few images, geometry settings and the last grounding answer (no dataset).
 
-Immutable: every operation returns a new :class:`Workspace`, which the UI keeps in per-session
-state (never in globals). All geometry goes through ``grounding``.
+A visitor uploads, asks and sees boxes; :func:`save_to_dataset` then adds the images (and the
+model's boxes, as a run's proposals) to a dataset in one click. Immutable: every operation returns a
+new :class:`Workspace`, which the UI keeps in per-session state. All geometry goes through ``grounding``.
 
 >>> from workbench.image_set import ImageEntry
 >>> ws = Workspace().with_images(Workspace().images.add([ImageEntry.placeholder("a.jpg", (640, 480))]))
 >>> ws = ws.with_output('```json\\n[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]\\n```')
 >>> [(d.label, d.original) for d in ws.result.detections]
 [('cat', (320.0, 240.0, 640.0, 480.0))]
->>> ws.boxes("img1")[0].xyxy
-(320.0, 240.0, 640.0, 480.0)
->>> ws.region_text("img1", (320, 240, 640, 480))
-'[322, 238, 644, 476]'
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage, clamp_to, order_corners, round_half_up, to_model
+from grounding import ModelFamily, PixelLimits, ProcessedImage
 from grounding.parse import ParseResult, parse_grounding
-from workbench.box_history import BoxHistory, EditorBox
 from workbench.errors import WorkbenchError
 from workbench.geometry_table import GeometryTable, geometry_table
 from workbench.image_set import ImageSet
+from workbench.item_runs import drafts_from
+from workbench.store import DatasetStore, ImageSource
 
-__all__ = ["Workspace", "WorkspaceError", "GroundingRun"]
+__all__ = ["GroundingRun", "Workspace", "WorkspaceError", "save_to_dataset"]
 
 
 class WorkspaceError(WorkbenchError):
@@ -79,24 +78,11 @@ class Workspace:
     pre_resize: PixelLimits | None = None
     """qwen-vl-utils' limits when it resizes before the processor (double resize), else None."""
     run: GroundingRun | None = None
-    histories: dict[str, BoxHistory] = field(default_factory=dict)
     workdir: str = ""
-    """This session's folder for display copies and drawn results ("" until the first upload)."""
-    accepted: dict[str, tuple[EditorBox, ...]] = field(default_factory=dict)
-    """Boxes the user accepted per image ID (what goes to the dataset)."""
-    sample_id: int | None = None
-    """The dataset sample these images were saved as (None until the first accept, or after the images change)."""
+    """This session's folder for uploads and drawn results ("" until the first upload)."""
 
-    # --- settings and images -------------------------------------------------------------------------------
     def with_images(self, images: ImageSet) -> Workspace:
-        kept = {k: v for k, v in self.histories.items() if k in images.ids}
-        # the same files (in any order, under any IDs) are still the same request: the sample is kept and
-        # its order and IDs follow on the next accept; adding or removing an image makes a new request
-        same = sorted(e.path for e in images) == sorted(e.path for e in self.images)
-        run = self.run.keep_only(images) if self.run else None
-        accepted = {k: v for k, v in self.accepted.items() if k in images.ids}
-        return replace(self, images=images, histories=kept, run=run, accepted=accepted,
-                       sample_id=self.sample_id if same else None)
+        return replace(self, images=images, run=self.run.keep_only(images) if self.run else None)
 
     def with_settings(self, family: str, limits: PixelLimits, pre_resize: PixelLimits | None = None) -> Workspace:
         return replace(self, family=ModelFamily.from_name(family).name, limits=limits, pre_resize=pre_resize)
@@ -104,14 +90,11 @@ class Workspace:
     def rename(self, image_id: str, new_id: str) -> Workspace:
         images = self.images.rename(image_id, new_id)
         new_id = images.images[self.images.index_of(image_id)].image_id  # as the image set stored it (stripped)
-        accepted = {(new_id if k == image_id else k): v for k, v in self.accepted.items()}
-        histories = {(new_id if k == image_id else k): v for k, v in self.histories.items()}
         run = self.run
         if run and image_id in run.image_ids:
             run = replace(run, image_ids=tuple(new_id if i == image_id else i for i in run.image_ids),
                           image_paths=run.image_paths or tuple(e.path for e in self.images))
-        # the dataset sample stays: the next accept renames its stored image too
-        return replace(self, images=images, histories=histories, run=run, accepted=accepted)
+        return replace(self, images=images, run=run)
 
     def table(self) -> GeometryTable:
         return geometry_table(self.images, self.family, self.limits, pre_resize=self.pre_resize)
@@ -126,81 +109,85 @@ class Workspace:
             raise WorkspaceError(f"the model cannot take image(s) {', '.join(missing)}: see the notes in the table")
         return [table.geometries[i] for i in self.images.ids]
 
-    # --- results -------------------------------------------------------------------------------------------
+    def usable(self) -> tuple[list[int], list[ProcessedImage], list[str]]:
+        """Picture numbers and geometry of the images the model can take, and why the others are left out."""
+        table = self.table()
+        numbers, geometries, notes = [], [], []
+        for n, row in enumerate(table.rows, start=1):
+            if row[0] in table.geometries:
+                numbers.append(n)
+                geometries.append(table.geometries[row[0]])
+            else:
+                notes.append(f"{row[0]} left out: {row[-1]}")
+        return numbers, geometries, notes
+
     def with_output(self, text: str, *, images: Sequence[ProcessedImage] | None = None, model: str = "pasted output",
                     target_image: int | None = None, warnings: Sequence[str] = (),
                     sent: Sequence[tuple[str, str]] | None = None, limits: PixelLimits | None = None) -> Workspace:
         """Parse a model output with the geometry the model really had (``images``) or the current settings.
 
-        ``sent`` is the (image ID, file) list of the request when it was made: images removed or
-        replaced since then get none of its detections.
+        A pasted output is read for the images the model can take; one it cannot (an aspect ratio over
+        200, say) is left out with a warning instead of blocking the others. ``sent`` is the (image ID,
+        file) list of the request when it was made: images removed or replaced since get none of its boxes.
         """
-        geometries = list(images) if images is not None else self.geometries()
+        notes: list[str] = []
+        if images is not None:
+            geometries = list(images)
+            entries = list(sent) if sent is not None else [(e.image_id, e.path) for e in self.images]
+        else:
+            if not len(self.images):
+                raise WorkspaceError("add at least one image first")
+            numbers, geometries, notes = self.usable()
+            if not geometries:
+                raise WorkspaceError("the model can take none of these images: see the notes in the table")
+            entries = [(e.image_id, e.path) for n, e in enumerate(self.images, 1) if n in numbers]
+            if target_image is not None:
+                target_image = numbers.index(target_image) + 1 if target_image in numbers else None
         family = geometries[0].family if geometries else self.family  # the model's own family wins
         result = parse_grounding(text, family, geometries, target_image=target_image)
-        sent = list(sent) if sent is not None else [(e.image_id, e.path) for e in self.images]
-        run = GroundingRun(text, result, tuple(i for i, _ in sent), model, tuple(warnings) + result.warnings,
-                           tuple(p for _, p in sent), ModelFamily.from_name(family).name,
-                           limits if images is not None else self.limits).keep_only(self.images)
-        ws = replace(self, run=run)
-        # an image the user has edited gets the new boxes as one more (undoable) state; the others start afresh
-        histories = dict(self.histories)
-        for image_id in self.images.ids:
-            if image_id not in run.image_ids:
-                continue  # not part of this run (added while the model worked): its boxes stay as they are
-            history = self.history(image_id)
-            edited = len(history.states) > 1
-            histories[image_id] = history.push(ws.model_boxes(image_id)) if edited else BoxHistory.start(
-                ws.model_boxes(image_id))
-        return replace(ws, histories=histories)
+        run = GroundingRun(text, result, tuple(i for i, _ in entries), model,
+                           tuple(warnings) + tuple(notes) + result.warnings, tuple(p for _, p in entries),
+                           ModelFamily.from_name(family).name, limits if images is not None else self.limits)
+        return replace(self, run=run.keep_only(self.images))
 
     @property
     def result(self) -> ParseResult:
         return self.run.result if self.run else ParseResult()
 
-    # --- box edits -----------------------------------------------------------------------------------------
-    def history(self, image_id: str) -> BoxHistory:
-        self.images.index_of(image_id)
-        return self.histories.get(image_id) or BoxHistory.start()
 
-    def boxes(self, image_id: str) -> tuple[EditorBox, ...]:
-        return self.history(image_id).current
+def save_to_dataset(store: DatasetStore, ws: Workspace, dataset: str, *, owner: str = "",
+                    together: bool = False) -> list[int]:
+    """Add the workspace's images to ``dataset`` (created if missing) with the last answer's boxes as proposals.
 
-    def edit(self, image_id: str, boxes: Sequence[EditorBox]) -> Workspace:
-        return replace(self, histories={**self.histories, image_id: self.history(image_id).push(boxes)})
-
-    def undo(self, image_id: str) -> Workspace:
-        return replace(self, histories={**self.histories, image_id: self.history(image_id).undo()})
-
-    def redo(self, image_id: str) -> Workspace:
-        return replace(self, histories={**self.histories, image_id: self.history(image_id).redo()})
-
-    def model_boxes(self, image_id: str) -> tuple[EditorBox, ...]:
-        """The boxes of the last run on this image, as the model placed them, clamped to the image.
-
-        (The parser keeps out-of-image coordinates as written; boxes to edit and save live inside the image.)
-        """
-        run_boxes = self.run.detections_for(image_id) if self.run else ()
-        size = self.images.get(image_id).original_wh
-        return tuple(EditorBox(d.label, clamp_to(order_corners(d.original), size)) for d in run_boxes if d.kind == "box")
-
-    def reset(self, image_id: str) -> Workspace:
-        """Back to the model's boxes, as a new (undoable) edit."""
-        return self.edit(image_id, self.model_boxes(image_id))
-
-    def accept(self, image_id: str) -> Workspace:
-        """Mark the current boxes of an image as reviewed and accepted."""
-        return replace(self, accepted={**self.accepted, image_id: self.boxes(image_id)})
-
-    # --- region prompts ------------------------------------------------------------------------------------
-    def region_text(self, image_id: str, box_original: Sequence[float]) -> str:
-        """A box drawn on the original image, as the model writes it (integers in its own space).
-
-        Qwen2-VL gets its box tokens ``<|box_start|>(x1,y1),(x2,y2)<|box_end|>``; the JSON families a list.
-        """
-        index = self.images.index_of(image_id)
-        image = self.geometries()[index]
-        x1, y1, x2, y2 = (round_half_up(v) for v in to_model(box_original, image, clamp=True))
-        if ModelFamily.from_name(self.family).name == "qwen2-vl":
-            return f"<|box_start|>({x1},{y1}),({x2},{y2})<|box_end|>"
-        return f"[{x1}, {y1}, {x2}, {y2}]"
+    One item per image, or one multi-image item with ``together``; the answer lands exactly as a
+    model run from the review screen would (pre-annotated, provenance with model, family and limits).
+    """
+    if not len(ws.images):
+        raise WorkspaceError("add images first")
+    try:
+        record = store.dataset(dataset, owner=owner)
+    except WorkbenchError:
+        record = store.create_dataset(dataset, owner=owner)
+    groups = [list(ws.images)] if together else [[entry] for entry in ws.images]
+    run = ws.run
+    store_run = None
+    if run is not None:
+        limits = run.limits or ws.limits
+        store_run = store.run(record.id, model=run.model, family=run.family or ws.family,
+                              settings={"min_pixels": limits.min_pixels, "max_pixels": limits.max_pixels,
+                                        "source": "try it"})
+    ids = []
+    for group in groups:
+        sources = [(ImageSource(Path(e.name), e.image_id), store.blobs.put_file(Path(e.path), name=e.name))
+                   for e in group]
+        item = store.add_item_blobs(record.id, sources)
+        if store_run is not None and run is not None:
+            per_image = []
+            for entry in group:
+                found = run.detections_for(entry.image_id)
+                moved = [replace(d, image=1) for d in found]
+                drafts, _ = drafts_from(ParseResult(tuple(moved)), [entry.original_wh])
+                per_image.append(drafts[0])
+            store.record_proposals(store_run.id, item.id, per_image, text=run.text, warnings=run.warnings)
+        ids.append(item.id)
+    return ids

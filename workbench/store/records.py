@@ -275,6 +275,9 @@ class ItemRow:
     points: int
     labels: tuple[str, ...]
     error: str = ""
+    first_file: Path | None = None
+    """The stored copy of the item's first image (for its thumbnail)."""
+    first_wh: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)

@@ -427,11 +427,12 @@ class DatasetStore:
             ).fetchall()
             ids = [row[0] for row in rows]
             marks = ",".join("?" * len(ids))
-            files: dict[int, list[tuple[str, str]]] = {}
-            for item_id, name, sha in self._conn.execute(
-                    f"SELECT item_id, original_name, sha256 FROM item_images WHERE item_id IN ({marks}) "
-                    "ORDER BY item_id, position", ids):
-                files.setdefault(item_id, []).append((name, sha))
+            files: dict[int, list[tuple[str, str, str, int, int]]] = {}
+            for item_id, name, sha, file, width, height in self._conn.execute(
+                    "SELECT ii.item_id, ii.original_name, ii.sha256, im.file, im.width, im.height FROM item_images ii "
+                    f"JOIN images im ON im.sha256 = ii.sha256 WHERE ii.item_id IN ({marks}) "
+                    "ORDER BY ii.item_id, ii.position", ids):
+                files.setdefault(item_id, []).append((name, sha, file, width, height))
             counts: dict[int, list[Any]] = {}
             for item_id, kind, label in self._conn.execute(
                     "SELECT ii.item_id, a.kind, a.label FROM annotations a JOIN item_images ii ON ii.id = a.item_image_id "
@@ -443,8 +444,10 @@ class DatasetStore:
         for id_, position, status, error in rows:
             boxes, points, labels = counts.get(id_, [0, 0, {}])
             names = files.get(id_, [])
-            out.append(ItemRow(id_, position, status, tuple(n for n, _ in names), tuple(s for _, s in names), boxes,
-                               points, tuple(labels), error))
+            first = names[0] if names else None
+            out.append(ItemRow(id_, position, status, tuple(n[0] for n in names), tuple(n[1] for n in names), boxes,
+                               points, tuple(labels), error, self.blobs.root / first[2] if first else None,
+                               (first[3], first[4]) if first else (0, 0)))
         return QueuePage(tuple(out), total, page, page_size)
 
     def neighbour(self, dataset: DatasetRef, item_id: int | None, *, step: int = 1,
@@ -760,6 +763,36 @@ class DatasetStore:
                 conn.execute("UPDATE items SET version = version + 1, updated_at = ? WHERE id = ?",
                              (self._clock(), item_id))
         return self.item(item_id), applied
+
+    def apply_proposals(self, item_id: int, run_id: int, *, mode: str = "replace",
+                        expected_version: int | None = None) -> Item:
+        """Take a run's proposals into the item: ``replace`` its annotations with them, or ``add`` those it lacks.
+
+        One action (undoable); the proposals become model annotations with the run's provenance.
+        """
+        if mode not in ("replace", "add"):
+            raise StoreError(f"mode must be 'replace' or 'add', got {mode!r}")
+        run, proposals = self.proposals(item_id, run_id)
+        with self._action(item_id, f"model boxes ({mode})", expected_version) as (conn, summary):
+            images = [r[0] for r in conn.execute("SELECT id FROM item_images WHERE item_id = ? ORDER BY position",
+                                                 (item_id,))]
+            added = 0
+            for image_id, per_image in zip(images, proposals):
+                stored = [annotation_from_row(r) for r in conn.execute(
+                    f"SELECT {ANNOTATION_COLUMNS} FROM annotations WHERE item_image_id = ?", (image_id,))]
+                if mode == "replace":
+                    conn.execute("DELETE FROM annotations WHERE item_image_id = ?", (image_id,))
+                    stored = []
+                for p in per_image:
+                    draft = AnnotationDraft(p.kind, p.coords, p.label, "model", run.model,
+                                            {"family": run.family, **dict(run.settings), "run": run.id}, p.attributes)
+                    if any(a.same_place(draft) for a in stored):
+                        continue
+                    insert_annotation(conn, image_id, draft)
+                    added += 1
+            _ensure_labels(conn, _dataset_of(conn, item_id), [p.label for ps in proposals for p in ps])
+            summary.append(f"{run.model}: {added} annotation(s) {'now' if mode == 'replace' else 'added'}")
+        return self.item(item_id)
 
     def proposals(self, item_id: int, run_id: int | None = None) -> tuple[Run | None, list[list[Proposal]]]:
         """The proposals of the item's latest run (or of ``run_id``), per image in order."""

@@ -314,6 +314,18 @@ def test_a_model_run_pre_annotates_untouched_items_and_never_overwrites_human_wo
         store.record_proposals(run.id, fresh.id, [[], []])
 
 
+def test_proposals_kept_beside_human_work_can_be_added_or_taken_instead(store, item):
+    store.set_annotations(item.id, 1, [DOG])
+    run = store.run(item.dataset_id, model="m", family="qwen2.5-vl", settings={})
+    item, applied = store.record_proposals(run.id, item.id, [[CAT, DOG]])
+    assert not applied
+    added = store.apply_proposals(item.id, run.id, mode="add", expected_version=item.version)
+    assert sorted((a.label, a.provenance) for a in added.annotations) == [("cat", "model"), ("dog", "human")]
+    replaced = store.apply_proposals(item.id, run.id, mode="replace")
+    assert sorted((a.label, a.provenance) for a in replaced.annotations) == [("cat", "model"), ("dog", "model")]
+    assert [x.label for x in store.undo(item.id).annotations] == ["dog", "cat"]
+
+
 def test_a_failed_item_says_why_and_is_not_done(store, item):
     run = store.run(item.dataset_id, model="m", family="qwen2.5-vl", settings={})
     store.record_failure(run.id, item.id, "server answered 500")

@@ -1,0 +1,232 @@
+"""Queue: the home screen. Datasets, adding images, filters, a page of thumbnails, the label set."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ui.context import PRIVATE, QUEUED, AppContext
+from ui.notice import say, speaks
+from ui.refresh import Pages, dataset_part, queue_part, review_part
+from ui.views import PROVENANCE_CHOICES, STATUS_CHOICES
+from workbench.errors import StoreError
+from workbench.importers import import_images
+from workbench.review import Cursor
+from workbench.store import ItemFilter
+
+__all__ = ["QueuePage", "build"]
+
+
+@dataclass
+class QueuePage:
+    files: gr.File
+    gallery: gr.Gallery
+    ids: gr.State
+    pager: gr.Markdown
+    status_filter: gr.Dropdown
+    label_filter: gr.Dropdown
+    provenance_filter: gr.Dropdown
+    name_filter: gr.Textbox
+    labels_table: gr.Markdown
+
+
+def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
+    if dataset is None:
+        return ""
+    labels = ctx.services.store().labels(dataset)
+    if not labels:
+        return "No labels yet: they are added as boxes get them, or here."
+    return "\n".join(f"- <span style='color:{l.color}'>■</span> {html.escape(l.name)} — {l.count} annotation(s)"
+                     for l in labels)
+
+
+def build(ctx: AppContext, pages: Pages) -> QueuePage:
+    with gr.Row():
+        files = gr.File(label="Add images to this dataset (files or a zip; the same image twice is added once)",
+                        file_count="multiple", file_types=["image", ".zip"], type="filepath", elem_id="import-files",
+                        height=120, scale=3)
+        with gr.Column(scale=2):
+            with gr.Accordion("Datasets", open=False, elem_id="datasets-panel"):
+                new_name = gr.Textbox(label="Name", placeholder="e.g. kitchen-cats", elem_id="dataset-name")
+                with gr.Row():
+                    create = gr.Button("Create", size="sm", elem_id="dataset-create")
+                    rename = gr.Button("Rename current", size="sm", elem_id="dataset-rename")
+                    delete = gr.Button("Delete current (type its name)", size="sm", variant="stop",
+                                       elem_id="dataset-delete")
+    with gr.Row():
+        status_filter = gr.Dropdown(STATUS_CHOICES, value="all", label="Status", elem_id="filter-status", scale=1)
+        label_filter = gr.Dropdown(["all"], value="all", label="Label", elem_id="filter-label", scale=1)
+        provenance_filter = gr.Dropdown(PROVENANCE_CHOICES, value="any", label="Boxes by", elem_id="filter-by",
+                                        scale=1)
+        name_filter = gr.Textbox(label="File name contains", elem_id="filter-name", scale=2)
+    with gr.Row():
+        prev_page = gr.Button("◀ Page", size="sm", elem_id="page-prev", scale=0)
+        pager = gr.Markdown(elem_id="pager")
+        next_page = gr.Button("Page ▶", size="sm", elem_id="page-next", scale=0)
+    gallery = gr.Gallery(label="Items (click one to review it)", columns=6, height="auto", allow_preview=False,
+                         object_fit="contain", elem_id="queue-gallery", show_label=True, buttons=[])
+    ids = gr.State([])
+    with gr.Accordion("Label set", open=False, elem_id="labels-panel"):
+        labels_table = gr.Markdown(elem_id="labels-table")
+        with gr.Row():
+            label_name = gr.Textbox(label="Label", elem_id="label-name")
+            label_new = gr.Textbox(label="Rename to (an existing name merges them)", elem_id="label-new")
+            label_color = gr.ColorPicker(label="Colour", elem_id="label-color")
+        with gr.Row():
+            add_label = gr.Button("Add / recolour", size="sm", elem_id="label-add")
+            rename_label = gr.Button("Rename or merge", size="sm", elem_id="label-rename")
+    page = QueuePage(files, gallery, ids, pager, status_filter, label_filter, provenance_filter, name_filter,
+                     labels_table)
+    pages.queue = page
+    r = lambda: pages.review  # noqa: E731 (built after this page)
+
+    def outputs() -> list[Any]:
+        rv = r()
+        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, gallery, ids, pager, label_filter, labels_table,
+                rv.status, rv.editor, rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons]
+
+    def everything(cursor: Cursor, owner: str, message: str = "") -> dict:
+        cursor, bar = dataset_part(ctx, cursor, owner)
+        cursor, review = review_part(ctx, pages, cursor)
+        return {**bar, **queue_part(ctx, pages, cursor), **review, labels_table: labels_markdown(ctx, cursor.dataset),
+                ctx.cursor: cursor.to_json(), ctx.notice: message}
+
+    @speaks(ctx.notice)
+    def _load(data: Any, profile: gr.OAuthProfile | None = None):
+        cursor = ctx.with_token(Cursor.from_json(data))
+        return everything(cursor, ctx.owner(cursor, profile))
+
+    @speaks(ctx.notice)
+    def _choose(data: Any, dataset_id: Any, profile: gr.OAuthProfile | None = None):
+        cursor = Cursor.from_json(data)
+        if dataset_id is None or dataset_id == cursor.dataset:
+            return {ctx.notice: gr.skip()}
+        cursor = replace(cursor, dataset=int(dataset_id), item=None, page=1, filter=ItemFilter())
+        return everything(cursor, ctx.owner(cursor, profile))
+
+    @speaks(ctx.notice)
+    def _create(data: Any, name: str, profile: gr.OAuthProfile | None = None):
+        cursor = ctx.with_token(Cursor.from_json(data))
+        record = ctx.services.store().create_dataset(name, owner=ctx.owner(cursor, profile))
+        cursor = replace(cursor, dataset=record.id, item=None, page=1, filter=ItemFilter())
+        return {**everything(cursor, record.owner, say("ok", f"Created dataset '{record.name}'. Add images to it.")),
+                new_name: ""}
+
+    @speaks(ctx.notice)
+    def _rename(data: Any, name: str, profile: gr.OAuthProfile | None = None):
+        cursor = Cursor.from_json(data)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset to rename")
+        owner = ctx.owner(cursor, profile)
+        record = ctx.services.store().rename_dataset(cursor.dataset, name, owner=owner)
+        return {**everything(cursor, owner, say("ok", f"Renamed to '{record.name}'.")), new_name: ""}
+
+    @speaks(ctx.notice)
+    def _delete(data: Any, typed: str, profile: gr.OAuthProfile | None = None):
+        cursor = Cursor.from_json(data)
+        owner = ctx.owner(cursor, profile)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset to delete")
+        record = ctx.services.store().dataset(cursor.dataset, owner=owner)
+        if (typed or "").strip() != record.name:
+            raise StoreError(f"to delete '{record.name}' and its {record.items} item(s), type its name in the Name "
+                             "box first")
+        ctx.services.store().delete_dataset(record.id, owner=owner)
+        cursor = replace(cursor, dataset=None, item=None, page=1)
+        return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'.")), new_name: ""}
+
+    @speaks(ctx.notice)
+    def _import(data: Any, paths: list[str] | None, profile: gr.OAuthProfile | None = None):
+        cursor = ctx.with_token(Cursor.from_json(data))
+        if not paths:
+            return {ctx.notice: gr.skip()}
+        owner = ctx.owner(cursor, profile)
+        store = ctx.services.store()
+        record = ctx.dataset_record(cursor, owner)
+        name = record.name if record else "my-dataset"
+        report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths])
+        dataset = store.dataset(report.dataset, owner=owner)
+        cursor = replace(cursor, dataset=dataset.id)
+        parts = [f"Added {len(report.items)} image(s) to '{dataset.name}' as new items"]
+        if report.duplicates:
+            parts.append(f"{report.duplicates} already in the dataset (same content) were not added again")
+        if report.skipped:
+            parts.append(f"{report.skipped} file(s) could not be read")
+        kind = "warning" if report.skipped else "ok"
+        first_new = report.items[0] if report.items else None
+        if first_new is not None and cursor.item is None:
+            cursor = cursor.at(store.item(first_new))
+        return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings))), files: None}
+
+    def _filtered(data: Any, status: str, label: str, by: str, name: str, profile: gr.OAuthProfile | None = None):
+        cursor = Cursor.from_json(data)
+        flt = ItemFilter(status=None if status in (None, "all") else status,
+                         label=None if label in (None, "all") else label,
+                         provenance=None if by in (None, "any") else by, name=(name or "").strip() or None)
+        if flt == cursor.filter:
+            return {ctx.notice: gr.skip()}
+        cursor = replace(cursor, filter=flt, page=1, item=None)
+        return everything(cursor, ctx.owner(cursor, profile))
+
+    @speaks(ctx.notice)
+    def _page(data: Any, step: int, profile: gr.OAuthProfile | None = None):
+        cursor = Cursor.from_json(data)
+        cursor = replace(cursor, page=max(1, cursor.page + step))
+        return {**queue_part(ctx, pages, cursor), ctx.cursor: cursor.to_json(), ctx.notice: ""}
+
+    @speaks(ctx.notice)
+    def _open(data: Any, shown: list[int], evt: gr.SelectData):
+        cursor = Cursor.from_json(data)
+        if evt.index is None or not shown or evt.index >= len(shown):
+            return {ctx.notice: gr.skip()}
+        item = ctx.services.store().item(int(shown[evt.index]))
+        cursor, review = review_part(ctx, pages, cursor.at(item, 1))
+        return {**review, ctx.cursor: cursor.to_json(), ctx.tabs: gr.Tabs(selected="review"), ctx.notice: ""}
+
+    @speaks(ctx.notice)
+    def _label(data: Any, name: str, new: str, color: str | None, action: str):
+        cursor = Cursor.from_json(data)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        store = ctx.services.store()
+        if action == "add":
+            label = store.add_label(cursor.dataset, name, color or None)
+            message = say("ok", f"Label '{label.name}' is in the label set.")
+        else:
+            changed = store.rename_label(cursor.dataset, (name or "").strip(), new)
+            message = say("ok", f"Renamed '{name.strip()}' to '{new.strip()}' in {changed} annotation(s).")
+        cursor, review = review_part(ctx, pages, cursor)
+        return {**queue_part(ctx, pages, cursor), **review, labels_table: labels_markdown(ctx, cursor.dataset),
+                ctx.cursor: cursor.to_json(), ctx.notice: message}
+
+    def wire() -> None:
+        outs = outputs()
+        ctx.demo.load(_load, ctx.cursor, outs, **PRIVATE)
+        ctx.dataset.input(_choose, [ctx.cursor, ctx.dataset], outs, **PRIVATE)
+        gr.on([create.click, new_name.submit], _create, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
+        rename.click(_rename, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
+        delete.click(_delete, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
+        files.upload(_import, [ctx.cursor, files], [*outs, files], **QUEUED)
+        filters = [status_filter, label_filter, provenance_filter, name_filter]
+        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit],
+              speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], outs, **PRIVATE)
+        prev_page.click(lambda c: _page(c, -1), ctx.cursor, [ctx.notice, ctx.cursor, gallery, ids, pager,
+                                                             label_filter], **PRIVATE)
+        next_page.click(lambda c: _page(c, +1), ctx.cursor, [ctx.notice, ctx.cursor, gallery, ids, pager,
+                                                             label_filter], **PRIVATE)
+        rv = r()
+        gallery.select(_open, [ctx.cursor, ids], [ctx.notice, ctx.cursor, ctx.tabs, rv.status, rv.editor, rv.picture,
+                                                  rv.geometry, rv.proposals, rv.proposal_buttons], **PRIVATE)
+        label_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter, labels_table, rv.status, rv.editor,
+                      rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons]
+        add_label.click(lambda c, n, m, col: _label(c, n, m, col, "add"), [ctx.cursor, label_name, label_new,
+                                                                            label_color], label_outs, **PRIVATE)
+        rename_label.click(lambda c, n, m, col: _label(c, n, m, col, "rename"), [ctx.cursor, label_name, label_new,
+                                                                                  label_color], label_outs, **PRIVATE)
+
+    page.wire = wire  # type: ignore[attr-defined]
+    return page

@@ -1,0 +1,365 @@
+"""Review: one item in the box editor, keyboard-first, with what the model sees and what it proposed.
+
+Every button is one user action: one transaction, one history entry, checked against the item
+version this page shows (a change made meanwhile in another window is refused, said, and shown).
+Keys (also written on the buttons): ← → previous/next, A accept and open the next unreviewed,
+X reject, Ctrl+Z / Ctrl+Y undo/redo; in the editor Del, L, 1–9, Tab, Esc, P.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+
+from grounding.prompts import GroundingTask, grounding_instruction
+from ui.box_editor import box_editor, drafts_from_value
+from ui.context import PRIVATE, QUEUED, AppContext
+from ui.notice import say, speaks
+from ui.refresh import Pages, queue_part, review_part
+from ui.views import counts_text, review_settings
+from workbench.backend_settings import BACKEND_LABELS, BackendSettings
+from workbench.errors import StoreError, WorkbenchError
+from workbench.item_runs import ReviewSettings, paste_on_item, run_on_item
+from workbench.review import Cursor, item_view, status_line
+from workbench.store import StaleItemError
+
+__all__ = ["ReviewPage", "build"]
+
+FAMILY_CHOICES = ["qwen2.5-vl", "qwen3-vl", "qwen2-vl"]
+
+
+@dataclass
+class ReviewPage:
+    status: gr.Markdown
+    editor: gr.HTML
+    picture: gr.Radio
+    geometry: gr.Markdown
+    proposals: gr.Markdown
+    proposal_buttons: gr.Row
+
+
+def build(ctx: AppContext, pages: Pages) -> ReviewPage:
+    status = gr.Markdown("Open an item from the queue.", elem_id="item-status")
+    with gr.Row(elem_id="review-actions"):
+        prev = gr.Button("◀ Previous (←)", size="sm", elem_id="wb-prev")
+        nxt = gr.Button("Next (→) ▶", size="sm", elem_id="wb-next")
+        accept = gr.Button("✓ Accept, open next (A)", size="sm", variant="primary", elem_id="wb-accept")
+        reject = gr.Button("✗ Reject (X)", size="sm", variant="stop", elem_id="wb-reject")
+        reopen = gr.Button("Reopen", size="sm", elem_id="wb-reopen")
+        undo = gr.Button("↶ Undo (Ctrl+Z)", size="sm", elem_id="wb-undo")
+        redo = gr.Button("↷ Redo (Ctrl+Y)", size="sm", elem_id="wb-redo")
+    picture = gr.Radio([], label="Picture", visible=False, elem_id="picture")
+    with gr.Row():
+        with gr.Column(scale=4):
+            editor = box_editor("editor")
+        with gr.Column(scale=2):
+            proposals = gr.Markdown(elem_id="proposals")
+            with gr.Row(visible=False) as proposal_buttons:
+                take = gr.Button("Take the model's boxes instead", size="sm", elem_id="take-proposals")
+                add = gr.Button("Add the ones missing", size="sm", elem_id="add-proposals")
+            geometry = gr.Markdown(elem_id="item-geometry")
+            with gr.Accordion("Picture IDs and order", open=False):
+                new_id = gr.Textbox(label="New ID for this picture", elem_id="picture-id")
+                with gr.Row():
+                    rename = gr.Button("Rename", size="sm", elem_id="picture-rename")
+                    earlier = gr.Button("Earlier", size="sm", elem_id="picture-earlier")
+                    later = gr.Button("Later", size="sm", elem_id="picture-later")
+                with gr.Row():
+                    group = gr.Button("Group with the next item", size="sm", elem_id="item-group")
+                    split = gr.Button("Split into single images", size="sm", elem_id="item-split")
+    with gr.Accordion("Ground this item with a model, or paste a model's output", open=True, elem_id="ground-panel"):
+        with gr.Row():
+            family = gr.Dropdown(FAMILY_CHOICES, value="qwen2.5-vl", label="Model family (this dataset)",
+                                 elem_id="review-family")
+            min_pixels = gr.Number(None, precision=0, label="min_pixels (blank: the family's)", elem_id="review-min")
+            max_pixels = gr.Number(None, precision=0, label="max_pixels (blank: the family's)", elem_id="review-max")
+            save_settings = gr.Button("Use these for the dataset", size="sm", elem_id="review-settings")
+        with gr.Row():
+            backend = gr.Radio(list(BACKEND_LABELS.values()), value=BACKEND_LABELS["paste"], label="Backend",
+                               elem_id="backend")
+        with gr.Row():
+            target = gr.Textbox(label="What to find", placeholder="cat, the red car", elem_id="target", scale=3)
+            task = gr.Dropdown([t.value for t in GroundingTask], value="boxes", label="Ask for", scale=1)
+            write = gr.Button("Write prompt", size="sm", elem_id="write-prompt", scale=1)
+        prompt = gr.Textbox(label="Prompt", lines=2, elem_id="prompt")
+        with gr.Group(visible=False) as model_box:
+            with gr.Row():
+                model = gr.Textbox(BackendSettings().model, label="Checkpoint or served model", elem_id="model")
+                base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL (OpenAI-compatible)",
+                                      placeholder="http://127.0.0.1:8000/v1", elem_id="base-url")
+                api_key = gr.Textbox("", label="API key (blank: the server's configured key)", type="password")
+            with gr.Row():
+                max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens")
+                run = gr.Button("Run on this item", variant="primary", elem_id="run-item")
+        with gr.Group(visible=True) as paste_box:
+            pasted = gr.Textbox(label="Model output to parse for this item", lines=4, elem_id="pasted")
+            with gr.Row():
+                for_picture = gr.Dropdown([("all pictures (image keys / Picture N)", 0)], value=0,
+                                          label="The output is for", elem_id="paste-for")
+                parse = gr.Button("Parse into this item", variant="primary", elem_id="parse-item")
+        output = gr.Textbox(label="Model output", lines=3, interactive=False, elem_id="model-output", visible=False)
+
+    page = ReviewPage(status, editor, picture, geometry, proposals, proposal_buttons)
+    pages.review = page
+
+    def review_outs() -> list[Any]:
+        return [ctx.notice, ctx.cursor, status, editor, picture, geometry, proposals, proposal_buttons]
+
+    def show(cursor: Cursor, message: str = "", *, label: str | None = None) -> dict:
+        cursor, review = review_part(ctx, pages, cursor, label=label)
+        return {**review, ctx.cursor: cursor.to_json(), ctx.notice: message}
+
+    def stale(exc: StaleItemError, cursor: Cursor) -> dict:
+        return show(cursor.at(exc.item), say("warning", str(exc)))
+
+    def refreshed(cursor: Cursor, message: str) -> dict:
+        """The review screen plus the dataset counts and the queue (after a status change)."""
+        cursor, review = review_part(ctx, pages, cursor)
+        store = ctx.services.store()
+        record = store.dataset(cursor.dataset) if cursor.dataset is not None else None
+        return {**review, **queue_part(ctx, pages, cursor), ctx.counts: counts_text(record),
+                ctx.cursor: cursor.to_json(), ctx.notice: message}
+
+    def item_of(cursor: Cursor) -> int:
+        if cursor.item is None:
+            raise StoreError("open an item from the queue first")
+        return cursor.item
+
+    @speaks(ctx.notice)
+    def _edited(data: Any, value: dict | None):
+        cursor = Cursor.from_json(data)
+        if not value or cursor.item is None or value.get("key") != f"{cursor.item}:{cursor.picture}":
+            return {ctx.notice: gr.skip()}  # a late event from the picture shown before
+        store = ctx.services.store()
+        item = store.item(cursor.item)
+        image = item.image(cursor.picture)
+        copy = ctx.services.served().display(image.file, image.sha256, image.wh)
+        drafts = drafts_from_value(value, copy.scale, {a.id: a for a in image.annotations})
+        try:
+            updated = store.set_annotations(item.id, cursor.picture, drafts, kinds=("box", "point"),
+                                            expected_version=cursor.version)
+        except StaleItemError as exc:
+            return stale(exc, cursor)
+        cursor = cursor.at(updated, cursor.picture)
+        view = item_view(store, cursor, review_settings(store, cursor.dataset))
+        return {status: status_line(view), ctx.cursor: cursor.to_json(), ctx.notice: ""}
+
+    @speaks(ctx.notice)
+    def _move(data: Any, step: int):
+        cursor = Cursor.from_json(data)
+        store = ctx.services.store()
+        if cursor.dataset is None:
+            raise StoreError("create a dataset and add images first")
+        target = store.neighbour(cursor.dataset, cursor.item, step=step, filter=cursor.filter)
+        if target is None:
+            return {ctx.notice: say("info", "This is the last item of the queue." if step > 0 else
+                                    "This is the first item of the queue.")}
+        return show(cursor.at(store.item(target)))
+
+    @speaks(ctx.notice)
+    def _status(data: Any, new_status: str):
+        cursor = Cursor.from_json(data)
+        store = ctx.services.store()
+        item_id = item_of(cursor)
+        try:
+            item = store.set_status(item_id, new_status, expected_version=cursor.version)
+        except StaleItemError as exc:
+            return stale(exc, cursor)
+        message = say("ok", f"Item {item.id} {new_status}.")
+        if new_status in ("accepted", "rejected"):
+            target = store.neighbour(item.dataset_id, item.id, filter=replace(cursor.filter, status=None)
+                                     if cursor.filter.status in ("accepted", "rejected") else cursor.filter,
+                                     unreviewed=True)
+            if target is None:
+                message = say("ok", f"Item {item.id} {new_status}. Every item is reviewed: nothing new or "
+                                    "pre-annotated is left.")
+                return refreshed(cursor.at(item), message)
+            return refreshed(cursor.at(store.item(target)), message)
+        return refreshed(cursor.at(item), message)
+
+    @speaks(ctx.notice)
+    def _history(data: Any, direction: str):
+        cursor = Cursor.from_json(data)
+        store = ctx.services.store()
+        item_id = item_of(cursor)
+        try:
+            item = (store.undo if direction == "undo" else store.redo)(item_id, expected_version=cursor.version)
+        except StaleItemError as exc:
+            return stale(exc, cursor)
+        return refreshed(cursor.at(item), say("info", f"{direction.capitalize()}: item {item.id} is back to "
+                                                      f"version {item.version} ({item.status})."))
+
+    @speaks(ctx.notice)
+    def _picture(data: Any, number: Any):
+        cursor = Cursor.from_json(data)
+        if number is None or cursor.item is None or int(number) == cursor.picture:
+            return {ctx.notice: gr.skip()}
+        return show(replace(cursor, picture=int(number)))
+
+    @speaks(ctx.notice)
+    def _proposals(data: Any, mode: str):
+        cursor = Cursor.from_json(data)
+        store = ctx.services.store()
+        run, _ = store.proposals(item_of(cursor))
+        if run is None:
+            raise StoreError("no model has proposed anything for this item")
+        try:
+            item = store.apply_proposals(cursor.item, run.id, mode=mode, expected_version=cursor.version)
+        except StaleItemError as exc:
+            return stale(exc, cursor)
+        return show(cursor.at(item), say("ok", "The model's boxes are now the item's." if mode == "replace"
+                                         else "Added the model's boxes the item lacked."))
+
+    @speaks(ctx.notice)
+    def _structure(data: Any, action: str, new: str = ""):
+        cursor = Cursor.from_json(data)
+        store = ctx.services.store()
+        item_id = item_of(cursor)
+        try:
+            if action == "rename":
+                item = store.rename_image(item_id, cursor.picture, new, expected_version=cursor.version)
+                return {**show(cursor.at(item), say("ok", f"Picture {cursor.picture} is now called "
+                                                          f"'{item.image(cursor.picture).image_id}'.")), new_id: ""}
+            if action in ("earlier", "later"):
+                count = len(store.item(item_id).images)
+                to = cursor.picture + (-1 if action == "earlier" else 1)
+                if not 1 <= to <= count:
+                    return {ctx.notice: say("info", "The picture is already at that end.")}
+                order = list(range(1, count + 1))
+                order[cursor.picture - 1], order[to - 1] = order[to - 1], order[cursor.picture - 1]
+                item = store.reorder_images(item_id, order, expected_version=cursor.version)
+                return show(cursor.at(item, to), say("ok", f"The picture is now picture {to}."))
+        except StaleItemError as exc:
+            return stale(exc, cursor)
+        if action == "group":
+            other = store.neighbour(cursor.dataset, item_id, filter=cursor.filter)
+            if other is None:
+                raise StoreError("there is no next item to group with")
+            item = store.group_items([item_id, other])
+            return refreshed(cursor.at(item), say("ok", f"Item {item.id} now holds {len(item.images)} pictures "
+                                                        "(one training sample)."))
+        parts = store.split_item(item_id)
+        return refreshed(cursor.at(parts[0], 1), say("ok", f"Split into {len(parts)} items."))
+
+    @speaks(ctx.notice)
+    def _save_settings(data: Any, fam: str, low: Any, high: Any):
+        cursor = Cursor.from_json(data)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        settings = ReviewSettings(fam, int(low) if low else None, int(high) if high else None)
+        settings.limits  # raises on min above max, in words
+        ctx.services.store().update_dataset_settings(cursor.dataset, {"family": settings.family,
+                                                                      "min_pixels": settings.min_pixels,
+                                                                      "max_pixels": settings.max_pixels})
+        return show(cursor, say("ok", f"This dataset's model is {settings.family} with min_pixels "
+                                      f"{settings.limits.min_pixels} and max_pixels {settings.limits.max_pixels}."))
+
+    def _settings_fields(data: Any):
+        cursor = Cursor.from_json(data)
+        settings = review_settings(ctx.services.store(), cursor.dataset)
+        store = ctx.services.store()
+        choices = [("all pictures (image keys / Picture N)", 0)]
+        if cursor.item is not None:
+            try:
+                choices += [(f"picture {n} ({image.image_id})", n)
+                            for n, image in enumerate(store.item(cursor.item).images, 1)]
+            except StoreError:
+                pass
+        return (settings.family, settings.min_pixels, settings.max_pixels,
+                gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
+
+    @speaks(ctx.notice)
+    def _parse(data: Any, text: str, picture_for: Any):
+        cursor = Cursor.from_json(data)
+        store = ctx.services.store()
+        settings = review_settings(store, cursor.dataset)
+        try:
+            outcome = paste_on_item(store, item_of(cursor), text or "", settings,
+                                    target_image=int(picture_for) or None if picture_for else None,
+                                    expected_version=cursor.version)
+        except StaleItemError as exc:
+            return stale(exc, cursor)
+        return {**refreshed(cursor.at(outcome.item), run_message(outcome)), pasted: ""}
+
+    def run_message(outcome) -> str:
+        where = ("They are the item's boxes now." if outcome.applied else
+                 "The item has work by hand, so they are shown beside it (dashed).")
+        kind = "warning" if outcome.warnings else "ok"
+        return say(kind, f"Read {outcome.detections} box(es)/point(s). {where}", list(outcome.warnings))
+
+    def _backend(label: str):
+        kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
+        return (gr.Group(visible=kind != "paste"), gr.Group(visible=kind == "paste"), gr.Textbox(visible=kind != "paste"))
+
+    @speaks(ctx.notice)
+    def _write_prompt(data: Any, what: str, kind: str):
+        cursor = Cursor.from_json(data)
+        store = ctx.services.store()
+        settings = review_settings(store, cursor.dataset)
+        ids = [image.image_id for image in store.item(cursor.item).images] if cursor.item else []
+        try:
+            text = grounding_instruction(what or "", settings.family, task=kind, image_ids=ids if len(ids) > 1 else ())
+        except ValueError as exc:
+            return {ctx.notice: say("error", str(exc))}
+        return {prompt: text, ctx.notice: ""}
+
+    @speaks(ctx.notice)
+    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float):
+        cursor = Cursor.from_json(data)
+        kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
+        store = ctx.services.store()
+        if kind == "paste":
+            raise WorkbenchError("paste mode runs no model: paste an output and press “Parse into this item”")
+        item_id = item_of(cursor)
+        if not (text or "").strip():
+            raise WorkbenchError("write a prompt first (the “Write prompt” button writes the family's own)")
+        settings = review_settings(store, cursor.dataset)
+        engine = ctx.services.backend(kind, **BackendSettings(kind=kind, model=checkpoint, base_url=url or None,
+                                                              api_key=key or None).options())
+        same_family = engine.family().name == settings.family
+        note = () if same_family else (f"{engine.model} is a {engine.family().name} model, not {settings.family}: "
+                                       "its own pixel limits were used",)
+        try:
+            outcome = run_on_item(store, engine, item_id, text, limits=settings.limits if same_family else None,
+                                  max_new_tokens=int(tokens), expected_version=cursor.version)
+        except StaleItemError as exc:
+            return stale(exc, cursor)
+        message = run_message(replace(outcome, warnings=(*note, *outcome.warnings)))
+        return {**refreshed(cursor.at(outcome.item), message), output: gr.Textbox(value=outcome.text, visible=True)}
+
+    def wire() -> None:
+        outs = review_outs()
+        editor.input(_edited, [ctx.cursor, editor], [ctx.notice, ctx.cursor, status, editor, picture, geometry,
+                                                      proposals, proposal_buttons], **PRIVATE)
+        prev.click(lambda c: _move(c, -1), ctx.cursor, outs, **PRIVATE)
+        nxt.click(lambda c: _move(c, +1), ctx.cursor, outs, **PRIVATE)
+        full = [*outs, ctx.counts, *pages.queue_outputs()]  # type: ignore[attr-defined]
+        accept.click(lambda c: _status(c, "accepted"), ctx.cursor, full, **PRIVATE)
+        reject.click(lambda c: _status(c, "rejected"), ctx.cursor, full, **PRIVATE)
+        reopen.click(lambda c: _status(c, "pre-annotated"), ctx.cursor, full, **PRIVATE)
+        undo.click(lambda c: _history(c, "undo"), ctx.cursor, full, **PRIVATE)
+        redo.click(lambda c: _history(c, "redo"), ctx.cursor, full, **PRIVATE)
+        picture.input(_picture, [ctx.cursor, picture], outs, **PRIVATE)
+        take.click(lambda c: _proposals(c, "replace"), ctx.cursor, outs, **PRIVATE)
+        add.click(lambda c: _proposals(c, "add"), ctx.cursor, outs, **PRIVATE)
+        gr.on([rename.click, new_id.submit], lambda c, n: _structure(c, "rename", n), [ctx.cursor, new_id],
+              [*outs, new_id], **PRIVATE)
+        earlier.click(lambda c: _structure(c, "earlier"), ctx.cursor, outs, **PRIVATE)
+        later.click(lambda c: _structure(c, "later"), ctx.cursor, outs, **PRIVATE)
+        group.click(lambda c: _structure(c, "group"), ctx.cursor, full, **PRIVATE)
+        split.click(lambda c: _structure(c, "split"), ctx.cursor, full, **PRIVATE)
+        save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels], outs, **PRIVATE)
+        gr.on([ctx.tabs_review.select, status.change], _settings_fields, ctx.cursor,  # type: ignore[attr-defined]
+              [family, min_pixels, max_pixels, for_picture], **PRIVATE)
+        backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
+        gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task], [prompt, ctx.notice],
+              **PRIVATE)
+        parse.click(_parse, [ctx.cursor, pasted, for_picture], [*full, pasted], **PRIVATE)
+        run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens], [*full, output],
+                  concurrency_id="model", concurrency_limit=1, **QUEUED)
+
+    page.wire = wire  # type: ignore[attr-defined]
+    return page
+

@@ -1,0 +1,120 @@
+"""What the pages show, computed from the store for a cursor: component values, no event wiring.
+
+Every function reads the store afresh (the store is the only state that matters); the page
+modules map the results onto components.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from grounding import ProcessedImage
+from ui.box_editor import editor_value, empty_value, file_url
+from workbench.item_runs import ReviewSettings
+from workbench.review import Cursor, ItemView, item_view, status_line
+from workbench.services import Services
+from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
+
+__all__ = ["QueueView", "counts_text", "editor_for", "geometry_markdown", "proposals_markdown", "queue_view",
+           "review_settings", "STATUS_CHOICES"]
+
+STATUS_CHOICES = ["all", *ITEM_STATUSES]
+PROVENANCE_CHOICES = ["any", "model", "human"]
+STATUS_MARK = {"new": "○", "pre-annotated": "◐", "accepted": "✓", "rejected": "✗"}
+
+
+def review_settings(store: DatasetStore, dataset: int | None) -> ReviewSettings:
+    if dataset is None:
+        return ReviewSettings()
+    return ReviewSettings.from_dataset(store.dataset_settings(dataset))
+
+
+def counts_text(dataset: Dataset | None) -> str:
+    if dataset is None:
+        return "No dataset yet: create one (Queue → Datasets) or add images, which creates one."
+    parts = [f"{STATUS_MARK[s]} {dataset.counts.get(s, 0)} {s}" for s in ITEM_STATUSES]
+    return f"**{html.escape(dataset.name)}** · {dataset.items} item(s) · " + " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class QueueView:
+    gallery: list[tuple[str, str]]
+    ids: list[int]
+    pager: str
+    labels: list[str]
+
+
+def queue_view(services: Services, cursor: Cursor) -> QueueView:
+    """One page of thumbnails with captions (id, status, boxes, labels, file)."""
+    store = services.store()
+    if cursor.dataset is None:
+        return QueueView([], [], "", [])
+    page = store.queue(cursor.dataset, cursor.filter, page=cursor.page, page_size=48)
+    served = services.served()
+    gallery, ids = [], []
+    for row in page.rows:
+        if row.first_file is not None:
+            thumb = served.thumbnail(row.first_file, row.sha256[0], row.first_wh)
+            labels = ", ".join(row.labels[:3]) + ("…" if len(row.labels) > 3 else "")
+            extra = f" +{len(row.files) - 1}" if len(row.files) > 1 else ""
+            caption = (f"#{row.id} {STATUS_MARK.get(row.status, '')} {row.status} · {row.boxes} box(es)"
+                       f"{' · ' + labels if labels else ''} · {row.files[0]}{extra}"
+                       f"{' · ⚠ ' + row.error if row.error else ''}")
+            gallery.append((str(thumb.path), caption))
+            ids.append(row.id)
+    shown = f"{(page.page - 1) * page.page_size + 1}–{(page.page - 1) * page.page_size + len(page.rows)}" \
+        if page.rows else "0"
+    pager = f"Page {page.page} of {page.pages} · items {shown} of {page.total}"
+    return QueueView(gallery, ids, pager, [label.name for label in store.labels(cursor.dataset)])
+
+
+def editor_for(services: Services, view: ItemView, label: str | None = None) -> dict:
+    """The editor's value for the view's current picture."""
+    image = view.image
+    served = services.served()
+    copy = served.display(image.file, image.sha256, image.wh)
+    labels = [(l.name, l.color) for l in services.store().labels(view.item.dataset_id)]
+    proposals = view.proposals[view.picture - 1] if view.proposals else ()
+    return editor_value(file_url(copy.path), copy.scale, image.annotations, labels,
+                        key=f"{view.item.id}:{view.picture}", proposals=proposals, label=label,
+                        alt=f"{image.original_name} ({image.image_id})")
+
+
+def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
+    rows = [f"What **{settings.family}** sees (min_pixels {settings.limits.min_pixels}, max_pixels "
+            f"{settings.limits.max_pixels}):", "", "| picture | ID | original | processed | grid_thw | tokens |",
+            "|---|---|---|---|---|---|"]
+    for n, (image, geometry) in enumerate(zip(view.item.images, view.geometry), start=1):
+        name = html.escape(image.image_id)
+        if isinstance(geometry, ProcessedImage):
+            rows.append(f"| {n} | {name} | {image.width}×{image.height} | {geometry.resized_wh[0]}×"
+                        f"{geometry.resized_wh[1]} | {list(geometry.grid_thw)} | {geometry.tokens} |")
+        else:
+            rows.append(f"| {n} | {name} | {image.width}×{image.height} | — | — | {html.escape(geometry)} |")
+    return "\n".join(rows)
+
+
+def proposals_markdown(view: ItemView) -> str:
+    if view.run is None:
+        return "No model has run on this item yet."
+    if not view.proposals:
+        return f"The item's model boxes come from **{html.escape(view.run.model)}** ({view.run.family})."
+    count = sum(len(p) for p in view.proposals)
+    return (f"**{html.escape(view.run.model)}** proposed {count} annotation(s) for this item (dashed yellow). "
+            "They were kept apart because the item had work by hand: take them instead, or add those missing.")
+
+
+def open_view(services: Services, cursor: Cursor) -> ItemView:
+    store = services.store()
+    return item_view(store, cursor, review_settings(store, cursor.dataset))
+
+
+def status_text(view: ItemView) -> str:
+    return status_line(view)
+
+
+def no_item_editor(cursor: Cursor) -> dict:
+    if cursor.dataset is None:
+        return empty_value("Create a dataset or add images on the Queue tab.")
+    return empty_value("No item to show: add images on the Queue tab, or change the filter.")

@@ -1,0 +1,139 @@
+"""Grounding on dataset items: the model (or a pasted output) -> parsed detections -> the item's proposals.
+
+One path for every way a model's answer reaches an item — a run from the review screen, a pasted
+output, a batch — so provenance, clamping and the "never overwrite human work" rule are the same
+everywhere. The geometry used to read the answer is the one the model really had: the backend's
+report for a run, the dataset's family and pixel limits for a pasted output.
+
+>>> import tempfile
+>>> from PIL import Image
+>>> from workbench.store import DatasetStore
+>>> folder = Path(tempfile.mkdtemp()); Image.new("RGB", (640, 480)).save(folder / "a.png")
+>>> store = DatasetStore(folder / "db.sqlite3")
+>>> item = store.add_item(store.create_dataset("pets"), [folder / "a.png"])
+>>> outcome = paste_on_item(store, item.id, '[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]',
+...                         ReviewSettings("qwen2.5-vl"))
+>>> outcome.applied, [(a.label, a.coords, a.provenance) for a in outcome.item.annotations]
+(True, [('cat', (320.0, 240.0, 640.0, 480.0), 'model')])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grounding import ModelFamily, PixelLimits, ProcessedImage, clamp_to, process_size
+from grounding.parse import ParseResult, parse_grounding
+from workbench.backends import GroundingRequest, ModelBackend
+from workbench.errors import WorkbenchError
+from workbench.store import AnnotationDraft, DatasetStore, Item
+
+__all__ = ["ItemRunOutcome", "ReviewSettings", "drafts_from", "item_geometry", "paste_on_item", "run_on_item"]
+
+PASTED_MODEL = "pasted output"
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """How a dataset's model sees its images: the family and the pixel limits (None: the family's checkpoints)."""
+
+    family: str = "qwen2.5-vl"
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+
+    @property
+    def limits(self) -> PixelLimits:
+        defaults = PixelLimits.default_for(self.family)
+        return PixelLimits(self.min_pixels or defaults.min_pixels, self.max_pixels or defaults.max_pixels)
+
+    @classmethod
+    def from_dataset(cls, settings: Mapping[str, Any]) -> ReviewSettings:
+        """Read from a dataset's stored settings (keys ``family``, ``min_pixels``, ``max_pixels``)."""
+        family = ModelFamily.from_name(str(settings.get("family") or cls.family)).name
+        return cls(family, settings.get("min_pixels") or None, settings.get("max_pixels") or None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "min_pixels": self.limits.min_pixels, "max_pixels": self.limits.max_pixels}
+
+
+@dataclass(frozen=True)
+class ItemRunOutcome:
+    item: Item
+    applied: bool
+    """True when the answer became the item's annotations; False when it was kept beside human work."""
+    detections: int
+    warnings: tuple[str, ...]
+    text: str
+
+
+def item_geometry(item: Item, settings: ReviewSettings) -> list[ProcessedImage]:
+    """What the model sees of each image of the item, with the dataset's family and limits."""
+    return [process_size(image.wh, settings.family, settings.limits) for image in item.images]
+
+
+def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]]) -> tuple[list[list[AnnotationDraft]], list[str]]:
+    """Parsed detections as annotation drafts per image, clamped into their image (and marked when they left it).
+
+    Boxes with nothing left inside the image are dropped, with a warning.
+    """
+    per_image: list[list[AnnotationDraft]] = [[] for _ in images]
+    dropped = 0
+    for d in result.detections:
+        wh = images[d.image - 1]
+        coords = clamp_to(d.original, wh)
+        if d.kind == "box" and (coords[2] - coords[0] < 1e-6 or coords[3] - coords[1] < 1e-6):
+            dropped += 1
+            continue
+        attributes = {k: v for k, v in d.attributes.items() if k not in {"image", "img_idx", "image_id"}}
+        attributes["model_coords"] = list(d.model)
+        if d.outside:
+            attributes["outside"] = True
+        per_image[d.image - 1].append(AnnotationDraft(d.kind, coords, d.label, "model", attributes=attributes))
+    warnings = [f"{dropped} box(es) lay wholly outside their image and were left out"] if dropped else []
+    return per_image, warnings
+
+
+def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, model: str, family: str,
+            settings: Mapping[str, Any], extra_warnings: Sequence[str], expected_version: int | None) -> ItemRunOutcome:
+    per_image, warnings = drafts_from(result, [image.wh for image in item.images])
+    run = store.run(item.dataset_id, model=model, family=family, settings=settings)
+    all_warnings = (*extra_warnings, *result.warnings, *warnings)
+    updated, applied = store.record_proposals(run.id, item.id, per_image, text=text, warnings=all_warnings,
+                                              expected_version=expected_version)
+    return ItemRunOutcome(updated, applied, sum(len(p) for p in per_image), tuple(all_warnings), text)
+
+
+def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: ReviewSettings, *,
+                  target_image: int | None = None, expected_version: int | None = None) -> ItemRunOutcome:
+    """Read a pasted model output for the item with the dataset's geometry and store it as a run's proposals."""
+    item = store.item(item_id)
+    if not text.strip():
+        raise WorkbenchError("paste a model output first")
+    result = parse_grounding(text, settings.family, item_geometry(item, settings), target_image=target_image)
+    return _record(store, item, result, text, model=PASTED_MODEL, family=settings.family,
+                   settings={**settings.as_dict(), "target_image": target_image}, extra_warnings=(),
+                   expected_version=expected_version)
+
+
+def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt: str, *,
+                limits: PixelLimits | None, max_new_tokens: int = 1024, add_vision_id: bool | None = None,
+                on_text: Callable[[str], None] | None = None, expected_version: int | None = None,
+                request_settings: Mapping[str, Any] | None = None) -> ItemRunOutcome:
+    """Run the model on the item's images and store the answer as the run's proposals on the item.
+
+    The answer is parsed with the geometry the backend reports for this very call (the processor's
+    ``image_grid_thw`` locally), never with assumed limits.
+    """
+    item = store.item(item_id)
+    request = GroundingRequest(images=tuple(Path(image.file) for image in item.images), prompt=prompt,
+                               image_ids=tuple(image.image_id for image in item.images), add_vision_id=add_vision_id,
+                               max_new_tokens=max_new_tokens, limits=limits)
+    output = backend.generate(request, on_text=on_text)
+    result = parse_grounding(output.text, output.family, list(output.images))
+    used = output.limits or limits
+    settings = {"prompt": prompt, "max_new_tokens": max_new_tokens, **dict(request_settings or {}),
+                **({"min_pixels": used.min_pixels, "max_pixels": used.max_pixels} if used else {})}
+    return _record(store, item, result, output.text, model=output.model, family=output.family.name,
+                   settings=settings, extra_warnings=tuple(output.warnings), expected_version=expected_version)
