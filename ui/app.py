@@ -13,11 +13,12 @@ keeps a cursor (dataset, item, filter) in its local storage; the store keeps eve
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import gradio as gr
 
 from ui import api, export_page, queue_page, review_page, try_page
-from ui.context import AppContext
+from ui.context import PRIVATE, AppContext
 from ui.notice import say
 from ui.refresh import Pages
 from workbench.review import Cursor
@@ -38,6 +39,13 @@ _HEAD = """
 #notice:empty { display: none; }
 </style>
 """
+
+
+def _remember_tab(data, evt: gr.SelectData):
+    """Keep the screen in the cursor, so a reload comes back to it."""
+    cursor = Cursor.from_json(data)
+    tab = {"Queue": "queue", "Review": "review", "Export": "export", "Try it": "try"}.get(str(evt.value), "queue")
+    return replace(cursor, tab=tab).to_json()
 
 
 def create_app(services: Services | None = None) -> gr.Blocks:
@@ -66,15 +74,18 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             ctx = AppContext(services, notice, cursor, tabs, dataset, counts)
             ctx.demo = demo  # type: ignore[attr-defined]
             pages = Pages()
-            with gr.Tab("Queue", id="queue"):
+            with gr.Tab("Queue", id="queue") as queue_tab:
                 queue = queue_page.build(ctx, pages)
             with gr.Tab("Review", id="review") as review_tab:
                 ctx.tabs_review = review_tab  # type: ignore[attr-defined]
                 review = review_page.build(ctx, pages)
-            with gr.Tab("Export", id="export"):
+            with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx)
-            with gr.Tab("Try it", id="try"):
+            with gr.Tab("Try it", id="try") as try_tab:
                 try_page.build(ctx, pages)
+        tab_list = [queue_tab, review_tab, export_tab, try_tab]
+        for tab in tab_list:
+            tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
         pages.queue_outputs = lambda: [queue.gallery, queue.ids, queue.pager, queue.label_filter]  # type: ignore[attr-defined]
         queue.wire()  # type: ignore[attr-defined]
         review.wire()  # type: ignore[attr-defined]

@@ -82,6 +82,7 @@ def editor_value(image_url: str, scale: DisplayScale, annotations: Sequence[Anno
                  labels: Sequence[tuple[str, str]], *, key: str, proposals: Sequence[Proposal] = (),
                  label: str | None = None, readonly: bool = False, alt: str = "") -> dict[str, Any]:
     """The editor's value for one image: display-pixel shapes, the dataset's labels (name, colour)."""
+    labels = list(labels) or [("object", "#e6194b")]  # a dataset without labels yet still has one to draw with
     names = [name for name, _ in labels]
     known = dict(labels)
     for a in annotations:  # a label only the item has still gets a chip

@@ -98,7 +98,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     @speaks(ctx.notice)
     def _load(data: Any, profile: gr.OAuthProfile | None = None):
         cursor = ctx.with_token(Cursor.from_json(data))
-        return everything(cursor, ctx.owner(cursor, profile))
+        tab = cursor.tab if cursor.tab in ("queue", "review", "export", "try") else "queue"
+        return {**everything(cursor, ctx.owner(cursor, profile)), ctx.tabs: gr.Tabs(selected=tab)}
 
     @speaks(ctx.notice)
     def _choose(data: Any, dataset_id: Any, profile: gr.OAuthProfile | None = None):
@@ -185,6 +186,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             return {ctx.notice: gr.skip()}
         item = ctx.services.store().item(int(shown[evt.index]))
         cursor, review = review_part(ctx, pages, cursor.at(item, 1))
+        cursor = replace(cursor, tab="review")
         return {**review, ctx.cursor: cursor.to_json(), ctx.tabs: gr.Tabs(selected="review"), ctx.notice: ""}
 
     @speaks(ctx.notice)
@@ -205,7 +207,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
 
     def wire() -> None:
         outs = outputs()
-        ctx.demo.load(_load, ctx.cursor, outs, **PRIVATE)
+        ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs], **PRIVATE)
         ctx.dataset.input(_choose, [ctx.cursor, ctx.dataset], outs, **PRIVATE)
         gr.on([create.click, new_name.submit], _create, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         rename.click(_rename, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)

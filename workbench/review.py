@@ -49,6 +49,8 @@ class Cursor:
     filter: ItemFilter = field(default_factory=ItemFilter)
     page: int = 1
     token: str = ""
+    tab: str = "queue"
+    """The screen the person was on (a reload comes back to it)."""
 
     @classmethod
     def from_json(cls, data: Any) -> Cursor:
@@ -61,7 +63,7 @@ class Cursor:
                                 if k in ("status", "label", "provenance", "name")})
             return cls(_int(data.get("dataset")), _int(data.get("item")), max(1, _int(data.get("picture")) or 1),
                        _int(data.get("version")) or 0, flt, max(1, _int(data.get("page")) or 1),
-                       str(data.get("token") or ""))
+                       str(data.get("token") or ""), str(data.get("tab") or "queue"))
         except (TypeError, ValueError):
             return cls()
 
