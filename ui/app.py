@@ -61,7 +61,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         with gr.Row():
             gr.Markdown("## Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
                         "fine-tuning datasets.")
-            if services.public and os.environ.get("SPACE_ID"):
+            if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
                 gr.LoginButton()
         note = services.data_note()
         gr.HTML(say("warning", note) if note else "", elem_id="data-note")
