@@ -71,6 +71,7 @@ def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
     """Parse a backend's raw text with the geometry of this very call."""
     from grounding.parse import parse_grounding  # the parser package; imported here, where it is used
 
+    # PARSER-IMAGE-IDS: once parse_grounding takes image_ids (parser helper), pass image_ids=request.image_ids here.
     parsed = parse_grounding(output.text, output.family, list(output.images))
     return GroundingRun(
         request=request,

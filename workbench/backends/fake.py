@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.conversation import request_messages
 from workbench.backends.media import original_wh
 
 __all__ = ["FakeBackend"]
@@ -45,6 +46,10 @@ class FakeBackend(StreamingBackend):
 
     def family(self) -> ModelFamily:
         return self._family
+
+    def messages(self, request: GroundingRequest) -> list[dict]:
+        """The chat messages a real backend would build (image placeholders, labels as text parts)."""
+        return request_messages(request)
 
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         started = time.perf_counter()
