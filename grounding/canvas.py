@@ -7,8 +7,8 @@ width (``v``) or cell (``grid``), keeping each aspect ratio. The whole canvas is
 kept exactly; scales are per axis, placed size over source size, as rounding to whole pixels
 makes them differ slightly.
 
-A detection on the canvas goes to the source it overlaps most (a point: the source it lies on),
-is clipped to that source and mapped to its original pixels. A box that crossed into another
+A detection on the canvas goes to the source it overlaps most (a point: the source it lies on,
+once clamped to the canvas), is clipped to that source and mapped to its original pixels. A box that crossed into another
 source or left its own is flagged: ``clipped`` (and ``seam`` when it crossed into another source)
 in its attributes, with its canvas box. Boxes and points on no source (in a gap or the padding)
 are dropped with a warning.
@@ -31,10 +31,10 @@ from enum import Enum
 from typing import Any
 
 from grounding.coords import Coords, clamp_to
-from grounding.geometry import MAX_ASPECT_RATIO, GeometryError
+from grounding.geometry import MAX_ASPECT_RATIO, GeometryError, ProcessedImage
 from grounding.parse.result import Detection
 
-__all__ = ["CanvasKind", "Placement", "CanvasLayout", "plan_canvas", "compose_canvas", "split_detections"]
+__all__ = ["CanvasKind", "Placement", "CanvasLayout", "plan_canvas", "compose_canvas", "split_detections", "snap_for"]
 
 
 class CanvasKind(str, Enum):
@@ -250,28 +250,42 @@ def _clip(coords: Coords, rect: tuple[int, int, int, int]) -> Coords:
     return tuple(v + (x0 if i % 2 == 0 else y0) for i, v in enumerate(clipped))
 
 
-def _source_of(detection: Detection, layout: CanvasLayout) -> tuple[int | None, list[int]]:
+def _source_of(detection: Detection, layout: CanvasLayout, snap: float) -> tuple[int | None, list[int]]:
     """Index of the source a detection belongs to, and every source a box touches."""
     coords = detection.original
-    if detection.kind == "point":
-        for index, p in enumerate(layout.placements):
-            x1, y1, x2, y2 = p.rect
-            if x1 <= coords[0] <= x2 and y1 <= coords[1] <= y2:
-                return index, [index]
-        return None, []
-    areas = [_overlap(coords, p.rect) for p in layout.placements]
-    touched = [i for i, a in enumerate(areas) if a > 0]
-    if not touched:
-        return None, []
-    return max(touched, key=lambda i: (areas[i], -i)), touched
+    if detection.kind == "box":
+        areas = [_overlap(coords, p.rect) for p in layout.placements]
+        touched = [i for i, a in enumerate(areas) if a > 0]
+        if touched:
+            return max(touched, key=lambda i: (areas[i], -i)), touched
+        coords = ((coords[0] + coords[2]) / 2, (coords[1] + coords[3]) / 2)  # a flat box: where its centre is
+    x, y = clamp_to(coords, layout.canvas_wh)  # a point just beyond the canvas edge is on it
+    distances = [math.hypot(max(r[0] - x, 0, x - r[2]), max(r[1] - y, 0, y - r[3])) for r in (p.rect for p in layout.placements)]
+    nearest = min(range(len(distances)), key=lambda i: (distances[i], i))
+    return (nearest, [nearest]) if distances[nearest] <= snap else (None, [])
 
 
-def split_detections(detections: Sequence[Detection], layout: CanvasLayout) -> tuple[tuple[Detection, ...], tuple[str, ...]]:
+def snap_for(geometry: ProcessedImage) -> float:
+    """One model coordinate unit in canvas pixels (the larger axis): how far rounding can move a point.
+
+    >>> from grounding.geometry import process_size
+    >>> snap_for(process_size((2000, 500), "qwen3-vl"))
+    2.0
+    """
+    (w, h), (mw, mh) = geometry.original_wh, geometry.model_wh
+    return max(w / mw, h / mh)
+
+
+def split_detections(
+    detections: Sequence[Detection], layout: CanvasLayout, *, snap: float = 0.0
+) -> tuple[tuple[Detection, ...], tuple[str, ...]]:
     """Canvas detections (``original`` in canvas pixels) -> detections on the sources.
 
     ``image`` becomes the source's 1-based position and ``original`` its own pixels; ``model``
     keeps what the model wrote for the canvas. Attributes gain ``canvas`` (the canvas coordinates),
-    and ``clipped``/``seam`` for boxes cut to their source.
+    and ``clipped``/``seam`` for boxes cut to their source. A point (or a flat box) within ``snap``
+    canvas pixels of an image goes to it: models write whole units, so give about one model unit
+    in canvas pixels (:func:`snap_for`).
 
     >>> layout = plan_canvas([(100, 100), (100, 100)], "h")
     >>> box = Detection("box", "cat", 1, (90, 10, 120, 50), (90.0, 10.0, 120.0, 50.0), False)
@@ -283,7 +297,7 @@ def split_detections(detections: Sequence[Detection], layout: CanvasLayout) -> t
     warnings: list[str] = []
     dropped = 0
     for detection in detections:
-        index, touched = _source_of(detection, layout)
+        index, touched = _source_of(detection, layout, snap)
         if index is None:
             dropped += 1
             continue

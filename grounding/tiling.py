@@ -5,10 +5,10 @@ whose aspect ratio stays within ``max_aspect``, neighbours overlapping by at lea
 a tile; tiles are spread evenly from edge to edge. Each tile is grounded on its own; its
 detections (in tile pixels) come back to the image with :func:`to_image`, then
 :func:`merge_tiles` merges the duplicates that overlapping tiles found: boxes of the same label
-from different tiles whose IoU reaches ``iou`` or whose intersection covers ``containment`` of
-the smaller box (an object cut by a tile edge lies inside its whole self). A merged group becomes
-the union of its boxes when one of them is cut by a tile's inner edge, else their mean. Boxes
-from the same tile are never merged: the model saw both.
+from different tiles whose IoU reaches ``iou``, or whose intersection covers ``containment`` of
+the smaller box, or, for a box cut by a tile's inner edge, that agree on the pixels both tiles
+saw. A merged group becomes the union of its boxes when one of them is cut by a tile's inner
+edge, else their mean. Boxes from the same tile are never merged: the model saw both.
 
 :func:`crop_around` gives a crop around a box for re-grounding it alone (a crop is a :class:`Tile`);
 :func:`pick_refined` keeps the crop's best box for it.
@@ -169,7 +169,24 @@ def _cut(box: Coords, tile: Tile, plan: TilePlan) -> bool:
     return False
 
 
-def _groups(boxes: np.ndarray, tiles: list[int], iou: float, containment: float) -> list[list[int]]:
+def _zone_iou(a: np.ndarray, b: np.ndarray, zone: tuple[float, float, float, float]) -> float:
+    """IoU of two boxes clipped to ``zone`` (the pixels two tiles share; both tiles saw them)."""
+    lo, hi = np.array(zone[:2]), np.array(zone[2:])
+    ca = np.concatenate([np.clip(a[:2], lo, hi), np.clip(a[2:], lo, hi)])
+    cb = np.concatenate([np.clip(b[:2], lo, hi), np.clip(b[2:], lo, hi)])
+    area = lambda box: max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)  # noqa: E731
+    inter = area(np.concatenate([np.maximum(ca[:2], cb[:2]), np.minimum(ca[2:], cb[2:])]))
+    union = area(ca) + area(cb) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _groups(boxes: np.ndarray, tiles: list[Tile | None], cut: list[bool], iou: float, containment: float) -> list[list[int]]:
+    """Groups of boxes (one label) that are the same object seen by different tiles.
+
+    Two boxes from different tiles are the same object when their IoU reaches ``iou``, when one
+    lies within the other (``containment`` of the smaller), or, when one is cut by a tile edge,
+    when they agree (IoU ``iou``) on the pixels both tiles share.
+    """
     import supervision as sv
 
     if not len(boxes):
@@ -186,7 +203,15 @@ def _groups(boxes: np.ndarray, tiles: list[int], iou: float, containment: float)
 
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
-            if tiles[i] != tiles[j] and (ious[i, j] >= iou or ios[i, j] >= containment):
+            a, b = tiles[i], tiles[j]
+            if a is not None and b is not None and a.index == b.index:
+                continue
+            same = ious[i, j] >= iou or ios[i, j] >= containment
+            if not same and (cut[i] or cut[j]) and a is not None and b is not None:
+                zone = (max(a.rect[0], b.rect[0]), max(a.rect[1], b.rect[1]),
+                        min(a.rect[2], b.rect[2]), min(a.rect[3], b.rect[3]))
+                same = zone[0] < zone[2] and zone[1] < zone[3] and _zone_iou(boxes[i], boxes[j], zone) >= iou
+            if same:
                 parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(boxes)):
@@ -217,15 +242,16 @@ def merge_tiles(
     for kind in ("box", "point"):
         for label in dict.fromkeys(d.label for d in detections if d.kind == kind):
             members = [(k, d) for k, d in enumerate(detections) if d.kind == kind and d.label == label]
-            tiles = [int(d.attributes.get("tile", -1)) for _, d in members]
+            tiles = [by_index.get(int(d.attributes.get("tile", -1))) for _, d in members]
             if kind == "box":
                 boxes = np.array([d.original for _, d in members], dtype=np.float64).reshape(-1, 4)
-                groups = _groups(boxes, tiles, iou, containment)
+                cut = [t is not None and _cut(d.original, t, plan) for (_, d), t in zip(members, tiles)]
+                groups = _groups(boxes, tiles, cut, iou, containment)
             else:
                 r = point_radius
                 boxes = np.array([(d.original[0] - r, d.original[1] - r, d.original[0] + r, d.original[1] + r)
                                   for _, d in members], dtype=np.float64).reshape(-1, 4)
-                groups = _groups(boxes, tiles, 1.0, 1e-9)  # any overlap of the radius squares
+                groups = _groups(boxes, tiles, [False] * len(members), 1.0, 1e-9)  # the radius squares touch
             for group in groups:
                 first, detection = members[group[0]]
                 if len(group) > 1:
