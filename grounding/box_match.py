@@ -76,6 +76,7 @@ def match_boxes(
         if not rows or not cols:
             continue
         sub = ious[np.ix_(rows, cols)]
+        sub = np.where(sub > min_iou, sub, 0.0)  # pairs at or under min_iou are no candidates
         for r, c in zip(*linear_sum_assignment(sub, maximize=True)):
             if sub[r, c] > min_iou:
                 matches.append(BoxMatch(rows[r], cols[c], float(sub[r, c])))

@@ -185,7 +185,8 @@ def _groups(boxes: np.ndarray, tiles: list[Tile | None], cut: list[bool], iou: f
 
     Two boxes from different tiles are the same object when their IoU reaches ``iou``, when one
     lies within the other (``containment`` of the smaller), or, when one is cut by a tile edge,
-    when they agree (IoU ``iou``) on the pixels both tiles share.
+    when they agree (IoU ``iou``) on the pixels both tiles share. Pairs join best first, and a
+    group never takes two boxes of one tile.
     """
     import supervision as sv
 
@@ -201,22 +202,33 @@ def _groups(boxes: np.ndarray, tiles: list[Tile | None], cut: list[bool], iou: f
             i = parent[i]
         return i
 
+    candidates: list[tuple[float, int, int]] = []
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
             a, b = tiles[i], tiles[j]
             if a is not None and b is not None and a.index == b.index:
                 continue
-            same = ious[i, j] >= iou or ios[i, j] >= containment
-            if not same and (cut[i] or cut[j]) and a is not None and b is not None:
+            score = float(ious[i, j]) if ious[i, j] >= iou else float(ios[i, j]) if ios[i, j] >= containment else 0.0
+            if not score and (cut[i] or cut[j]) and a is not None and b is not None:
                 zone = (max(a.rect[0], b.rect[0]), max(a.rect[1], b.rect[1]),
                         min(a.rect[2], b.rect[2]), min(a.rect[3], b.rect[3]))
-                same = zone[0] < zone[2] and zone[1] < zone[3] and _zone_iou(boxes[i], boxes[j], zone) >= iou
-            if same:
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(boxes)):
-        groups.setdefault(root(i), []).append(i)
-    return list(groups.values())
+                if zone[0] < zone[2] and zone[1] < zone[3]:
+                    shared = _zone_iou(boxes[i], boxes[j], zone)
+                    score = shared if shared >= iou else 0.0
+            if score:
+                candidates.append((score, i, j))
+    # best pairs first; a group holds at most one box per tile (two boxes of one tile are two objects)
+    members: dict[int, set[int]] = {i: {i} for i in range(len(boxes))}
+    found_in: dict[int, set[object]] = {i: {tiles[i].index if tiles[i] is not None else ("none", i)}
+                                         for i in range(len(boxes))}
+    for _, i, j in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        ri, rj = root(i), root(j)
+        if ri == rj or found_in[ri] & found_in[rj]:
+            continue
+        parent[rj] = ri
+        members[ri] |= members.pop(rj)
+        found_in[ri] |= found_in.pop(rj)
+    return [sorted(group) for _, group in sorted(members.items())]
 
 
 def merge_tiles(
@@ -289,6 +301,9 @@ def crop_around(box: Sequence[float], image_wh: tuple[int, int], *, margin: floa
     x1, y1, x2, y2 = (float(v) for v in box)
     x1, x2 = sorted((x1, x2))
     y1, y2 = sorted((y1, y2))
+    if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
+        raise GeometryError(f"box {list(box)} lies outside the {w}x{h} image")
+    x1, y1, x2, y2 = max(x1, 0.0), max(y1, 0.0), min(x2, float(w)), min(y2, float(h))
     bounds = []
     for low, high, limit in ((x1, x2, w), (y1, y2, h)):
         size = high - low
@@ -300,8 +315,6 @@ def crop_around(box: Sequence[float], image_wh: tuple[int, int], *, margin: floa
             start, end = (0, min(limit, min_side)) if start == 0 else (max(0, limit - min_side), limit)
         bounds.append((start, end))
     (cx1, cx2), (cy1, cy2) = bounds
-    if cx2 <= cx1 or cy2 <= cy1:
-        raise GeometryError(f"box {list(box)} lies outside the {w}x{h} image")
     return Tile(index, (cx1, cy1), (cx2 - cx1, cy2 - cy1))
 
 
