@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["BoxMatch", "iou_matrix", "match_boxes", "agreement"]
+__all__ = ["BoxMatch", "iou_matrix", "match_boxes", "agreement", "compare_answers"]
 
 Box = Sequence[float]
 
@@ -97,3 +98,23 @@ def agreement(
     if larger == 0:
         return 1.0
     return sum(m.iou for m in match_boxes(boxes_a, labels_a, boxes_b, labels_b, min_iou=min_iou)) / larger
+
+
+def compare_answers(
+    boxes_a: Sequence[Box], labels_a: Sequence[str], boxes_b: Sequence[Box], labels_b: Sequence[str],
+    *, min_iou: float = 0.3,
+) -> dict[str, Any]:
+    """Two answers on the same image side by side: matched pairs (IoU above ``min_iou``, same
+    label), the boxes only one of them has, and the mean IoU of the pairs (None without pairs).
+
+    >>> compare_answers([(0, 0, 10, 10), (50, 50, 60, 60)], ["a", "a"], [(0, 0, 10, 5)], ["a"])
+    {'matched': [{'a': 0, 'b': 0, 'iou': 0.5}], 'only_a': [1], 'only_b': [], 'mean_iou': 0.5}
+    """
+    pairs = match_boxes(boxes_a, labels_a, boxes_b, labels_b, min_iou=min_iou)
+    in_a, in_b = {m.a for m in pairs}, {m.b for m in pairs}
+    return {
+        "matched": [{"a": m.a, "b": m.b, "iou": m.iou} for m in pairs],
+        "only_a": [i for i in range(len(boxes_a)) if i not in in_a],
+        "only_b": [j for j in range(len(boxes_b)) if j not in in_b],
+        "mean_iou": sum(m.iou for m in pairs) / len(pairs) if pairs else None,
+    }

@@ -14,6 +14,7 @@ from workbench.cli import ground
 from workbench.cli import datasets, export
 from workbench.cli import parse as parse_command
 from workbench.cli import serve
+from workbench.cli import canvas, probe_order, steps, tile
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,10 @@ export.register(app)
 datasets.register(app)
 parse_command.register(app)
 serve.register(app)
+probe_order.register(app)
+canvas.register(app)
+tile.register(app)
+steps.register(app)
 
 
 def main() -> None:
