@@ -27,7 +27,7 @@ from grounding.order_probe import OrderAnswer, probe_orders, probe_report, to_so
 from grounding.prompts import GroundingTask, ImageNaming
 from workbench.backends.base import ImageInput, ModelBackend
 from workbench.errors import WorkbenchError
-from workbench.grounding_run import parse_output
+from workbench.grounding_run import image_table, parse_output
 from workbench.multi_common import ProgressCallback, detections_json, ids_for, make_request, report_progress
 
 __all__ = ["probe_order"]
@@ -78,6 +78,7 @@ def probe_order(
         runs.append({
             "order": list(order),
             "image_ids": order_ids,
+            "images": image_table(run.output, order_ids, request.image_names()),
             "prompt": request.prompt,
             "text": run.output.text,
             "finish_reason": run.output.finish_reason,
