@@ -22,6 +22,7 @@ from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import original_wh
+from workbench.errors import BackendError
 
 __all__ = ["FakeBackend"]
 
@@ -54,7 +55,10 @@ class FakeBackend(StreamingBackend):
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         limits = request.limits or self.limits
-        geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
+        try:
+            geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
+        except ValueError as exc:  # as the real backends do: an image the model cannot take
+            raise BackendError(str(exc)) from None
         text = self._handler(request, geometry)
         for piece in re.findall(r"\S+\s*|\s+", text):
             yield TextDelta(piece)
