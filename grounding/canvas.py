@@ -2,8 +2,9 @@
 
 The canvas puts the images side by side (``h``), one above the other (``v``) or in a ``grid``,
 with ``gap`` pixels between them; with ``match_size`` they first get a common height (``h``),
-width (``v``) or cell (``grid``), keeping each aspect ratio. The whole canvas is then scaled down
-(never up) so its area fits ``max_pixels``. Each source's placement (offset and placed size) is
+width (``v``) or cell (``grid``), keeping each aspect ratio, at the size that keeps their total
+area (so the model spends about as many visual tokens as on the separate images). The whole
+canvas is then scaled down (never up) so its area fits ``max_pixels``. Each source's placement (offset and placed size) is
 kept exactly; scales are per axis, placed size over source size, as rounding to whole pixels
 makes them differ slightly.
 
@@ -15,7 +16,7 @@ are dropped with a warning.
 
 >>> layout = plan_canvas([(640, 480), (300, 500)], "h")
 >>> layout.canvas_wh, [p.offset_xy for p in layout.placements], [p.placed_wh for p in layout.placements]
-((967, 500), [(0, 0), (667, 0)], [(667, 500), (300, 500)])
+((940, 486), [(0, 0), (648, 0)], [(648, 486), (292, 486)])
 >>> layout = plan_canvas([(640, 480), (300, 500)], "h", match_size=False)
 >>> layout.canvas_wh, layout.placements[1].to_source((640, 0, 940, 500))
 ((940, 500), (0.0, 0.0, 300.0, 500.0))
@@ -130,16 +131,21 @@ def _wh(values: Any, *, allow_zero: bool = False) -> tuple[int, int]:
 
 
 def _base_sizes(sizes: list[tuple[int, int]], kind: CanvasKind, match_size: bool) -> list[tuple[float, float]]:
+    """Sizes before the budget: the sources' own, or matched (common height, width or cell) and then
+    scaled together so the images keep their total area (matching neither inflates nor shrinks the lot)."""
     if not match_size:
         return [(float(w), float(h)) for w, h in sizes]
     if kind is CanvasKind.HORIZONTAL:
         height = max(h for _, h in sizes)
-        return [(w * height / h, float(height)) for w, h in sizes]
-    if kind is CanvasKind.VERTICAL:
+        base = [(w * height / h, float(height)) for w, h in sizes]
+    elif kind is CanvasKind.VERTICAL:
         width = max(w for w, _ in sizes)
-        return [(float(width), h * width / w) for w, h in sizes]
-    cw, ch = max(w for w, _ in sizes), max(h for _, h in sizes)
-    return [(w * min(cw / w, ch / h), h * min(cw / w, ch / h)) for w, h in sizes]
+        base = [(float(width), h * width / w) for w, h in sizes]
+    else:
+        cw, ch = max(w for w, _ in sizes), max(h for _, h in sizes)
+        base = [(w * min(cw / w, ch / h), h * min(cw / w, ch / h)) for w, h in sizes]
+    k = math.sqrt(sum(w * h for w, h in sizes) / sum(w * h for w, h in base))
+    return [(w * k, h * k) for w, h in base]
 
 
 def _arrange(placed: list[tuple[int, int]], kind: CanvasKind, gap: int, columns: int) -> tuple[tuple[int, int], list[tuple[int, int]]]:

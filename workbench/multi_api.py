@@ -9,7 +9,7 @@ default", and every result is JSON-ready.
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> Image.new("RGB", (64, 48)).save(folder / "a.png"); Image.new("RGB", (30, 50)).save(folder / "b.png")
 >>> canvas_make([folder / "a.png", folder / "b.png"], folder / "canvas", layout="v")["canvas"]
-[64, 155]
+[43, 105]
 """
 
 from __future__ import annotations
