@@ -68,7 +68,7 @@ def order_probe(paths: Sequence[str | os.PathLike], *, services: Any, target: st
                 task: str = "boxes", image_ids: Sequence[str] = (), naming: str = "",
                 orders: Sequence[Sequence[int]] = (), max_orders: int = 12, seed: int = 0, backend: str = "openai",
                 model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
-                max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
+                max_new_tokens: int = 1024, on_progress: Any = None, plot_file: str | os.PathLike | None = None) -> dict:
     """:func:`workbench.order_probe.probe_order` on files; ``orders`` empty: all up to 4 images, else a sample."""
     from workbench.order_probe import probe_order
 
@@ -76,7 +76,8 @@ def order_probe(paths: Sequence[str | os.PathLike], *, services: Any, target: st
     return probe_order(engine, list(paths), **_text(target, prompt), task=task, image_ids=image_ids,
                        naming=naming or None, orders=[list(o) for o in orders] or None, max_orders=int(max_orders),
                        seed=int(seed), max_new_tokens=int(max_new_tokens),
-                       limits=_limits(engine, family, min_pixels, max_pixels), on_progress=on_progress)
+                       limits=_limits(engine, family, min_pixels, max_pixels), on_progress=on_progress,
+                       plot_file=plot_file)
 
 
 def canvas_make(paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *, layout: str = "h",

@@ -19,6 +19,7 @@ call's own geometry. Answers are mapped back to their source images and compared
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,12 +50,14 @@ def probe_order(
     limits: PixelLimits | None = None,
     min_iou: float = 0.0,
     on_progress: ProgressCallback | None = None,
+    plot_file: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """JSON-ready report: per image, boxes per order, agreement across orders, count spread; the
     most consistent order; each order's raw answer; and ``plot`` (a heat map the UI draws).
 
     ``orders`` are 1-based source positions (``[2, 1]`` shows image 2 first); by default every
-    order up to 4 images, else ``max_orders`` of them drawn with ``seed``.
+    order up to 4 images, else ``max_orders`` of them drawn with ``seed``. With ``plot_file`` the heat
+    map is also written there as a PNG (``plot_file`` in the result).
     """
     if len(images) < 2:
         raise WorkbenchError("the order probe needs at least two images")
@@ -90,10 +93,19 @@ def probe_order(
         report = probe_report(answers, ids, min_iou=min_iou)
     except ValueError as exc:
         raise WorkbenchError(str(exc)) from None
-    return {
+    result = {
         "model": backend.model,
         "family": family.name,
         "image_ids": list(ids),
         **report.as_dict(),
         "answers": runs,
     }
+    if plot_file is not None:
+        from grounding.probe_plot import render_probe_plot
+
+        try:
+            render_probe_plot(result["plot"]).save(plot_file, "PNG")
+        except OSError as exc:
+            raise WorkbenchError(f"cannot write the plot to {os.fspath(plot_file)}: {exc.strerror or exc}") from None
+        result["plot_file"] = os.fspath(plot_file)
+    return result

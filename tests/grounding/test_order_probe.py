@@ -133,3 +133,21 @@ def test_matching_is_one_to_one_by_label_and_optimal():
     assert agreement(a, ["t", "t"], a, ["t", "t"]) == 1.0
     with pytest.raises(ValueError, match="one label per box"):
         match_boxes(a, ["t"], b, ["t", "t"])
+
+
+def test_plot_picture_colours_each_cell_by_agreement_and_outlines_the_best_order():
+    from grounding.probe_plot import CELL_WH, MARGIN, agreement_colour, render_probe_plot
+
+    plot = probe_report(answers_through_the_parser("qwen2.5-vl"), ["a", "b", "c"]).plot_data()
+    picture = render_probe_plot(plot)
+    cw, ch = CELL_WH
+    right, bottom = picture.width - MARGIN, picture.height - MARGIN
+    for i in range(3):
+        for k in range(6):
+            corner = (right - (6 - k) * cw + 4, bottom - (3 - i) * ch + 4)  # inside the cell, off its text
+            if k != 1:  # column 1 (the best order) carries an outline at its edge
+                assert picture.getpixel(corner) == agreement_colour(plot["agreement"][i][k]), (i, k)
+    best_edge = (right - 5 * cw, bottom - 1)
+    assert picture.getpixel(best_edge) == (0, 0, 0)
+    with pytest.raises(ValueError, match="3 rows of 6 values"):
+        render_probe_plot(plot | {"agreement": plot["agreement"][:2]})

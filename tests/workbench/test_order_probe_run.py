@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from grounding import process_size, to_model
@@ -75,12 +76,14 @@ def test_tiny_model_runs_every_order_with_its_own_geometry(request, two_images, 
 
 
 @pytest.mark.slow
-def test_through_a_real_server_and_the_cli(serve_url, tiny_qwen25, two_images):
+def test_through_a_real_server_and_the_cli(serve_url, tiny_qwen25, two_images, tmp_path):
     backend = OpenAICompatibleBackend(str(tiny_qwen25), base_url=serve_url, family="qwen2.5-vl",
                                       limits_style="transformers", timeout=60, max_retries=0)
     report = probe_order(backend, two_images, prompt="Find the cats.", max_new_tokens=2)
     assert [a["images"][0]["original"] for a in report["answers"]] == [[640, 480], [300, 500]]
     result = CliRunner().invoke(app, ["probe-order", *map(str, two_images), "--target", "cat", "--model", str(tiny_qwen25),
-                                      "--max-new-tokens", "2", "--order", "2,1", "--order", "1,2"])
+                                      "--max-new-tokens", "2", "--order", "2,1", "--order", "1,2",
+                                      "--plot", str(tmp_path / "plot.png")])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["orders"] == [[2, 1], [1, 2]]
+    assert Image.open(tmp_path / "plot.png").format == "PNG"

@@ -36,6 +36,7 @@ def probe_order(
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
     max_new_tokens: MaxNewTokensOption = 1024,
+    plot: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the heat map (images x orders) as a PNG.")] = None,
 ) -> None:
     """Ground the images in several orders and print how each image's boxes vary, as JSON.
 
@@ -50,7 +51,7 @@ def probe_order(
         runner, limits = make_backend(backend, model, base_url, family, limits_style, min_pixels, max_pixels)
         report = run_probe(runner, list(images), target=target, prompt=prompt, task=task, image_ids=split_ids(ids),
                            naming=naming, orders=orders, max_orders=max_orders, seed=seed,
-                           max_new_tokens=max_new_tokens, limits=limits)
+                           max_new_tokens=max_new_tokens, limits=limits, plot_file=plot)
     except (WorkbenchError, ValueError) as exc:
         raise fail(exc) from None
     echo_json(report)
