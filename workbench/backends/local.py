@@ -207,17 +207,14 @@ class LocalTransformersBackend(StreamingBackend):
         return PixelLimits(int(size["shortest_edge"]), int(size["longest_edge"]))
 
     def chat_text(self, request: GroundingRequest) -> str:
-        """The exact text the processor gets: the chat template over the history and the new turn
-        (one ``<|image_pad|>`` per image; the processor expands each to the image's visual tokens)."""
-        return self.load().processor.apply_chat_template(
-            processor_messages(request), tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
-        )
+        """The exact text the processor gets for ``request`` (what the UI shows as the prompt)."""
+        return self._prompt_text(self.load(), request)
 
     def prepare(self, request: GroundingRequest) -> tuple[LoadedModel, Any, tuple[ProcessedImage, ...], PixelLimits]:
         """Chat template + processor: model inputs, and each image's geometry from ``image_grid_thw``."""
         loaded = self.load()
         images = [upright_rgb(image) for image in request.images]
-        text = self.chat_text(request)
+        text = self._prompt_text(loaded, request)
         limits = self.effective_limits(loaded, request)
         try:
             inputs = loaded.processor(text=[text], images=images, size=limits.as_processor_size(), return_tensors="pt")
@@ -228,6 +225,13 @@ class LocalTransformersBackend(StreamingBackend):
             from_grid_thw(image.size, grid, loaded.family) for image, grid in zip(images, grids, strict=True)
         )
         return loaded, inputs.to(loaded.model.device), geometry, limits
+
+    def _prompt_text(self, loaded: LoadedModel, request: GroundingRequest) -> str:
+        """The rendered chat template: the history, then the new turn (one ``<|image_pad|>`` per image;
+        the processor expands each to the image's visual tokens)."""
+        return loaded.processor.apply_chat_template(
+            processor_messages(request), tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
+        )
 
     def _generation(self, request: GroundingRequest) -> dict[str, Any]:
         if request.temperature > 0:

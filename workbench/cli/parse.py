@@ -46,13 +46,13 @@ def parse(
     original: Annotated[Optional[tuple[int, int]], typer.Option("--original", metavar="W H",
                         help="Original image size in pixels (after EXIF orientation).")] = None,
     source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="File with the model's raw output; - for stdin.")] = "-",
+    canvas: Annotated[Optional[Path], typer.Option("--canvas", exists=True, dir_okay=False, help=(
+        "layout.json of a merged canvas (workbench canvas): detections go back to the source images."))] = None,
     family: FamilyOption = DEFAULT_FAMILY,
     resized: Annotated[Optional[tuple[int, int]], typer.Option("--resized", metavar="W H",
                        help="Size the model saw (image_grid_thw x patch size); default: the family's resize rule.")] = None,
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    canvas: Annotated[Optional[Path], typer.Option("--canvas", exists=True, dir_okay=False, help=(
-        "layout.json of a merged canvas (workbench canvas): detections go back to the source images."))] = None,
 ) -> None:
     """Print {"detections": [{kind, label, image, model, original, outside, attributes}], "warnings": [...]}.
 
