@@ -2,10 +2,13 @@
 
 Each family is asked in the phrasing it was trained on: Qwen2.5-VL's cookbook JSON request,
 Qwen3-VL's category list, Qwen2-VL's special-token referring expression. With several
-images, the images keep the user's order, each user ID (``img1``, ``img2``...) is mapped to
-its picture number, and the instruction asks for an ``"image"`` key per object (Qwen2-VL,
-whose answers are not JSON, is asked to write ``Picture N:`` before each box). No official
-format says which image a box belongs to, so we ask.
+images, the images keep the user's order and the instruction asks for an ``"image"`` key per
+object (Qwen2-VL, whose answers are not JSON, is asked to write the image's name before each
+box). No official format says which image a box belongs to, so we ask. How images are named
+is an :class:`ImageNaming`: not at all (the order given), ``Picture N:`` (the chat template's
+``add_vision_id``; each user ID is mapped to its picture number), or the user's own IDs
+written before each image (the model answers with the ID, mapped back by ID, never by the
+digits in it).
 
 Messages are plain dicts in the transformers chat format, with ``{"type": "image",
 "image_id": ...}`` placeholders that each backend swaps for what it sends (a PIL image or a
@@ -27,6 +30,10 @@ from grounding.families import QWEN2_VL, ModelFamily
 
 __all__ = [
     "GroundingTask",
+    "ImageNaming",
+    "image_label",
+    "label_images",
+    "request_text",
     "default_image_ids",
     "picture_numbers",
     "grounding_instruction",
@@ -57,6 +64,17 @@ _TEMPLATES: dict[tuple[str, GroundingTask], str] = {
     # Qwen2-VL: referring expression between object_ref tokens; it answers <|box_start|>(x1,y1),(x2,y2)<|box_end|>.
     ("qwen2-vl", GroundingTask.BOXES): "Detect the bounding box of <|object_ref_start|>{target}<|object_ref_end|>.",
 }
+
+
+class ImageNaming(str, Enum):
+    """How the prompt names each image, and so what the model is asked to write in ``"image"``."""
+
+    NONE = "none"
+    """No label: the images are numbered 1..N in the order given."""
+    PICTURE = "picture"
+    """``Picture N: `` before each image, as the chat template's ``add_vision_id=True`` writes it."""
+    IDS = "ids"
+    """The user's ID (``front: ``) before each image; answers name the image by that ID."""
 
 
 def default_image_ids(count: int) -> list[str]:
@@ -94,22 +112,88 @@ def vision_id_label(number: int) -> str:
     return f"Picture {number}: "
 
 
-def image_key_instruction(image_ids: Sequence[str], family: ModelFamily | str) -> str:
-    """Map user IDs to picture numbers and ask which picture each object is in ("" for one image).
+def image_label(naming: ImageNaming | str, number: int, image_id: str) -> str:
+    """The text written before image ``number`` (1-based) whose user ID is ``image_id``.
+
+    >>> [image_label(n, 2, "back") for n in ImageNaming]
+    ['', 'Picture 2: ', 'back: ']
+    """
+    naming = ImageNaming(naming)
+    if naming is ImageNaming.PICTURE:
+        return vision_id_label(number)
+    if naming is ImageNaming.IDS:
+        return f"{str(image_id).strip()}: "
+    return ""
+
+
+def label_images(messages: Sequence[dict], naming: ImageNaming | str, *, skip_picture: bool = False) -> list[dict]:
+    """Copies of ``messages`` with each image placeholder preceded by its label text part.
+
+    Images are counted across all messages, as the chat template counts them. ``skip_picture``
+    leaves ``Picture N:`` out (for a backend that sets ``add_vision_id`` in the template instead).
+
+    >>> turns = [{"role": "user", "content": [{"type": "image", "image_id": "a"}, {"type": "text", "text": "?"}]},
+    ...          {"role": "assistant", "content": "[]"},
+    ...          {"role": "user", "content": [{"type": "image", "image_id": "b"}, {"type": "text", "text": "?"}]}]
+    >>> [p["text"] for m in label_images(turns, "picture") if m["role"] == "user" for p in m["content"] if "text" in p]
+    ['Picture 1: ', '?', 'Picture 2: ', '?']
+    """
+    naming = ImageNaming(naming)
+    if naming is ImageNaming.PICTURE and skip_picture:
+        naming = ImageNaming.NONE
+    number = 0
+    labelled: list[dict] = []
+    for message in messages:
+        message = dict(message)
+        if isinstance(message.get("content"), list):
+            content: list[dict] = []
+            for part in message["content"]:
+                if part.get("type") == "image":
+                    number += 1
+                    label = image_label(naming, number, part.get("image_id", ""))
+                    if label:
+                        content.append({"type": "text", "text": label})
+                content.append(dict(part))
+            message["content"] = content
+        labelled.append(message)
+    return labelled
+
+
+def image_key_instruction(
+    image_ids: Sequence[str], family: ModelFamily | str, naming: ImageNaming | str = ImageNaming.PICTURE
+) -> str:
+    """Say how the images are named and ask which image each object is in ("" for one image).
 
     >>> image_key_instruction(["img1"], "qwen2.5-vl")
     ''
     >>> print(image_key_instruction(["a", "b"], "qwen2-vl"))
     There are 2 images: Picture 1 is a, Picture 2 is b. Write "Picture N:" before every box, N being the number of the picture it is in.
+    >>> print(image_key_instruction(["front", "back"], "qwen2.5-vl", "ids"))
+    There are 2 images, each written after its name: front, back. Add an "image" key to every object with the name of the image it is in ("front" or "back").
     """
     numbers = picture_numbers(image_ids)
     if len(numbers) < 2:
         return ""
+    naming = ImageNaming(naming)
+    count = len(numbers)
+    qwen2 = ModelFamily.from_name(family) is QWEN2_VL
+    if naming is ImageNaming.IDS:
+        names = list(numbers)
+        choices = " or ".join(f'"{name}"' for name in names) if count == 2 else ", ".join(f'"{name}"' for name in names)
+        head = f"There are {count} images, each written after its name: {', '.join(names)}."
+        if qwen2:
+            return f"{head} Write the name of the image and a colon before every box."
+        return f'{head} Add an "image" key to every object with the name of the image it is in ({choices}).'
+    if naming is ImageNaming.NONE:
+        head = f"There are {count} images, numbered 1 to {count} in the order given."
+        if qwen2:
+            return f'{head} Write "Image N:" before every box, N being the number of the image it is in.'
+        return f'{head} Add an "image" key to every object with the number of the image it is in (1 to {count}).'
     mapping = ", ".join(f"Picture {n} is {image_id}" for image_id, n in numbers.items())
-    head = f"There are {len(numbers)} images: {mapping}."
-    if ModelFamily.from_name(family) is QWEN2_VL:
+    head = f"There are {count} images: {mapping}."
+    if qwen2:
         return f'{head} Write "Picture N:" before every box, N being the number of the picture it is in.'
-    return f'{head} Add an "image" key to every object with the number of the picture it is in (1 to {len(numbers)}).'
+    return f'{head} Add an "image" key to every object with the number of the picture it is in (1 to {count}).'
 
 
 def grounding_instruction(
@@ -119,6 +203,7 @@ def grounding_instruction(
     task: GroundingTask | str = GroundingTask.BOXES,
     image_ids: Sequence[str] = (),
     extra: str = "",
+    naming: ImageNaming | str = ImageNaming.PICTURE,
 ) -> str:
     """The family's official grounding request for ``target``, plus the multi-image instruction.
 
@@ -138,30 +223,61 @@ def grounding_instruction(
     lines = [template.format(target=target)]
     if len(image_ids) > 1:  # the cookbook phrasing speaks of one image
         lines[0] = lines[0].replace(" in the image ", " in the images ")
-    lines += [line for line in (image_key_instruction(image_ids, family), extra.strip()) if line]
+    lines += [line for line in (image_key_instruction(image_ids, family, naming), extra.strip()) if line]
     return "\n".join(lines)
 
 
+def request_text(
+    family: ModelFamily | str,
+    image_ids: Sequence[str],
+    *,
+    target: str | None = None,
+    prompt: str | None = None,
+    task: GroundingTask | str = GroundingTask.BOXES,
+    naming: ImageNaming | str = ImageNaming.PICTURE,
+) -> str:
+    """The text of a request: the official phrasing for ``target``, or the user's ``prompt``,
+    each followed by the multi-image instruction for ``naming``. Give exactly one of the two.
+
+    >>> request_text("qwen2.5-vl", ["a"], prompt="Find the cup.")
+    'Find the cup.'
+    >>> request_text("qwen2.5-vl", ["a", "b"], prompt="Find the cup.", naming="none").splitlines()[1][:24]
+    'There are 2 images, numb'
+    """
+    if (target is None) == (prompt is None):
+        raise ValueError("give either a target (what to locate) or a prompt (your own text)")
+    if target is not None:
+        return grounding_instruction(target, family, task=task, image_ids=image_ids, naming=naming)
+    assert prompt is not None
+    if not prompt.strip():
+        raise ValueError("the prompt is empty")
+    extra = image_key_instruction(image_ids, family, naming)
+    return prompt if not extra else f"{prompt}\n{extra}"
+
+
 def build_messages(
-    image_ids: Sequence[str], text: str, *, picture_labels: bool = False, system: str | None = None
+    image_ids: Sequence[str], text: str, *, picture_labels: bool = False, system: str | None = None,
+    naming: ImageNaming | str | None = None,
 ) -> list[dict]:
     """One user turn: the images in the user's order, then the text.
 
     ``picture_labels`` writes ``Picture N: `` as text before each image, which renders to the
     same prompt as the chat template's ``add_vision_id=True`` (for servers whose template
-    arguments we cannot set). The local backend sets ``add_vision_id`` instead.
+    arguments we cannot set). The local backend sets ``add_vision_id`` instead. ``naming``,
+    when given, chooses the labels instead (see :class:`ImageNaming`).
 
     >>> build_messages(["a", "b"], "Find cats.", picture_labels=True)[0]["content"][:2]
     [{'type': 'text', 'text': 'Picture 1: '}, {'type': 'image', 'image_id': 'a'}]
+    >>> build_messages(["a", "b"], "Find cats.", naming="ids")[0]["content"][:2]
+    [{'type': 'text', 'text': 'a: '}, {'type': 'image', 'image_id': 'a'}]
     """
     numbers = picture_numbers(image_ids)
-    content: list[dict] = []
-    for image_id, number in numbers.items():
-        if picture_labels:
-            content.append({"type": "text", "text": vision_id_label(number)})
-        content.append({"type": "image", "image_id": image_id})
+    content: list[dict] = [{"type": "image", "image_id": image_id} for image_id in numbers]
     content.append({"type": "text", "text": text})
     messages = [{"role": "user", "content": content}]
+    if naming is None:
+        naming = ImageNaming.PICTURE if picture_labels else ImageNaming.NONE
+    messages = label_images(messages, naming)
     if system is not None:
         messages.insert(0, {"role": "system", "content": [{"type": "text", "text": system}]})
     return messages

@@ -8,11 +8,14 @@ import pytest
 
 from grounding.prompts import (
     GroundingTask,
+    ImageNaming,
     build_messages,
     default_image_ids,
     grounding_instruction,
     image_key_instruction,
+    label_images,
     picture_numbers,
+    request_text,
 )
 
 
@@ -81,3 +84,60 @@ def test_system_message_goes_first():
     messages = build_messages(default_image_ids(1), "Find.", system="Be precise.")
     assert [m["role"] for m in messages] == ["system", "user"]
     assert GroundingTask("points") is GroundingTask.POINTS
+
+
+@pytest.mark.parametrize(
+    ("naming", "family", "expected"),
+    [
+        pytest.param("picture", "qwen2.5-vl", 'There are 2 images: Picture 1 is front, Picture 2 is back. Add an "image" key '
+                     "to every object with the number of the picture it is in (1 to 2).", id="picture-json"),
+        pytest.param("none", "qwen3-vl", 'There are 2 images, numbered 1 to 2 in the order given. Add an "image" key '
+                     "to every object with the number of the image it is in (1 to 2).", id="none-json"),
+        pytest.param("ids", "qwen2.5-vl", 'There are 2 images, each written after its name: front, back. Add an "image" '
+                     'key to every object with the name of the image it is in ("front" or "back").', id="ids-json"),
+        pytest.param("ids", "qwen2-vl", "There are 2 images, each written after its name: front, back. Write the name "
+                     "of the image and a colon before every box.", id="ids-qwen2"),
+        pytest.param("none", "qwen2-vl", 'There are 2 images, numbered 1 to 2 in the order given. Write "Image N:" '
+                     "before every box, N being the number of the image it is in.", id="none-qwen2"),
+    ],
+)
+def test_image_key_instruction_follows_the_naming(naming, family, expected):
+    assert image_key_instruction(["front", "back"], family, naming) == expected
+
+
+def test_ids_naming_lists_three_or_more_names_with_commas():
+    text = grounding_instruction("cup", "qwen2.5-vl", image_ids=["a", "img10", "c"], naming=ImageNaming.IDS)
+    assert text.splitlines()[1].endswith('with the name of the image it is in ("a", "img10", "c").')
+
+
+def test_labels_count_images_across_turns_and_skip_picture_for_the_template():
+    turns = [
+        {"role": "user", "content": [{"type": "image", "image_id": "x"}, {"type": "text", "text": "Find."}]},
+        {"role": "assistant", "content": "[]"},
+        {"role": "user", "content": [{"type": "image", "image_id": "y"}, {"type": "text", "text": "Find."}]},
+    ]
+    texts = lambda messages: [p.get("text") for m in messages if isinstance(m["content"], list)  # noqa: E731
+                              for p in m["content"] if p["type"] == "text"]
+    assert texts(label_images(turns, "picture")) == ["Picture 1: ", "Find.", "Picture 2: ", "Find."]
+    assert texts(label_images(turns, "ids")) == ["x: ", "Find.", "y: ", "Find."]
+    assert texts(label_images(turns, "picture", skip_picture=True)) == ["Find.", "Find."]
+    assert texts(label_images(turns, "none")) == ["Find.", "Find."]
+    assert turns[0]["content"][0] == {"type": "image", "image_id": "x"}  # the input is not changed
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected", "context"),
+    [
+        pytest.param({"target": "cup"}, "Locate every cup in the images and output the bbox coordinates in JSON format.",
+                     does_not_raise(), id="target"),
+        pytest.param({"prompt": "Find the cup."}, "Find the cup.", does_not_raise(), id="prompt"),
+        pytest.param({}, None, pytest.raises(ValueError, match="either a target"), id="neither"),
+        pytest.param({"target": "cup", "prompt": "x"}, None, pytest.raises(ValueError, match="either a target"), id="both"),
+        pytest.param({"prompt": "  "}, None, pytest.raises(ValueError, match="prompt is empty"), id="empty-prompt"),
+    ],
+)
+def test_request_text(kwargs, expected, context):
+    with context:
+        lines = request_text("qwen2.5-vl", ["a", "b"], naming="ids", **kwargs).splitlines()
+        assert lines[0] == expected
+        assert lines[1].startswith("There are 2 images, each written after its name: a, b.")

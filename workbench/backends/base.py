@@ -15,6 +15,7 @@ and ends with the :class:`RawOutput`; ``generate`` is the same without the piece
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,12 +24,14 @@ from typing import Protocol, Union, runtime_checkable
 from PIL import Image
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage
-from grounding.prompts import default_image_ids, picture_numbers
+from grounding.prompts import ImageNaming, default_image_ids, picture_numbers
 from workbench.errors import BackendError
 
 __all__ = [
     "ImageInput",
     "GroundingRequest",
+    "check_history",
+    "history_image_ids",
     "TextDelta",
     "RawOutput",
     "StreamEvent",
@@ -45,8 +48,11 @@ ImageInput = Union[str, os.PathLike, bytes, Image.Image]
 class GroundingRequest:
     """One model call: images in the user's order, the prompt text, and settings for this call.
 
-    ``image_ids`` default to ``img1`` ... ``imgN``; ``add_vision_id`` (``Picture N:`` before each
-    image) defaults to on when there are several images.
+    ``image_ids`` default to ``img1`` ... ``imgN``. ``naming`` says how images are named in the
+    prompt (:class:`grounding.prompts.ImageNaming`); by default ``Picture N:`` before each image
+    (the chat template's ``add_vision_id``) when there are several, as ``add_vision_id`` says
+    when it is set. ``history`` holds earlier turns of the conversation (see
+    :func:`check_history`); the new user turn holds the images the history does not show.
     """
 
     images: tuple[ImageInput, ...]
@@ -57,6 +63,10 @@ class GroundingRequest:
     temperature: float = 0.0
     limits: PixelLimits | None = None
     """Pixel limits for this call (e.g. the user's preset); None: the backend's own."""
+    naming: ImageNaming | str | None = None
+    history: tuple[dict, ...] = ()
+    """Earlier messages (``user``/``assistant``, an optional first ``system``) as plain chat dicts;
+    image parts are ``{"type": "image", "image_id": ID}`` placeholders for images of this request."""
 
     def __post_init__(self) -> None:
         if not self.images:
@@ -74,11 +84,35 @@ class GroundingRequest:
             raise BackendError(str(exc)) from None
         object.__setattr__(self, "images", tuple(self.images))
         object.__setattr__(self, "image_ids", tuple(ids))
+        if self.naming is not None:
+            try:
+                naming = ImageNaming(self.naming)
+            except ValueError:
+                known = ", ".join(n.value for n in ImageNaming)
+                raise BackendError(f"unknown image naming {self.naming!r}; expected one of {known}") from None
+            if self.add_vision_id is not None and self.add_vision_id != (naming is ImageNaming.PICTURE):
+                raise BackendError(f"add_vision_id={self.add_vision_id} contradicts image naming {naming.value!r}")
+            object.__setattr__(self, "naming", naming)
+        object.__setattr__(self, "history", check_history(self.history, ids))
+
+    @property
+    def image_naming(self) -> ImageNaming:
+        """How images are named in the prompt (the default resolved)."""
+        if self.naming is not None:
+            return ImageNaming(self.naming)
+        several = len(self.images) > 1
+        return ImageNaming.PICTURE if (several if self.add_vision_id is None else self.add_vision_id) else ImageNaming.NONE
 
     @property
     def vision_ids(self) -> bool:
         """Whether ``Picture N:`` goes before each image."""
-        return len(self.images) > 1 if self.add_vision_id is None else self.add_vision_id
+        return self.image_naming is ImageNaming.PICTURE
+
+    @property
+    def new_image_ids(self) -> tuple[str, ...]:
+        """IDs of the images of the new user turn: those the history does not show."""
+        shown = set(history_image_ids(self.history))
+        return tuple(image_id for image_id in self.image_ids if image_id not in shown)
 
     def image_names(self) -> list[str]:
         """A printable name per image (the file name, or its ID)."""
@@ -86,6 +120,54 @@ class GroundingRequest:
             os.fspath(image) if isinstance(image, (str, os.PathLike)) else image_id
             for image, image_id in zip(self.images, self.image_ids)
         ]
+
+
+_ROLES = ("system", "user", "assistant")
+
+
+def history_image_ids(history: tuple[dict, ...] | list[dict]) -> list[str]:
+    """Image IDs of the placeholders in ``history``, in order of appearance."""
+    return [
+        str(part.get("image_id"))
+        for message in history
+        if isinstance(message.get("content"), list)
+        for part in message["content"]
+        if isinstance(part, dict) and part.get("type") == "image"
+    ]
+
+
+def check_history(history: tuple[dict, ...] | list[dict], image_ids: tuple[str, ...]) -> tuple[dict, ...]:
+    """Validated deep copy of earlier chat messages.
+
+    Roles are ``user``/``assistant`` (``system`` first only); content is a string or a list of
+    ``{"type": "text", "text"}`` / ``{"type": "image", "image_id"}`` parts. The history shows
+    the first images of the request, in order, each once: the images reach the processor in the
+    order they appear in the conversation, which must be the request's order.
+    """
+    messages = copy.deepcopy(tuple(history))
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+            raise BackendError(f"history message {index + 1} needs a role among {', '.join(_ROLES)}")
+        if message["role"] == "system" and index != 0:
+            raise BackendError("a system message can only come first in the history")
+        content = message.get("content")
+        if isinstance(content, str):
+            continue
+        if not isinstance(content, list):
+            raise BackendError(f"history message {index + 1}: content must be text or a list of parts")
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text" and isinstance(part.get("text"), str):
+                continue
+            if kind != "image" or "image_id" not in part:
+                raise BackendError(f"history message {index + 1}: parts are {{type: text, text}} or {{type: image, image_id}}")
+    shown = history_image_ids(messages)
+    if shown != list(image_ids[: len(shown)]):
+        raise BackendError(
+            f"the history shows images {shown}, but they must be the request's first images in order "
+            f"({list(image_ids[: len(shown)])})"
+        )
+    return messages
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.conversation import request_messages
 from workbench.backends.media import original_wh
+from workbench.errors import BackendError
 
 __all__ = ["FakeBackend"]
 
@@ -46,10 +48,17 @@ class FakeBackend(StreamingBackend):
     def family(self) -> ModelFamily:
         return self._family
 
+    def messages(self, request: GroundingRequest) -> list[dict]:
+        """The chat messages a real backend would build (image placeholders, labels as text parts)."""
+        return request_messages(request)
+
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         limits = request.limits or self.limits
-        geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
+        try:
+            geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
+        except ValueError as exc:  # as the real backends do: an image the model cannot take
+            raise BackendError(str(exc)) from None
         text = self._handler(request, geometry)
         for piece in re.findall(r"\S+\s*|\s+", text):
             yield TextDelta(piece)

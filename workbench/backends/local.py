@@ -38,6 +38,7 @@ import spaces
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage, UnknownFamilyError, from_grid_thw
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.conversation import processor_messages
 from workbench.backends.media import upright_rgb
 from workbench.backends.settings import default_model
 from workbench.errors import BackendError
@@ -205,14 +206,15 @@ class LocalTransformersBackend(StreamingBackend):
         size = loaded.processor.image_processor.size
         return PixelLimits(int(size["shortest_edge"]), int(size["longest_edge"]))
 
+    def chat_text(self, request: GroundingRequest) -> str:
+        """The exact text the processor gets for ``request`` (what the UI shows as the prompt)."""
+        return self._prompt_text(self.load(), request)
+
     def prepare(self, request: GroundingRequest) -> tuple[LoadedModel, Any, tuple[ProcessedImage, ...], PixelLimits]:
         """Chat template + processor: model inputs, and each image's geometry from ``image_grid_thw``."""
         loaded = self.load()
         images = [upright_rgb(image) for image in request.images]
-        messages = [{"role": "user", "content": [{"type": "image"} for _ in images] + [{"type": "text", "text": request.prompt}]}]
-        text = loaded.processor.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
-        )
+        text = self._prompt_text(loaded, request)
         limits = self.effective_limits(loaded, request)
         try:
             inputs = loaded.processor(text=[text], images=images, size=limits.as_processor_size(), return_tensors="pt")
@@ -223,6 +225,13 @@ class LocalTransformersBackend(StreamingBackend):
             from_grid_thw(image.size, grid, loaded.family) for image, grid in zip(images, grids, strict=True)
         )
         return loaded, inputs.to(loaded.model.device), geometry, limits
+
+    def _prompt_text(self, loaded: LoadedModel, request: GroundingRequest) -> str:
+        """The rendered chat template: the history, then the new turn (one ``<|image_pad|>`` per image;
+        the processor expands each to the image's visual tokens)."""
+        return loaded.processor.apply_chat_template(
+            processor_messages(request), tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
+        )
 
     def _generation(self, request: GroundingRequest) -> dict[str, Any]:
         if request.temperature > 0:

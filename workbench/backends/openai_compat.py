@@ -16,7 +16,8 @@ both sides agree:
 ================  ===========================================================================
 
 Images go as data URLs of the upright image. ``Picture N:`` labels are sent as text parts,
-which render exactly like the chat template's ``add_vision_id`` and work on every server.
+which render exactly like the chat template's ``add_vision_id`` and work on every server;
+earlier turns (``GroundingRequest.history``) go before the new one, with their images.
 Retries with exponential backoff on 408/429/5xx and connection errors, and timeouts, are
 the openai client's own (``max_retries``, ``timeout``); errors become
 :class:`~workbench.errors.BackendError` with the server's message.
@@ -35,8 +36,8 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from grounding import ModelFamily, PixelLimits, process_size
-from grounding.prompts import build_messages
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.conversation import request_messages
 from workbench.backends.media import data_url, original_wh
 from workbench.backends.settings import default_api_key, default_base_url, default_model, guess_family
 from workbench.errors import BackendError
@@ -109,8 +110,10 @@ class OpenAICompatibleBackend(StreamingBackend):
         urls = {image_id: data_url(image) for image_id, image in zip(request.image_ids, request.images)}
         limits = self.limits_for(request)
         extra = {"min_pixels": limits.min_pixels, "max_pixels": limits.max_pixels} if self.limits_style == "dashscope" else {}
-        messages = build_messages(request.image_ids, request.prompt, picture_labels=request.vision_ids)
+        messages = request_messages(request)
         for message in messages:
+            if not isinstance(message["content"], list):
+                continue
             message["content"] = [
                 {"type": "image_url", "image_url": {"url": urls[part["image_id"]]}, **extra}
                 if part["type"] == "image"
@@ -118,6 +121,16 @@ class OpenAICompatibleBackend(StreamingBackend):
                 for part in message["content"]
             ]
         return messages
+
+    def request_body(self, request: GroundingRequest) -> dict[str, Any]:
+        """Everything sent to ``chat.completions.create`` for ``request`` (streaming options aside)."""
+        return {
+            "model": self._model,
+            "messages": self.messages(request),
+            "max_tokens": request.max_new_tokens,
+            "temperature": request.temperature,
+            **self.limit_fields(request),
+        }
 
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         import openai
@@ -129,13 +142,9 @@ class OpenAICompatibleBackend(StreamingBackend):
         except ValueError as exc:
             raise BackendError(str(exc)) from None
         kwargs: dict[str, Any] = {
-            "model": self._model,
-            "messages": self.messages(request),
-            "max_tokens": request.max_new_tokens,
-            "temperature": request.temperature,
+            **self.request_body(request),
             "stream": True,
             "stream_options": {"include_usage": True},
-            **self.limit_fields(request),
         }
         pieces: list[str] = []
         finish = "stop"

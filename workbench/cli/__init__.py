@@ -13,6 +13,7 @@ from workbench.cli import geometry
 from workbench.cli import ground
 from workbench.cli import datasets, export
 from workbench.cli import parse as parse_command
+from workbench.cli import canvas, probe_order, steps, tile
 from workbench.cli import serve
 
 __all__ = ["app", "main"]
@@ -33,6 +34,10 @@ def _root() -> None:
 
 geometry.register(app)
 ground.register(app)
+probe_order.register(app)
+canvas.register(app)
+tile.register(app)
+steps.register(app)
 export.register(app)
 datasets.register(app)
 parse_command.register(app)

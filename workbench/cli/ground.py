@@ -11,11 +11,12 @@ from typing import Annotated, Optional
 import typer
 
 from grounding import GeometryError, PixelLimits
-from grounding.prompts import GroundingTask, grounding_instruction, image_key_instruction
+from grounding.prompts import GroundingTask, ImageNaming, request_text
 from workbench.backends import GroundingRequest, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
 from workbench.errors import WorkbenchError
 from workbench.grounding_run import image_table, parse_output
+from workbench.prompt_view import exact_prompt
 
 Backend = Enum("Backend", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
 LimitsStyle = Enum("LimitsStyle", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
@@ -36,6 +37,8 @@ def ground(
     max_pixels: Annotated[Optional[int], typer.Option(min=1, help="Processor max_pixels.")] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = 1024,
     vision_id: Annotated[Optional[bool], typer.Option("--vision-id/--no-vision-id", help="'Picture N:' before each image (default: on for several).")] = None,
+    naming: Annotated[Optional[ImageNaming], typer.Option(case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:') or ids (your IDs); instead of --vision-id.")] = None,
+    show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the exact prompt the model would get (chat template text, or the server's messages) and stop.")] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print text and geometry only, without parsing.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Echo generated text to stderr as it comes.")] = False,
 ) -> None:
@@ -47,10 +50,17 @@ def ground(
         if backend.value == "openai":  # type: ignore[attr-defined]
             options |= {"base_url": base_url, "family": family, "limits_style": limits_style.value}  # type: ignore[attr-defined]
         runner = create_backend(backend.value, **options)  # type: ignore[attr-defined]
-        text = _prompt_text(runner, target, prompt, task, image_ids or [f"img{i}" for i in range(1, len(images) + 1)])
+        ids_in_text = image_ids or [f"img{i}" for i in range(1, len(images) + 1)]
+        if naming is None and vision_id is not None:
+            naming = ImageNaming.PICTURE if vision_id else ImageNaming.NONE
+        text = _prompt_text(runner, target, prompt, task, ids_in_text, naming or (ImageNaming.PICTURE if len(images) > 1 else ImageNaming.NONE))
         request = GroundingRequest(
-            images=tuple(images), prompt=text, image_ids=image_ids, add_vision_id=vision_id, max_new_tokens=max_new_tokens
+            images=tuple(images), prompt=text, image_ids=image_ids, add_vision_id=vision_id, max_new_tokens=max_new_tokens,
+            naming=naming,
         )
+        if show_prompt:
+            typer.echo(json.dumps(exact_prompt(runner, request), indent=2, ensure_ascii=False))
+            return
         echo = (lambda piece: print(piece, end="", file=sys.stderr, flush=True)) if stream else None
         output = runner.generate(request, on_text=echo)
         if raw:
@@ -83,14 +93,11 @@ def _limits(family: str | None, min_pixels: int | None, max_pixels: int | None) 
         raise typer.BadParameter(str(exc)) from None
 
 
-def _prompt_text(runner, target: str | None, prompt: str | None, task: GroundingTask, image_ids) -> str:
+def _prompt_text(runner, target: str | None, prompt: str | None, task: GroundingTask, image_ids,
+                 naming: ImageNaming = ImageNaming.PICTURE) -> str:
     if (target is None) == (prompt is None):
         raise WorkbenchError("give either --target (what to locate) or --prompt (your own text)")
-    family = runner.family()
-    if prompt is not None:
-        extra = image_key_instruction(image_ids, family)
-        return prompt if not extra else f"{prompt}\n{extra}"
-    return grounding_instruction(target, family, task=task, image_ids=image_ids)
+    return request_text(runner.family(), image_ids, target=target, prompt=prompt, task=task, naming=naming)
 
 
 def register(app: typer.Typer) -> None:

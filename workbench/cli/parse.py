@@ -43,9 +43,11 @@ def _read(source: str) -> str:
 
 
 def parse(
-    original: Annotated[tuple[int, int], typer.Option("--original", metavar="W H",
-                        help="Original image size in pixels (after EXIF orientation).")],
+    original: Annotated[Optional[tuple[int, int]], typer.Option("--original", metavar="W H",
+                        help="Original image size in pixels (after EXIF orientation).")] = None,
     source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="File with the model's raw output; - for stdin.")] = "-",
+    canvas: Annotated[Optional[Path], typer.Option("--canvas", exists=True, dir_okay=False, help=(
+        "layout.json of a merged canvas (workbench canvas): detections go back to the source images."))] = None,
     family: FamilyOption = DEFAULT_FAMILY,
     resized: Annotated[Optional[tuple[int, int]], typer.Option("--resized", metavar="W H",
                        help="Size the model saw (image_grid_thw x patch size); default: the family's resize rule.")] = None,
@@ -56,6 +58,13 @@ def parse(
 
     Model text never fails the command; a bad size or an unreadable file exits with code 1.
     """
+    if canvas is not None:  # the canvas is the image the model saw; its layout sends boxes to the sources
+        from workbench.cli.canvas import parse_canvas
+
+        typer.echo(json.dumps(parse_canvas(_read(source), canvas, family, resized, min_pixels, max_pixels), indent=2, ensure_ascii=False))
+        return
+    if original is None:
+        raise typer.BadParameter("give --original W H (or --canvas LAYOUT.json)")
     image = _geometry(family, original, resized, min_pixels, max_pixels)
     result = parse_grounding(_read(source), image.family, image)
     typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))

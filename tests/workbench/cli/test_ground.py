@@ -68,3 +68,28 @@ def test_parsed_output_has_detections(tiny_qwen25, two_images):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert isinstance(report["detections"], list) and report["warnings"]
+
+
+def test_show_prompt_prints_the_exact_prompt_with_the_chosen_naming(tiny_qwen25, two_images):
+    local = invoke(*map(str, two_images), "--target", "cat", "--model", str(tiny_qwen25), "--ids", "front,back",
+                   "--naming", "ids", "--show-prompt")
+    assert local.exit_code == 0, local.output
+    view = json.loads(local.stdout)
+    assert view["format"] == "chat-template" and view["naming"] == "ids"
+    assert "front: <|vision_start|><|image_pad|><|vision_end|>back: <|vision_start|>" in view["text"]
+    assert 'with the name of the image it is in ("front" or "back")' in view["text"]
+    # a server's messages are built here: nothing is sent
+    server = invoke(*map(str, two_images), "--target", "cat", "--backend", "openai", "--base-url", "http://127.0.0.1:1/v1",
+                    "--model", "qwen2.5-vl-7b", "--no-vision-id", "--show-prompt")
+    assert server.exit_code == 0, server.output
+    parts = json.loads(server.stdout)["messages"][0]["content"]
+    assert [p["type"] for p in parts] == ["image_url", "image_url", "text"]
+    assert "numbered 1 to 2 in the order given" in parts[2]["text"]
+    assert parts[0]["image_url"]["url"].startswith("data:image/png;base64,… (")
+
+
+def test_naming_that_contradicts_vision_id_is_refused(two_images):
+    result = invoke(*map(str, two_images), "--target", "cat", "--backend", "openai", "--base-url", "http://127.0.0.1:1/v1",
+                    "--model", "qwen2.5-vl-7b", "--vision-id", "--naming", "ids", "--show-prompt")
+    assert result.exit_code == 1
+    assert "contradicts image naming 'ids'" in plain(result.stderr)

@@ -1,0 +1,79 @@
+"""Options shared by the commands that run a model (probe-order, tile, steps): what to ask, which
+backend, how images are named; and the backend they make.
+
+>>> split_ids(" front, back ")
+('front', 'back')
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from grounding import GeometryError, ModelFamily, PixelLimits
+from grounding.prompts import GroundingTask, ImageNaming
+from workbench.backends import create_backend
+from workbench.backends.base import ModelBackend
+from workbench.backends.openai_compat import LIMITS_STYLES
+
+__all__ = [
+    "BackendName", "TargetOption", "PromptOption", "TaskOption", "IdsOption", "NamingOption", "BackendOption",
+    "ModelOption", "BaseUrlOption", "FamilyNameOption", "LimitsStyleOption", "MinPixelsOption", "MaxPixelsOption",
+    "MaxNewTokensOption", "make_backend", "split_ids", "echo_json", "fail",
+]
+
+BackendName = Enum("BackendName", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
+LimitsStyleName = Enum("LimitsStyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
+
+TargetOption = Annotated[Optional[str], typer.Option("--target", "-t", help="What to locate (the family's official prompt).")]
+PromptOption = Annotated[Optional[str], typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")]
+TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points.")]
+IdsOption = Annotated[Optional[str], typer.Option(help="Comma-separated image IDs (default img1,img2,...).")]
+NamingOption = Annotated[Optional[ImageNaming], typer.Option(
+    case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:'), ids (your IDs).")]
+BackendOption = Annotated[BackendName, typer.Option(  # type: ignore[valid-type]
+    case_sensitive=False, help="local (transformers) or openai (a server).")]
+ModelOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")]
+BaseUrlOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")]
+FamilyNameOption = Annotated[Optional[str], typer.Option(help="Family of a served model when its name does not tell.")]
+LimitsStyleOption = Annotated[LimitsStyleName, typer.Option(  # type: ignore[valid-type]
+    case_sensitive=False, help="How limits are sent to the server.")]
+MinPixelsOption = Annotated[Optional[int], typer.Option(min=1, help="Processor min_pixels.")]
+MaxPixelsOption = Annotated[Optional[int], typer.Option(min=1, help="Processor max_pixels.")]
+MaxNewTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")]
+
+DEFAULT_BACKEND = BackendName("local")  # type: ignore[call-arg]
+DEFAULT_LIMITS_STYLE = LimitsStyleName("vllm")  # type: ignore[call-arg]
+
+
+def make_backend(backend: Any, model: str | None, base_url: str | None, family: str | None, limits_style: Any,
+                 min_pixels: int | None, max_pixels: int | None) -> tuple[ModelBackend, PixelLimits | None]:
+    """The backend, and the limits from flags (a missing one from the family's defaults; None: the model's own)."""
+    limits = None
+    if min_pixels is not None or max_pixels is not None:
+        defaults = PixelLimits.default_for(ModelFamily.from_name(family or "qwen2.5-vl"))
+        try:
+            limits = PixelLimits(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
+        except GeometryError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    options: dict[str, object] = {"model": model, "limits": limits}
+    if backend.value == "openai":
+        options |= {"base_url": base_url, "family": family, "limits_style": limits_style.value}
+    return create_backend(backend.value, **options), limits
+
+
+def split_ids(ids: str | None) -> tuple[str, ...]:
+    return tuple(i.strip() for i in ids.split(",")) if ids else ()
+
+
+def echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def fail(exc: Exception) -> typer.Exit:
+    """Print the error in words on stderr; the caller raises the returned exit (code 1)."""
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=1)
