@@ -130,7 +130,7 @@ def limits_min_over_max(page):
 
 def run_without_prompt(page):
     _review(page, 0)
-    page.get_by_text("Local model (transformers)").click()
+    page.locator("#backend").get_by_text("Local model (transformers)").click()
     page.locator("#run-item").click()
 
 
