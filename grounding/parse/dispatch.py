@@ -19,7 +19,7 @@ Resources are bounded: the text is read up to :data:`MAX_OUTPUT_CHARS` character
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -75,6 +75,8 @@ def _images(images: ProcessedImage | Sequence[ProcessedImage], family: ModelFami
 
 
 def _names(values: Sequence[str] | str, what: str) -> tuple[str, ...]:
+    if not values:
+        return ()
     if isinstance(values, str):
         values = (values,)
     names = tuple(values)
@@ -117,37 +119,45 @@ class _Builder:
         self.swapped = self.unlabelled = self.outside = self.long_labels = 0
 
     def add(self, kind: str, label: str, coords: tuple[float, ...], attributes: dict[str, Any], number: int) -> None:
+        self.add_many(((kind, label, coords, attributes),), number)
+
+    def add_many(self, entries: Iterable[tuple[str, str, tuple[float, ...], dict[str, Any]]], number: int) -> None:
+        """``(kind, label, model coords, attributes)`` entries on picture ``number`` (one loop: the hot path)."""
         ow, oh, mw, mh = self.scales[number - 1]
-        if kind == "box":
-            a, b, c, d = coords
-            x1, x2 = (c if c < a else a), (c if c > a else a)  # min/max, with min's and max's ties
-            y1, y2 = (d if d < b else b), (d if d > b else b)
-            model = (x1, y1, x2, y2)
-            original = (x1 * ow / mw, y1 * oh / mh, x2 * ow / mw, y2 * oh / mh)
-            if not (math.isfinite(original[0]) and math.isfinite(original[1]) and math.isfinite(original[2])
-                    and math.isfinite(original[3])):
-                self.warnings.append(f"'{label[:MAX_LABEL_CHARS]}' has coordinates too large to convert: skipped")
-                return
-            self.swapped += c < a or d < b
-            outside = not (0 <= x1 and x2 <= mw and 0 <= y1 and y2 <= mh)
-        else:
-            x, y = coords
-            model = (x, y)
-            original = (x * ow / mw, y * oh / mh)
-            if not (math.isfinite(original[0]) and math.isfinite(original[1])):
-                self.warnings.append(f"'{label[:MAX_LABEL_CHARS]}' has coordinates too large to convert: skipped")
-                return
-            outside = not (0 <= x <= mw and 0 <= y <= mh)
-        if not label:
-            attributes[LABEL_MISSING] = True
-            self.unlabelled += 1
-        elif len(label) > MAX_LABEL_CHARS:
-            label = label[:MAX_LABEL_CHARS] + "…"
-            self.long_labels += 1
-        if "quad" in attributes:
-            attributes["quad_original"] = [[qx * ow / mw, qy * oh / mh] for qx, qy in attributes["quad"]]
-        self.outside += outside
-        self.detections.append(Detection(kind, label, number, model, original, outside, attributes))  # type: ignore[arg-type]
+        isfinite, append, new = math.isfinite, self.detections.append, Detection
+        for kind, label, coords, attributes in entries:
+            if kind == "box":
+                a, b, c, d = coords
+                x1, x2 = (c if c < a else a), (c if c > a else a)  # min() and max(), ties included
+                y1, y2 = (d if d < b else b), (d if d > b else b)
+                model: tuple[float, ...] = (x1, y1, x2, y2)
+                original: tuple[float, ...] = (x1 * ow / mw, y1 * oh / mh, x2 * ow / mw, y2 * oh / mh)
+                if not (isfinite(original[0]) and isfinite(original[1]) and isfinite(original[2])
+                        and isfinite(original[3])):
+                    self.warnings.append(f"'{label[:MAX_LABEL_CHARS]}' has coordinates too large to convert: skipped")
+                    continue
+                if c < a or d < b:
+                    self.swapped += 1
+                outside = not (0 <= x1 and x2 <= mw and 0 <= y1 and y2 <= mh)
+            else:
+                x, y = coords
+                model = (x, y)
+                original = (x * ow / mw, y * oh / mh)
+                if not (isfinite(original[0]) and isfinite(original[1])):
+                    self.warnings.append(f"'{label[:MAX_LABEL_CHARS]}' has coordinates too large to convert: skipped")
+                    continue
+                outside = not (0 <= x <= mw and 0 <= y <= mh)
+            if not label:
+                attributes[LABEL_MISSING] = True
+                self.unlabelled += 1
+            elif len(label) > MAX_LABEL_CHARS:
+                label = label[:MAX_LABEL_CHARS] + "…"
+                self.long_labels += 1
+            if "quad" in attributes:
+                attributes["quad_original"] = [[qx * ow / mw, qy * oh / mh] for qx, qy in attributes["quad"]]
+            if outside:
+                self.outside += 1
+            append(new(kind, label, number, model, original, outside, attributes))  # type: ignore[arg-type]
 
     def result(self, warnings: list[str]) -> ParseResult:
         warnings = warnings + self.warnings
@@ -243,9 +253,7 @@ def parse_grounding(
     if len(pictures) == 1 or target_image is not None:
         fast = fast_json(text, keys, max_detections)
         if fast is not None:
-            number = target_image or 1
-            for kind, label, coords, attributes in fast.detections:
-                builder.add(kind, label, coords, attributes, number)
+            builder.add_many(fast.entries, target_image or 1)
             return builder.result(warnings + fast.warnings)
 
     found, prose = find_all(text, keys)

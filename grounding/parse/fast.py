@@ -1,15 +1,16 @@
 """The fast path: an answer that is one JSON list (or object) of flat objects, as most outputs are.
 
-It reads the value exactly as the JSON style does (:func:`~grounding.parse.json_style.read_value`:
-``json`` for a complete value, item by item for one cut off by the token limit) and turns each
-object into a detection without the general machinery. It answers only when the general path
-would find the same: nothing that another style reads around or inside the value (no ``<``, no
-``=``, no ``(`` or line starting with a number outside it), every object flat (scalars, and one
-coordinate key holding 4 or 2 finite numbers), no image keys. Otherwise it returns ``None`` and
+It reads the value as the JSON style does (``json`` for a complete value, item by item for one cut
+off by the token limit or closed after a trailing comma; see
+:func:`~grounding.parse.json_style.read_plain_json`) and turns each object into a detection
+without the general machinery. It answers only when the general path would find the same: nothing
+that another style reads around or inside the value (no ``<``, no ``=``, no ``(`` or line starting
+with a number outside it), no repeated keys, every object flat (scalars, and one coordinate key
+holding 4 or 2 finite numbers), no image keys. Otherwise it returns ``None`` and
 :func:`~grounding.parse.dispatch.parse_grounding` runs every style. ``tests/grounding/test_parse_fast.py``
 checks on the style table, the corpus, seeded outputs and fuzzed ones that both paths agree.
 
->>> fast_json('```json\\n[{"bbox_2d": [1, 2, 3, 4], "label": "cat"}]\\n```').detections
+>>> fast_json('```json\\n[{"bbox_2d": [1, 2, 3, 4], "label": "cat"}]\\n```').entries
 [('box', 'cat', (1.0, 2.0, 3.0, 4.0), {})]
 >>> fast_json('Here: [{"bbox_2d": [1, 2, 3, 4], "label": "cat"}] (1 cat)') is None    # "(" after it
 True
@@ -22,10 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grounding.parse.json_style import read_value
+from grounding.parse.json_style import read_plain_json, read_value
 from grounding.parse.objects import BOX_KEYS, IMAGE_KEYS, POINT_KEYS, label_of
 
 __all__ = ["FastResult", "fast_json"]
+
+Entry = tuple[str, str, tuple[float, ...], dict[str, Any]]
+"""``(kind, label, model coordinates, attributes)``."""
 
 _OPEN = re.compile(r"[\[{]")
 # What another style could read outside the value: a bracket (more JSON), a parenthesis (bare pairs),
@@ -38,83 +42,119 @@ _LINE_HEAD = re.compile(r"[ \t]*[-+.\d*•]")
 _BOX = frozenset(BOX_KEYS)
 _COORDINATES = frozenset(BOX_KEYS + POINT_KEYS)
 _STOP_KEYS = IMAGE_KEYS | {"arguments"}
+_QUOTES = frozenset("\"'“‘「『`")
+_NUMBER_TYPES = frozenset((int, float))
 
 
 @dataclass
 class FastResult:
-    """``(kind, label, model coords, attributes)`` per detection, and the JSON style's warnings."""
+    """One entry per detection, and the JSON style's warnings."""
 
-    detections: list[tuple[str, str, tuple[float, ...], dict[str, Any]]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
-def fast_json(text: str, coordinate_keys: Sequence[str] = (), max_detections: int = 5_000) -> FastResult | None:
-    """The detections of a plain JSON answer, or ``None`` when the general path must read ``text``."""
+def _value(text: str) -> tuple[Any, Any] | None:
+    """The JSON value of a plain answer and how it was read, if nothing else in the text needs reading."""
     if "<" in text or "=" in text:
         return None
     opener = _OPEN.search(text)
     if opener is None or _RISK_BEFORE.search(text, 0, opener.start()):
         return None
-    read = read_value(text, opener.start())
-    chunk = read.chunk
-    if read.partial or read.how is not None and read.how != "cut-json":
+    read = read_plain_json(text, opener.start())
+    if read is None or read.partial:
         return None
+    chunk = read.chunk
     if chunk.truncated:
         if chunk.cut is None or _RISK_IN_TAIL.search(text, chunk.cut) or _LINE_HEAD.match(text, chunk.cut):
             return None
     elif _RISK_AFTER.search(text, chunk.end) or _LINE_HEAD.match(text, chunk.end):
         return None
-    value = read.value
+    return read.value, read
+
+
+def fast_json(text: str, coordinate_keys: Sequence[str] = (), max_detections: int = 5_000) -> FastResult | None:
+    """The detections of a plain JSON answer, or ``None`` when the general path must read ``text``."""
+    found = _value(text)
+    if found is None:
+        return None
+    value, read = found
     items = value if type(value) is list else [value] if type(value) is dict else None
     if not items or len(items) > max_detections:
         return None
     extra = frozenset(coordinate_keys) - _COORDINATES
-    found = FastResult()
+    entries: list[Entry] = []
+    keys = 0
     for item in items:
-        detection = _flat_object(item, extra)
-        if detection is None:
+        entry = _flat_object(item, extra)
+        if entry is None:
             return None
-        found.detections.append(detection)
+        entries.append(entry)
+        keys += len(item)
+    chunk = read.chunk
+    if text.count(":", chunk.start, chunk.cut if chunk.truncated else chunk.end) != keys:
+        # a colon inside a string, or a repeated key that json kept once: read again splitting repeated keys
+        again = read_value(text, chunk.start)
+        if again.how != read.how or not _same_objects(value, again.value):
+            return None
+    result = FastResult(entries)
     if chunk.truncated:
-        found.warnings.append(f"the output stops inside a JSON value: kept {len(items)} complete object(s)")
-    return found
+        result.warnings.append(f"the output stops inside a JSON value: kept {len(items)} complete object(s)")
+    elif read.how == "python-literal":
+        result.warnings.append("not strict JSON (single quotes or trailing commas): read as a Python literal")
+    return result
 
 
-def _flat_object(item: Any, extra: frozenset[str]) -> tuple[str, str, tuple[float, ...], dict[str, Any]] | None:
+def _same_objects(plain: Any, split: Any) -> bool:
+    """``json``'s reading and the key-splitting one agree (no object repeated a key)."""
+    if type(plain) is dict:
+        return type(split) is dict
+    return type(split) is list and len(split) == len(plain) and all(type(item) is dict for item in split)
+
+
+def _flat_object(item: Any, extra: frozenset[str]) -> Entry | None:
     if type(item) is not dict:
         return None
-    key = None
-    for name, value in item.items():
-        if name in _COORDINATES or name in extra:
-            if key is not None:
-                return None
-            key = name
-        elif type(value) is list or type(value) is dict or name in _STOP_KEYS:
+    label: Any = None
+    if len(item) == 2 and "label" in item:  # {"bbox_2d": [...], "label": "cat"}: most objects
+        for key in item:
+            if key != "label":
+                break
+        if key not in _COORDINATES and key not in extra:
             return None
-    if key is None:
-        return None
+        label = item["label"]
+    else:
+        key = None
+        for name, value in item.items():
+            if name in _COORDINATES or name in extra:
+                if key is not None:
+                    return None
+                key = name
+            elif type(value) is list or type(value) is dict or name in _STOP_KEYS:
+                return None
+        if key is None:
+            return None
     coords = item[key]
-    if type(coords) is not list:
+    if type(coords) is not list or not _NUMBER_TYPES.issuperset(map(type, coords)):
         return None
     try:
-        numbers = tuple([float(v) if type(v) is int or type(v) is float else _not_a_number() for v in coords])
-    except (OverflowError, ValueError):
-        return None
-    for number in numbers:
-        if number - number != 0:  # inf or nan: the general path says why it is skipped
+        if len(coords) == 4:
+            kind = "box"
+            numbers: tuple[float, ...] = (float(coords[0]), float(coords[1]), float(coords[2]), float(coords[3]))
+            total = numbers[0] + numbers[1] + numbers[2] + numbers[3]
+        elif len(coords) == 2 and key not in _BOX:
+            kind = "point"
+            numbers = (float(coords[0]), float(coords[1]))
+            total = numbers[0] + numbers[1]
+        else:
             return None
-    if len(numbers) == 4:
-        kind = "box"
-    elif len(numbers) == 2 and key not in _BOX:
-        kind = "point"
-    else:
+    except OverflowError:
         return None
-    if len(item) == 2 and "label" in item:
-        attributes: dict[str, Any] = {}
+    if total - total != 0:  # inf or nan (or a sum that overflows): the general path says what to do
+        return None
+    if type(label) is str and label and label[0] not in _QUOTES and not label[0].isspace() and not label[-1].isspace():
+        attributes: dict[str, Any] = {}  # already clean: what clean_label would return; no other key
     else:
+        label = label_of(item)
         attributes = {k: v for k, v in item.items() if k != key and k != "label"}
-    return kind, label_of(item), numbers, attributes
-
-
-def _not_a_number() -> float:
-    raise ValueError("not a JSON number")
+    return kind, label, numbers, attributes

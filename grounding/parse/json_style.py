@@ -33,7 +33,7 @@ import json_repair
 from grounding.parse.objects import LABEL_KEYS, has_coordinates, object_detections
 from grounding.parse.raw import Found, RawDetection, as_number
 
-__all__ = ["Chunk", "MAX_REPAIR_CHARS", "find_chunks", "load_chunk", "read_value", "json_detections"]
+__all__ = ["Chunk", "MAX_REPAIR_CHARS", "Read", "find_chunks", "load_chunk", "read_plain_json", "read_value", "json_detections"]
 
 MAX_REPAIR_CHARS = 4_000
 """Longest malformed value handed to json-repair (its time grows with the square of some inputs)."""
@@ -146,26 +146,34 @@ def _groups(pairs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook)
+_PLAIN = json.JSONDecoder()  # C-built dicts: for the fast path, which checks for repeated keys itself
 _NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+
+
+_CONSTANTS = (str, int, float, bool, type(None))
 
 
 def _literal(node: ast.AST) -> Any:
     """Python/JSON literal from an AST node, keeping repeated dict keys (unlike ``ast.literal_eval``)."""
-    if isinstance(node, ast.Expression):
-        return _literal(node.body)
-    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool, type(None))):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in _NAMES:
-        return _NAMES[node.id]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _literal(node.operand)
+    kind = type(node)
+    if kind is ast.Constant:
+        if type(node.value) in _CONSTANTS:  # type: ignore[attr-defined]
+            return node.value  # type: ignore[attr-defined]
+    elif kind is ast.Dict:
+        keys = node.keys  # type: ignore[attr-defined]
+        if None not in keys:
+            return _pairs_hook([(str(_literal(k)), _literal(v)) for k, v in zip(keys, node.values)])  # type: ignore[attr-defined]
+    elif kind is ast.List or kind is ast.Tuple:
+        return [_literal(item) for item in node.elts]  # type: ignore[attr-defined]
+    elif kind is ast.Expression:
+        return _literal(node.body)  # type: ignore[attr-defined]
+    elif kind is ast.Name and node.id in _NAMES:  # type: ignore[attr-defined]
+        return _NAMES[node.id]  # type: ignore[attr-defined]
+    elif kind is ast.UnaryOp and isinstance(node.op, (ast.USub, ast.UAdd)):  # type: ignore[attr-defined]
+        value = _literal(node.operand)  # type: ignore[attr-defined]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [_literal(item) for item in node.elts]
-    if isinstance(node, ast.Dict) and all(key is not None for key in node.keys):
-        return _pairs_hook([(str(_literal(k)), _literal(v)) for k, v in zip(node.keys, node.values)])
-    raise ValueError(f"not a literal: {type(node).__name__}")
+            return -value if isinstance(node.op, ast.USub) else value  # type: ignore[attr-defined]
+    raise ValueError(f"not a literal: {kind.__name__}")
 
 
 def load_chunk(source: str, *, repair: bool = True) -> tuple[Any, str | None]:
@@ -199,24 +207,28 @@ def _skip(text: str, position: int) -> int:
     return _WS.match(text, position).end()  # type: ignore[union-attr]
 
 
-def _list_items(text: str, start: int) -> tuple[list[Any], list[int], int]:
-    """Items of the list at ``text[start] == "["`` read one by one with ``json`` until one fails:
-    the items, where each ends, and where the first unreadable one starts."""
+def _list_items(text: str, start: int, decoder: json.JSONDecoder = _DECODER) -> tuple[list[Any], list[int], int, int | None]:
+    """Items of the list at ``text[start] == "["`` read one by one with ``json`` until one fails: the items,
+    where each ends, where the first unreadable one starts, and where the list ends when it closes just
+    after a trailing comma (``[{...}, {...},]``, else ``None``)."""
     items: list[Any] = []
     ends: list[int] = []
     position = start + 1
+    after_comma = False
     while True:
         position = _skip(text, position)
         try:
-            item, end = _DECODER.raw_decode(text, position)
+            item, end = decoder.raw_decode(text, position)
         except (ValueError, RecursionError):
-            return items, ends, position
+            closed = position + 1 if after_comma and text.startswith("]", position) else None
+            return items, ends, position, closed
         items.append(item)
         ends.append(end)
         position = _skip(text, end)
         if not text.startswith(",", position):
-            return items, ends, position
+            return items, ends, position, None
         position += 1
+        after_comma = True
 
 
 def _partial_object(text: str, start: int) -> list[dict[str, Any]]:
@@ -274,11 +286,15 @@ def read_value(text: str, start: int, *, repair: bool = True) -> Read:
         return Read(Chunk(start, end, opener=text[start]), value, None)
     except (ValueError, RecursionError):
         pass
+    chunk = None
     if text[start] == "[":
-        read = _cut_list(text, start)
+        read, tail = _list_by_items(text, start, _DECODER)
         if read is not None:
             return read
-    chunk = _scan(text, start)
+        if tail is not None and not tail.truncated:  # the scanner's view of the whole list, without scanning it twice
+            chunk = Chunk(start, tail.end, malformed=tail.malformed, opener="[")
+    if chunk is None:
+        chunk = _scan(text, start)
     if chunk.truncated:
         partial = _partial_object(text, start) if chunk.opener == "{" and not chunk.malformed else []
         if partial:
@@ -291,21 +307,35 @@ def read_value(text: str, start: int, *, repair: bool = True) -> Read:
     return Read(chunk, value, how)
 
 
-def _cut_list(text: str, start: int) -> Read | None:
-    """A list the output stops inside, read item by item with ``json``; ``None`` when that does not
-    give exactly what the scanner's cut would (malformed items: the scanner path reads those)."""
-    items, ends, stop = _list_items(text, start)
+def read_plain_json(text: str, start: int) -> Read | None:
+    """:func:`read_value` for the fast path: ``json`` only (dicts built in C, repeated keys not split:
+    the caller checks there are none), ``None`` when the value needs the scanner."""
+    try:
+        value, end = _PLAIN.raw_decode(text, start)
+        return Read(Chunk(start, end, opener=text[start]), value, None)
+    except (ValueError, RecursionError):
+        pass
+    return _list_by_items(text, start, _PLAIN)[0] if text[start] == "[" else None
+
+
+def _list_by_items(text: str, start: int, decoder: json.JSONDecoder) -> tuple[Read | None, Chunk | None]:
+    """A list read item by item with ``json``: closed after a trailing comma, or cut off by the output's
+    end; ``None`` (and the scan of what follows the last good item) when that is not exactly what the
+    scanner would find (malformed items: the scanner path reads those)."""
+    items, ends, stop, closed = _list_items(text, start, decoder)
+    if closed is not None:  # [{...}, {...},]: what a Python literal would give
+        return Read(Chunk(start, closed, opener="["), items, "python-literal"), None
     tail = _scan(text, stop, outer="[")
     if not tail.truncated or any(depth <= 1 for depth in tail.closed_at):
-        return None  # the list closes after a bad item, or something after it closes at item level
+        return None, tail  # the list closes after a bad item, or something after it closes at item level
     last_object = max((i for i, item in enumerate(items) if isinstance(item, dict)), default=-1)
     partial = _partial_object(text, stop) if text.startswith("{", stop) and not tail.malformed else []
     if last_object < 0 and not partial:
-        return None
+        return None, tail
     cut = ends[last_object] if last_object >= 0 else None
     chunk = Chunk(start, len(text), truncated=True, malformed=tail.malformed, cut=cut, opener="[")
     value = items[:last_object + 1] if last_object >= 0 else None
-    return Read(chunk, value, "cut-json", partial)
+    return Read(chunk, value, "cut-json", partial), tail
 
 
 def _bare_boxes(value: Any) -> list[tuple[float, ...]]:
