@@ -41,9 +41,9 @@ __all__ = [
     "parse_grounding",
 ]
 
-MAX_OUTPUT_CHARS = 262_144
-"""Longest text read (about 65k tokens, beyond any ``max_new_tokens`` a grounding answer needs); the rest is
-cut off with a warning."""
+MAX_OUTPUT_CHARS = 131_072
+"""Longest text read (about 35k tokens: more than a grounding answer cut off by a 32k ``max_new_tokens``);
+the rest is cut off with a warning."""
 MAX_DETECTIONS = 5_000
 """Most detections returned for one output; the rest are dropped with a warning."""
 MAX_WARNINGS = 100

@@ -42,7 +42,8 @@ _OPEN = re.compile(r"[\[{]")
 _STRUCTURE = re.compile(r"[\"'\[\]{}\\]")
 _WS = re.compile(r"[ \t\n\r]*")
 _MAX_DEPTH = 64
-_MAX_RESCANS = 16
+_MAX_RESCANS = 8
+_RESCAN_PASSES = 3
 
 
 @dataclass
@@ -288,11 +289,9 @@ def read_value(text: str, start: int, *, repair: bool = True) -> Read:
         pass
     chunk = None
     if text[start] == "[":
-        read, tail = _list_by_items(text, start, _DECODER)
+        read, chunk = _list_by_items(text, start, _DECODER)
         if read is not None:
             return read
-        if tail is not None and not tail.truncated:  # the scanner's view of the whole list, without scanning it twice
-            chunk = Chunk(start, tail.end, malformed=tail.malformed, opener="[")
     if chunk is None:
         chunk = _scan(text, start)
     if chunk.truncated:
@@ -320,18 +319,25 @@ def read_plain_json(text: str, start: int) -> Read | None:
 
 def _list_by_items(text: str, start: int, decoder: json.JSONDecoder) -> tuple[Read | None, Chunk | None]:
     """A list read item by item with ``json``: closed after a trailing comma, or cut off by the output's
-    end; ``None`` (and the scan of what follows the last good item) when that is not exactly what the
-    scanner would find (malformed items: the scanner path reads those)."""
+    end. ``None`` when that is not exactly what the scanner would find (malformed items: the scanner
+    path reads those), with the scanner's chunk when the scan after the good items tells it."""
     items, ends, stop, closed = _list_items(text, start, decoder)
     if closed is not None:  # [{...}, {...},]: what a Python literal would give
         return Read(Chunk(start, closed, opener="["), items, "python-literal"), None
+    if not items and not text.startswith("{", stop):
+        return None, None  # nothing read item by item: the scanner reads the whole value once
     tail = _scan(text, stop, outer="[")
+    # the scanner passes over good items of plain values without a change of state: the scan from the
+    # first bad item, with the list's "[" open, is then the scan of the whole value
+    whole = tail if not tail.truncated or not any(isinstance(item, (dict, list)) for item in items) else None
+    if whole is not None:
+        whole = Chunk(start, tail.end, tail.truncated, tail.malformed, tail.cut, "[", tail.closed_at)
     if not tail.truncated or any(depth <= 1 for depth in tail.closed_at):
-        return None, tail  # the list closes after a bad item, or something after it closes at item level
+        return None, whole  # the list closes after a bad item, or something after it closes at item level
     last_object = max((i for i, item in enumerate(items) if isinstance(item, dict)), default=-1)
     partial = _partial_object(text, stop) if text.startswith("{", stop) and not tail.malformed else []
     if last_object < 0 and not partial:
-        return None, tail
+        return None, whole
     cut = ends[last_object] if last_object >= 0 else None
     chunk = Chunk(start, len(text), truncated=True, malformed=tail.malformed, cut=cut, opener="[")
     value = items[:last_object + 1] if last_object >= 0 else None
@@ -389,6 +395,7 @@ def json_detections(text: str, coordinate_keys: Sequence[str] = ()) -> Found:
     found = Found()
     keys = tuple(coordinate_keys)
     position, rescans, repair_left = 0, 0, _REPAIR_BUDGET
+    scan_left = _RESCAN_PASSES * len(text)  # each look inside an unclosed value scans to the end of the text
     while True:
         match = _OPEN.search(text, position)
         if match is None:
@@ -399,7 +406,11 @@ def json_detections(text: str, coordinate_keys: Sequence[str] = ()) -> Found:
         part = _detections(text, read, keys)
         found.extend(part)
         if read.chunk.truncated:
+            scan_left -= len(text) - read.chunk.start
             if part.detections or rescans >= _MAX_RESCANS:
+                return found
+            if scan_left < 0:
+                found.warnings.append("many unclosed brackets: stopped looking for JSON inside them")
                 return found
             position, rescans = read.chunk.start + 1, rescans + 1  # "[sic" in the prose: look inside it
         else:
