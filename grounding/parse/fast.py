@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grounding.parse.json_style import read_plain_json, read_value
+from grounding.parse.json_style import read_plain_json, read_value, swap_quotes
 from grounding.parse.objects import BOX_KEYS, IMAGE_KEYS, POINT_KEYS, label_of
 
 __all__ = ["FastResult", "fast_json"]
@@ -61,7 +61,8 @@ def _value(text: str) -> tuple[Any, Any] | None:
     opener = _OPEN.search(text)
     if opener is None or _RISK_BEFORE.search(text, 0, opener.start()):
         return None
-    read = read_plain_json(text, opener.start())
+    swapped = swap_quotes(text)
+    read = read_plain_json(text, opener.start(), swapped)
     if read is None or read.partial:
         return None
     chunk = read.chunk
@@ -70,7 +71,7 @@ def _value(text: str) -> tuple[Any, Any] | None:
             return None
     elif _RISK_AFTER.search(text, chunk.end) or _LINE_HEAD.match(text, chunk.end):
         return None
-    return read.value, read
+    return read.value, (read, swapped)
 
 
 def fast_json(text: str, coordinate_keys: Sequence[str] = (), max_detections: int = 5_000) -> FastResult | None:
@@ -78,7 +79,7 @@ def fast_json(text: str, coordinate_keys: Sequence[str] = (), max_detections: in
     found = _value(text)
     if found is None:
         return None
-    value, read = found
+    value, (read, swapped) = found
     items = value if type(value) is list else [value] if type(value) is dict else None
     if not items or len(items) > max_detections:
         return None
@@ -94,7 +95,7 @@ def fast_json(text: str, coordinate_keys: Sequence[str] = (), max_detections: in
     chunk = read.chunk
     if text.count(":", chunk.start, chunk.cut if chunk.truncated else chunk.end) != keys:
         # a colon inside a string, or a repeated key that json kept once: read again splitting repeated keys
-        again = read_value(text, chunk.start)
+        again = read_value(text, chunk.start, swapped=swapped)
         if again.how != read.how or not _same_objects(value, again.value):
             return None
     result = FastResult(entries)

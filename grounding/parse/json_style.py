@@ -33,7 +33,7 @@ import json_repair
 from grounding.parse.objects import LABEL_KEYS, has_coordinates, object_detections
 from grounding.parse.raw import Found, RawDetection, as_number
 
-__all__ = ["Chunk", "MAX_REPAIR_CHARS", "Read", "find_chunks", "load_chunk", "read_plain_json", "read_value", "json_detections"]
+__all__ = ["Chunk", "MAX_REPAIR_CHARS", "Read", "find_chunks", "load_chunk", "read_plain_json", "read_value", "swap_quotes", "json_detections"]
 
 MAX_REPAIR_CHARS = 4_000
 """Longest malformed value handed to json-repair (its time grows with the square of some inputs)."""
@@ -275,23 +275,69 @@ class Read:
     partial: list[dict[str, Any]] = field(default_factory=list)  # complete groups of a cut-off repeated-key object
 
 
-def read_value(text: str, start: int, *, repair: bool = True) -> Read:
+def swap_quotes(text: str) -> str | None:
+    """``text`` with ``'`` written as ``"``, when that is all that keeps a Python literal from being JSON.
+
+    Only for texts with single quotes, no double quote and no backslash: then a value that ``json``
+    reads in the swapped text is exactly what :func:`ast.parse` would read in the original (strings hold
+    no quote and no escape), at the same positions, and ``json`` is about ten times faster.
+
+    >>> swap_quotes("[{'label': 'cat'}]"), swap_quotes('[{"label": "cat"}]')
+    ('[{"label": "cat"}]', None)
+    """
+    if "'" in text and '"' not in text and "\\" not in text:
+        return text.translate(_SWAP)
+    return None
+
+
+_SWAP = str.maketrans("'", '"')
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is JSON only, not a Python literal")
+
+
+_QUOTED = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_constant=_no_constant)
+_QUOTED_PLAIN = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _read_json(text: str, start: int, swapped: str | None, decoder: json.JSONDecoder,
+               quoted: json.JSONDecoder) -> tuple[Read | None, Chunk | None]:
+    """The value at ``start`` read with ``json`` alone: whole, in the quote-swapped text (a Python literal),
+    or item by item (a list cut off or closed after a trailing comma); else ``None`` and maybe the
+    scanner's chunk (see :func:`_list_by_items`)."""
+    try:
+        value, end = decoder.raw_decode(text, start)
+        return Read(Chunk(start, end, opener=text[start]), value, None), None
+    except (ValueError, RecursionError):
+        pass
+    if swapped is not None:
+        try:
+            value, end = quoted.raw_decode(swapped, start)
+            return Read(Chunk(start, end, opener=text[start]), value, "python-literal"), None
+        except (ValueError, RecursionError):
+            pass
+        if text[start] == "[":
+            read = _list_by_items(swapped, start, quoted)[0]
+            if read is not None:
+                return read, None
+    if text[start] == "[":
+        return _list_by_items(text, start, decoder)
+    return None, None
+
+
+def read_value(text: str, start: int, *, repair: bool = True, swapped: str | None = None) -> Read:
     """The value that starts at ``text[start]`` (``[`` or ``{``), complete or cut off by the output's end.
+
+    ``swapped`` is :func:`swap_quotes` of ``text`` (computed once by the caller).
 
     >>> r = read_value('[{"a": 1}, {"a": 2}, {"a"', 0)
     >>> r.value, r.chunk.truncated, r.chunk.cut, r.how
     ([{'a': 1}, {'a': 2}], True, 19, 'cut-json')
     """
-    try:
-        value, end = _DECODER.raw_decode(text, start)
-        return Read(Chunk(start, end, opener=text[start]), value, None)
-    except (ValueError, RecursionError):
-        pass
-    chunk = None
-    if text[start] == "[":
-        read, chunk = _list_by_items(text, start, _DECODER)
-        if read is not None:
-            return read
+    read, chunk = _read_json(text, start, swapped, _DECODER, _QUOTED)
+    if read is not None:
+        return read
     if chunk is None:
         chunk = _scan(text, start)
     if chunk.truncated:
@@ -306,15 +352,10 @@ def read_value(text: str, start: int, *, repair: bool = True) -> Read:
     return Read(chunk, value, how)
 
 
-def read_plain_json(text: str, start: int) -> Read | None:
+def read_plain_json(text: str, start: int, swapped: str | None = None) -> Read | None:
     """:func:`read_value` for the fast path: ``json`` only (dicts built in C, repeated keys not split:
     the caller checks there are none), ``None`` when the value needs the scanner."""
-    try:
-        value, end = _PLAIN.raw_decode(text, start)
-        return Read(Chunk(start, end, opener=text[start]), value, None)
-    except (ValueError, RecursionError):
-        pass
-    return _list_by_items(text, start, _PLAIN)[0] if text[start] == "[" else None
+    return _read_json(text, start, swapped, _PLAIN, _QUOTED_PLAIN)[0]
 
 
 def _list_by_items(text: str, start: int, decoder: json.JSONDecoder) -> tuple[Read | None, Chunk | None]:
@@ -395,12 +436,13 @@ def json_detections(text: str, coordinate_keys: Sequence[str] = ()) -> Found:
     found = Found()
     keys = tuple(coordinate_keys)
     position, rescans, repair_left = 0, 0, _REPAIR_BUDGET
+    swapped = swap_quotes(text)
     scan_left = _RESCAN_PASSES * len(text)  # each look inside an unclosed value scans to the end of the text
     while True:
         match = _OPEN.search(text, position)
         if match is None:
             return found
-        read = read_value(text, match.start(), repair=repair_left > 0)
+        read = read_value(text, match.start(), repair=repair_left > 0, swapped=swapped)
         if read.how == "repaired":
             repair_left -= (read.chunk.cut or read.chunk.end) - read.chunk.start
         part = _detections(text, read, keys)
