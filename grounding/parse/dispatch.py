@@ -132,8 +132,9 @@ class _Builder:
                 y1, y2 = (d if d < b else b), (d if d > b else b)
                 model: tuple[float, ...] = (x1, y1, x2, y2)
                 original: tuple[float, ...] = (x1 * ow / mw, y1 * oh / mh, x2 * ow / mw, y2 * oh / mh)
-                if not (isfinite(original[0]) and isfinite(original[1]) and isfinite(original[2])
-                        and isfinite(original[3])):
+                total = original[0] + original[1] + original[2] + original[3]  # inf or nan if any is (or if huge)
+                if not isfinite(total) and not (isfinite(original[0]) and isfinite(original[1])
+                                                and isfinite(original[2]) and isfinite(original[3])):
                     self.warnings.append(f"'{label[:MAX_LABEL_CHARS]}' has coordinates too large to convert: skipped")
                     continue
                 if c < a or d < b:

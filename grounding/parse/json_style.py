@@ -1,16 +1,19 @@
 """JSON (and JSON-like) grounding output: fenced or bare, lists or single objects, broken or cut off.
 
-Each ``[``/``{`` that starts a value is read with ``json`` (``raw_decode``: prose after it is fine).
+Each ``[``/``{`` that starts a value is read with ``json`` (``raw_decode``: prose after it is fine),
+also with its single quotes read as double ones (a Python literal; see :func:`swap_quotes`). A list
+the output stops inside, or closes after a trailing comma, is read item by item with ``json``.
 When that fails, a small bracket scanner finds where the value ends (skipping strings); the value is
-then read as a Python literal (single quotes, trailing commas, ``True``), then with json-repair.
-A list the output stops inside keeps its complete objects, read one by one with ``json``.
+then read as a Python literal (``True``, trailing commas inside objects), then item by item going
+on after bad ones (a stray ``{``), then with json-repair.
 
 Objects whose keys repeat (several boxes written into one object) are split at the repeated key;
 when such an object is cut off, every complete group of keys is kept.
 
 Every step is linear in the text: the scanner keeps counts instead of searching its stack, each
-value is read once, and json-repair (quadratic on some inputs) only sees values of up to
-:data:`MAX_REPAIR_CHARS` characters.
+value is read a bounded number of times, looking inside unclosed values stops after a few passes,
+and json-repair (worse than quadratic on some inputs) takes :data:`MAX_REPAIR_CHARS` characters
+per output at most.
 
 >>> found = json_detections('Sure!\\n```json\\n[{"bbox_2d": [1, 2, 3, 4], "label": "a"}, {"bbox_2d": [5, 6')
 >>> [(d.label, d.coords) for d in found.detections], found.warnings
@@ -35,8 +38,9 @@ from grounding.parse.raw import Found, RawDetection, as_number
 
 __all__ = ["Chunk", "MAX_REPAIR_CHARS", "Read", "find_chunks", "load_chunk", "read_plain_json", "read_value", "swap_quotes", "json_detections"]
 
-MAX_REPAIR_CHARS = 4_000
-"""Longest malformed value handed to json-repair (its time grows with the square of some inputs)."""
+MAX_REPAIR_CHARS = 1_500
+"""Longest malformed value handed to json-repair, and the most it repairs per output: its time grows
+faster than the square of some inputs (4,000 characters of unclosed strings: about a second)."""
 
 _OPEN = re.compile(r"[\[{]")
 _STRUCTURE = re.compile(r"[\"'\[\]{}\\]")
@@ -196,12 +200,47 @@ def load_chunk(source: str, *, repair: bool = True) -> tuple[Any, str | None]:
         return _literal(tree), "python-literal"
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError):
         pass
-    if not repair or len(source) > MAX_REPAIR_CHARS:
+    if not repair:
+        return None, "not-repaired"
+    return _repair(source)
+
+
+def _repair(source: str, limit: int = MAX_REPAIR_CHARS) -> tuple[Any, str]:
+    if len(source) > min(limit, MAX_REPAIR_CHARS):
         return None, "not-repaired"
     try:
         return json_repair.loads(source), "repaired"
     except Exception:  # noqa: BLE001 - json-repair must never turn model text into an exception
         return None, "unreadable"
+
+
+_MAX_RESYNCS = 32
+
+
+def _lenient_items(text: str, start: int, end: int, decoder: json.JSONDecoder) -> list[Any]:
+    """The readable items of a malformed list ``text[start:end]``: after an item ``json`` cannot read, go on
+    at the next ``{`` (a stray ``{``, a missing comma). Linear: at most ``_MAX_RESYNCS`` restarts."""
+    items: list[Any] = []
+    position, resyncs = start + 1, 0
+    while True:
+        position = _skip(text, position)
+        if position >= end - 1:
+            return items
+        try:
+            item, item_end = decoder.raw_decode(text, position)
+            if item_end > end:
+                return items
+            items.append(item)
+            position = _skip(text, item_end)
+            if text.startswith(",", position):
+                position += 1
+            continue
+        except (ValueError, RecursionError):
+            pass
+        resyncs += 1
+        position = text.find("{", position + 1, end)
+        if position < 0 or resyncs > _MAX_RESYNCS:
+            return items
 
 
 def _skip(text: str, position: int) -> int:
@@ -271,7 +310,7 @@ class Read:
 
     chunk: Chunk
     value: Any
-    how: str | None  # None: JSON; "python-literal", "repaired", "cut-json", "not-repaired", "unreadable"
+    how: str | None  # None: JSON; "python-literal", "cut-json", "resynced", "repaired", "not-repaired", "unreadable"
     partial: list[dict[str, Any]] = field(default_factory=list)  # complete groups of a cut-off repeated-key object
 
 
@@ -326,10 +365,11 @@ def _read_json(text: str, start: int, swapped: str | None, decoder: json.JSONDec
     return None, None
 
 
-def read_value(text: str, start: int, *, repair: bool = True, swapped: str | None = None) -> Read:
+def read_value(text: str, start: int, *, repair: int = MAX_REPAIR_CHARS, swapped: str | None = None) -> Read:
     """The value that starts at ``text[start]`` (``[`` or ``{``), complete or cut off by the output's end.
 
-    ``swapped`` is :func:`swap_quotes` of ``text`` (computed once by the caller).
+    ``repair``: the longest value json-repair may still take (the caller's budget); ``swapped`` is
+    :func:`swap_quotes` of ``text`` (computed once by the caller).
 
     >>> r = read_value('[{"a": 1}, {"a": 2}, {"a"', 0)
     >>> r.value, r.chunk.truncated, r.chunk.cut, r.how
@@ -346,9 +386,18 @@ def read_value(text: str, start: int, *, repair: bool = True, swapped: str | Non
             return Read(chunk, None, "cut-json", partial)
         if chunk.cut is None:
             return Read(chunk, None, None)
-        value, how = load_chunk(text[start:chunk.cut], repair=repair)
+        value, how = load_chunk(text[start:chunk.cut], repair=False)
+        if how == "not-repaired" and repair:
+            value, how = _repair(text[start:chunk.cut], repair)
         return Read(chunk, value, how)
-    value, how = load_chunk(text[start:chunk.end], repair=repair)
+    value, how = load_chunk(text[start:chunk.end], repair=False)
+    if how == "not-repaired":  # neither JSON nor a Python literal
+        if chunk.opener == "[":
+            items = _lenient_items(swapped or text, start, chunk.end, _QUOTED if swapped else _DECODER)
+            if any(isinstance(item, dict) for item in items):
+                return Read(chunk, items, "resynced")
+        if repair:
+            value, how = _repair(text[start:chunk.end], repair)
     return Read(chunk, value, how)
 
 
@@ -442,8 +491,8 @@ def json_detections(text: str, coordinate_keys: Sequence[str] = ()) -> Found:
         match = _OPEN.search(text, position)
         if match is None:
             return found
-        read = read_value(text, match.start(), repair=repair_left > 0, swapped=swapped)
-        if read.how == "repaired":
+        read = read_value(text, match.start(), repair=repair_left, swapped=swapped)
+        if read.how in ("repaired", "unreadable"):  # json-repair ran
             repair_left -= (read.chunk.cut or read.chunk.end) - read.chunk.start
         part = _detections(text, read, keys)
         found.extend(part)
@@ -485,11 +534,11 @@ def _detections(text: str, read: Read, keys: Sequence[str]) -> Found:
             part.warnings.append(f"the output stops inside a JSON value: kept {kept} complete object(s)")
     elif part.detections and how == "python-literal":
         part.warnings.append("not strict JSON (single quotes or trailing commas): read as a Python literal")
-    elif part.detections and how == "repaired":
+    elif part.detections and how in ("repaired", "resynced"):
         part.warnings.append("repaired malformed JSON" + (" (unbalanced brackets)" if chunk.malformed else ""))
     elif how == "not-repaired" and _looks_like_detections(text, chunk.start):
-        part.warnings.append(f"a malformed JSON value was not repaired (values over {MAX_REPAIR_CHARS} characters, "
-                             f"and beyond {_REPAIR_BUDGET} repaired characters per output, are not)")
+        part.warnings.append(f"a malformed JSON value was not repaired (json-repair takes {MAX_REPAIR_CHARS} "
+                             "characters per output at most)")
     if part.detections or how is None:
         end = chunk.cut if chunk.truncated and chunk.cut else chunk.end
         if chunk.truncated and read.partial:
@@ -514,7 +563,7 @@ def _fenced_blank(text: str, position: int) -> int:
 
 _BLANK = re.compile(r"\s*")
 _FENCE_TAG = re.compile(r"[\w-]*")
-_REPAIR_BUDGET = 2 * MAX_REPAIR_CHARS
+_REPAIR_BUDGET = MAX_REPAIR_CHARS
 
 
 def _count_objects(value: Any) -> int:

@@ -103,3 +103,33 @@ def test_large_extra_keys_are_not_copied_onto_thousands_of_boxes():
     assert result.detections[0].attributes["note"] == "n" * 50_000
     assert all("note" not in d.attributes for d in result.detections[1:])
     assert len(json.dumps(result.as_dict())) < 1_000_000
+
+
+def test_json_repair_takes_a_bounded_number_of_characters(monkeypatch):
+    """json-repair's time grows faster than the square of some inputs: it never sees more than its share."""
+    import grounding.parse.json_style as json_style
+
+    handed: list[int] = []
+    real = json_style.json_repair.loads
+
+    def counting(source, *args, **kwargs):
+        handed.append(len(source))
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(json_style.json_repair, "loads", counting)
+    for name, make in ADVERSARIAL.items():
+        for size in (500, 1_400, 4_000, 30_000):
+            handed.clear()
+            parse_grounding(make(size), IMAGE.family, TWO)
+            assert sum(handed) <= json_style.MAX_REPAIR_CHARS, (name, size, handed)
+
+
+def test_a_long_malformed_list_is_read_without_json_repair(monkeypatch):
+    import grounding.parse.json_style as json_style
+
+    monkeypatch.setattr(json_style.json_repair, "loads", lambda *a, **k: pytest.fail("json-repair was called"))
+    objects = [f'{{"bbox_2d": [{i}, 2, 30, 40], "label": "a"}}' for i in range(80)]
+    objects.insert(40, "{")  # a stray brace, as in the corpus's anime case
+    result = parse_grounding("[" + ",\n".join(objects) + "]", IMAGE.family, IMAGE)
+    assert len(result.detections) == 80
+    assert any("repaired malformed JSON" in w for w in result.warnings)
