@@ -85,12 +85,30 @@ def fast_json(text: str, coordinate_keys: Sequence[str] = (), max_detections: in
         return None
     extra = frozenset(coordinate_keys) - _COORDINATES
     entries: list[Entry] = []
+    append, numeric, quotes = entries.append, _NUMBER_TYPES, _QUOTES
     keys = 0
     for item in items:
+        # the usual object, {"bbox_2d": [x1, y1, x2, y2], "label": "cat"}, inline; any other shape in _flat_object
+        if type(item) is dict and len(item) == 2 and "bbox_2d" in item and "label" in item:
+            coords, label = item["bbox_2d"], item["label"]
+            if type(coords) is list and len(coords) == 4 and type(label) is str:
+                a, b, c, d = coords
+                if type(a) in numeric and type(b) in numeric and type(c) in numeric and type(d) in numeric:
+                    clean = label.strip()
+                    if clean and clean[0] not in quotes:
+                        try:
+                            box = (float(a), float(b), float(c), float(d))
+                        except OverflowError:
+                            return None
+                        total = box[0] + box[1] + box[2] + box[3]
+                        if total - total == 0:
+                            append(("box", clean, box, {}))
+                            keys += 2
+                            continue
         entry = _flat_object(item, extra)
         if entry is None:
             return None
-        entries.append(entry)
+        append(entry)
         keys += len(item)
     chunk = read.chunk
     if text.count(":", chunk.start, chunk.cut if chunk.truncated else chunk.end) != keys:
