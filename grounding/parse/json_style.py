@@ -36,7 +36,7 @@ import json_repair
 from grounding.parse.objects import LABEL_KEYS, has_coordinates, object_detections
 from grounding.parse.raw import Found, RawDetection, as_number
 
-__all__ = ["Chunk", "MAX_REPAIR_CHARS", "Read", "find_chunks", "load_chunk", "read_plain_json", "read_value", "swap_quotes", "json_detections"]
+__all__ = ["Chunk", "MAX_REPAIR_CHARS", "Read", "load_chunk", "read_plain_json", "read_value", "swap_quotes", "json_detections"]
 
 MAX_REPAIR_CHARS = 1_500
 """Longest malformed value handed to json-repair, and the most it repairs per output: its time grows
@@ -116,21 +116,6 @@ def _scan(text: str, start: int, outer: str = "") -> Chunk:
     elif list_closers and not saw_object:  # a bare list of lists: [[x1, y1, x2, y2], [x1, ...
         chunk.cut = list_closers[min(list_closers)]
     return chunk
-
-
-def find_chunks(text: str) -> list[Chunk]:
-    """Top-level bracketed values in ``text``, in order (the last one may be truncated)."""
-    chunks: list[Chunk] = []
-    position = 0
-    while True:
-        match = _OPEN.search(text, position)
-        if match is None:
-            return chunks
-        chunk = _scan(text, match.start())
-        chunks.append(chunk)
-        if chunk.truncated:
-            return chunks
-        position = chunk.end
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> Any:
