@@ -4,12 +4,16 @@ Seeds: the style table of the tests, plus the real corpus when ../shared is besi
 Every result is checked with the same invariants as the test suite (finite coordinates, ordered
 corners, picture numbers in range, ``outside`` consistent, no internal-error warning).
 
-    python bench/parse_fuzz.py [--count 100000] [--seed 11]
+    python bench/parse_fuzz.py [--count 100000] [--seed 11] [--size 16000]
+
+It then times the adversarial inputs of ``tests/grounding/mutations.py`` (one text of 8n characters
+against eight of n: about 1 when linear, 8 when quadratic) and the two inputs issue 11 reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import time
 import traceback
@@ -19,7 +23,7 @@ import _timing  # noqa: F401  (puts the repository root on sys.path)
 from grounding import FAMILIES, process_size
 from grounding.parse import parse_grounding
 from tests.conftest import load_corpus
-from tests.grounding.mutations import check_result, mutated_inputs
+from tests.grounding.mutations import ADVERSARIAL, check_result, mutated_inputs
 from tests.grounding.parse_cases import STYLE_CASES
 
 
@@ -61,29 +65,52 @@ def run(count: int, seed: int) -> dict[str, object]:
     return report
 
 
-PATHOLOGICAL = {
-    "blank run after a pair": lambda n: "(1,2)" + " " * n + "x",
-    "long plain line": lambda n: "1,2,3,4 a" + " " * n + "x\n",
-    "unclosed point tags": lambda n: '<points x1="1" y1="2">' * (n // 22),
-    "unclosed refs": lambda n: "<ref>" * (n // 5) + "<box>(1,2),(3,4)",
-    "open brackets": lambda n: "[" * n,
-    "open objects": lambda n: '{"a": ' * (n // 6),
-    "open strings": lambda n: '["' * (n // 2),
-    "many small objects": lambda n: '{"bbox_2d": [1, 2, 3, 4], "label": "a"}\n' * (n // 41),
-    "truncated long list": lambda n: "[" + '{"bbox_2d": [1, 2, 3, 4], "label": "a"}, ' * (n // 42) + '{"bbox_2d": [1',
+GROWTH_GOAL = 2.0  # one text of 8n characters over eight of n: about 1 when linear, 8 when quadratic
+
+
+def _best(repeats: int, texts: list[str], image) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for text in texts:
+            parse_grounding(text, image.family, image)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def adversarial(size: int = 16_000, repeats: int = 3) -> dict[str, dict[str, object]]:
+    """Each input of ``ADVERSARIAL`` as one text of 8 x ``size`` characters ("ours") against eight texts of
+    ``size`` ("peer": the same amount of text, what linear time would cost)."""
+    image = process_size((640, 480), "qwen2.5-vl")
+    report = {}
+    for name, make in ADVERSARIAL.items():
+        long, short = [make(8 * size)], [make(size)] * 8
+        t_long, t_short = _best(repeats, long, image), _best(repeats, short, image)
+        ratio = t_long / t_short
+        report[name] = {"ours": round(t_long * 1000, 2), "peer": round(t_short * 1000, 2), "ratio": round(ratio, 2),
+                        "goal": GROWTH_GOAL, "pass": ratio <= GROWTH_GOAL}
+        print(f"  {name:30s} {t_long * 1000:8.1f} ms for {8 * size} chars, {t_short * 1000:8.1f} ms for 8 x {size}: "
+              f"x{ratio:.2f}")
+    return report
+
+
+REPORTED = {  # issue 11, as measured there before the fix: 68 s, and 38 s with a 170 MB answer
+    "{[] to 100 KB": lambda: "{[]" * 33_334,
+    "(1,2), to 10 MB": lambda: "(1,2)," * 1_750_000,
 }
 
 
-def pathological(size: int = 10_000) -> dict[str, dict[str, float]]:
-    """Time of adversarial inputs at ``size`` and 4x ``size`` characters: about 4x means linear, 16x quadratic."""
+def reported() -> dict[str, dict[str, float]]:
     image = process_size((640, 480), "qwen2.5-vl")
     report = {}
-    for name, make in PATHOLOGICAL.items():
-        small, large = (_timing.best_of(3, lambda n=n: parse_grounding(make(n), image.family, image))
-                        for n in (size, 4 * size))
-        report[name] = {"ms_small": round(small * 1000, 2), "ms_4x": round(large * 1000, 2),
-                        "growth": round(large / small, 1)}
-        print(f"  {name:24s} {small * 1000:8.2f} ms at {size} chars, {large * 1000:8.2f} ms at {4 * size}: x{large / small:.1f}")
+    for name, make in REPORTED.items():
+        text = make()
+        start = time.perf_counter()
+        result = parse_grounding(text, image.family, image)
+        seconds = time.perf_counter() - start
+        answer = len(json.dumps(result.as_dict()))
+        report[name] = {"seconds": round(seconds, 3), "answer_bytes": answer, "detections": len(result.detections)}
+        print(f"  {name:18s} {seconds:6.2f} s, answer {answer / 1e6:.2f} MB, {len(result.detections)} detections")
     return report
 
 
@@ -91,8 +118,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--size", type=int, default=16_000, help="n for the adversarial inputs (8n against 8 x n)")
     args = parser.parse_args()
     result = run(args.count, args.seed)
-    print("pathological inputs (growth for 4x the size; 4 is linear, 16 quadratic):")
-    result["pathological"] = pathological()
+    print(f"adversarial inputs: one text of 8n characters against eight of n (goal <= {GROWTH_GOAL}):")
+    result["adversarial"] = adversarial(args.size)
+    print("inputs reported in issue 11:")
+    result["reported"] = reported()
+    worst = max(result["adversarial"].values(), key=lambda r: r["ratio"])
+    result.update({"ours": worst["ours"], "peer": worst["peer"], "ratio": worst["ratio"], "goal": GROWTH_GOAL,
+                   "pass": result["failures"] == 0 and all(r["pass"] for r in result["adversarial"].values()),
+                   "unit": "ms: worst adversarial input, one text of 8n characters (ours) vs eight of n (peer); "
+                           "pass also needs 0 fuzz failures"})
     print("wrote", _timing.write_result("parse_fuzz", result))

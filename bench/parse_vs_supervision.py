@@ -28,10 +28,12 @@ def inputs():
 
 
 def run() -> dict[str, object]:
-    rows, same, missing_total = [], 0, 0
+    rows, same, missing_total, boxes_ours, boxes_peer = [], 0, 0, 0, 0
     for name, text, image in inputs():
         theirs = from_vlm(text, image)
         ours = parse_grounding(text, image.family, image).detections
+        boxes_ours += sum(d.kind == "box" for d in ours)
+        boxes_peer += len(theirs or ())
         missing_total += len(missing_from_ours(text, image))
         n_theirs = "raised" if theirs is None else len(theirs)
         if n_theirs == len(ours):
@@ -40,8 +42,12 @@ def run() -> dict[str, object]:
         kinds = sorted({d.kind for d in ours})
         rows.append({"input": name, "ours": len(ours), "supervision": n_theirs, "our_kinds": kinds})
         print(f"{name:55s} ours {len(ours):3d} {'/'.join(kinds):10s} supervision {n_theirs}")
-    print(f"{same} inputs read the same, {len(rows)} differ; supervision boxes we miss: {missing_total}")
-    return {"same": same, "differ": rows, "supervision_boxes_missing_from_ours": missing_total}
+    print(f"{same} inputs read the same, {len(rows)} differ; boxes: ours {boxes_ours}, supervision {boxes_peer}; "
+          f"supervision boxes we miss: {missing_total}")
+    return {"ours": boxes_ours, "peer": boxes_peer, "ratio": round(boxes_ours / max(1, boxes_peer), 2),
+            "goal": "every box from_vlm returns is among ours", "pass": missing_total == 0,
+            "unit": "boxes read on the style table and the corpus", "same": same, "differ": rows,
+            "supervision_boxes_missing_from_ours": missing_total}
 
 
 if __name__ == "__main__":

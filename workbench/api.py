@@ -30,13 +30,21 @@ def image_geometry(paths: Sequence[str | os.PathLike], family: str = "qwen2.5-vl
 
 
 def parse_output(text: str, family: str = "qwen2.5-vl", original_sizes: Sequence[Sequence[int]] = (),
-                 min_pixels: int = 0, max_pixels: int = 0, target_image: int | None = None) -> dict:
-    """Parse a model output for images of ``original_sizes`` ([W, H] each, in prompt order)."""
+                 min_pixels: int = 0, max_pixels: int = 0, target_image: int | None = None, *,
+                 coordinate_keys: Sequence[str] = (), image_ids: Sequence[str] = ()) -> dict:
+    """Parse a model output for images of ``original_sizes`` ([W, H] each, in prompt order).
+
+    ``coordinate_keys``: extra JSON keys that hold coordinates (the user's prompt named them, e.g.
+    ``["result"]``); ``image_ids``: the IDs the prompt gave the images, one per image, so that an answer's
+    ``"image": "img10"`` is mapped by ID. The text is read up to ``grounding.parse.MAX_OUTPUT_CHARS``
+    characters (the rest is cut off with a warning) and at most ``MAX_DETECTIONS`` detections come back.
+    """
     if not original_sizes:
         raise ValueError("give the original size [W, H] of each image in the request")
     limits = limits_or_default(family, min_pixels, max_pixels)
     images = [process_size((int(w), int(h)), family, limits) for w, h in original_sizes]
-    return parse_grounding(text, family, images, target_image=target_image).as_dict()
+    return parse_grounding(text, family, images, target_image=target_image, coordinate_keys=tuple(coordinate_keys),
+                           image_ids=tuple(image_ids)).as_dict()
 
 
 def ground_images(paths: Sequence[str | os.PathLike], prompt: str, *, services, backend: str = "openai",

@@ -1,5 +1,13 @@
 """``parse_grounding``: every output style, then geometry, for one or several images.
 
+A well-formed JSON answer (most outputs) takes :mod:`~grounding.parse.fast`; anything else runs
+every style in turn (:func:`find_all`). Both hand their detections to one :class:`_Builder`, so
+conversion, labels and warnings have one home.
+
+Resources are bounded: the text is read up to :data:`MAX_OUTPUT_CHARS` characters, at most
+:data:`MAX_DETECTIONS` detections and :data:`MAX_WARNINGS` warnings come back, labels are cut at
+:data:`MAX_LABEL_CHARS`; each limit that bites adds a warning. Time is linear in the text.
+
 >>> from grounding.geometry import process_size
 >>> image = process_size((640, 480), "qwen2.5-vl")                  # the model saw 644 x 476
 >>> result = parse_grounding('```json\\n[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]\\n```',
@@ -11,26 +19,47 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
 
-from grounding.coords import is_outside, order_corners, to_original
 from grounding.families import ModelFamily
 from grounding.geometry import ProcessedImage
+from grounding.parse.actions import action_detections
+from grounding.parse.fast import fast_json
 from grounding.parse.json_style import json_detections
 from grounding.parse.markup import html_bbox_detections, point_tag_detections
-from grounding.parse.pictures import picture_at, picture_mentions
+from grounding.parse.pictures import Mentions, picture_at, picture_mentions, resolve_name
 from grounding.parse.plain import plain_line_detections
-from grounding.parse.raw import Found, RawDetection
+from grounding.parse.raw import Found, ImageName, RawDetection
 from grounding.parse.regions import answer_text, blank
-from grounding.parse.result import Detection, ParseResult
+from grounding.parse.result import LABEL_MISSING, Detection, ParseResult
 from grounding.parse.tokens import bare_pair_detections, token_detections
 
-__all__ = ["INTERNAL_ERROR", "parse_grounding"]
+__all__ = [
+    "INTERNAL_ERROR", "MAX_DETECTIONS", "MAX_LABEL_CHARS", "MAX_OUTPUT_CHARS", "MAX_WARNINGS", "find_all",
+    "parse_grounding",
+]
+
+MAX_OUTPUT_CHARS = 131_072
+"""Longest text read (about 35k tokens: more than a grounding answer cut off by a 32k ``max_new_tokens``);
+the rest is cut off with a warning."""
+MAX_DETECTIONS = 5_000
+"""Most detections returned for one output; the rest are dropped with a warning."""
+MAX_WARNINGS = 100
+"""Most warnings returned; the last one then says how many more there were."""
+MAX_LABEL_CHARS = 300
+"""Longest label kept; a longer one is cut (with "…") and a warning."""
 
 INTERNAL_ERROR = "parser error (please report it with the output)"
 
-_STYLES = (token_detections, point_tag_detections, html_bbox_detections, json_detections,
+_STYLES = (action_detections, token_detections, point_tag_detections, html_bbox_detections, json_detections,
            plain_line_detections, bare_pair_detections)
+
+
+@lru_cache(maxsize=64)
+def _family(name: str) -> ModelFamily:
+    return ModelFamily.from_name(name)
 
 
 def _images(images: ProcessedImage | Sequence[ProcessedImage], family: ModelFamily) -> tuple[ProcessedImage, ...]:
@@ -40,36 +69,137 @@ def _images(images: ProcessedImage | Sequence[ProcessedImage], family: ModelFami
     for number, image in enumerate(pictures, start=1):
         if not isinstance(image, ProcessedImage):
             raise TypeError(f"image {number} is a {type(image).__name__}, not a ProcessedImage")
-        if image.family != family:
+        if image.family is not family and image.family != family:
             raise ValueError(f"image {number} was sized for {image.family.name}, but the family is {family.name}")
     return pictures
 
 
-def _find_all(text: str) -> tuple[Found, str]:
+def _names(values: Sequence[str] | str, what: str) -> tuple[str, ...]:
+    if not values:
+        return ()
+    if isinstance(values, str):
+        values = (values,)
+    names = tuple(values)
+    for value in names:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{what} must be non-empty strings, got {value!r}")
+    return tuple(value.strip() for value in names)
+
+
+def _limit(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be a positive whole number, got {value!r}")
+    return value
+
+
+def find_all(text: str, coordinate_keys: Sequence[str] = ()) -> tuple[Found, str]:
     """Run each style on what the previous ones left (their spans blanked); also return that prose."""
     region, warnings = answer_text(text)
     found = Found(warnings=list(warnings))
     for style in _STYLES:
         try:
-            part = style(region)
+            part = style(region, coordinate_keys) if style is json_detections else style(region)
         except Exception as exc:  # noqa: BLE001 - last guard of "model text never raises"; fuzz tests look for it
             found.warnings.append(f"{INTERNAL_ERROR} in {style.__name__}: {type(exc).__name__}: {exc}")
             continue
         found.extend(part)
-        region = blank(region, part.spans)
+        if part.spans:
+            region = blank(region, part.spans)
     found.detections.sort(key=lambda d: d.offset)  # stable: keeps each style's own order
     return found, region
 
 
-def _picture(raw: RawDetection, mentions: list[tuple[int, int]], count: int, target: int | None,
-             warnings: list[str]) -> int:
-    if raw.image_hint is not None:
-        if 1 <= raw.image_hint <= count:
-            if target is not None and raw.image_hint != target:
-                warnings.append(f"'{raw.label}' says picture {raw.image_hint}, the target is {target}: used {raw.image_hint}")
-            return raw.image_hint
+class _Builder:
+    """Turns what the styles found into :class:`Detection` objects: geometry, labels, counts for warnings."""
+
+    def __init__(self, pictures: tuple[ProcessedImage, ...]) -> None:
+        self.scales = [(p.original_wh[0], p.original_wh[1], *p.model_wh) for p in pictures]
+        self.detections: list[Detection] = []
+        self.warnings: list[str] = []
+        self.swapped = self.unlabelled = self.outside = self.long_labels = 0
+
+    def add(self, kind: str, label: str, coords: tuple[float, ...], attributes: dict[str, Any], number: int) -> None:
+        self.add_many(((kind, label, coords, attributes),), number)
+
+    def add_many(self, entries: Iterable[tuple[str, str, tuple[float, ...], dict[str, Any]]], number: int) -> None:
+        """``(kind, label, model coords, attributes)`` entries on picture ``number`` (one loop: the hot path)."""
+        ow, oh, mw, mh = self.scales[number - 1]
+        isfinite, append, new = math.isfinite, self.detections.append, Detection
+        for kind, label, coords, attributes in entries:
+            if kind == "box":
+                a, b, c, d = coords
+                x1, x2 = (c if c < a else a), (c if c > a else a)  # min() and max(), ties included
+                y1, y2 = (d if d < b else b), (d if d > b else b)
+                model: tuple[float, ...] = (x1, y1, x2, y2)
+                original: tuple[float, ...] = (x1 * ow / mw, y1 * oh / mh, x2 * ow / mw, y2 * oh / mh)
+                total = original[0] + original[1] + original[2] + original[3]  # inf or nan if any is (or if huge)
+                if not isfinite(total) and not (isfinite(original[0]) and isfinite(original[1])
+                                                and isfinite(original[2]) and isfinite(original[3])):
+                    self.warnings.append(f"'{label[:MAX_LABEL_CHARS]}' has coordinates too large to convert: skipped")
+                    continue
+                if c < a or d < b:
+                    self.swapped += 1
+                outside = not (0 <= x1 and x2 <= mw and 0 <= y1 and y2 <= mh)
+            else:
+                x, y = coords
+                model = (x, y)
+                original = (x * ow / mw, y * oh / mh)
+                if not (isfinite(original[0]) and isfinite(original[1])):
+                    self.warnings.append(f"'{label[:MAX_LABEL_CHARS]}' has coordinates too large to convert: skipped")
+                    continue
+                outside = not (0 <= x <= mw and 0 <= y <= mh)
+            if not label:
+                attributes[LABEL_MISSING] = True
+                self.unlabelled += 1
+            elif len(label) > MAX_LABEL_CHARS:
+                label = label[:MAX_LABEL_CHARS] + "…"
+                self.long_labels += 1
+            if "quad" in attributes:
+                attributes["quad_original"] = [[qx * ow / mw, qy * oh / mh] for qx, qy in attributes["quad"]]
+            if outside:
+                self.outside += 1
+            append(new(kind, label, number, model, original, outside, attributes))  # type: ignore[arg-type]
+
+    def result(self, warnings: list[str]) -> ParseResult:
+        warnings = warnings + self.warnings
+        if self.swapped:
+            warnings.append(f"{self.swapped} box(es) had x1 > x2 or y1 > y2: corners reordered")
+        if self.unlabelled:
+            warnings.append(f"{self.unlabelled} detection(s) have no label: kept with the attribute "
+                            f"{LABEL_MISSING}=true (name them, e.g. after the prompt's target)")
+        if self.long_labels:
+            warnings.append(f"{self.long_labels} label(s) longer than {MAX_LABEL_CHARS} characters were cut")
+        if self.outside:
+            warnings.append(f"{self.outside} detection(s) lie partly outside their image: kept as written, clamp to draw")
+        if not self.detections:
+            warnings.append("no boxes or points found in the output")
+        unique = list(dict.fromkeys(warnings))
+        if len(unique) > MAX_WARNINGS:
+            unique = unique[:MAX_WARNINGS - 1] + [f"... and {len(unique) - MAX_WARNINGS + 1} more warnings"]
+        return ParseResult(tuple(self.detections), tuple(unique))
+
+
+def _picture(raw: RawDetection, mentions: Mentions, count: int, target: int | None, image_ids: tuple[str, ...],
+             warnings: list[str]) -> int | None:
+    """The 1-based picture of one detection, or ``None`` when it names an image that is not in the request."""
+    hint = raw.image_hint
+    label = raw.label[:60]
+    if isinstance(hint, ImageName):
+        hint, problem = resolve_name(hint, image_ids)
+        if hint is None:
+            if target is not None or count == 1:
+                fallback = target or 1
+                warnings.append(f"'{label}' {problem}: put on picture {fallback}")
+                return fallback
+            warnings.append(f"'{label}' {problem}: skipped {raw.kind} {list(raw.coords)} (not put on another image)")
+            return None
+    if hint is not None:
+        if 1 <= hint <= count:
+            if target is not None and hint != target:
+                warnings.append(f"'{label}' says picture {hint}, the target is {target}: used {hint}")
+            return hint
         fallback = target or 1
-        warnings.append(f"'{raw.label}' names picture {raw.image_hint}, but there are {count}: put on picture {fallback}")
+        warnings.append(f"'{label}' names picture {hint}, but there are {count}: put on picture {fallback}")
         return fallback
     if target is not None:
         return target
@@ -80,61 +210,64 @@ def _picture(raw: RawDetection, mentions: list[tuple[int, int]], count: int, tar
     return 1
 
 
-def _locate(raw: RawDetection, image: ProcessedImage, number: int) -> Detection | None:
-    if not all(math.isfinite(v) for v in raw.coords):  # "1e999", or 400 digits in a regex-read box
-        return None
-    model = order_corners(raw.coords) if raw.kind == "box" else tuple(raw.coords)
-    original = to_original(model, image)
-    if not all(math.isfinite(v) for v in original):
-        return None
-    return Detection(raw.kind, raw.label, number, model, original,  # type: ignore[arg-type]
-                     is_outside(model, image.model_wh), raw.attributes)
-
-
 def parse_grounding(
     text: str,
     family: ModelFamily | str,
     images: ProcessedImage | Sequence[ProcessedImage],
     *,
     target_image: int | None = None,
+    image_ids: Sequence[str] = (),
+    coordinate_keys: Sequence[str] = (),
+    max_chars: int = MAX_OUTPUT_CHARS,
+    max_detections: int = MAX_DETECTIONS,
 ) -> ParseResult:
     """Boxes and points in a Qwen-VL output, on the original images; never raises on model text.
 
-    ``images`` is the geometry of each image in the request, in order ("Picture 1", ...).
-    A detection goes to the picture its own ``image``/``img_idx`` key names, else ``target_image``,
-    else the picture last mentioned before it, else picture 1. Raises ``ValueError``/``TypeError``
-    only for bad arguments (unknown family, no images, a target out of range, text not a str).
+    ``images`` is the geometry of each image in the request, in order ("Picture 1", ...), and
+    ``image_ids`` their IDs when the prompt named them so (``"image": "img10"`` is then the picture
+    whose ID is img10; an ID not in the list is a warning, never another picture). A detection goes
+    to the picture its own ``image``/``img_idx`` key names, else ``target_image``, else the picture
+    last mentioned before it, else picture 1. ``coordinate_keys`` names extra JSON keys that hold
+    coordinates (``("result",)`` for ``"result": [x, y]``). Raises ``ValueError``/``TypeError`` only
+    for bad arguments (unknown family, no images, a target out of range, IDs not one per image,
+    text not a str).
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    family = ModelFamily.from_name(family)
+    family = family if isinstance(family, ModelFamily) else _family(family)
     pictures = _images(images, family)
     if target_image is not None and not 1 <= target_image <= len(pictures):
         raise ValueError(f"target_image {target_image} is not between 1 and {len(pictures)}")
+    ids = _names(image_ids, "image_ids")
+    if ids and len(ids) != len(pictures):
+        raise ValueError(f"image_ids has {len(ids)} IDs for {len(pictures)} images")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"image_ids must be unique, got {list(ids)}")
+    keys = _names(coordinate_keys, "coordinate_keys")
+    max_chars, max_detections = _limit(max_chars, "max_chars"), _limit(max_detections, "max_detections")
 
-    found, prose = _find_all(text)
-    warnings = list(found.warnings)
-    mentions = picture_mentions(prose) if len(pictures) > 1 else []
-    detections: list[Detection] = []
-    swapped = unlabelled = outside = 0
-    for raw in found.detections:
-        number = _picture(raw, mentions, len(pictures), target_image, warnings)
-        detection = _locate(raw, pictures[number - 1], number)
-        if detection is None:
-            warnings.append(f"'{raw.label}' has coordinates too large to convert: skipped")
-            continue
-        swapped += raw.kind == "box" and detection.model != tuple(raw.coords)
-        unlabelled += detection.label == ""
-        outside += detection.outside
-        detections.append(detection)
-    if swapped:
-        warnings.append(f"{swapped} box(es) had x1 > x2 or y1 > y2: corners reordered")
-    if unlabelled:
-        warnings.append(f"{unlabelled} detection(s) have no label")
-    if outside:
-        warnings.append(f"{outside} detection(s) lie partly outside their image: kept as written, clamp to draw")
-    if len(pictures) > 1 and target_image is None and not mentions and any(r.image_hint is None for r in found.detections):
+    warnings: list[str] = []
+    if len(text) > max_chars:
+        warnings.append(f"the output has {len(text):,} characters: read the first {max_chars:,} only")
+        text = text[:max_chars]
+    builder = _Builder(pictures)
+    if len(pictures) == 1 or target_image is not None:
+        fast = fast_json(text, keys, max_detections)
+        if fast is not None:
+            builder.add_many(fast.entries, target_image or 1)
+            return builder.result(warnings + fast.warnings)
+
+    found, prose = find_all(text, keys)
+    warnings += found.warnings
+    raws = found.detections
+    if len(raws) > max_detections:
+        warnings.append(f"the output holds {len(raws):,} detections: kept the first {max_detections:,}")
+        raws = raws[:max_detections]
+    mentions = picture_mentions(prose, ids) if len(pictures) > 1 and target_image is None else Mentions()
+    for raw in raws:
+        number = _picture(raw, mentions, len(pictures), target_image, ids, warnings)
+        if number is not None:
+            builder.add(raw.kind, raw.label, raw.coords, raw.attributes, number)
+    if len(pictures) > 1 and target_image is None and not mentions and any(r.image_hint is None for r in raws):
         warnings.append("several images but no image key or 'Picture N' for some detections: put on picture 1")
-    if not detections:
-        warnings.append("no boxes or points found in the output")
-    return ParseResult(tuple(detections), tuple(dict.fromkeys(warnings)))
+    return builder.result(warnings)

@@ -13,15 +13,18 @@ from __future__ import annotations
 import html
 import re
 
+from grounding.parse.numbers import numbers_in
 from grounding.parse.objects import clean_label
 from grounding.parse.raw import Found, RawDetection, as_number
 
 __all__ = ["point_tag_detections", "html_bbox_detections"]
 
-_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# (?<![\w:-]): a name starts only at a name boundary (else a long word is rescanned from each letter)
+_ATTRIBUTE = re.compile(r"""(?<![\w:-])([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_XY = re.compile(r"[xy]\d*")
 _POINT_TAG = re.compile(r"<(points?)\b([^<>]*)>(?:([^<]*)</\1\s*>)?", re.IGNORECASE)  # [^<]: linear
-_HTML_BBOX = re.compile(r"<([A-Za-z][\w-]*)\b([^<>]*?\bdata-bbox\s*=\s*(?:\"[^\"]*\"|'[^']*')[^<>]*)>([^<]*)")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# quoted values stay inside the tag ([^"<>]): an unclosed quote must not run to the end of the text
+_HTML_BBOX = re.compile(r"<([A-Za-z][\w-]*)\b([^<>]*?\bdata-bbox\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*')[^<>]*)>([^<]*)")
 
 
 def _attributes(source: str) -> dict[str, str]:
@@ -32,6 +35,8 @@ def _attributes(source: str) -> dict[str, str]:
 def point_tag_detections(text: str) -> Found:
     """Points from ``<points x1 y1 x2 y2 ... alt>phrase</points>`` and ``<point x y alt>``."""
     found = Found()
+    if "<" not in text:
+        return found
     for match in _POINT_TAG.finditer(text):
         attributes = _attributes(match.group(2))
         label = clean_label(html.unescape(match.group(3) or "")) or clean_label(attributes.get("alt", ""))
@@ -45,7 +50,7 @@ def point_tag_detections(text: str) -> Found:
         if not pairs:
             continue
         found.spans.append(match.span())
-        extra = {k: v for k, v in attributes.items() if not re.fullmatch(r"[xy]\d*", k)}
+        extra = {k: v for k, v in attributes.items() if not _XY.fullmatch(k)}
         for x, y in pairs:
             point = (as_number(x), as_number(y))
             if None in point:
@@ -58,9 +63,11 @@ def point_tag_detections(text: str) -> Found:
 def html_bbox_detections(text: str) -> Found:
     """Boxes from HTML elements with ``data-bbox="x1 y1 x2 y2"``; label ``tag.class``, text kept."""
     found = Found()
+    if "data-bbox" not in text:
+        return found
     for match in _HTML_BBOX.finditer(text):
         tag, attributes = match.group(1).lower(), _attributes(match.group(2))
-        numbers = [float(n) for n in _NUMBER.findall(attributes.get("data-bbox", ""))]
+        numbers = numbers_in(attributes.get("data-bbox", ""))
         found.spans.append(match.span())
         if len(numbers) != 4:
             found.warnings.append(f"<{tag} data-bbox=...> holds {len(numbers)} numbers, not 4: skipped")

@@ -1,30 +1,42 @@
 """Plain-text lines ``x1,y1,x2,y2 label`` (the cookbook's plain-text detection prompt).
 
+A leading ``-``/``*`` followed by a blank, or ``•``, is a list bullet; ``-10,...`` is a negative number.
+
 >>> [(d.label, d.coords) for d in plain_line_detections("43,378,996,957 cakes\\nno box here").detections]
 [('cakes', (43.0, 378.0, 996.0, 957.0))]
+>>> [d.coords for d in plain_line_detections("- -5,1e2,30,40 a").detections]
+[(-5.0, 100.0, 30.0, 40.0)]
 """
 
 from __future__ import annotations
 
 import re
 
+from grounding.parse.numbers import NUMBER
 from grounding.parse.objects import clean_label
 from grounding.parse.raw import Found, RawDetection
 
 __all__ = ["plain_line_detections"]
 
-_N = r"(-?\d+(?:\.\d+)?)"
+_N = rf"({NUMBER})"
 _SEP = r"[ \t]*,[ \t]*"
-# No two adjacent quantifiers over the same characters and a greedy label: linear even on the long
-# blank stretches left where other styles consumed text.
-_LINE = re.compile(rf"^[ \t]*(?:[-*•][ \t]*)?{_N}{_SEP}{_N}{_SEP}{_N}{_SEP}{_N}(?:[ \t:]+([^\n]*))?$", re.MULTILINE)
+_BULLET = r"(?:[-*][ \t]+|•[ \t]*)?"
+# matched line by line: no two adjacent quantifiers over the same characters, a greedy label
+_LINE = re.compile(rf"[ \t]*{_BULLET}{_N}{_SEP}{_N}{_SEP}{_N}{_SEP}{_N}(?:[ \t:]+([^\n]*))?")
+_STARTS = frozenset("0123456789+-.*•")
 
 
 def plain_line_detections(text: str) -> Found:
     """One box per line that starts with four comma-separated numbers."""
     found = Found()
-    for match in _LINE.finditer(text):
-        coords = tuple(float(v) for v in match.groups()[:4])
-        found.detections.append(RawDetection("box", clean_label(match.group(5) or ""), coords, match.start()))
-        found.spans.append(match.span())
+    position = 0
+    for line in text.split("\n"):
+        head = line.lstrip(" \t")[:1]
+        if head and head in _STARTS:
+            match = _LINE.fullmatch(line)
+            if match is not None:
+                coords = tuple(float(v) for v in match.groups()[:4])
+                found.detections.append(RawDetection("box", clean_label(match.group(5) or ""), coords, position))
+                found.spans.append((position, position + len(line)))
+        position += len(line) + 1
     return found

@@ -6,19 +6,32 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["RawDetection", "Found", "as_number"]
+from grounding.parse.numbers import as_number
+
+__all__ = ["RawDetection", "Found", "ImageName", "as_number"]
 
 
-@dataclass
+class ImageName(NamedTuple):
+    """An image the output names in words (``"img10"``, ``"Picture 2"``), resolved against the request's IDs.
+
+    ``zero_based`` says the key counts from 0 (``img_idx``): it matters only for a bare number read from
+    the text when no image IDs are known.
+    """
+
+    text: str
+    zero_based: bool = False
+
+
+@dataclass(slots=True)
 class RawDetection:
     """A box ``(x1, y1, x2, y2)`` or point ``(x, y)`` in model coordinates, as written.
 
     ``offset`` is where it starts in the text (for ordering and "Picture N" references);
-    ``image_hint`` is a 1-based picture number the output itself gave, if any.
+    ``image_hint`` is what the output itself said about the picture: a 1-based number, or the
+    words it wrote (:class:`ImageName`, e.g. the image ID ``"img10"``) when that is not a number.
     """
 
     kind: str
@@ -26,10 +39,10 @@ class RawDetection:
     coords: tuple[float, ...]
     offset: int = 0
     attributes: dict[str, Any] = field(default_factory=dict)
-    image_hint: int | None = None
+    image_hint: int | ImageName | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Found:
     """Detections and warnings from one output style, and the text spans it consumed."""
 
@@ -41,26 +54,3 @@ class Found:
         self.detections.extend(other.detections)
         self.warnings.extend(other.warnings)
         self.spans.extend(other.spans)
-
-
-def as_number(value: Any) -> float | None:
-    """A finite coordinate from a JSON number or a numeric string; ``None`` otherwise.
-
-    >>> as_number(" 12.5 "), as_number(True), as_number("nan"), as_number(7)
-    (12.5, None, None, 7.0)
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:
-            return None
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None

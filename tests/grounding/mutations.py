@@ -72,3 +72,31 @@ def check_result(result: ParseResult, images: Sequence[ProcessedImage]) -> None:
         mw, mh = images[d.image - 1].model_wh
         inside = all(0 <= v <= (mw if k % 2 == 0 else mh) for k, v in enumerate(d.model))
         assert d.outside is not inside
+
+
+ADVERSARIAL = {
+    # issue 11: quadratic before (100 KB of "{[]" took 68 s; 10 MB of "(1,2)," 38 s and a 170 MB answer)
+    "{[] repeated": lambda n: "{[]" * (n // 3),
+    "(1,2), repeated": lambda n: "(1,2)," * (n // 6),
+    "blank run after a pair": lambda n: "(1,2)" + " " * n + "x",
+    "long plain line": lambda n: "1,2,3,4 a" + " " * n + "x\n",
+    "unclosed point tags": lambda n: '<points x1="1" y1="2">' * (n // 22),
+    "unclosed refs": lambda n: "<ref>" * (n // 5) + "<box>(1,2),(3,4)",
+    "open brackets": lambda n: "[" * n,
+    "open objects": lambda n: '{"a": ' * (n // 6),
+    "open strings": lambda n: '["' * (n // 2),
+    "unclosed strings in a list": lambda n: '["a' * (n // 3) + "]",
+    "quotes mixed": lambda n: "[" + "'a\"" * (n // 3) + "]",
+    "many small objects": lambda n: '{"bbox_2d": [1, 2, 3, 4], "label": "a"}\n' * (n // 41),
+    "truncated long list": lambda n: "[" + '{"bbox_2d": [1, 2, 3, 4], "label": "a"}, ' * (n // 42) + '{"bbox_2d": [1',
+    "bare boxes": lambda n: "[1,2,3,4] " * (n // 10),
+    "long word in a tag": lambda n: "<points " + "a" * n + ">",
+    "unclosed data-bbox quotes": lambda n: '<p data-bbox="' * (n // 14),
+    "action calls": lambda n: "click(start_box='(1,2)') " * (n // 25),
+    "picture mentions and pairs": lambda n: "Picture 1: (1,2),(3,4)\n" * (n // 23),
+    "one object repeating its keys": lambda n: "{" + '"label": "a", "bbox": [1, 2, 3, 4], ' * (n // 38),
+    "deep nesting": lambda n: "[" * (n // 2) + "]" * (n // 2),
+    "stray braces": lambda n: "[" + '{"bbox_2d": [1, 2, 3, 4], "label": "a"}, {' * (n // 45) + "]",
+    "one ref, many boxes": lambda n: "<ref>" + "x" * (n // 2) + "</ref>" + "<box>(1,2),(3,4)</box>" * (n // 44),
+}
+"""Inputs built to make a parser slow: ``make(n)`` gives about ``n`` characters."""

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from grounding import ProcessedImage, UnknownFamilyError, process_size, to_original
-from grounding.parse import Detection, ParseResult, parse_grounding
+from grounding.parse import LABEL_MISSING, Detection, ParseResult, parse_grounding
 from tests.grounding.parse_cases import STYLE_CASES, StyleCase, geometry
 
 
@@ -129,3 +129,110 @@ def test_huge_coordinates_are_skipped_not_raised():
                              ProcessedImage((4000, 10), (28, 28), process_size((640, 480), "qwen2.5-vl").family))
     assert all(math.isfinite(v) for d in result.detections for v in d.original)
     assert result.detections == () and any("too large" in w for w in result.warnings)
+
+
+# --- image IDs (answers that name images by ID are mapped by ID, never by the digits in it) -----------------------
+
+THREE = (process_size((640, 480), "qwen3-vl"), process_size((1000, 2000), "qwen3-vl"), process_size((800, 800), "qwen3-vl"))
+IDS = ("front", "img10", "img2")  # after a removal: img10 is picture 2, img2 is picture 3
+
+
+def _placed(text: str, **kwargs) -> tuple[list[tuple[str, int]], tuple[str, ...]]:
+    result = parse_grounding(text, "qwen3-vl", THREE, image_ids=IDS, **kwargs)
+    return [(d.label, d.image) for d in result.detections], result.warnings
+
+
+@pytest.mark.parametrize(
+    ("image", "picture"),
+    [
+        pytest.param('"img10"', 2, id="id-with-digits"),
+        pytest.param('"img2"', 3, id="id-whose-digits-name-another-picture"),
+        pytest.param('"front"', 1, id="word-id"),
+        pytest.param('"IMG10"', 2, id="id-ignoring-case"),
+        pytest.param("2", 2, id="number-is-a-position"),
+        pytest.param('"Picture 3"', 3, id="picture-n-is-a-position"),
+        pytest.param('"3"', 3, id="numeric-string-is-a-position"),
+    ],
+)
+def test_image_ids_map_by_id_and_numbers_by_position(image, picture):
+    placed, _ = _placed(f'[{{"point_2d": [500, 500], "label": "a", "image": {image}}}]')
+    assert placed == [("a", picture)]
+
+
+def test_zero_based_key_with_an_id():
+    assert _placed('[{"point_2d": [1, 2], "label": "a", "img_idx": "img10"}]')[0] == [("a", 2)]
+
+
+def test_an_unknown_id_is_a_warning_and_lands_on_no_other_picture():
+    placed, warnings = _placed('[{"point_2d": [1, 2], "label": "a", "image": "img7"}, {"point_2d": [1, 2], "label": "b", "image": 3}]')
+    assert placed == [("b", 3)]
+    assert any("'img7'" in w and "not one of the image IDs" in w and "skipped" in w for w in warnings), warnings
+
+
+def test_an_unknown_id_goes_to_the_target_the_caller_named():
+    placed, warnings = _placed('[{"point_2d": [1, 2], "label": "a", "image": "img7"}]', target_image=2)
+    assert placed == [("a", 2)] and any("'img7'" in w for w in warnings)
+
+
+def test_without_ids_the_old_reading_stays():
+    result = parse_grounding('[{"point_2d": [1, 2], "label": "a", "image": "img2"}]', "qwen3-vl", THREE)
+    assert result.detections[0].image == 2
+
+
+def test_ids_written_in_the_prose():
+    text = ('img10: ```json\n[{"point_2d": [1, 2], "label": "a"}]\n```\n'
+            'Picture 3: ```json\n[{"point_2d": [1, 2], "label": "b"}]\n```\n'
+            'img1: ```json\n[{"point_2d": [1, 2], "label": "c"}]\n```')
+    placed, _ = _placed(text)
+    # "img1" is no ID here: it is not read as picture 1, so "c" stays with the last mention (Picture 3)
+    assert placed == [("a", 2), ("b", 3), ("c", 3)]
+
+
+def test_a_plain_word_equal_to_an_id_is_not_a_mention():
+    placed, warnings = _placed('The cat in front of the car:\n[{"point_2d": [1, 2], "label": "cat"}]')
+    assert placed == [("cat", 1)] and any("put on picture 1" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [pytest.param(("a", "b"), id="too-few"), pytest.param(("a", "a", "b"), id="duplicates"),
+     pytest.param(("a", "", "b"), id="empty"), pytest.param(("a", 2, "b"), id="not-a-string")],
+)
+def test_bad_image_ids(ids):
+    with pytest.raises(ValueError):
+        parse_grounding("[]", "qwen3-vl", THREE, image_ids=ids)
+
+
+# --- keys the user's prompt defined -----------------------------------------------------------------------------
+
+def test_coordinate_keys_name_extra_keys():
+    text = '{"result": [500, 250]}\n{"result": [100, 200, 300, 400], "label": "cat"}'
+    image = process_size((640, 480), "qwen3-vl")
+    assert parse_grounding(text, "qwen3-vl", image).detections == ()
+    kinds = [(d.kind, d.model) for d in parse_grounding(text, "qwen3-vl", image, coordinate_keys=("result",)).detections]
+    assert kinds == [("point", (500.0, 250.0)), ("box", (100.0, 200.0, 300.0, 400.0))]
+    assert parse_grounding(text, "qwen3-vl", image, coordinate_keys="result").detections  # one key as a string
+
+
+def test_coordinate_keys_must_be_names():
+    with pytest.raises(ValueError):
+        parse_grounding("[]", "qwen3-vl", TWO[0], coordinate_keys=("",))
+
+
+# --- a missing label ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        pytest.param('```json\n[{"bbox_2d": [1, 2, 3, 4]}, {"bbox_2d": [1, 2, 3, 4], "label": "cat"}]\n```', "qwen2.5-vl", id="json"),
+        pytest.param("<|box_start|>(1,2),(3,4)<|box_end|><|object_ref_start|>cat<|object_ref_end|><|box_start|>(1,2),(3,4)<|box_end|>",
+                     "qwen2-vl", id="tokens"),
+    ],
+)
+def test_a_missing_label_is_kept_marked_and_said_once(text, family):
+    result = parse_grounding(text, family, process_size((640, 480), family))
+    unlabelled, labelled = result.detections
+    assert (unlabelled.label, unlabelled.attributes.get(LABEL_MISSING), unlabelled.label_missing) == ("", True, True)
+    assert LABEL_MISSING not in labelled.attributes and not labelled.label_missing
+    assert [w for w in result.warnings if LABEL_MISSING in w] == [
+        "1 detection(s) have no label: kept with the attribute label_missing=true (name them, e.g. after the prompt's target)"]

@@ -56,3 +56,20 @@ def test_bad_arguments_fail_clearly(tmp_path):
     assert both.exit_code != 0 and "not both" in both.output
     no_size = RUNNER.invoke(app, ["parse", "-f", "qwen3-vl"], input="[]")
     assert no_size.exit_code != 0 and "--original" in no_size.output
+
+
+def test_coord_key_names_the_prompts_own_keys():
+    text = '{"result": [500, 250]}\n{"where": [100, 200, 300, 400], "label": "cat"}'
+    plain = RUNNER.invoke(app, ["parse", "-f", "qwen3-vl", "--original", "640", "480"], input=text)
+    assert json.loads(plain.stdout)["detections"] == []
+    named = RUNNER.invoke(app, ["parse", "-f", "qwen3-vl", "--original", "640", "480", "--coord-key", "result",
+                                "--coord-key", "where"], input=text)
+    assert named.exit_code == 0, named.output
+    found = json.loads(named.stdout)["detections"]
+    assert [(d["kind"], d["original"]) for d in found] == [("point", [320.0, 120.0]), ("box", [64.0, 96.0, 192.0, 192.0])]
+    assert found[0]["attributes"] == {"label_missing": True}
+
+
+def test_an_empty_coord_key_is_a_bad_option():
+    result = RUNNER.invoke(app, ["parse", "-f", "qwen3-vl", "--original", "640", "480", "--coord-key", " "], input="[]")
+    assert result.exit_code == 2 and "coordinate_keys" in result.output

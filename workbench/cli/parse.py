@@ -53,6 +53,9 @@ def parse(
                        help="Size the model saw (image_grid_thw x patch size); default: the family's resize rule.")] = None,
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
+    coord_keys: Annotated[Optional[list[str]], typer.Option(
+        "--coord-key", metavar="KEY",
+        help='A JSON key that holds coordinates, as your prompt named it (e.g. "result"); repeatable.')] = None,
 ) -> None:
     """Print {"detections": [{kind, label, image, model, original, outside, attributes}], "warnings": [...]}.
 
@@ -66,7 +69,10 @@ def parse(
     if original is None:
         raise typer.BadParameter("give --original W H (or --canvas LAYOUT.json)")
     image = _geometry(family, original, resized, min_pixels, max_pixels)
-    result = parse_grounding(_read(source), image.family, image)
+    try:
+        result = parse_grounding(_read(source), image.family, image, coordinate_keys=tuple(coord_keys or ()))
+    except ValueError as exc:  # an empty --coord-key
+        raise typer.BadParameter(str(exc), param_hint="--coord-key") from None
     typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
 
 
