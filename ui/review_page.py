@@ -271,14 +271,14 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                 gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
 
     @speaks(ctx.notice)
-    def _parse(data: Any, text: str, picture_for: Any):
+    def _parse(data: Any, text: str, picture_for: Any, what: str):
         cursor = Cursor.from_json(data)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
         try:
             outcome = paste_on_item(store, item_of(cursor), text or "", settings,
                                     target_image=int(picture_for) or None if picture_for else None,
-                                    expected_version=cursor.version)
+                                    expected_version=cursor.version, fallback_label=what or "")
         except StaleItemError as exc:
             return stale(exc, cursor)
         return {**refreshed(cursor.at(outcome.item), run_message(outcome)), pasted: ""}
@@ -306,7 +306,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return {prompt: text, ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float):
+    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, what: str):
         cursor = Cursor.from_json(data)
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         store = ctx.services.store()
@@ -323,7 +323,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                        "its own pixel limits were used",)
         try:
             outcome = run_on_item(store, engine, item_id, text, limits=settings.limits if same_family else None,
-                                  max_new_tokens=int(tokens), expected_version=cursor.version)
+                                  max_new_tokens=int(tokens), expected_version=cursor.version,
+                                  fallback_label=what or "")
         except StaleItemError as exc:
             return stale(exc, cursor)
         message = run_message(replace(outcome, warnings=(*note, *outcome.warnings)))
@@ -356,8 +357,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
         gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task], [prompt, ctx.notice],
               **PRIVATE)
-        parse.click(_parse, [ctx.cursor, pasted, for_picture], [*full, pasted], **PRIVATE)
-        run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens], [*full, output],
+        parse.click(_parse, [ctx.cursor, pasted, for_picture, target], [*full, pasted], **PRIVATE)
+        run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, target], [*full, output],
                   concurrency_id="model", concurrency_limit=1, **QUEUED)
 
     page.wire = wire  # type: ignore[attr-defined]

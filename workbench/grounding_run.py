@@ -71,10 +71,8 @@ def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
     """Parse a backend's raw text with the geometry of this very call."""
     from grounding.parse import parse_grounding  # the parser package; imported here, where it is used
 
-    # PARSER-IMAGE-IDS: parse_grounding does not take image_ids on main yet (the parser branch adds it); then use
-    #   parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids)
-    # so that answers naming images by ID ("image": "front", naming="ids") land on that image.
-    parsed = parse_grounding(output.text, output.family, list(output.images))
+    # answers that name images by ID ("image": "front") land on that image, never on the digits in the ID
+    parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids)
     return GroundingRun(
         request=request,
         output=output,

@@ -73,13 +73,16 @@ def item_geometry(item: Item, settings: ReviewSettings) -> list[ProcessedImage]:
     return [process_size(image.wh, settings.family, settings.limits) for image in item.images]
 
 
-def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]]) -> tuple[list[list[AnnotationDraft]], list[str]]:
+def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]], *,
+                fallback_label: str = "") -> tuple[list[list[AnnotationDraft]], list[str]]:
     """Parsed detections as annotation drafts per image, clamped into their image (and marked when they left it).
 
-    Boxes with nothing left inside the image are dropped, with a warning.
+    Boxes with nothing left inside the image are dropped, with a warning. A box the model wrote
+    without a label is kept, marked ``label_missing``, and named ``fallback_label`` (what the prompt
+    asked for, when known) so that it can be reviewed like the others.
     """
     per_image: list[list[AnnotationDraft]] = [[] for _ in images]
-    dropped = 0
+    dropped = unnamed = 0
     for d in result.detections:
         wh = images[d.image - 1]
         coords = clamp_to(d.original, wh)
@@ -90,14 +93,21 @@ def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]]) -> tuple
         attributes["model_coords"] = list(d.model)
         if d.outside:
             attributes["outside"] = True
-        per_image[d.image - 1].append(AnnotationDraft(d.kind, coords, d.label, "model", attributes=attributes))
+        label = d.label
+        if not label.strip() and fallback_label.strip():
+            label, unnamed = fallback_label.strip(), unnamed + 1
+        per_image[d.image - 1].append(AnnotationDraft(d.kind, coords, label, "model", attributes=attributes))
     warnings = [f"{dropped} box(es) lay wholly outside their image and were left out"] if dropped else []
+    if unnamed:
+        warnings.append(f"{unnamed} box(es) came without a label and were named '{fallback_label.strip()}' "
+                        "(what the prompt asked for); rename them if that is wrong")
     return per_image, warnings
 
 
 def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, model: str, family: str,
-            settings: Mapping[str, Any], extra_warnings: Sequence[str], expected_version: int | None) -> ItemRunOutcome:
-    per_image, warnings = drafts_from(result, [image.wh for image in item.images])
+            settings: Mapping[str, Any], extra_warnings: Sequence[str], expected_version: int | None,
+            fallback_label: str = "") -> ItemRunOutcome:
+    per_image, warnings = drafts_from(result, [image.wh for image in item.images], fallback_label=fallback_label)
     run = store.run(item.dataset_id, model=model, family=family, settings=settings)
     all_warnings = (*extra_warnings, *result.warnings, *warnings)
     updated, applied = store.record_proposals(run.id, item.id, per_image, text=text, warnings=all_warnings,
@@ -106,21 +116,23 @@ def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, 
 
 
 def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: ReviewSettings, *,
-                  target_image: int | None = None, expected_version: int | None = None) -> ItemRunOutcome:
+                  target_image: int | None = None, expected_version: int | None = None,
+                  fallback_label: str = "") -> ItemRunOutcome:
     """Read a pasted model output for the item with the dataset's geometry and store it as a run's proposals."""
     item = store.item(item_id)
     if not text.strip():
         raise WorkbenchError("paste a model output first")
-    result = parse_grounding(text, settings.family, item_geometry(item, settings), target_image=target_image)
+    result = parse_grounding(text, settings.family, item_geometry(item, settings), target_image=target_image,
+                             image_ids=[image.image_id for image in item.images])
     return _record(store, item, result, text, model=PASTED_MODEL, family=settings.family,
                    settings={**settings.as_dict(), "target_image": target_image}, extra_warnings=(),
-                   expected_version=expected_version)
+                   expected_version=expected_version, fallback_label=fallback_label)
 
 
 def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt: str, *,
                 limits: PixelLimits | None, max_new_tokens: int = 1024, add_vision_id: bool | None = None,
                 on_text: Callable[[str], None] | None = None, expected_version: int | None = None,
-                request_settings: Mapping[str, Any] | None = None) -> ItemRunOutcome:
+                request_settings: Mapping[str, Any] | None = None, fallback_label: str = "") -> ItemRunOutcome:
     """Run the model on the item's images and store the answer as the run's proposals on the item.
 
     The answer is parsed with the geometry the backend reports for this very call (the processor's
@@ -131,9 +143,10 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
                                image_ids=tuple(image.image_id for image in item.images), add_vision_id=add_vision_id,
                                max_new_tokens=max_new_tokens, limits=limits)
     output = backend.generate(request, on_text=on_text)
-    result = parse_grounding(output.text, output.family, list(output.images))
+    result = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids)
     used = output.limits or limits
     settings = {"prompt": prompt, "max_new_tokens": max_new_tokens, **dict(request_settings or {}),
                 **({"min_pixels": used.min_pixels, "max_pixels": used.max_pixels} if used else {})}
     return _record(store, item, result, output.text, model=output.model, family=output.family.name,
-                   settings=settings, extra_warnings=tuple(output.warnings), expected_version=expected_version)
+                   settings=settings, extra_warnings=tuple(output.warnings), expected_version=expected_version,
+                   fallback_label=fallback_label)

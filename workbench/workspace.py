@@ -144,7 +144,8 @@ class Workspace:
             if target_image is not None:
                 target_image = numbers.index(target_image) + 1 if target_image in numbers else None
         family = geometries[0].family if geometries else self.family  # the model's own family wins
-        result = parse_grounding(text, family, geometries, target_image=target_image)
+        result = parse_grounding(text, family, geometries, target_image=target_image,
+                                 image_ids=[image_id for image_id, _ in entries])
         run = GroundingRun(text, result, tuple(i for i, _ in entries), model,
                            tuple(warnings) + tuple(notes) + result.warnings, tuple(p for _, p in entries),
                            ModelFamily.from_name(family).name, limits if images is not None else self.limits)
