@@ -37,8 +37,8 @@ from typing import Any
 import spaces
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage, UnknownFamilyError, from_grid_thw
-from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
-from workbench.backends.media import upright_rgb
+from workbench.backends.base import GroundingRequest, ImageInput, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.model_inputs import InputCache, ModelImage, image_key
 from workbench.backends.settings import default_model
 from workbench.errors import BackendError
 
@@ -94,6 +94,13 @@ def _generate_on_gpu(model: Any, inputs: Any, generation: dict, streamer: Any) -
         return model.generate(**inputs, **generation, streamer=streamer)
 
 
+def _on_device(inputs: Any, device: Any) -> Any:
+    """A copy of ``inputs`` on ``device`` (``BatchFeature.to`` moves in place, and ``inputs`` may be kept)."""
+    from transformers import BatchFeature
+
+    return BatchFeature({name: value.to(device) for name, value in inputs.items()})
+
+
 def _cancel_criteria(cancelled: threading.Event) -> Any:
     """Stopping criteria that end ``generate`` at the next token once ``cancelled`` is set."""
     import torch
@@ -133,6 +140,7 @@ class LocalTransformersBackend(StreamingBackend):
         self._local_files_only = local_files_only
         self._loaded: LoadedModel | None = None
         self._lock = threading.Lock()
+        self._inputs = InputCache()
 
     @property
     def model(self) -> str:
@@ -208,21 +216,46 @@ class LocalTransformersBackend(StreamingBackend):
     def prepare(self, request: GroundingRequest) -> tuple[LoadedModel, Any, tuple[ProcessedImage, ...], PixelLimits]:
         """Chat template + processor: model inputs, and each image's geometry from ``image_grid_thw``."""
         loaded = self.load()
-        images = [upright_rgb(image) for image in request.images]
-        messages = [{"role": "user", "content": [{"type": "image"} for _ in images] + [{"type": "text", "text": request.prompt}]}]
-        text = loaded.processor.apply_chat_template(
+        limits = self.effective_limits(loaded, request)
+        images = [self._model_image(loaded, image, limits) for image in request.images]
+        inputs = self._encode(loaded, [self._prompt_text(loaded, request)], images,
+                              key=self._request_key(request, limits))
+        geometry = self._geometry(loaded, images, inputs["image_grid_thw"].tolist())
+        return loaded, _on_device(inputs, loaded.model.device), geometry, limits
+
+    def _prompt_text(self, loaded: LoadedModel, request: GroundingRequest) -> str:
+        """The rendered chat template of one request (image placeholders, then the prompt)."""
+        messages = [{"role": "user", "content": [{"type": "image"} for _ in request.images] + [{"type": "text", "text": request.prompt}]}]
+        return loaded.processor.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
         )
-        limits = self.effective_limits(loaded, request)
-        try:
-            inputs = loaded.processor(text=[text], images=images, size=limits.as_processor_size(), return_tensors="pt")
-        except ValueError as exc:
-            raise BackendError(f"the processor refused the images: {exc}") from None
-        grids = inputs["image_grid_thw"].tolist()
+
+    def _model_image(self, loaded: LoadedModel, image: ImageInput, limits: PixelLimits) -> ModelImage:
+        """Upright pixels at the processor's size and their patches (decoded small when possible, kept for the next request)."""
+        return self._inputs.model_image(image, loaded.processor, loaded.family, limits)
+
+    def _request_key(self, request: GroundingRequest, limits: PixelLimits) -> Any:
+        """What makes two requests' model inputs the same (None when an image cannot be keyed)."""
+        keys = tuple(image_key(image) for image in request.images)
+        if any(key is None for key in keys):
+            return None
+        return (keys, limits, request.prompt, request.vision_ids)
+
+    def _encode(self, loaded: LoadedModel, texts: list[str], images: list[ModelImage], key: Any = None) -> Any:
+        """Model inputs from already-sized images (the processor need not resize); kept under ``key``."""
+        return self._inputs.encode(loaded.processor, texts, images, key)
+
+    @staticmethod
+    def _geometry(loaded: LoadedModel, images: list[ModelImage], grids: list[list[int]]) -> tuple[ProcessedImage, ...]:
+        """Each image's geometry from the processor's ``image_grid_thw``, checked against the size it was given."""
         geometry = tuple(
-            from_grid_thw(image.size, grid, loaded.family) for image, grid in zip(images, grids, strict=True)
+            from_grid_thw(image.original_wh, grid, loaded.family) for image, grid in zip(images, grids, strict=True)
         )
-        return loaded, inputs.to(loaded.model.device), geometry, limits
+        for image, seen in zip(images, geometry):
+            if seen.resized_wh != image.resized_wh:
+                raise BackendError(f"the processor saw {seen.resized_wh} for an image of {image.resized_wh}: "
+                                   f"its patch size is not {loaded.family.name}'s")
+        return geometry
 
     def _generation(self, request: GroundingRequest) -> dict[str, Any]:
         if request.temperature > 0:
