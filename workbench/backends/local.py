@@ -3,13 +3,15 @@
 - Loaded once, on first use, with ``AutoProcessor`` and ``AutoModelForImageTextToText``; the
   family comes from the checkpoint's config. On CUDA: bf16, ``device_map="auto"`` and
   ``flash_attention_2`` when flash-attn imports, ``sdpa`` otherwise; on CPU: float32 and sdpa.
-- Pixel limits go to the processor call as ``size={"shortest_edge", "longest_edge"}`` (the
-  transformers 5 way; ``min_pixels``/``max_pixels`` kwargs are deprecated and limits given at
-  load time have been ignored before, transformers #41955). Images go to the processor at
-  their original size: it is the only resize (no qwen-vl-utils pre-resize).
+- Pixel limits (the request's, the backend's, else the checkpoint processor's ``size``) set the
+  size each image is resized to, once: exactly :func:`grounding.process_size`, with the
+  processor's own resize call; the processor then runs with ``do_resize=False``, so limits given
+  at load time cannot be ignored (transformers #41955). See :mod:`workbench.backends.model_inputs`
+  (a large JPEG is decoded at reduced scale first; pixels, patches and inputs are kept for reuse).
 - The geometry used to read coordinates is the ``image_grid_thw`` the processor returned
   (:func:`grounding.from_grid_thw`), not a recomputation.
-- ``stream`` runs ``generate`` in a worker thread feeding a ``TextIteratorStreamer``;
+- ``stream`` runs ``generate`` in a worker thread feeding a :class:`~workbench.backends.token_stream.TokenStream`
+  (ids queued there, decoded token by token in the caller's thread);
   ``generate`` without a text callback runs in the caller's thread with no streamer. The GPU
   part is wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces). Closing
   the stream early (a Stop button) stops generation at the next token.
@@ -39,6 +41,7 @@ import spaces
 from grounding import ModelFamily, PixelLimits, ProcessedImage, UnknownFamilyError, from_grid_thw
 from workbench.backends.base import GroundingRequest, ImageInput, RawOutput, StreamEvent, StreamingBackend, TextDelta
 from workbench.backends.model_inputs import InputCache, ModelImage, image_key
+from workbench.backends.token_stream import TokenStream
 from workbench.backends.settings import default_model
 from workbench.errors import BackendError
 
@@ -218,8 +221,8 @@ class LocalTransformersBackend(StreamingBackend):
         loaded = self.load()
         limits = self.effective_limits(loaded, request)
         images = [self._model_image(loaded, image, limits) for image in request.images]
-        inputs = self._encode(loaded, [self._prompt_text(loaded, request)], images,
-                              key=self._request_key(request, limits))
+        text = self._prompt_text(loaded, request)
+        inputs = self._encode(loaded, [text], images, key=self._inputs_key(request, limits, text))
         geometry = self._geometry(loaded, images, inputs["image_grid_thw"].tolist())
         return loaded, _on_device(inputs, loaded.model.device), geometry, limits
 
@@ -234,12 +237,13 @@ class LocalTransformersBackend(StreamingBackend):
         """Upright pixels at the processor's size and their patches (decoded small when possible, kept for the next request)."""
         return self._inputs.model_image(image, loaded.processor, loaded.family, limits)
 
-    def _request_key(self, request: GroundingRequest, limits: PixelLimits) -> Any:
-        """What makes two requests' model inputs the same (None when an image cannot be keyed)."""
+    @staticmethod
+    def _inputs_key(request: GroundingRequest, limits: PixelLimits, text: str) -> Any:
+        """What makes two requests' model inputs the same: images, limits, the rendered template (None: not kept)."""
         keys = tuple(image_key(image) for image in request.images)
         if any(key is None for key in keys):
             return None
-        return (keys, limits, request.prompt, request.vision_ids)
+        return (keys, limits, text)
 
     def _encode(self, loaded: LoadedModel, texts: list[str], images: list[ModelImage], key: Any = None) -> Any:
         """Model inputs from already-sized images (the processor need not resize); kept under ``key``."""
@@ -280,11 +284,9 @@ class LocalTransformersBackend(StreamingBackend):
                             geometry, limits, started, generate_s)
 
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
-        from transformers import TextIteratorStreamer
-
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
-        streamer = TextIteratorStreamer(loaded.processor.tokenizer, skip_prompt=True, skip_special_tokens=False)
+        streamer = TokenStream(loaded.processor.tokenizer.backend_tokenizer)
         cancelled = threading.Event()
         generation = self._generation(request) | {"stopping_criteria": _cancel_criteria(cancelled)}
         result: dict[str, Any] = {}
