@@ -32,7 +32,7 @@ import importlib.util
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,37 @@ def _on_device(inputs: Any, device: Any) -> Any:
     from transformers import BatchFeature
 
     return BatchFeature({name: value.to(device) for name, value in inputs.items()})
+
+
+class _OutOfMemory(Exception):
+    """A batch did not fit (split it); ``cause`` is the error it raised."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    text = str(exc).lower()
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text))
+
+
+def _answer_ids(new_ids: list[int], max_new_tokens: int, eos_ids: frozenset[int]) -> list[int]:
+    """One row of a batch's new tokens as a lone request would have them: up to its limit and its first end token.
+
+    >>> _answer_ids([5, 6, 2, 0, 0], 10, frozenset({2}))
+    [5, 6, 2]
+    >>> _answer_ids([5, 6, 7, 8], 3, frozenset({2}))
+    [5, 6, 7]
+    """
+    new_ids = new_ids[:max_new_tokens]
+    for position, token in enumerate(new_ids):
+        if token in eos_ids:
+            return new_ids[:position + 1]
+    return new_ids
 
 
 def _cancel_criteria(cancelled: threading.Event) -> Any:
@@ -323,7 +354,13 @@ class LocalTransformersBackend(StreamingBackend):
         self, request: GroundingRequest, loaded: LoadedModel, ids: Any, prompt_tokens: int, text: str,
         geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
     ) -> RawOutput:
-        new_ids = ids[0, prompt_tokens:].tolist()
+        return self._raw_output(request, loaded, ids[0, prompt_tokens:].tolist(), prompt_tokens, text, geometry,
+                                limits, started, generate_s)
+
+    def _raw_output(
+        self, request: GroundingRequest, loaded: LoadedModel, new_ids: list[int], prompt_tokens: int, text: str,
+        geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
+    ) -> RawOutput:
         ended = bool(new_ids) and new_ids[-1] in loaded.eos_ids
         finish = "length" if len(new_ids) >= request.max_new_tokens and not ended else "stop"
         return RawOutput(
@@ -338,6 +375,74 @@ class LocalTransformersBackend(StreamingBackend):
             total_s=time.perf_counter() - started,
             generate_s=generate_s,
         )
+
+    # --- several requests per forward pass ---------------------------------------------------------------
+    def generate_batch(self, requests: Sequence[GroundingRequest], *, max_batch: int | None = None) -> list[RawOutput]:
+        """Answer several requests with as few ``generate`` calls as memory allows; outputs in request order.
+
+        Requests with the same sampling settings run together, ``max_batch`` at a time (default:
+        all), left-padded, up to the largest ``max_new_tokens`` among them; each answer is cut at
+        its own limit and its first end-of-turn token and gets its own images' geometry (from its
+        rows of ``image_grid_thw``). Under greedy decoding the answers are those :meth:`generate`
+        gives one by one. A batch that runs out of memory is split in halves and retried.
+        ``total_s`` and ``generate_s`` are those of the batch a request ran in. No streaming.
+        """
+        outputs: list[RawOutput | None] = [None] * len(requests)
+        groups: dict[tuple[bool, float], list[int]] = {}
+        for index, request in enumerate(requests):
+            groups.setdefault((request.temperature > 0, request.temperature), []).append(index)
+        size = max(1, max_batch or len(requests))
+        for indices in groups.values():
+            for start in range(0, len(indices), size):
+                chunk = indices[start:start + size]
+                for index, output in zip(chunk, self._generate_chunk([requests[i] for i in chunk]), strict=True):
+                    outputs[index] = output
+        return [output for output in outputs if output is not None]
+
+    def _generate_chunk(self, requests: list[GroundingRequest]) -> list[RawOutput]:
+        try:
+            return self._run_batch(requests)
+        except _OutOfMemory as exc:
+            if len(requests) == 1:
+                raise self._generate_error(exc.cause) from None
+            half = len(requests) // 2
+            return self._generate_chunk(requests[:half]) + self._generate_chunk(requests[half:])
+
+    def _run_batch(self, requests: list[GroundingRequest]) -> list[RawOutput]:
+        started = time.perf_counter()
+        loaded = self.load()
+        texts, images, per_request = [], [], []
+        for request in requests:
+            limits = self.effective_limits(loaded, request)
+            sized = [self._model_image(loaded, image, limits) for image in request.images]
+            texts.append(self._prompt_text(loaded, request))
+            images.extend(sized)
+            per_request.append((limits, sized))
+        inputs = self._encode(loaded, texts, images)
+        grids = inputs["image_grid_thw"].tolist()
+        generation = self._generation(requests[0]) | {"max_new_tokens": max(r.max_new_tokens for r in requests)}
+        if loaded.processor.tokenizer.pad_token_id is not None:
+            generation["pad_token_id"] = loaded.processor.tokenizer.pad_token_id
+        t0 = time.perf_counter()
+        try:
+            ids = _generate_on_gpu(loaded.model, _on_device(inputs, loaded.model.device), generation, None)
+        except Exception as exc:  # noqa: BLE001 - out of memory splits the batch; others become a BackendError
+            if _is_out_of_memory(exc):
+                raise _OutOfMemory(exc) from None
+            raise self._generate_error(exc) from None
+        generate_s = time.perf_counter() - t0
+        width = int(inputs["input_ids"].shape[1])
+        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
+        decode = loaded.processor.tokenizer.decode
+        outputs, first = [], 0
+        for row, (request, (limits, sized)) in enumerate(zip(requests, per_request, strict=True)):
+            geometry = self._geometry(loaded, sized, grids[first:first + len(sized)])
+            first += len(sized)
+            new_ids = _answer_ids(ids[row, width:].tolist(), request.max_new_tokens, loaded.eos_ids)
+            text = self._strip_stop(decode(new_ids, skip_special_tokens=False), loaded.stop_texts)
+            outputs.append(self._raw_output(request, loaded, new_ids, int(prompt_tokens[row]), text, geometry,
+                                            limits, started, generate_s))
+        return outputs
 
     @staticmethod
     def _strip_stop(piece: str, stop_texts: tuple[str, ...]) -> str:
