@@ -253,7 +253,8 @@ class LocalTransformersBackend(StreamingBackend):
         limits = self.effective_limits(loaded, request)
         images = [self._model_image(loaded, image, limits) for image in request.images]
         text = self._prompt_text(loaded, request)
-        inputs = self._encode(loaded, [text], images, key=self._inputs_key(request, limits, text))
+        images_key = self._images_key(request, limits)
+        inputs = self._encode(loaded, [text], images, key=images_key and (images_key, text), vision_key=images_key)
         geometry = self._geometry(loaded, images, inputs["image_grid_thw"].tolist())
         return loaded, _on_device(inputs, loaded.model.device), geometry, limits
 
@@ -269,16 +270,20 @@ class LocalTransformersBackend(StreamingBackend):
         return self._inputs.model_image(image, loaded.processor, loaded.family, limits)
 
     @staticmethod
-    def _inputs_key(request: GroundingRequest, limits: PixelLimits, text: str) -> Any:
-        """What makes two requests' model inputs the same: images, limits, the rendered template (None: not kept)."""
+    def _images_key(request: GroundingRequest, limits: PixelLimits) -> Any:
+        """What makes two requests' images the same for the model: their contents and the limits (None: not kept).
+
+        Two requests' inputs are the same when this and the rendered template are.
+        """
         keys = tuple(image_key(image) for image in request.images)
         if any(key is None for key in keys):
             return None
-        return (keys, limits, text)
+        return (keys, limits)
 
-    def _encode(self, loaded: LoadedModel, texts: list[str], images: list[ModelImage], key: Any = None) -> Any:
+    def _encode(self, loaded: LoadedModel, texts: list[str], images: list[ModelImage], key: Any = None,
+                vision_key: Any = None) -> Any:
         """Model inputs from already-sized images (the processor need not resize); kept under ``key``."""
-        return self._inputs.encode(loaded.processor, texts, images, key)
+        return self._inputs.encode(loaded.processor, texts, images, key, vision_key)
 
     @staticmethod
     def _geometry(loaded: LoadedModel, images: list[ModelImage], grids: list[list[int]]) -> tuple[ProcessedImage, ...]:

@@ -43,7 +43,7 @@ from workbench.backends.base import ImageInput
 from workbench.backends.media import original_wh
 from workbench.errors import BackendError
 
-__all__ = ["InputCache", "ModelImage", "image_key"]
+__all__ = ["InputCache", "ModelImage", "assemble", "image_key", "vision_inputs"]
 
 
 @dataclass(frozen=True)
@@ -139,18 +139,26 @@ def _resize(pixels: Any, size_wh: tuple[int, int], resample: Any) -> Any:
                       antialias=True)
 
 
-def assemble(processor: Any, texts: list[str], images: list[ModelImage], padding_side: str = "left") -> Any:
+def vision_inputs(images: list[ModelImage]) -> dict[str, Any]:
+    """``pixel_values`` and ``image_grid_thw`` of several images, in order, as the processor stacks them."""
+    import torch
+
+    return {"pixel_values": torch.cat([image.patches for image in images]),
+            "image_grid_thw": torch.cat([image.grid_thw for image in images])}
+
+
+def assemble(processor: Any, texts: list[str], images: list[ModelImage], padding_side: str = "left",
+             vision: dict[str, Any] | None = None) -> Any:
     """What ``processor(text=texts, images=..., do_resize=False)`` returns, from patches made before.
 
     The processor's own steps: its image-token replacement, its tokenizer (left padding for a
     batch), its ``mm_token_type_ids``. :meth:`InputCache.encode` checks the result against the
-    processor once per processor before trusting it.
+    processor once per processor before trusting it. ``vision``: :func:`vision_inputs` of ``images``
+    when already made.
     """
-    import torch
     from transformers import BatchFeature
 
-    vision = {"pixel_values": torch.cat([image.patches for image in images]),
-              "image_grid_thw": torch.cat([image.grid_thw for image in images])}
+    vision = vision if vision is not None else vision_inputs(images)
     replacements = [processor.replace_image_token(vision, image_idx=i) for i in range(len(images))]
     expanded, _ = processor.get_text_with_replacements(list(texts), replacements)
     padding = {"padding": True, "padding_side": padding_side} if len(texts) > 1 else {}
@@ -173,6 +181,7 @@ class InputCache:
 
     def __init__(self, max_bytes: int = 256 << 20) -> None:
         self._pixels = _Lru(max_bytes)
+        self._stacked = _Lru(max_bytes)
         self._inputs = _Lru(max_bytes)
         self._counts = {"pixel_hits": 0, "pixel_misses": 0, "input_hits": 0, "input_misses": 0}
         self._assembly_checked: dict[int, bool] = {}
@@ -183,22 +192,33 @@ class InputCache:
 
     def clear(self) -> None:
         self._pixels.clear()
+        self._stacked.clear()
         self._inputs.clear()
 
-    def encode(self, processor: Any, texts: list[str], images: list[ModelImage], key: Hashable | None = None) -> Any:
+    def encode(self, processor: Any, texts: list[str], images: list[ModelImage], key: Hashable | None = None,
+               vision_key: Hashable | None = None) -> Any:
         """Model inputs for ``texts`` (one per request, left-padded when several) and all their images in order.
 
         Assembled from each image's patches (:func:`assemble`); the first time for a processor the
         result is compared with the processor's own call, and if they differ the processor is
-        called every time from then on. Kept under ``key`` (None: not kept).
+        called every time from then on. Kept under ``key``, the stacked images under ``vision_key``
+        (a new prompt on the same images stacks nothing); None: not kept.
         """
-        return self.inputs(key, lambda: self._encode(processor, texts, images))
+        return self.inputs(key, lambda: self._encode(processor, texts, images, vision_key))
 
-    def _encode(self, processor: Any, texts: list[str], images: list[ModelImage]) -> Any:
+    def _vision(self, images: list[ModelImage], key: Hashable | None) -> dict[str, Any]:
+        if key is not None and (found := self._stacked.get(key)) is not None:
+            return found
+        vision = vision_inputs(images)
+        if key is not None:
+            self._stacked.put(key, vision, int(vision["pixel_values"].numel() * vision["pixel_values"].element_size()))
+        return vision
+
+    def _encode(self, processor: Any, texts: list[str], images: list[ModelImage], vision_key: Hashable | None) -> Any:
         trusted = self._assembly_checked.get(id(processor))
         if trusted is False:
             return self._call_processor(processor, texts, images)
-        assembled = assemble(processor, texts, images)
+        assembled = assemble(processor, texts, images, vision=self._vision(images, vision_key))
         if trusted is None:
             trusted = _same(assembled, self._call_processor(processor, texts, images))
             self._assembly_checked[id(processor)] = trusted

@@ -123,8 +123,8 @@ def test_a_processor_that_disagrees_with_the_assembly_is_called_every_time(tiny_
     backend = LocalTransformersBackend(str(tiny_qwen25), local_files_only=True)
     real = model_inputs.assemble
 
-    def off_by_one(processor, texts, images, padding_side="left"):
-        built = real(processor, texts, images, padding_side)
+    def off_by_one(processor, texts, images, padding_side="left", vision=None):
+        built = real(processor, texts, images, padding_side, vision)
         built["input_ids"] = built["input_ids"] + 1
         return built
 
