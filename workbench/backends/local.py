@@ -254,7 +254,8 @@ class LocalTransformersBackend(StreamingBackend):
         images = [self._model_image(loaded, image, limits) for image in request.images]
         text = self._prompt_text(loaded, request)
         images_key = self._images_key(request, limits)
-        inputs = self._encode(loaded, [text], images, key=images_key and (images_key, text), vision_key=images_key)
+        key = None if images_key is None else (images_key, text)
+        inputs = self._encode(loaded, [text], images, key=key, vision_key=images_key)
         geometry = self._geometry(loaded, images, inputs["image_grid_thw"].tolist())
         return loaded, _on_device(inputs, loaded.model.device), geometry, limits
 
