@@ -177,12 +177,16 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class InputCache:
-    """Model-sized pixels of recent images and processed inputs of recent requests, ``max_bytes`` each at most."""
+    """Model-sized pixels and patches of recent images, stacked images and inputs of recent requests.
+
+    ``max_bytes`` in all: half for the images, a quarter each for the rest (which mostly share the
+    images' tensors). An entry larger than its share is not kept.
+    """
 
     def __init__(self, max_bytes: int = 256 << 20) -> None:
-        self._pixels = _Lru(max_bytes)
-        self._stacked = _Lru(max_bytes)
-        self._inputs = _Lru(max_bytes)
+        self._pixels = _Lru(max_bytes // 2)
+        self._stacked = _Lru(max_bytes // 4)
+        self._inputs = _Lru(max_bytes // 4)
         self._counts = {"pixel_hits": 0, "pixel_misses": 0, "input_hits": 0, "input_misses": 0}
         self._assembly_checked: dict[int, bool] = {}
 
