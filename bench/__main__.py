@@ -135,13 +135,27 @@ def table_rows(outcomes: Sequence[Outcome]) -> list[dict]:
     return rows
 
 
-def markdown(rows: Sequence[dict], quick: bool) -> str:
+def merged(previous: Sequence[dict], fresh: Sequence[dict], rerun: set[str]) -> list[dict]:
+    """The previous summary's rows with those of the benchmarks run again replaced, in registry order.
+
+    >>> old = [{"script": "draw_time", "v": 1}, {"script": "backend_batch", "v": 2}]
+    >>> [r["v"] for r in merged(old, [{"script": "draw_time", "v": 3}], {"draw_time"})]
+    [3, 2]
+    """
+    order = {bench.name: index for index, bench in enumerate(BENCHMARKS)}
+    kept = [row for row in previous if row.get("script") not in rerun]
+    return sorted([*kept, *fresh], key=lambda row: order.get(row.get("script"), len(order)))
+
+
+def markdown(rows: Sequence[dict], quick: bool, updated: Sequence[str] = ()) -> str:
     verdict = {True: "pass", False: "**FAIL**", None: "—"}
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    run = (f"Rows of {', '.join(updated)} rerun {when} (`--only`); the others from the run before"
+           if updated else f"{'Quick' if quick else 'Full'} run of `python -m bench{' --quick' if quick else ''}`, {when}")
     lines = [
         "# Benchmark summary",
         "",
-        f"{'Quick' if quick else 'Full'} run of `python -m bench{' --quick' if quick else ''}`, "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}. "
+        f"{run}; {os.cpu_count()} CPUs, Python {sys.version.split()[0]}. "
         "ratio = ours / peer, both measured in the same run; each script's JSON record beside this file has "
         "the details.",
         "",
@@ -181,8 +195,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     outcomes = [run_one(bench, args.quick, timeout) for bench in chosen]
     rows = table_rows(outcomes)
+    summary = RESULTS / "SUMMARY.json"
+    updated: list[str] = []
+    if args.only and summary.exists():  # keep the other benchmarks' rows of the last run
+        previous = json.loads(summary.read_text(encoding="utf-8"))
+        if previous.get("quick") == args.quick:
+            updated = [bench.name for bench in chosen]
+            rows = merged(previous.get("rows", []), rows, set(updated))
     RESULTS.mkdir(exist_ok=True)
-    text = markdown(rows, args.quick)
+    text = markdown(rows, args.quick, updated)
     (RESULTS / "SUMMARY.md").write_text(text, encoding="utf-8")
     (RESULTS / "SUMMARY.json").write_text(json.dumps({
         "quick": args.quick, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
