@@ -65,11 +65,11 @@ def synthetic_dataset(store: DatasetStore, name: str, samples: int, images: list
         store.add_item_blobs(name, sources, f"Find everything in sample {n}.", drafts, status="accepted")
 
 
-def save(path: str | None, doc: dict) -> Path:
+def save(path: str | None, doc: dict, rows: tuple = ()) -> Path:
     """Print the record and write it (the shared format of ``bench/_record.py``), or to ``path`` when given."""
     from bench._record import write_record
 
-    target = write_record(doc["bench"], doc)
+    target = write_record(doc["bench"], doc, rows=rows)
     text = target.read_text(encoding="utf-8")
     print(text)
     if path:

@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as a plain script
 
 from bench._common import environment, random_box, save, write_images  # noqa: E402
+from bench._record import Row  # noqa: E402
 from workbench.store import AnnotationDraft, DatasetStore  # noqa: E402
 
 
@@ -97,9 +98,13 @@ def main() -> None:
     ratios = {edit: {"vs_raw_commit": round(durable[edit]["median_ms"] / floor["median_ms"], 1),
                      "vs_not_durable": round(durable[edit]["median_ms"] / relaxed[edit]["median_ms"], 1)}
               for edit in durable}
+    rows = (Row("store edit, durable (median add_annotation)", ours=durable["add_annotation"]["median_ms"],
+                peer=floor["median_ms"], units="ms",
+                notes=f"peer: bare durable SQLite insert + commit; {args.edits} edits; "
+                      f"update {durable['update_coords']['median_ms']:.2f} ms, undo {durable['undo']['median_ms']:.2f} ms"),)
     save(args.json, {"bench": "store_latency", "edits": args.edits, "durable_store": durable,
                      "store_durable_false": relaxed, "raw_sqlite_insert_commit_full": floor,
-                     "median_ratios": ratios, "environment": environment()})
+                     "median_ratios": ratios, "environment": environment()}, rows)
 
 
 if __name__ == "__main__":

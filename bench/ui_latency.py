@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._record import write_record
+from bench._record import Row, write_record
 from tests.factories import write_image
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
 
@@ -122,7 +122,12 @@ def main() -> None:
         "images": args.images, "size": list(args.size), "repeats": args.repeats,
         "upload_to_table_s": upload_ui, "upload_peer_s": upload_peer, "edit_to_recorded_s": edit_ui,
         "accept_to_saved_s": save_ui, "save_peer_s": save_peer,
-    }, ("gradio", "gradio_image_annotation", "playwright"))
+    }, ("gradio", "gradio_image_annotation", "playwright"), rows=[
+        Row(f"browser: {args.images} x {args.size[0]}x{args.size[1]} upload -> table", ours=med(upload_ui),
+            peer=med(upload_peer), units="s", notes="peer: the same work in-process"),
+        Row("browser: accept -> saved", ours=med(save_ui) * 1000, peer=med(save_peer) * 1000, units="ms",
+            notes=f"peer: in-process edit + save; box edit -> recorded {med(edit_ui) * 1000:.0f} ms"),
+    ])
     print(f"record: {path}")
 
 

@@ -11,9 +11,13 @@ import hashlib
 import os
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
-from grounding.draw import draw_detections
+from grounding.decode import decode_upright
+from grounding.display import DisplayScale
+from grounding.draw import DrawStyle, draw_file
+from workbench.image_set import ImageEntry
+from workbench.uploads import DISPLAY_MAX_SIDE
 from workbench.workspace import Workspace
 
 __all__ = ["DETECTION_COLUMNS", "detection_rows", "render_results", "open_upright"]
@@ -43,12 +47,27 @@ def detection_rows(workspace: Workspace) -> list[list[object]]:
 
 def open_upright(path: str | os.PathLike) -> Image.Image:
     """The original image as the user sees it (EXIF orientation applied), RGB."""
-    with Image.open(path) as image:
-        return ImageOps.exif_transpose(image).convert("RGB")
+    return decode_upright(path)
+
+
+DRAWN_STYLE = DrawStyle(max_side=DISPLAY_MAX_SIDE)
+"""Drawn results are display copies: the same long side as the editor's."""
+
+
+def _draw_source(entry: ImageEntry) -> tuple[str, tuple[int, int] | None]:
+    """The upload's display copy when it is the drawn size (decoded small, already upright), else the original."""
+    fits = entry.display_wh == DisplayScale.fit(entry.original_wh, DRAWN_STYLE.max_side).display_wh
+    if fits and entry.display_path != entry.path and os.path.isfile(entry.display_path):
+        return entry.display_path, entry.original_wh
+    return entry.path, None
 
 
 def render_results(workspace: Workspace, out_dir: str | os.PathLike) -> list[tuple[str, str]]:
-    """Each image with its boxes and points drawn (display-sized), as (path, caption) pairs in order."""
+    """Each image with its boxes and points drawn (display-sized), as (path, caption) pairs in order.
+
+    Drawn from the upload's display copy when there is one of the right size, else from the
+    original file (a JPEG decoded at reduced size: :func:`grounding.draw.draw_file`).
+    """
     run = workspace.run
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +77,8 @@ def render_results(workspace: Workspace, out_dir: str | os.PathLike) -> list[tup
         key = hashlib.sha1(repr((entry.path, [d.as_dict() for d in detections])).encode()).hexdigest()[:16]
         target = out_dir / f"drawn_{key}.jpg"
         if not target.exists():
-            picture = draw_detections(open_upright(entry.path), list(detections))
+            source, original_wh = _draw_source(entry)
+            picture = draw_file(source, list(detections), style=DRAWN_STYLE, original_wh=original_wh)
             picture.save(target, "JPEG", quality=90)
         caption = f"{entry.image_id} · {len(detections)} detection(s)"
         drawn.append((str(target), caption))

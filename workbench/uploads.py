@@ -19,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import warnings
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from grounding import ImageReadError, read_image_size
+from grounding.decode import decode_upright
 from grounding.display import DisplayScale
 from workbench.errors import WorkbenchError
 from workbench.image_set import ImageEntry
@@ -72,22 +72,13 @@ def load_upload(path: str | os.PathLike, display_dir: str | os.PathLike, *, max_
     target = display_dir / f"{_digest(path)}_{scale.display_wh[0]}x{scale.display_wh[1]}.jpg"
     if not target.exists():
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                with Image.open(path) as image:
-                    if image.format == "JPEG":
-                        # decode at 1/2, 1/4 or 1/8 scale when that is still larger than the copy
-                        stored = scale.display_wh if size.orientation < 5 else scale.display_wh[::-1]
-                        image.draft("RGB", stored)
-                    image.load()
-                    shown = ImageOps.exif_transpose(image).convert("RGB")
-            if shown.size != scale.display_wh:
-                shown = shown.resize(scale.display_wh, Image.Resampling.LANCZOS)
-            tmp = target.with_suffix(".tmp")
-            shown.save(tmp, "JPEG", quality=90)
-            os.replace(tmp, target)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise UploadError(f"{label}: the image data is damaged or truncated ({exc})") from None
+            # a JPEG is decoded at 1/2, 1/4 or 1/8 scale when that is still larger than the copy
+            shown = decode_upright(path, scale.display_wh, resize_to=scale.display_wh, resample=Image.Resampling.LANCZOS)
+        except ImageReadError as exc:
+            raise UploadError(f"{label}: the image data is damaged or truncated ({str(exc).split(': ', 1)[-1]})") from None
+        tmp = target.with_suffix(".tmp")
+        shown.save(tmp, "JPEG", quality=90)
+        os.replace(tmp, target)
     return ImageEntry(
         image_id="",
         name=label,

@@ -93,3 +93,71 @@ def test_real_corpus_drawing(corpus, corpus_images, tmp_path):
     changed = _changed(image, drawn)
     assert changed[(y1 + y2) // 2, x1] and changed[(y1 + y2) // 2, x2 - 1]
     assert not changed[(y1 + y2) // 2, (x1 + x2) // 2]
+
+
+def _edge_points(display_box):
+    """Midpoints of a display-space box's four edges, as (x, y) pixels where cv2 draws the line."""
+    x1, y1, x2, y2 = (int(v) for v in display_box)
+    return [(x1, (y1 + y2) // 2), (x2, (y1 + y2) // 2), ((x1 + x2) // 2, y1), ((x1 + x2) // 2, y2)]
+
+
+def _colour(label: str) -> tuple[int, int, int]:
+    from grounding.draw import PALETTE
+
+    return PALETTE.by_idx(label_color_index(label)).as_rgb()
+
+
+def test_draw_file_decodes_a_rotated_jpeg_small_and_puts_each_box_on_its_place(tmp_path):
+    from grounding.display import DisplayScale
+    from grounding.draw import draw_file
+    from tests.factories import write_image
+
+    # stored 3000x2000 with orientation 6: shown 2000x3000; at max_side 1000 the JPEG decodes at 1/2 scale
+    path = write_image(tmp_path, 3000, 2000, fmt="JPEG", orientation=6)
+    boxes = [_box("cat", (200, 300, 1200, 900)), _box("dog", (1400, 2300, 1900, 2900))]
+    assert _colour("cat") != _colour("dog")
+    style = DrawStyle(max_side=1000, show_labels=False)
+    drawn = draw_file(path, boxes, style=style)
+    assert drawn.size == (667, 1000)  # upright, not the stored landscape
+    upright = Image.open(path)
+    full = draw_detections(upright, boxes, style=style)  # decoded at full size, for comparison
+    scale = DisplayScale((2000, 3000), drawn.size)
+    for detection in boxes:
+        colour = _colour(detection.label)
+        shown = scale.to_display(detection.original)
+        for x, y in _edge_points(shown):
+            assert drawn.getpixel((x, y)) == colour, (detection.label, x, y)
+            assert full.getpixel((x, y)) == colour
+        centre = (int(shown[0] + shown[2]) // 2, int(shown[1] + shown[3]) // 2)
+        assert drawn.getpixel(centre) != colour
+    pixels = np.asarray(drawn).astype(int)
+    assert np.abs(pixels - np.asarray(full).astype(int)).mean() < 4  # same picture, decoded another way
+
+
+def test_draw_file_from_a_display_copy_maps_original_coordinates(tmp_path):
+    from grounding.decode import decode_upright
+    from grounding.display import DisplayScale
+    from grounding.draw import draw_file
+    from tests.factories import write_image
+
+    path = write_image(tmp_path, 2400, 1800, fmt="JPEG", orientation=8)  # shown 1800x2400
+    scale = DisplayScale.fit((1800, 2400), 800)
+    copy = tmp_path / "display.png"
+    decode_upright(path, resize_to=scale.display_wh).save(copy)
+    box = _box("cat", (300, 600, 1500, 1800))
+    style = DrawStyle(max_side=800, show_labels=False)
+    from_copy = draw_file(copy, [box], style=style, original_wh=(1800, 2400))
+    from_file = draw_file(path, [box], style=style)
+    assert from_copy.size == from_file.size == (600, 800)
+    for x, y in _edge_points(scale.to_display(box.original)):
+        assert from_copy.getpixel((x, y)) == from_file.getpixel((x, y)) == _colour("cat")
+
+
+def test_labels_are_tags_in_the_label_colour_that_do_not_cover_each_other():
+    image = Image.new("RGB", (600, 400), "white")
+    same_spot = [_box("cat", (100, 200, 300, 300)), _box("dog", (105, 205, 300, 300))]
+    drawn = np.asarray(draw_detections(image, same_spot, style=DrawStyle(font_size=20, thickness=2)))
+    for label in ("cat", "dog"):
+        assert np.all(drawn == _colour(label), axis=2).sum() > 400  # box line and tag background
+    cat_tag = np.all(drawn[150:200, 100:160] == _colour("cat"), axis=2).sum()
+    assert cat_tag > 300  # the cat's tag above its box, not covered by the dog's

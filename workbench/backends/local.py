@@ -3,13 +3,15 @@
 - Loaded once, on first use, with ``AutoProcessor`` and ``AutoModelForImageTextToText``; the
   family comes from the checkpoint's config. On CUDA: bf16, ``device_map="auto"`` and
   ``flash_attention_2`` when flash-attn imports, ``sdpa`` otherwise; on CPU: float32 and sdpa.
-- Pixel limits go to the processor call as ``size={"shortest_edge", "longest_edge"}`` (the
-  transformers 5 way; ``min_pixels``/``max_pixels`` kwargs are deprecated and limits given at
-  load time have been ignored before, transformers #41955). Images go to the processor at
-  their original size: it is the only resize (no qwen-vl-utils pre-resize).
+- Pixel limits (the request's, the backend's, else the checkpoint processor's ``size``) set the
+  size each image is resized to, once: exactly :func:`grounding.process_size`, with the
+  processor's own resize call; the processor then runs with ``do_resize=False``, so limits given
+  at load time cannot be ignored (transformers #41955). See :mod:`workbench.backends.model_inputs`
+  (a large JPEG is decoded at reduced scale first; pixels, patches and inputs are kept for reuse).
 - The geometry used to read coordinates is the ``image_grid_thw`` the processor returned
   (:func:`grounding.from_grid_thw`), not a recomputation.
-- ``stream`` runs ``generate`` in a worker thread feeding a ``TextIteratorStreamer``;
+- ``stream`` runs ``generate`` in a worker thread feeding a :class:`~workbench.backends.token_stream.TokenStream`
+  (ids queued there, decoded token by token in the caller's thread);
   ``generate`` without a text callback runs in the caller's thread with no streamer. The GPU
   part is wrapped in ``@spaces.GPU`` (a no-op outside Hugging Face ZeroGPU Spaces). Closing
   the stream early (a Stop button) stops generation at the next token.
@@ -30,16 +32,17 @@ import importlib.util
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import spaces
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage, UnknownFamilyError, from_grid_thw
-from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.base import GroundingRequest, ImageInput, RawOutput, StreamEvent, StreamingBackend, TextDelta
 from workbench.backends.conversation import processor_messages
-from workbench.backends.media import upright_rgb
+from workbench.backends.model_inputs import InputCache, ModelImage, image_key
+from workbench.backends.token_stream import TokenStream
 from workbench.backends.settings import default_model
 from workbench.errors import BackendError
 
@@ -95,6 +98,44 @@ def _generate_on_gpu(model: Any, inputs: Any, generation: dict, streamer: Any) -
         return model.generate(**inputs, **generation, streamer=streamer)
 
 
+def _on_device(inputs: Any, device: Any) -> Any:
+    """A copy of ``inputs`` on ``device`` (``BatchFeature.to`` moves in place, and ``inputs`` may be kept)."""
+    from transformers import BatchFeature
+
+    return BatchFeature({name: value.to(device) for name, value in inputs.items()})
+
+
+class _OutOfMemory(Exception):
+    """A batch did not fit (split it); ``cause`` is the error it raised."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    text = str(exc).lower()
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text))
+
+
+def _answer_ids(new_ids: list[int], max_new_tokens: int, eos_ids: frozenset[int]) -> list[int]:
+    """One row of a batch's new tokens as a lone request would have them: up to its limit and its first end token.
+
+    >>> _answer_ids([5, 6, 2, 0, 0], 10, frozenset({2}))
+    [5, 6, 2]
+    >>> _answer_ids([5, 6, 7, 8], 3, frozenset({2}))
+    [5, 6, 7]
+    """
+    new_ids = new_ids[:max_new_tokens]
+    for position, token in enumerate(new_ids):
+        if token in eos_ids:
+            return new_ids[:position + 1]
+    return new_ids
+
+
 def _cancel_criteria(cancelled: threading.Event) -> Any:
     """Stopping criteria that end ``generate`` at the next token once ``cancelled`` is set."""
     import torch
@@ -134,6 +175,7 @@ class LocalTransformersBackend(StreamingBackend):
         self._local_files_only = local_files_only
         self._loaded: LoadedModel | None = None
         self._lock = threading.Lock()
+        self._inputs = InputCache()
 
     @property
     def model(self) -> str:
@@ -213,18 +255,14 @@ class LocalTransformersBackend(StreamingBackend):
     def prepare(self, request: GroundingRequest) -> tuple[LoadedModel, Any, tuple[ProcessedImage, ...], PixelLimits]:
         """Chat template + processor: model inputs, and each image's geometry from ``image_grid_thw``."""
         loaded = self.load()
-        images = [upright_rgb(image) for image in request.images]
-        text = self._prompt_text(loaded, request)
         limits = self.effective_limits(loaded, request)
-        try:
-            inputs = loaded.processor(text=[text], images=images, size=limits.as_processor_size(), return_tensors="pt")
-        except ValueError as exc:
-            raise BackendError(f"the processor refused the images: {exc}") from None
-        grids = inputs["image_grid_thw"].tolist()
-        geometry = tuple(
-            from_grid_thw(image.size, grid, loaded.family) for image, grid in zip(images, grids, strict=True)
-        )
-        return loaded, inputs.to(loaded.model.device), geometry, limits
+        images = [self._model_image(loaded, image, limits) for image in request.images]
+        text = self._prompt_text(loaded, request)
+        images_key = self._images_key(request, limits)
+        key = None if images_key is None else (images_key, text)
+        inputs = self._encode(loaded, [text], images, key=key, vision_key=images_key)
+        geometry = self._geometry(loaded, images, inputs["image_grid_thw"].tolist())
+        return loaded, _on_device(inputs, loaded.model.device), geometry, limits
 
     def _prompt_text(self, loaded: LoadedModel, request: GroundingRequest) -> str:
         """The rendered chat template: the history, then the new turn (one ``<|image_pad|>`` per image;
@@ -232,6 +270,38 @@ class LocalTransformersBackend(StreamingBackend):
         return loaded.processor.apply_chat_template(
             processor_messages(request), tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
         )
+
+    def _model_image(self, loaded: LoadedModel, image: ImageInput, limits: PixelLimits) -> ModelImage:
+        """Upright pixels at the processor's size and their patches (decoded small when possible, kept for the next request)."""
+        return self._inputs.model_image(image, loaded.processor, loaded.family, limits)
+
+    @staticmethod
+    def _images_key(request: GroundingRequest, limits: PixelLimits) -> Any:
+        """What makes two requests' images the same for the model: their contents and the limits (None: not kept).
+
+        Two requests' inputs are the same when this and the rendered template are.
+        """
+        keys = tuple(image_key(image) for image in request.images)
+        if any(key is None for key in keys):
+            return None
+        return (keys, limits)
+
+    def _encode(self, loaded: LoadedModel, texts: list[str], images: list[ModelImage], key: Any = None,
+                vision_key: Any = None) -> Any:
+        """Model inputs from already-sized images (the processor need not resize); kept under ``key``."""
+        return self._inputs.encode(loaded.processor, texts, images, key, vision_key)
+
+    @staticmethod
+    def _geometry(loaded: LoadedModel, images: list[ModelImage], grids: list[list[int]]) -> tuple[ProcessedImage, ...]:
+        """Each image's geometry from the processor's ``image_grid_thw``, checked against the size it was given."""
+        geometry = tuple(
+            from_grid_thw(image.original_wh, grid, loaded.family) for image, grid in zip(images, grids, strict=True)
+        )
+        for image, seen in zip(images, geometry):
+            if seen.resized_wh != image.resized_wh:
+                raise BackendError(f"the processor saw {seen.resized_wh} for an image of {image.resized_wh}: "
+                                   f"its patch size is not {loaded.family.name}'s")
+        return geometry
 
     def _generation(self, request: GroundingRequest) -> dict[str, Any]:
         if request.temperature > 0:
@@ -256,11 +326,9 @@ class LocalTransformersBackend(StreamingBackend):
                             geometry, limits, started, generate_s)
 
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
-        from transformers import TextIteratorStreamer
-
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
-        streamer = TextIteratorStreamer(loaded.processor.tokenizer, skip_prompt=True, skip_special_tokens=False)
+        streamer = TokenStream(loaded.processor.tokenizer.backend_tokenizer)
         cancelled = threading.Event()
         generation = self._generation(request) | {"stopping_criteria": _cancel_criteria(cancelled)}
         result: dict[str, Any] = {}
@@ -297,7 +365,13 @@ class LocalTransformersBackend(StreamingBackend):
         self, request: GroundingRequest, loaded: LoadedModel, ids: Any, prompt_tokens: int, text: str,
         geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
     ) -> RawOutput:
-        new_ids = ids[0, prompt_tokens:].tolist()
+        return self._raw_output(request, loaded, ids[0, prompt_tokens:].tolist(), prompt_tokens, text, geometry,
+                                limits, started, generate_s)
+
+    def _raw_output(
+        self, request: GroundingRequest, loaded: LoadedModel, new_ids: list[int], prompt_tokens: int, text: str,
+        geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
+    ) -> RawOutput:
         ended = bool(new_ids) and new_ids[-1] in loaded.eos_ids
         finish = "length" if len(new_ids) >= request.max_new_tokens and not ended else "stop"
         return RawOutput(
@@ -312,6 +386,74 @@ class LocalTransformersBackend(StreamingBackend):
             total_s=time.perf_counter() - started,
             generate_s=generate_s,
         )
+
+    # --- several requests per forward pass ---------------------------------------------------------------
+    def generate_batch(self, requests: Sequence[GroundingRequest], *, max_batch: int | None = None) -> list[RawOutput]:
+        """Answer several requests with as few ``generate`` calls as memory allows; outputs in request order.
+
+        Requests with the same sampling settings run together, ``max_batch`` at a time (default:
+        all), left-padded, up to the largest ``max_new_tokens`` among them; each answer is cut at
+        its own limit and its first end-of-turn token and gets its own images' geometry (from its
+        rows of ``image_grid_thw``). Under greedy decoding the answers are those :meth:`generate`
+        gives one by one. A batch that runs out of memory is split in halves and retried.
+        ``total_s`` and ``generate_s`` are those of the batch a request ran in. No streaming.
+        """
+        outputs: list[RawOutput | None] = [None] * len(requests)
+        groups: dict[tuple[bool, float], list[int]] = {}
+        for index, request in enumerate(requests):
+            groups.setdefault((request.temperature > 0, request.temperature), []).append(index)
+        size = max(1, max_batch or len(requests))
+        for indices in groups.values():
+            for start in range(0, len(indices), size):
+                chunk = indices[start:start + size]
+                for index, output in zip(chunk, self._generate_chunk([requests[i] for i in chunk]), strict=True):
+                    outputs[index] = output
+        return [output for output in outputs if output is not None]
+
+    def _generate_chunk(self, requests: list[GroundingRequest]) -> list[RawOutput]:
+        try:
+            return self._run_batch(requests)
+        except _OutOfMemory as exc:
+            if len(requests) == 1:
+                raise self._generate_error(exc.cause) from None
+            half = len(requests) // 2
+            return self._generate_chunk(requests[:half]) + self._generate_chunk(requests[half:])
+
+    def _run_batch(self, requests: list[GroundingRequest]) -> list[RawOutput]:
+        started = time.perf_counter()
+        loaded = self.load()
+        texts, images, per_request = [], [], []
+        for request in requests:
+            limits = self.effective_limits(loaded, request)
+            sized = [self._model_image(loaded, image, limits) for image in request.images]
+            texts.append(self._prompt_text(loaded, request))
+            images.extend(sized)
+            per_request.append((limits, sized))
+        inputs = self._encode(loaded, texts, images)
+        grids = inputs["image_grid_thw"].tolist()
+        generation = self._generation(requests[0]) | {"max_new_tokens": max(r.max_new_tokens for r in requests)}
+        if loaded.processor.tokenizer.pad_token_id is not None:
+            generation["pad_token_id"] = loaded.processor.tokenizer.pad_token_id
+        t0 = time.perf_counter()
+        try:
+            ids = _generate_on_gpu(loaded.model, _on_device(inputs, loaded.model.device), generation, None)
+        except Exception as exc:  # noqa: BLE001 - out of memory splits the batch; others become a BackendError
+            if _is_out_of_memory(exc):
+                raise _OutOfMemory(exc) from None
+            raise self._generate_error(exc) from None
+        generate_s = time.perf_counter() - t0
+        width = int(inputs["input_ids"].shape[1])
+        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
+        decode = loaded.processor.tokenizer.decode
+        outputs, first = [], 0
+        for row, (request, (limits, sized)) in enumerate(zip(requests, per_request, strict=True)):
+            geometry = self._geometry(loaded, sized, grids[first:first + len(sized)])
+            first += len(sized)
+            new_ids = _answer_ids(ids[row, width:].tolist(), request.max_new_tokens, loaded.eos_ids)
+            text = self._strip_stop(decode(new_ids, skip_special_tokens=False), loaded.stop_texts)
+            outputs.append(self._raw_output(request, loaded, new_ids, int(prompt_tokens[row]), text, geometry,
+                                            limits, started, generate_s))
+        return outputs
 
     @staticmethod
     def _strip_stop(piece: str, stop_texts: tuple[str, ...]) -> str:
