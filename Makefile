@@ -4,7 +4,7 @@
 PYTHON ?= python3
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: app test install install-test
+.PHONY: app test test-fast screenshots install install-test
 
 install:
 	$(PYTHON) -m pip install -r requirements.txt
@@ -26,3 +26,9 @@ app: install
 
 test: install-test
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest
+
+test-fast: install-test
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest -m "not slow"
+
+screenshots: install-test
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m tests.ui.screenshots

@@ -57,15 +57,16 @@ def create_app(services: Services | None = None) -> gr.Blocks:
     services.served_dir.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([services.served_dir])
     with gr.Blocks(title="Grounding Workbench") as demo:
-        gr.HTML(_HEAD, head=_HEAD, visible="hidden")
+        gr.HTML("", head=_HEAD, visible="hidden", container=False, padding=False)
         with gr.Row():
             gr.Markdown("## Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
                         "fine-tuning datasets.")
             if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
                 gr.LoginButton()
         note = services.data_note()
-        gr.HTML(say("warning", note) if note else "", elem_id="data-note")
-        notice = gr.HTML("", elem_id="notice")
+        gr.HTML(say("warning", note) if note else "", elem_id="data-note", visible=bool(note), container=False,
+                padding=False)
+        notice = gr.HTML("", elem_id="notice", container=False, padding=False)
         cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY)
         with gr.Row():
             dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", scale=1)

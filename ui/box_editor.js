@@ -57,8 +57,9 @@ function render() {
   if (state.sel >= list.length) state.sel = -1;
   root.innerHTML = "";
   const bar = document.createElement("div"); bar.className = "wb-toolbar";
+  const picked = (list => state.sel >= 0 && state.sel < list.length ? list[state.sel].label : currentLabel())(v.shapes || []);
   labels().forEach((l, i) => {
-    const b = document.createElement("button"); b.type = "button"; b.className = "wb-chip" + (l.name === currentLabel() ? " wb-on" : "");
+    const b = document.createElement("button"); b.type = "button"; b.className = "wb-chip" + (l.name === picked ? " wb-on" : "");
     b.style.borderColor = l.color; b.textContent = (i < 9 ? (i + 1) + " " : "") + l.name; b.title = "label for new boxes and the selected one";
     b.addEventListener("click", () => setLabel(l.name));
     bar.appendChild(b);

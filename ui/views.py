@@ -82,16 +82,16 @@ def editor_for(services: Services, view: ItemView, label: str | None = None) -> 
 
 
 def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
-    rows = [f"What **{settings.family}** sees (min_pixels {settings.limits.min_pixels}, max_pixels "
-            f"{settings.limits.max_pixels}):", "", "| picture | ID | original | processed | grid_thw | tokens |",
-            "|---|---|---|---|---|---|"]
+    rows = [f"What **{settings.family}** sees (min_pixels {settings.limits.min_pixels:,}, max_pixels "
+            f"{settings.limits.max_pixels:,}):", ""]
     for n, (image, geometry) in enumerate(zip(view.item.images, view.geometry), start=1):
         name = html.escape(image.image_id)
         if isinstance(geometry, ProcessedImage):
-            rows.append(f"| {n} | {name} | {image.width}×{image.height} | {geometry.resized_wh[0]}×"
-                        f"{geometry.resized_wh[1]} | {list(geometry.grid_thw)} | {geometry.tokens} |")
+            rows.append(f"- picture {n} `{name}`: {image.width}×{image.height} → **{geometry.resized_wh[0]}×"
+                        f"{geometry.resized_wh[1]}**, grid_thw {list(geometry.grid_thw)}, {geometry.tokens} visual "
+                        "tokens")
         else:
-            rows.append(f"| {n} | {name} | {image.width}×{image.height} | — | — | {html.escape(geometry)} |")
+            rows.append(f"- picture {n} `{name}`: {image.width}×{image.height} — {html.escape(geometry)}")
     return "\n".join(rows)
 
 
