@@ -6,7 +6,9 @@
 from grounding.coords import clamp_to, is_outside, order_corners, round_half_up, to_model, to_original
 from grounding.double_resize import DoubleResizeReport, check_double_resize
 from grounding.families import (
+    DEFAULT_FAMILY,
     FAMILIES,
+    AnswerSyntax,
     QWEN2_5_VL,
     QWEN2_VL,
     QWEN3_VL,
@@ -26,7 +28,9 @@ from grounding.image_size import ImageReadError, ImageSize, read_image_size
 from grounding.probe import probe_image
 
 __all__ = [
+    "DEFAULT_FAMILY",
     "FAMILIES",
+    "AnswerSyntax",
     "QWEN2_5_VL",
     "QWEN2_VL",
     "QWEN3_VL",

@@ -22,8 +22,19 @@ __all__ = [
     "QWEN2_5_VL",
     "QWEN3_VL",
     "FAMILIES",
+    "DEFAULT_FAMILY",
+    "AnswerSyntax",
     "UnknownFamilyError",
 ]
+
+
+class AnswerSyntax(str, Enum):
+    """How a family writes its grounding answers (what the prompts ask for and the exports write)."""
+
+    JSON = "json"
+    """``[{"bbox_2d": [...], "label": ...}]`` (Qwen2.5-VL, Qwen3-VL)."""
+    REF_BOX_TOKENS = "ref-box-tokens"
+    """``<|object_ref_start|>label<|object_ref_end|><|box_start|>(x1,y1),(x2,y2)<|box_end|>`` (Qwen2-VL)."""
 
 
 class UnknownFamilyError(ValueError):
@@ -55,6 +66,13 @@ class ModelFamily:
     default_min_pixels: int
     default_max_pixels: int
     coordinates: CoordinateConvention
+    answer_syntax: AnswerSyntax = AnswerSyntax.JSON
+    context_tokens: int = 32768
+    """Context length of the released checkpoints (``max_position_embeddings``)."""
+    box_prompt: str = ""
+    """The family's official request for boxes of ``{target}`` (its cookbook phrasing)."""
+    point_prompt: str = ""
+    """The same for points ('' when the family has no official point format)."""
 
     @property
     def factor(self) -> int:
@@ -64,6 +82,19 @@ class ModelFamily:
     @property
     def is_relative(self) -> bool:
         return self.coordinates is CoordinateConvention.RELATIVE_1000
+
+    @property
+    def writes_json(self) -> bool:
+        return self.answer_syntax is AnswerSyntax.JSON
+
+    def box_tokens(self, label: str, box: tuple[int, int, int, int]) -> str:
+        """A box in the Qwen2-VL token syntax, as the model writes it.
+
+        >>> QWEN2_VL.box_tokens("bowl", (228, 320, 961, 970))
+        '<|object_ref_start|>bowl<|object_ref_end|><|box_start|>(228,320),(961,970)<|box_end|>'
+        """
+        x1, y1, x2, y2 = box
+        return f"<|object_ref_start|>{label}<|object_ref_end|><|box_start|>({x1},{y1}),({x2},{y2})<|box_end|>"
 
     @classmethod
     def from_name(cls, name: str | ModelFamily) -> ModelFamily:
@@ -116,6 +147,10 @@ QWEN2_VL = ModelFamily(
     default_min_pixels=56 * 56,
     default_max_pixels=16384 * 28 * 28,
     coordinates=CoordinateConvention.RELATIVE_1000,
+    answer_syntax=AnswerSyntax.REF_BOX_TOKENS,
+    context_tokens=32768,
+    # its answers: <|box_start|>(x1,y1),(x2,y2)<|box_end|> after the referring expression
+    box_prompt="Detect the bounding box of <|object_ref_start|>{target}<|object_ref_end|>.",
 )
 QWEN2_5_VL = ModelFamily(
     name="qwen2.5-vl",
@@ -126,6 +161,10 @@ QWEN2_5_VL = ModelFamily(
     default_min_pixels=56 * 56,
     default_max_pixels=16384 * 28 * 28,
     coordinates=CoordinateConvention.ABSOLUTE_RESIZED,
+    context_tokens=128000,
+    # the cookbook (spatial understanding): absolute pixels of the resized image, JSON bbox_2d / point_2d
+    box_prompt="Locate every {target} in the image and output the bbox coordinates in JSON format.",
+    point_prompt="Locate every {target} in the image and output the point coordinates in JSON format.",
 )
 QWEN3_VL = ModelFamily(
     name="qwen3-vl",
@@ -136,5 +175,13 @@ QWEN3_VL = ModelFamily(
     default_min_pixels=64 * 32 * 32,
     default_max_pixels=16384 * 32 * 32,
     coordinates=CoordinateConvention.RELATIVE_1000,
+    context_tokens=262144,
+    # the cookbook (2D grounding): 0-1000 relative, the same JSON keys
+    box_prompt='Locate every instance that belongs to the following categories: "{target}". Report bbox coordinates '
+               "in JSON format.",
+    point_prompt='Locate every instance that belongs to the following categories: "{target}". Report point '
+                 "coordinates in JSON format.",
 )
 FAMILIES: tuple[ModelFamily, ...] = (QWEN2_VL, QWEN2_5_VL, QWEN3_VL)
+DEFAULT_FAMILY = QWEN2_5_VL
+"""The family assumed when nothing says otherwise (the most used grounding model; the default checkpoint's)."""

@@ -55,9 +55,17 @@ class PixelLimits:
             raise GeometryError(f"min_pixels {self.min_pixels} is larger than max_pixels {self.max_pixels}")
 
     @classmethod
-    def default_for(cls, family: ModelFamily | str) -> PixelLimits:
+    def default_for(cls, family: ModelFamily | str, min_pixels: int | None = None,
+                    max_pixels: int | None = None) -> PixelLimits:
+        """The family's released-checkpoint limits, with either one replaced when given (0 or None: not given).
+
+        This is the one place where "a missing limit means the family's" is decided.
+
+        >>> PixelLimits.default_for("qwen2.5-vl", max_pixels=1003520)
+        PixelLimits(min_pixels=3136, max_pixels=1003520)
+        """
         family = ModelFamily.from_name(family)
-        return cls(family.default_min_pixels, family.default_max_pixels)
+        return cls(int(min_pixels or family.default_min_pixels), int(max_pixels or family.default_max_pixels))
 
     def as_processor_size(self) -> dict[str, int]:
         """The transformers 5.x way to set limits: ``size={"shortest_edge": min, "longest_edge": max}``."""

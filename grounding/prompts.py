@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
-from grounding.families import QWEN2_VL, ModelFamily
+from grounding.families import ModelFamily
 
 __all__ = [
     "GroundingTask",
@@ -50,20 +50,9 @@ class GroundingTask(str, Enum):
     POINTS = "points"
 
 
-_TEMPLATES: dict[tuple[str, GroundingTask], str] = {
-    # Qwen2.5-VL cookbook (spatial understanding): absolute pixels of the resized image, JSON bbox_2d / point_2d.
-    ("qwen2.5-vl", GroundingTask.BOXES): "Locate every {target} in the image and output the bbox coordinates in JSON format.",
-    ("qwen2.5-vl", GroundingTask.POINTS): "Locate every {target} in the image and output the point coordinates in JSON format.",
-    # Qwen3-VL cookbook (2D grounding): 0-1000 relative, same JSON keys.
-    ("qwen3-vl", GroundingTask.BOXES): (
-        'Locate every instance that belongs to the following categories: "{target}". Report bbox coordinates in JSON format.'
-    ),
-    ("qwen3-vl", GroundingTask.POINTS): (
-        'Locate every instance that belongs to the following categories: "{target}". Report point coordinates in JSON format.'
-    ),
-    # Qwen2-VL: referring expression between object_ref tokens; it answers <|box_start|>(x1,y1),(x2,y2)<|box_end|>.
-    ("qwen2-vl", GroundingTask.BOXES): "Detect the bounding box of <|object_ref_start|>{target}<|object_ref_end|>.",
-}
+def _template(family: ModelFamily, task: GroundingTask) -> str:
+    """The family's official phrasing for ``task`` (kept on :class:`ModelFamily`, the home of family knowledge)."""
+    return family.box_prompt if task is GroundingTask.BOXES else family.point_prompt
 
 
 class ImageNaming(str, Enum):
@@ -176,7 +165,7 @@ def image_key_instruction(
         return ""
     naming = ImageNaming(naming)
     count = len(numbers)
-    qwen2 = ModelFamily.from_name(family) is QWEN2_VL
+    qwen2 = not ModelFamily.from_name(family).writes_json
     if naming is ImageNaming.IDS:
         names = list(numbers)
         choices = " or ".join(f'"{name}"' for name in names) if count == 2 else ", ".join(f'"{name}"' for name in names)
@@ -217,8 +206,8 @@ def grounding_instruction(
     target = " ".join(target.split())
     if not target:
         raise ValueError("say what to locate (the target must not be empty)")
-    template = _TEMPLATES.get((family.name, task))
-    if template is None:
+    template = _template(family, task)
+    if not template:
         raise ValueError(f"{family.name} has no official {task.value} format; ask for boxes instead")
     lines = [template.format(target=target)]
     if len(image_ids) > 1:  # the cookbook phrasing speaks of one image

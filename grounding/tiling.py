@@ -128,7 +128,6 @@ def plan_tiles(
     # bounds on the counts: a tile is never narrower (shorter) than the tallest (widest) tile the
     # budget and the aspect limit allow, divided by that limit
     min_tw = max(1.0, min(h, math.sqrt(max_pixels * max_aspect)) / max_aspect)
-    min_th = max(1.0, min(w, math.sqrt(max_pixels * max_aspect)) / max_aspect)
     best: tuple[tuple[float, ...], int, int] | None = None
     for columns in range(1, math.ceil(w / min_tw / (1 - overlap)) + 2):
         tw = _side(w, columns, overlap)

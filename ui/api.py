@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gradio as gr
+
+from grounding import DEFAULT_FAMILY
 from gradio.data_classes import FileData
 
 from workbench.api import ground_images, image_geometry, parse_output
@@ -19,7 +21,7 @@ def _path(file: FileData | dict | str) -> str:
 
 
 def register(services: Services) -> None:
-    def geometry(images: list[FileData], family: str = "qwen2.5-vl", min_pixels: int = 0,
+    def geometry(images: list[FileData], family: str = DEFAULT_FAMILY.name, min_pixels: int = 0,
                  max_pixels: int = 0) -> list[dict]:
         """Original size (after EXIF), processed size, grid_thw and visual tokens of each image."""
         try:
@@ -30,7 +32,7 @@ def register(services: Services) -> None:
             entry["file"] = getattr(file, "orig_name", None) or (file.get("orig_name") if isinstance(file, dict) else None) or entry["file"]
         return entries
 
-    def parse(text: str, family: str = "qwen2.5-vl", original_sizes: list[list[int]] | None = None,
+    def parse(text: str, family: str = DEFAULT_FAMILY.name, original_sizes: list[list[int]] | None = None,
               min_pixels: int = 0, max_pixels: int = 0) -> dict:
         """Detections in original pixels from a model output, for images of the given [W, H] sizes."""
         try:

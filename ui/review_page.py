@@ -13,6 +13,7 @@ from typing import Any
 
 import gradio as gr
 
+from grounding import DEFAULT_FAMILY, FAMILIES
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
 from ui.context import PRIVATE, QUEUED, AppContext
@@ -27,7 +28,7 @@ from workbench.store import StaleItemError
 
 __all__ = ["ReviewPage", "build"]
 
-FAMILY_CHOICES = ["qwen2.5-vl", "qwen3-vl", "qwen2-vl"]
+FAMILY_CHOICES = [f.name for f in FAMILIES]
 
 
 @dataclass
@@ -71,7 +72,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                     split = gr.Button("Split into single images", size="sm", elem_id="item-split")
     with gr.Accordion("Ground this item with a model, or paste a model's output", open=True, elem_id="ground-panel"):
         with gr.Row():
-            family = gr.Dropdown(FAMILY_CHOICES, value="qwen2.5-vl", label="Model family (this dataset)",
+            family = gr.Dropdown(FAMILY_CHOICES, value=DEFAULT_FAMILY.name, label="Model family (this dataset)",
                                  elem_id="review-family")
             min_pixels = gr.Number(None, precision=0, label="min_pixels (blank: the family's)", elem_id="review-min")
             max_pixels = gr.Number(None, precision=0, label="max_pixels (blank: the family's)", elem_id="review-max")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from grounding import ModelFamily, PixelLimits, process_size
+from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, process_size
 from grounding.parse import parse_grounding
 from workbench.images import geometry_report
 
@@ -19,17 +19,17 @@ __all__ = ["ground_images", "image_geometry", "parse_output", "limits_or_default
 
 
 def limits_or_default(family: ModelFamily | str, min_pixels: int | None, max_pixels: int | None) -> PixelLimits:
-    defaults = PixelLimits.default_for(family)
-    return PixelLimits(int(min_pixels or defaults.min_pixels), int(max_pixels or defaults.max_pixels))
+    """0 or None means the family's checkpoint value (see :meth:`grounding.PixelLimits.default_for`)."""
+    return PixelLimits.default_for(family, min_pixels, max_pixels)
 
 
-def image_geometry(paths: Sequence[str | os.PathLike], family: str = "qwen2.5-vl", min_pixels: int = 0,
+def image_geometry(paths: Sequence[str | os.PathLike], family: str = DEFAULT_FAMILY.name, min_pixels: int = 0,
                    max_pixels: int = 0) -> list[dict]:
     """One geometry entry per image (``error`` for files that cannot be read); 0 limits = the family's."""
     return geometry_report(paths, family, limits_or_default(family, min_pixels, max_pixels))
 
 
-def parse_output(text: str, family: str = "qwen2.5-vl", original_sizes: Sequence[Sequence[int]] = (),
+def parse_output(text: str, family: str = DEFAULT_FAMILY.name, original_sizes: Sequence[Sequence[int]] = (),
                  min_pixels: int = 0, max_pixels: int = 0, target_image: int | None = None, *,
                  coordinate_keys: Sequence[str] = (), image_ids: Sequence[str] = ()) -> dict:
     """Parse a model output for images of ``original_sizes`` ([W, H] each, in prompt order).

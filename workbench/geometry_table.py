@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from grounding import GeometryError, ModelFamily, PixelLimits, ProcessedImage, check_double_resize, process_size
 from workbench.image_set import ImageSet
-from workbench.presets import CONTEXT_TOKENS
 
 __all__ = ["GEOMETRY_COLUMNS", "GeometryTable", "geometry_table", "image_notes"]
 
@@ -91,4 +90,4 @@ def geometry_table(
         rows.append([entry.image_id, entry.name, f"{w}×{h}", f"{rw}×{rh}", str(list(image.grid_thw)), image.tokens,
                      "; ".join(notes)])
     total = sum(g.tokens for g in geometries.values())
-    return GeometryTable(rows, geometries, total, CONTEXT_TOKENS[family.name], problems)
+    return GeometryTable(rows, geometries, total, family.context_tokens, problems)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage, clamp_to, process_size
+from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, ProcessedImage, clamp_to, process_size
 from grounding.parse import ParseResult, parse_grounding
 from workbench.backends import GroundingRequest, ModelBackend
 from workbench.errors import WorkbenchError
@@ -39,14 +39,13 @@ PASTED_MODEL = "pasted output"
 class ReviewSettings:
     """How a dataset's model sees its images: the family and the pixel limits (None: the family's checkpoints)."""
 
-    family: str = "qwen2.5-vl"
+    family: str = DEFAULT_FAMILY.name
     min_pixels: int | None = None
     max_pixels: int | None = None
 
     @property
     def limits(self) -> PixelLimits:
-        defaults = PixelLimits.default_for(self.family)
-        return PixelLimits(self.min_pixels or defaults.min_pixels, self.max_pixels or defaults.max_pixels)
+        return PixelLimits.default_for(self.family, self.min_pixels, self.max_pixels)
 
     @classmethod
     def from_dataset(cls, settings: Mapping[str, Any]) -> ReviewSettings:

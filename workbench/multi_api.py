@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from grounding import ModelFamily, PixelLimits
+from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits
 from workbench.api import limits_or_default
 
 __all__ = [
@@ -89,7 +89,7 @@ def canvas_make(paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike, 
                        match_size=bool(match_size), columns=int(columns) or None)
 
 
-def canvas_parse(text: str, layout: str | os.PathLike | dict, family: str = "qwen2.5-vl", min_pixels: int = 0,
+def canvas_parse(text: str, layout: str | os.PathLike | dict, family: str = DEFAULT_FAMILY.name, min_pixels: int = 0,
                  max_pixels: int = 0) -> dict:
     """A pasted answer about a canvas -> detections on the source images (no model)."""
     from workbench.canvas_run import canvas_detections

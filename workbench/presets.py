@@ -12,10 +12,7 @@ from dataclasses import dataclass
 
 from grounding import ModelFamily, PixelLimits
 
-__all__ = ["Preset", "presets_for", "preset_limits", "CONTEXT_TOKENS"]
-
-CONTEXT_TOKENS = {"qwen2-vl": 32768, "qwen2.5-vl": 128000, "qwen3-vl": 262144}
-"""Context length of the released checkpoints (``max_position_embeddings``), for the token total."""
+__all__ = ["Preset", "presets_for", "preset_limits"]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage
+from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, ProcessedImage
 from grounding.parse import ParseResult, parse_grounding
 from workbench.errors import WorkbenchError
 from workbench.geometry_table import GeometryTable, geometry_table
@@ -73,8 +73,8 @@ class GroundingRun:
 @dataclass(frozen=True)
 class Workspace:
     images: ImageSet = ImageSet()
-    family: str = "qwen2.5-vl"
-    limits: PixelLimits = PixelLimits(3136, 12845056)
+    family: str = DEFAULT_FAMILY.name
+    limits: PixelLimits = PixelLimits.default_for(DEFAULT_FAMILY)
     pre_resize: PixelLimits | None = None
     """qwen-vl-utils' limits when it resizes before the processor (double resize), else None."""
     run: GroundingRun | None = None

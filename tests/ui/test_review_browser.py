@@ -14,7 +14,6 @@ from tests.ui.conftest import (
     create_dataset,
     drag,
     import_files,
-    notice,
     open_item,
     open_page,
     shapes,

@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
+from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, ProcessedImage, process_size
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import original_wh
@@ -33,7 +33,7 @@ class FakeBackend(StreamingBackend):
     """Answers ``handler(request, geometry)``, streamed word by word."""
 
     def __init__(
-        self, handler: Handler, *, family: ModelFamily | str = "qwen2.5-vl", limits: PixelLimits | None = None,
+        self, handler: Handler, *, family: ModelFamily | str = DEFAULT_FAMILY, limits: PixelLimits | None = None,
         model: str = "fake",
     ) -> None:
         self._handler = handler

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from grounding import GeometryError, PixelLimits
+from grounding import DEFAULT_FAMILY, GeometryError, PixelLimits
 from grounding.prompts import GroundingTask, ImageNaming, request_text
 from workbench.backends import GroundingRequest, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
@@ -84,11 +84,8 @@ def _limits(family: str | None, min_pixels: int | None, max_pixels: int | None) 
     """Limits from flags; a missing one comes from the family's checkpoint defaults (None: the model's own)."""
     if min_pixels is None and max_pixels is None:
         return None
-    from grounding import ModelFamily
-
-    defaults = PixelLimits.default_for(ModelFamily.from_name(family or "qwen2.5-vl"))
     try:
-        return PixelLimits(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
+        return PixelLimits.default_for(family or DEFAULT_FAMILY, min_pixels, max_pixels)
     except GeometryError as exc:
         raise typer.BadParameter(str(exc)) from None
 

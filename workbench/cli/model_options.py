@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from grounding import GeometryError, ModelFamily, PixelLimits
+from grounding import DEFAULT_FAMILY, GeometryError, PixelLimits
 from grounding.prompts import GroundingTask, ImageNaming
 from workbench.backends import create_backend
 from workbench.backends.base import ModelBackend
@@ -54,9 +54,8 @@ def make_backend(backend: Any, model: str | None, base_url: str | None, family: 
     """The backend, and the limits from flags (a missing one from the family's defaults; None: the model's own)."""
     limits = None
     if min_pixels is not None or max_pixels is not None:
-        defaults = PixelLimits.default_for(ModelFamily.from_name(family or "qwen2.5-vl"))
         try:
-            limits = PixelLimits(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
+            limits = PixelLimits.default_for(family or DEFAULT_FAMILY, min_pixels, max_pixels)
         except GeometryError as exc:
             raise typer.BadParameter(str(exc)) from None
     options: dict[str, object] = {"model": model, "limits": limits}

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from grounding import DEFAULT_FAMILY as DEFAULT
 from grounding import FAMILIES, GeometryError, ModelFamily, PixelLimits
 
 FamilyName = Enum("FamilyName", {f.name.replace(".", "_").replace("-", "_"): f.name for f in FAMILIES}, type=str)  # type: ignore[misc]
@@ -22,15 +23,14 @@ MaxPixelsOption = Annotated[
     Optional[int], typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")
 ]
 
-DEFAULT_FAMILY = FamilyName("qwen2.5-vl")  # type: ignore[call-arg]
+DEFAULT_FAMILY = FamilyName(DEFAULT.name)  # type: ignore[call-arg]
 
 
 def resolve(family: FamilyName, min_pixels: int | None, max_pixels: int | None) -> tuple[ModelFamily, PixelLimits]:  # type: ignore[valid-type]
     """Family and limits from CLI options, missing limits taken from the family's defaults."""
     model_family = ModelFamily.from_name(family.value)  # type: ignore[attr-defined]
-    defaults = PixelLimits.default_for(model_family)
     try:
-        limits = PixelLimits(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
+        limits = PixelLimits.default_for(model_family, min_pixels, max_pixels)
     except GeometryError as exc:
         raise typer.BadParameter(str(exc)) from None
     return model_family, limits
