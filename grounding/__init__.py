@@ -3,15 +3,23 @@
 >>> from grounding import probe_image, to_original
 """
 
-from grounding.coords import clamp_to, is_outside, order_corners, round_half_up, to_model, to_original
+from grounding.coords import (
+    clamp_to,
+    is_outside,
+    order_corners,
+    round_half_up,
+    to_model,
+    to_original,
+)
 from grounding.double_resize import DoubleResizeReport, check_double_resize
+from grounding.errors import GroundingError
 from grounding.families import (
     DEFAULT_FAMILY,
     FAMILIES,
-    AnswerSyntax,
     QWEN2_5_VL,
     QWEN2_VL,
     QWEN3_VL,
+    AnswerSyntax,
     CoordinateConvention,
     ModelFamily,
     UnknownFamilyError,
@@ -37,6 +45,7 @@ __all__ = [
     "CoordinateConvention",
     "DoubleResizeReport",
     "GeometryError",
+    "GroundingError",
     "ImageReadError",
     "ImageSize",
     "ModelFamily",

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from grounding.errors import GroundingError
+
 __all__ = ["BoxMatch", "iou_matrix", "match_boxes", "agreement", "compare_answers"]
 
 Box = Sequence[float]
@@ -38,7 +40,7 @@ class BoxMatch:
 def _array(boxes: Sequence[Box]) -> np.ndarray:
     array = np.asarray([tuple(float(v) for v in box) for box in boxes], dtype=np.float64).reshape(-1, 4)
     if not np.all(np.isfinite(array)):
-        raise ValueError("box coordinates must be finite numbers")
+        raise GroundingError("box coordinates must be finite numbers")
     return np.concatenate([np.minimum(array[:, :2], array[:, 2:]), np.maximum(array[:, :2], array[:, 2:])], axis=1)
 
 
@@ -65,9 +67,9 @@ def match_boxes(
     from scipy.optimize import linear_sum_assignment
 
     if len(boxes_a) != len(labels_a) or len(boxes_b) != len(labels_b):
-        raise ValueError("give one label per box")
+        raise GroundingError("give one label per box")
     if not 0.0 <= min_iou < 1.0:
-        raise ValueError(f"min_iou must be in [0, 1), got {min_iou}")
+        raise GroundingError(f"min_iou must be in [0, 1), got {min_iou}")
     ious = iou_matrix(boxes_a, boxes_b)
     groups = sorted(set(labels_a) & set(labels_b)) if by_label else [None]
     matches: list[BoxMatch] = []

@@ -32,6 +32,7 @@ from enum import Enum
 from typing import Any
 
 from grounding.coords import Coords, clamp_to
+from grounding.errors import GroundingError
 from grounding.geometry import MAX_ASPECT_RATIO, GeometryError, ProcessedImage
 from grounding.parse.result import Detection
 
@@ -126,7 +127,7 @@ class CanvasLayout:
 def _wh(values: Any, *, allow_zero: bool = False) -> tuple[int, int]:
     w, h = (int(v) for v in values)
     if w != values[0] or h != values[1] or min(w, h) < (0 if allow_zero else 1):
-        raise ValueError(f"expected two {'non-negative' if allow_zero else 'positive'} whole numbers, got {values}")
+        raise GroundingError(f"expected two {'non-negative' if allow_zero else 'positive'} whole numbers, got {values}")
     return (w, h)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from grounding.errors import GroundingError
 from grounding.geometry import ProcessedImage
 
 __all__ = [
@@ -36,10 +37,10 @@ Coords = tuple[float, ...]
 
 def _as_coords(values: Sequence[float]) -> Coords:
     if len(values) not in (2, 4):
-        raise ValueError(f"expected a point (x, y) or a box (x1, y1, x2, y2), got {len(values)} values")
+        raise GroundingError(f"expected a point (x, y) or a box (x1, y1, x2, y2), got {len(values)} values")
     coords = tuple(float(v) for v in values)
     if not all(math.isfinite(v) for v in coords):
-        raise ValueError(f"coordinates must be finite numbers, got {list(values)}")
+        raise GroundingError(f"coordinates must be finite numbers, got {list(values)}")
     return coords
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grounding.coords import Coords, clamp_to
+from grounding.errors import GroundingError
 
 __all__ = ["DisplayScale"]
 
@@ -34,7 +35,7 @@ class DisplayScale:
         """Largest copy with both sides <= ``max_side`` keeping the aspect ratio; never enlarges."""
         w, h = original_wh
         if w <= 0 or h <= 0 or max_side <= 0:
-            raise ValueError(f"sizes must be positive, got {original_wh} and max_side {max_side}")
+            raise GroundingError(f"sizes must be positive, got {original_wh} and max_side {max_side}")
         factor = min(1.0, max_side / max(w, h))
         return cls(original_wh, (max(1, round(w * factor)), max(1, round(h * factor))))
 

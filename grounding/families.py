@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from grounding.errors import UnknownFamilyError
+
 __all__ = [
     "CoordinateConvention",
     "ModelFamily",
@@ -36,9 +38,6 @@ class AnswerSyntax(str, Enum):
     REF_BOX_TOKENS = "ref-box-tokens"
     """``<|object_ref_start|>label<|object_ref_end|><|box_start|>(x1,y1),(x2,y2)<|box_end|>`` (Qwen2-VL)."""
 
-
-class UnknownFamilyError(ValueError):
-    """A family name or a config ``model_type`` that is not a supported Qwen-VL family."""
 
 
 class CoordinateConvention(str, Enum):

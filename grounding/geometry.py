@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from grounding._borrowed import load_function
+from grounding.errors import GeometryError
 from grounding.families import ModelFamily
 
 __all__ = [
@@ -32,9 +33,6 @@ __all__ = [
 MAX_ASPECT_RATIO = 200
 """transformers refuses images whose long side is more than 200 times the short side."""
 
-
-class GeometryError(ValueError):
-    """An image size the model cannot take (zero size, aspect ratio over 200, bad limits)."""
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,14 @@ from typing import BinaryIO, Union
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from grounding.errors import ImageReadError
+
 __all__ = ["ImageReadError", "ImageSize", "ImageSource", "read_image_size"]
 
 ImageSource = Union[str, os.PathLike, bytes, BinaryIO]
 
 _SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
 
-
-class ImageReadError(ValueError):
-    """The file is not an image we can read (missing, unreadable, not an image, too large)."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grounding.box_match import agreement, match_boxes
+from grounding.errors import GroundingError
 from grounding.parse.result import Detection
 
 __all__ = [
@@ -48,7 +49,7 @@ Order = tuple[int, ...]
 def _check_order(order: Sequence[int], count: int | None = None) -> Order:
     order = tuple(int(v) for v in order)
     if sorted(order) != list(range(1, len(order) + 1)) or (count is not None and len(order) != count):
-        raise ValueError(f"an order must list each of the source positions 1..{count or len(order)} once, got {list(order)}")
+        raise GroundingError(f"an order must list each of the source positions 1..{count or len(order)} once, got {list(order)}")
     return order
 
 
@@ -63,11 +64,11 @@ def probe_orders(count: int, *, max_orders: int = 12, seed: int = 0) -> list[Ord
     [(1, 2, 3, 4, 5, 6), (6, 5, 4, 3, 2, 1)]
     """
     if count < 1:
-        raise ValueError(f"give at least one image, got {count}")
+        raise GroundingError(f"give at least one image, got {count}")
     if count <= EXHAUSTIVE_UP_TO:
         return list(itertools.permutations(range(1, count + 1)))
     if max_orders < 2:
-        raise ValueError(f"max_orders must be at least 2 to compare orders, got {max_orders}")
+        raise GroundingError(f"max_orders must be at least 2 to compare orders, got {max_orders}")
     wanted = min(max_orders, math.factorial(count))
     identity = tuple(range(1, count + 1))
     orders = [identity, identity[::-1]]
@@ -96,7 +97,7 @@ def to_sources(detections: Sequence[Detection], order: Sequence[int]) -> tuple[D
     moved = []
     for detection in detections:
         if not 1 <= detection.image <= len(order):
-            raise ValueError(f"picture {detection.image} is not in an order of {len(order)} images")
+            raise GroundingError(f"picture {detection.image} is not in an order of {len(order)} images")
         attributes = dict(detection.attributes) | {"picture": detection.image}
         moved.append(dataclasses.replace(detection, image=order[detection.image - 1], attributes=attributes))
     return tuple(moved)
@@ -227,10 +228,10 @@ def probe_report(answers: Sequence[OrderAnswer], image_ids: Sequence[str], *, mi
     """
     count = len(image_ids)
     if not answers:
-        raise ValueError("give the answers to at least one order")
+        raise GroundingError("give the answers to at least one order")
     orders = tuple(_check_order(answer.order, count) for answer in answers)
     if len(set(orders)) != len(orders):
-        raise ValueError("each order can be given only once")
+        raise GroundingError("each order can be given only once")
     moved = [to_sources(answer.detections, answer.order) for answer in answers]
     images = tuple(
         _image_consistency(

@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from grounding.errors import GroundingError
 from grounding.fonts import cjk_font_path
 
 __all__ = ["agreement_colour", "render_probe_plot"]
@@ -58,7 +59,7 @@ def render_probe_plot(plot: Mapping[str, Any], *, cell_wh: tuple[int, int] = CEL
     xs, ys = list(plot["x"]), list(plot["y"])
     agreement, counts = plot["agreement"], plot["counts"]
     if len(agreement) != len(ys) or any(len(row) != len(xs) for row in agreement):
-        raise ValueError(f"agreement must be {len(ys)} rows of {len(xs)} values")
+        raise GroundingError(f"agreement must be {len(ys)} rows of {len(xs)} values")
     font = _font(12)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     label_w = max([probe.textlength(str(y), font=font) for y in ys] + [0]) + 2 * MARGIN

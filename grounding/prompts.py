@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
+from grounding.errors import GroundingError
 from grounding.families import ModelFamily
 
 __all__ = [
@@ -85,9 +86,9 @@ def picture_numbers(image_ids: Sequence[str]) -> dict[str, int]:
     for image_id in image_ids:
         key = str(image_id).strip()
         if not key:
-            raise ValueError("image IDs must not be empty")
+            raise GroundingError("image IDs must not be empty")
         if key in numbers:
-            raise ValueError(f"image ID {key!r} is used twice; IDs must be unique")
+            raise GroundingError(f"image ID {key!r} is used twice; IDs must be unique")
         numbers[key] = len(numbers) + 1
     return numbers
 
@@ -205,10 +206,10 @@ def grounding_instruction(
     task = GroundingTask(task)
     target = " ".join(target.split())
     if not target:
-        raise ValueError("say what to locate (the target must not be empty)")
+        raise GroundingError("say what to locate (the target must not be empty)")
     template = _template(family, task)
     if not template:
-        raise ValueError(f"{family.name} has no official {task.value} format; ask for boxes instead")
+        raise GroundingError(f"{family.name} has no official {task.value} format; ask for boxes instead")
     lines = [template.format(target=target)]
     if len(image_ids) > 1:  # the cookbook phrasing speaks of one image
         lines[0] = lines[0].replace(" in the image ", " in the images ")
@@ -234,12 +235,12 @@ def request_text(
     'There are 2 images, numb'
     """
     if (target is None) == (prompt is None):
-        raise ValueError("give either a target (what to locate) or a prompt (your own text)")
+        raise GroundingError("give either a target (what to locate) or a prompt (your own text)")
     if target is not None:
         return grounding_instruction(target, family, task=task, image_ids=image_ids, naming=naming)
     assert prompt is not None
     if not prompt.strip():
-        raise ValueError("the prompt is empty")
+        raise GroundingError("the prompt is empty")
     extra = image_key_instruction(image_ids, family, naming)
     return prompt if not extra else f"{prompt}\n{extra}"
 

@@ -20,6 +20,7 @@ import numpy as np
 import supervision as sv
 
 from grounding.coords import clamp_to
+from grounding.errors import GroundingError
 from grounding.parse.raw import as_number
 from grounding.parse.result import Detection
 
@@ -52,7 +53,7 @@ def to_sv_detections(
     boxes into ``[0, W] x [0, H]`` (for drawing; exports usually want them as written).
     """
     if image < 1:
-        raise ValueError(f"image is a 1-based picture number, got {image}")
+        raise GroundingError(f"image is a 1-based picture number, got {image}")
     ids = class_ids(detections, classes)
     chosen = [d for d in detections if d.image == image]
     rows = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from grounding.errors import GroundingError
 from grounding.families import ModelFamily
 from grounding.geometry import PixelLimits, ProcessedImage, process_size
 
@@ -58,7 +59,7 @@ def llamafactory_resize_wh(
     """
     w, h = int(image_wh[0]), int(image_wh[1])
     if w <= 0 or h <= 0:
-        raise ValueError(f"image has zero size ({w}x{h})")
+        raise GroundingError(f"image has zero size ({w}x{h})")
     if w * h > image_max_pixels:
         w, h = _scale_to_area((w, h), image_max_pixels)
     if w * h < image_min_pixels:

@@ -21,15 +21,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from grounding import GeometryError, ImageReadError, UnknownFamilyError
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 
 __all__ = ["USER_ERRORS", "say", "speaks"]
 
 log = logging.getLogger("grounding-workbench")
-
-USER_ERRORS: tuple[type[BaseException], ...] = (WorkbenchError, GeometryError, ImageReadError, UnknownFamilyError)
-"""Errors whose message is meant for the person (bad input, a refused action)."""
 
 _KINDS = {"info": "wb-info", "ok": "wb-ok", "warning": "wb-warning", "error": "wb-error"}
 

@@ -300,10 +300,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
         ids = [image.image_id for image in store.item(cursor.item).images] if cursor.item else []
-        try:
-            text = grounding_instruction(what or "", settings.family, task=kind, image_ids=ids if len(ids) > 1 else ())
-        except ValueError as exc:
-            return {ctx.notice: say("error", str(exc))}
+        text = grounding_instruction(what or "", settings.family, task=kind, image_ids=ids if len(ids) > 1 else ())
         return {prompt: text, ctx.notice: ""}
 
     @speaks(ctx.notice)

@@ -18,7 +18,7 @@ from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, queue_part, review_part
 from workbench.backend_settings import BACKEND_LABELS, BackendSettings
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 from workbench.geometry_table import GEOMETRY_COLUMNS
 from workbench.presets import preset_limits, presets_for
 from workbench.results import DETECTION_COLUMNS, detection_rows, render_results
@@ -145,7 +145,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
                 factor = ModelFamily.from_name(fam).factor
                 pre_limits = PixelLimits(4 * factor * factor, int(pre_max or 16384 * factor * factor))
             ws = ws.with_settings(fam, limits, pre_limits)
-        except (GeometryError, WorkbenchError) as exc:
+        except USER_ERRORS as exc:
             message = say("error", f"Pixel limits not applied: {exc}. The table still shows "
                                    f"min_pixels {ws.limits.min_pixels} and max_pixels {ws.limits.max_pixels}.")
         return (ws, *table_outputs(ws), message)
@@ -204,7 +204,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
                 else:
                     ws = ws.rename(image_id, new_name)
                     image_id, new_name = new_name.strip(), ""
-            except WorkbenchError as exc:
+            except USER_ERRORS as exc:
                 message = say("error", str(exc))
         return (ws, _gallery(ws), _ids(ws, image_id), *table_outputs(ws), new_name, _targets(ws), message)
 
@@ -225,7 +225,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
         try:
             return grounding_instruction(what, ws.family, task=kind,
                                          image_ids=ws.images.ids if len(ws.images) > 1 else ()), ""
-        except ValueError as exc:
+        except USER_ERRORS as exc:
             return current, say("error", str(exc))
 
     gr.on([template.click, target.submit], _template, [state, target, task, prompt], [prompt, ctx.notice], **PRIVATE)
@@ -234,7 +234,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
         try:
             number = ws.images.picture_number(chosen) if chosen and chosen in ws.images.ids else None
             ws = ws.with_output(text or "", target_image=number)
-        except WorkbenchError as exc:
+        except USER_ERRORS as exc:
             return ws, gr.skip(), gr.skip(), say("error", str(exc))
         warnings = ws.run.warnings if ws.run else ()
         message = say("warning" if warnings else "ok", f"Read {len(ws.result.detections)} detection(s).",
@@ -264,7 +264,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
                     yield (ws, event.output.text, *_results(ws),
                            say("warning" if warnings else "ok", f"Read {len(ws.result.detections)} detection(s).",
                                list(warnings)))
-        except WorkbenchError as exc:
+        except USER_ERRORS as exc:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), say(
                 "error", f"{exc} — the app keeps working: you can paste an output instead.")
 

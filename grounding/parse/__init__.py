@@ -12,7 +12,13 @@ One module per output style (:mod:`~grounding.parse.json_style`, :mod:`~groundin
 ('击掌', [1097.73, 694.78, 1204.22, 821.73])
 """
 
-from grounding.parse.dispatch import MAX_DETECTIONS, MAX_LABEL_CHARS, MAX_OUTPUT_CHARS, MAX_WARNINGS, parse_grounding
+from grounding.parse.dispatch import (
+    MAX_DETECTIONS,
+    MAX_LABEL_CHARS,
+    MAX_OUTPUT_CHARS,
+    MAX_WARNINGS,
+    parse_grounding,
+)
 from grounding.parse.result import LABEL_MISSING, Detection, DetectionKind, ParseResult
 
 __all__ = [

@@ -23,13 +23,19 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from grounding.errors import GroundingError
 from grounding.families import ModelFamily
 from grounding.geometry import ProcessedImage
 from grounding.parse.actions import action_detections
 from grounding.parse.fast import fast_json
 from grounding.parse.json_style import json_detections
 from grounding.parse.markup import html_bbox_detections, point_tag_detections
-from grounding.parse.pictures import Mentions, picture_at, picture_mentions, resolve_name
+from grounding.parse.pictures import (
+    Mentions,
+    picture_at,
+    picture_mentions,
+    resolve_name,
+)
 from grounding.parse.plain import plain_line_detections
 from grounding.parse.raw import Found, ImageName, RawDetection
 from grounding.parse.regions import answer_text, blank
@@ -65,12 +71,12 @@ def _family(name: str) -> ModelFamily:
 def _images(images: ProcessedImage | Sequence[ProcessedImage], family: ModelFamily) -> tuple[ProcessedImage, ...]:
     pictures = (images,) if isinstance(images, ProcessedImage) else tuple(images)
     if not pictures:
-        raise ValueError("parse_grounding needs the geometry of at least one image")
+        raise GroundingError("parse_grounding needs the geometry of at least one image")
     for number, image in enumerate(pictures, start=1):
         if not isinstance(image, ProcessedImage):
             raise TypeError(f"image {number} is a {type(image).__name__}, not a ProcessedImage")
         if image.family is not family and image.family != family:
-            raise ValueError(f"image {number} was sized for {image.family.name}, but the family is {family.name}")
+            raise GroundingError(f"image {number} was sized for {image.family.name}, but the family is {family.name}")
     return pictures
 
 
@@ -82,13 +88,13 @@ def _names(values: Sequence[str] | str, what: str) -> tuple[str, ...]:
     names = tuple(values)
     for value in names:
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{what} must be non-empty strings, got {value!r}")
+            raise GroundingError(f"{what} must be non-empty strings, got {value!r}")
     return tuple(value.strip() for value in names)
 
 
 def _limit(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive whole number, got {value!r}")
+        raise GroundingError(f"{what} must be a positive whole number, got {value!r}")
     return value
 
 
@@ -237,12 +243,12 @@ def parse_grounding(
     family = family if isinstance(family, ModelFamily) else _family(family)
     pictures = _images(images, family)
     if target_image is not None and not 1 <= target_image <= len(pictures):
-        raise ValueError(f"target_image {target_image} is not between 1 and {len(pictures)}")
+        raise GroundingError(f"target_image {target_image} is not between 1 and {len(pictures)}")
     ids = _names(image_ids, "image_ids")
     if ids and len(ids) != len(pictures):
-        raise ValueError(f"image_ids has {len(ids)} IDs for {len(pictures)} images")
+        raise GroundingError(f"image_ids has {len(ids)} IDs for {len(pictures)} images")
     if len(set(ids)) != len(ids):
-        raise ValueError(f"image_ids must be unique, got {list(ids)}")
+        raise GroundingError(f"image_ids must be unique, got {list(ids)}")
     keys = _names(coordinate_keys, "coordinate_keys")
     max_chars, max_detections = _limit(max_chars, "max_chars"), _limit(max_detections, "max_detections")
 

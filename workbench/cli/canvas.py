@@ -10,7 +10,7 @@ import typer
 from grounding.canvas import CanvasKind
 from workbench.canvas_run import canvas_detections, make_canvas, read_layout
 from workbench.cli.model_options import echo_json, fail
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 
 
 def canvas(
@@ -29,7 +29,7 @@ def canvas(
     try:
         doc = make_canvas(list(images), out, layout=layout, max_pixels=max_pixels, gap=gap, match_size=match_size,
                           columns=columns)
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise fail(exc) from None
     echo_json(doc)
 
@@ -43,7 +43,7 @@ def parse_canvas(text: str, layout: Path, family: object, resized: tuple[int, in
         plan, doc = read_layout(layout)
         image = _geometry(family, plan.canvas_wh, resized, min_pixels, max_pixels)
         return canvas_detections(text, doc, image.family, geometry=image)
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise fail(exc) from None
 
 

@@ -11,7 +11,7 @@ import typer
 
 from workbench.cli.data_options import DataDirOption, open_store
 from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 from workbench.importers import (
     ImportReport,
     import_coco,
@@ -26,7 +26,7 @@ dataset_app = typer.Typer(help="Create, list, rename and delete datasets.", no_a
 import_app = typer.Typer(help="Import images, COCO JSON, a workbench export, or model outputs.", no_args_is_help=True)
 
 
-def _fail(exc: WorkbenchError) -> typer.Exit:
+def _fail(exc: Exception) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
     return typer.Exit(code=1)
 
@@ -42,7 +42,7 @@ def list_datasets(data_dir: DataDirOption = None) -> None:
         with open_store(data_dir) as store:
             rows = [{"name": d.name, "items": record.items, "status": dict(record.counts), "created_at": d.created_at}
                     for d in store.list_datasets() for record in [store.dataset(d.id)]]
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
 
@@ -53,7 +53,7 @@ def create(name: str, data_dir: DataDirOption = None) -> None:
     try:
         with open_store(data_dir) as store:
             store.create_dataset(name)
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -63,7 +63,7 @@ def rename(name: str, new_name: str, data_dir: DataDirOption = None) -> None:
     try:
         with open_store(data_dir) as store:
             store.rename_dataset(name, new_name)
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -76,7 +76,7 @@ def delete(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do not as
     try:
         with open_store(data_dir) as store:
             store.delete_dataset(name)
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -88,7 +88,7 @@ def images(dataset: Annotated[str, typer.Argument(help="Dataset name (created if
     try:
         with open_store(data_dir) as store:
             _report(import_images(store, dataset, paths))
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -99,7 +99,7 @@ def coco(dataset: str, annotations: Annotated[Path, typer.Argument(exists=True, 
     try:
         with open_store(data_dir) as store:
             _report(import_coco(store, dataset, annotations, images))
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -111,7 +111,7 @@ def workbench(folder: Annotated[Path, typer.Argument(exists=True, file_okay=Fals
     try:
         with open_store(data_dir) as store:
             _report(import_workbench(store, folder, name=name))
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -124,7 +124,7 @@ def outputs(dataset: str, jsonl: Annotated[Path, typer.Argument(exists=True, dir
     try:
         with open_store(data_dir) as store:
             _report(import_model_outputs(store, dataset, read_outputs_jsonl(jsonl), model_family, limits))
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -137,7 +137,7 @@ def items(dataset: Annotated[str, typer.Argument(help="Dataset name.")],
     try:
         with open_store(data_dir) as store:
             chosen = store.items(dataset, statuses=[status] if status else None)
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     for item in chosen:
         row = {"id": item.id, "status": item.status,

@@ -11,7 +11,7 @@ import typer
 
 from workbench.cli.data_options import DataDirOption, open_store
 from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
 
 FormatName = Enum("FormatName", {name: name for name in FORMAT_NAMES}, type=str)  # type: ignore[misc]
@@ -47,7 +47,7 @@ def export(
                                   vlmr1_task=vlmr1_task.value, transformers_version=transformers_version)  # type: ignore[attr-defined]
         with open_store(data_dir) as store:
             result = export_dataset(store, dataset, format.value, settings, out, overwrite=overwrite)  # type: ignore[attr-defined]
-    except WorkbenchError as exc:
+    except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(json.dumps({"folder": str(result.folder), "zip": str(result.zip_path),

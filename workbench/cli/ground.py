@@ -14,7 +14,7 @@ from grounding import DEFAULT_FAMILY, GeometryError, PixelLimits
 from grounding.prompts import GroundingTask, ImageNaming, request_text
 from workbench.backends import GroundingRequest, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.grounding_run import image_table, parse_output
 from workbench.prompt_view import exact_prompt
 
@@ -74,7 +74,7 @@ def ground(
             }
         else:
             result = parse_output(request, output).as_dict()
-    except (WorkbenchError, ValueError) as exc:
+    except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))

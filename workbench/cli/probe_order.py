@@ -13,7 +13,7 @@ from workbench.cli.model_options import (
     MaxNewTokensOption, MaxPixelsOption, MinPixelsOption, ModelOption, NamingOption, PromptOption, TargetOption,
     TaskOption, echo_json, fail, make_backend, split_ids,
 )
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 from workbench.order_probe import probe_order as run_probe
 
 
@@ -52,7 +52,7 @@ def probe_order(
         report = run_probe(runner, list(images), target=target, prompt=prompt, task=task, image_ids=split_ids(ids),
                            naming=naming, orders=orders, max_orders=max_orders, seed=seed,
                            max_new_tokens=max_new_tokens, limits=limits, plot_file=plot)
-    except (WorkbenchError, ValueError) as exc:
+    except USER_ERRORS as exc:
         raise fail(exc) from None
     echo_json(report)
 

@@ -13,7 +13,7 @@ from workbench.cli.model_options import (
     MaxNewTokensOption, MaxPixelsOption, MinPixelsOption, ModelOption, PromptOption, TargetOption, TaskOption,
     echo_json, fail, make_backend, split_ids,
 )
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 from workbench.step_by_step import ground_step_by_step
 
 
@@ -39,7 +39,7 @@ def steps(
         result = ground_step_by_step(runner, list(images), target=target, prompt=prompt, task=task,
                                      image_ids=split_ids(ids), naming=naming, max_new_tokens=max_new_tokens,
                                      limits=limits)
-    except (WorkbenchError, ValueError) as exc:
+    except USER_ERRORS as exc:
         raise fail(exc) from None
     echo_json(result)
 

@@ -12,7 +12,7 @@ from workbench.cli.model_options import (
     DEFAULT_BACKEND, DEFAULT_LIMITS_STYLE, BackendOption, BaseUrlOption, FamilyNameOption, LimitsStyleOption,
     MaxNewTokensOption, ModelOption, PromptOption, TargetOption, TaskOption, echo_json, fail, make_backend,
 )
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS
 from workbench.tiled_run import DEFAULT_TILE_PIXELS, ground_tiled
 
 
@@ -43,7 +43,7 @@ def tile(
         result = ground_tiled(runner, image, target=target, prompt=prompt, task=task, tile_max_pixels=tile_pixels,
                               overlap=overlap, max_aspect=max_aspect, refine=refine, compare=compare,
                               max_new_tokens=max_new_tokens)
-    except (WorkbenchError, ValueError) as exc:
+    except USER_ERRORS as exc:
         raise fail(exc) from None
     echo_json(result)
 
