@@ -70,8 +70,9 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("backend_batch", "local backend: batched vs one-by-one items/s", quick=("--items", "4")),
     Benchmark("export_formats", "export formats vs a read + copy floor", quick=("--samples", "500")),
     Benchmark("store_latency", "store edit latency vs bare SQLite commit", quick=("--edits", "50")),
-    Benchmark("ui_latency", "browser: uploads -> table, accept -> saved", quick=("--images", "3", "--repeats", "1"),
-              requires=_chromium),
+    Benchmark("review_latency", "browser at 100k items: queue page, next item, accept and next",
+              quick=("--items", "5000", "--repeats", "5"), requires=_chromium),
+    Benchmark("multi_image_cost", "canvas, step-by-step, order probe, tiles vs one request (tiny model)"),
 )
 
 

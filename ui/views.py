@@ -66,7 +66,7 @@ def queue_view(services: Services, cursor: Cursor) -> QueueView:
     shown = f"{(page.page - 1) * page.page_size + 1}–{(page.page - 1) * page.page_size + len(page.rows)}" \
         if page.rows else "0"
     pager = f"Page {page.page} of {page.pages} · items {shown} of {page.total}"
-    return QueueView(gallery, ids, pager, [label.name for label in store.labels(cursor.dataset)])
+    return QueueView(gallery, ids, pager, [label.name for label in store.labels(cursor.dataset, counts=False)])
 
 
 def editor_for(services: Services, view: ItemView, label: str | None = None) -> dict:
@@ -74,7 +74,7 @@ def editor_for(services: Services, view: ItemView, label: str | None = None) -> 
     image = view.image
     served = services.served()
     copy = served.display(image.file, image.sha256, image.wh)
-    labels = [(l.name, l.color) for l in services.store().labels(view.item.dataset_id)]
+    labels = [(l.name, l.color) for l in services.store().labels(view.item.dataset_id, counts=False)]
     proposals = view.proposals[view.picture - 1] if view.proposals else ()
     return editor_value(file_url(copy.path), copy.scale, image.annotations, labels,
                         key=f"{view.item.id}:{view.picture}", proposals=proposals, label=label,

@@ -244,9 +244,12 @@ class DatasetStore:
 
     # -- labels -------------------------------------------------------------------------------
 
-    def labels(self, dataset: DatasetRef) -> list[Label]:
-        """The dataset's label set with colours and use counts, in the order labels were added."""
+    def labels(self, dataset: DatasetRef, *, counts: bool = True) -> list[Label]:
+        """The dataset's label set with colours (and use counts: a scan of its annotations), in the order added."""
         id_ = self._dataset_row(dataset)[0]
+        if not counts:
+            return [Label(name, color) for name, color in self._read(
+                "SELECT name, color FROM labels WHERE dataset_id = ? ORDER BY id", (id_,))]
         rows = self._read(
             "SELECT l.name, l.color, (SELECT COUNT(*) FROM annotations a JOIN item_images ii ON ii.id = a.item_image_id "
             "JOIN items i ON i.id = ii.item_id WHERE i.dataset_id = l.dataset_id AND a.label = l.name) "
