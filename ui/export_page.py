@@ -9,6 +9,7 @@ import gradio as gr
 from grounding import FAMILIES, ModelFamily
 from ui.context import QUEUED, PRIVATE, AppContext
 from ui.notice import say, speaks
+from ui.views import plain
 from workbench.errors import ExportError, StoreError
 from workbench.export import ExportSettings, export_dataset
 from workbench.export.registry import FORMATS
@@ -63,10 +64,10 @@ def build(ctx: AppContext) -> None:
                                          statuses=tuple(chosen or ()))
         result = export_dataset(store, record.id, format_name, settings, ctx.services.download_dir())
         counts = result.manifest.get("counts", {})
-        lines = [f"Exported **{record.name}** as `{format_name}` for {fam} (trainer limits {int(low)}–{int(high)}): "
-                 + ", ".join(f"{k} {v}" for k, v in counts.items())]
+        lines = [f"Exported **{plain(record.name)}** as {plain(format_name)} for {plain(fam)} (trainer limits "
+                 f"{int(low)}–{int(high)}): " + ", ".join(f"{k} {v}" for k, v in counts.items())]
         if result.manifest.get("usage"):
-            lines.append(f"Train with: `{result.manifest['usage']}`")
+            lines.append(f"Train with: {plain(result.manifest['usage'])}")
         message = say("warning" if result.warnings else "ok", f"Exported {counts.get('samples', 0)} sample(s) of "
                       f"'{record.name}'.", list(result.warnings))
         return {download: str(result.zip_path), report: "\n\n".join(lines), ctx.notice: message}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import gradio as gr
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, queue_part, review_part
-from ui.views import PROVENANCE_CHOICES, STATUS_CHOICES
+from ui.views import PROVENANCE_CHOICES, STATUS_CHOICES, plain
 from workbench.errors import StoreError
 from workbench.importers import import_images
 from workbench.review import Cursor
@@ -40,7 +39,7 @@ def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
     labels = ctx.services.store().labels(dataset)
     if not labels:
         return "No labels yet: they are added as boxes get them, or here."
-    return "\n".join(f"- <span style='color:{l.color}'>■</span> {html.escape(l.name)} — {l.count} annotation(s)"
+    return "\n".join(f"- <span style='color:{l.color}'>■</span> {plain(l.name)} — {l.count} annotation(s)"
                      for l in labels)
 
 

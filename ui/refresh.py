@@ -21,9 +21,10 @@ from ui.views import (
     proposals_markdown,
     queue_view,
     review_settings,
+    status_text,
 )
 from workbench.errors import StoreError
-from workbench.review import Cursor, status_line
+from workbench.review import Cursor
 
 __all__ = ["Pages", "dataset_part", "queue_part", "review_part"]
 
@@ -79,7 +80,7 @@ def review_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, label: str | N
     pictures = [(f"{n} · {image.image_id} ({image.original_name})", n) for n, image in enumerate(view.item.images, 1)]
     settings = review_settings(store, cursor.dataset)
     return cursor, {
-        r.status: status_line(view),
+        r.status: status_text(view),
         r.editor: editor_for(ctx.services, view, label),
         r.picture: gr.Radio(choices=pictures, value=view.picture, visible=len(pictures) > 1),
         r.geometry: geometry_markdown(view, settings),

@@ -19,11 +19,11 @@ from ui.box_editor import box_editor, drafts_from_value
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, queue_part, review_part
-from ui.views import counts_text, review_settings
+from ui.views import counts_text, review_settings, status_text
 from workbench.backend_settings import BACKEND_LABELS, BackendSettings
 from workbench.errors import StoreError, WorkbenchError
 from workbench.item_runs import ReviewSettings, paste_on_item, run_on_item
-from workbench.review import Cursor, item_view, status_line
+from workbench.review import Cursor, item_view
 from workbench.store import StaleItemError
 
 __all__ = ["ReviewPage", "build"]
@@ -145,7 +145,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             return stale(exc, cursor)
         cursor = cursor.at(updated, cursor.picture)
         view = item_view(store, cursor, review_settings(store, cursor.dataset))
-        return {status: status_line(view), ctx.cursor: cursor.to_json(), ctx.notice: ""}
+        return {status: status_text(view), ctx.cursor: cursor.to_json(), ctx.notice: ""}
 
     @speaks(ctx.notice)
     def _move(data: Any, step: int):

@@ -7,6 +7,7 @@ modules map the results onto components.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from grounding import ProcessedImage
@@ -18,6 +19,19 @@ from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
 
 __all__ = ["QueueView", "counts_text", "editor_for", "geometry_markdown", "proposals_markdown", "queue_view",
            "review_settings", "STATUS_CHOICES"]
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def plain(text: object) -> str:
+    r"""User-supplied text (names, labels, file names, IDs, a server's words) for a Markdown component: shown as
+    the very characters, never as HTML or Markdown.
+
+    >>> print(plain("<img src=x onerror=alert(1)> **bold**"))
+    &lt;img src=x onerror=alert\(1\)&gt; \*\*bold\*\*
+    """
+    return _MARKDOWN.sub(r"\\\1", html.escape(str(text), quote=False))
+
 
 STATUS_CHOICES = ["all", *ITEM_STATUSES]
 PROVENANCE_CHOICES = ["any", "model", "human"]
@@ -34,7 +48,7 @@ def counts_text(dataset: Dataset | None) -> str:
     if dataset is None:
         return "No dataset yet: create one (Queue → Datasets) or add images, which creates one."
     parts = [f"{STATUS_MARK[s]} {dataset.counts.get(s, 0)} {s}" for s in ITEM_STATUSES]
-    return f"**{html.escape(dataset.name)}** · {dataset.items} item(s) · " + " · ".join(parts)
+    return f"**{plain(dataset.name)}** · {dataset.items} item(s) · " + " · ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -85,13 +99,13 @@ def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
     rows = [f"What **{settings.family}** sees (min_pixels {settings.limits.min_pixels:,}, max_pixels "
             f"{settings.limits.max_pixels:,}):", ""]
     for n, (image, geometry) in enumerate(zip(view.item.images, view.geometry), start=1):
-        name = html.escape(image.image_id)
+        name = plain(image.image_id)
         if isinstance(geometry, ProcessedImage):
-            rows.append(f"- picture {n} `{name}`: {image.width}×{image.height} → **{geometry.resized_wh[0]}×"
+            rows.append(f"- picture {n} {name}: {image.width}×{image.height} → **{geometry.resized_wh[0]}×"
                         f"{geometry.resized_wh[1]}**, grid_thw {list(geometry.grid_thw)}, {geometry.tokens} visual "
                         "tokens")
         else:
-            rows.append(f"- picture {n} `{name}`: {image.width}×{image.height} — {html.escape(geometry)}")
+            rows.append(f"- picture {n} {name}: {image.width}×{image.height} — {plain(geometry)}")
     return "\n".join(rows)
 
 
@@ -99,9 +113,9 @@ def proposals_markdown(view: ItemView) -> str:
     if view.run is None:
         return "No model has run on this item yet."
     if not view.proposals:
-        return f"The item's model boxes come from **{html.escape(view.run.model)}** ({view.run.family})."
+        return f"The item's model boxes come from **{plain(view.run.model)}** ({view.run.family})."
     count = sum(len(p) for p in view.proposals)
-    return (f"**{html.escape(view.run.model)}** proposed {count} annotation(s) for this item (dashed yellow). "
+    return (f"**{plain(view.run.model)}** proposed {count} annotation(s) for this item (dashed yellow). "
             "They were kept apart because the item had work by hand: take them instead, or add those missing.")
 
 
@@ -111,7 +125,8 @@ def open_view(services: Services, cursor: Cursor) -> ItemView:
 
 
 def status_text(view: ItemView) -> str:
-    return status_line(view)
+    """The review status line, safe for its Markdown component (it holds a server's error text)."""
+    return plain(status_line(view))
 
 
 def no_item_editor(cursor: Cursor) -> dict:
