@@ -16,6 +16,16 @@ SHARED = Path(os.environ.get("WORKBENCH_SHARED", REPO.parent / "shared"))
 CORPUS_DIR = SHARED / "reference" / "qwen-outputs"
 
 
+SLOW_FIXTURES = frozenset({"tiny_qwen25", "tiny_qwen3", "serve_url", "live_app", "browser"})
+"""Tests that build a model, start a server or a browser belong to the slow tier (CI runs every tier)."""
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def load_corpus() -> list[dict]:
     """Real Qwen-VL outputs from ../shared, or [] when it is not beside the checkout."""
     path = CORPUS_DIR / "cases.json"

@@ -20,13 +20,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
 
 
-def pytest_collection_modifyitems(items):
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).parent == here and "page" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.slow)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
