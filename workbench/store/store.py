@@ -32,6 +32,7 @@ from typing import Any, Union
 from workbench.errors import StoreError
 from workbench.store.blobs import Blob, ImageBlobs
 from workbench.store.datadir import DB_NAME, resolve_data_dir
+from workbench.store.faults import write_failure
 from workbench.store.records import (
     STATUSES,
     Annotation,
@@ -119,6 +120,12 @@ class DatasetStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed when the block ends, rolled back when it raises.
+
+        A failed write (disk full, read-only folder, I/O error) comes back as a :class:`StoreError`
+        in words; SQLite may already have rolled the transaction back itself (it does on a full
+        disk), so the rollback here is only attempted while a transaction is open.
+        """
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -126,14 +133,23 @@ class DatasetStore:
                 raise StoreError(f"the dataset store is busy or read-only ({exc})") from None
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, (sqlite3.DatabaseError, OSError)):
+                    raise StoreError(f"nothing was saved: {write_failure(exc)}") from None
                 raise
             try:
                 self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
+                self._rollback()
+                raise StoreError(f"could not commit to the dataset store, nothing was saved: {write_failure(exc)}") from None
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
                 self._conn.execute("ROLLBACK")
-                raise StoreError(f"could not commit to the dataset store ({exc})") from None
+            except sqlite3.DatabaseError:
+                pass  # the connection has already undone it
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
