@@ -26,7 +26,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
     # The browser fetches display copies, drawn results and export zips straight from the data folder,
     # which is neither the working directory nor the temp folder (~/.local/share/..., /data on a Space):
     # serve exactly those folders, never the database or the image store beside them.
-    gr.set_static_paths([services.data_dir / "sessions", services.exports_dir()])
+    gr.set_static_paths([services.sessions_root, services.exports_dir()])
 
     def _cleanup(ws: Workspace) -> None:
         if ws and ws.workdir:
@@ -35,6 +35,8 @@ def create_app(services: Services | None = None) -> gr.Blocks:
     with gr.Blocks(title="Grounding Workbench") as demo:
         state = gr.State(Workspace(), time_to_live=SESSION_TTL_S, delete_callback=_cleanup)
         gr.Markdown("# Grounding Workbench\nExact Qwen-VL geometry, grounding, box editing and fine-tuning data.")
+        gr.Markdown(f"⚠ {services.storage_problem}", visible=services.storage_problem is not None,
+                    elem_id="storage-banner")
         with gr.Tabs():
             with gr.Tab("1 · Images", id="images"):
                 images = images_tab.build(state, services)
