@@ -92,16 +92,30 @@ class UnavailableStore:
         return refuse
 
 
-def _pid_alive(pid: int) -> bool:
+def _process_tag(pid: int) -> str:
+    """``pid:start-time`` (Linux ``/proc``), so a later process that reuses the pid is not taken for the owner."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return str(pid)
+
+
+def _owner_alive(tag: str) -> bool:
+    try:
+        pid = int(tag.split(":", 1)[0])
+    except ValueError:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     except OSError as exc:
-        return exc.errno != errno.ESRCH
-    return True
+        if exc.errno == errno.ESRCH:
+            return False
+    return ":" not in tag or _process_tag(pid) == tag
 
 
 @dataclass
@@ -139,7 +153,7 @@ class Services:
                 self.remove_orphan_sessions()
                 root = parent / uuid.uuid4().hex[:12]
                 root.mkdir(parents=True)
-                (root / _OWNER).write_text(str(os.getpid()))
+                (root / _OWNER).write_text(_process_tag(os.getpid()))
                 return root
             except OSError:
                 pass
@@ -155,10 +169,10 @@ class Services:
             if not folder.is_dir() or folder == self.sessions_root:
                 continue
             try:
-                owner = int((folder / _OWNER).read_text().strip())
-            except (OSError, ValueError):
-                owner = None  # an old-style session folder, or one whose owner file never got written
-            if owner is not None and owner != os.getpid() and _pid_alive(owner):
+                owner = (folder / _OWNER).read_text().strip()
+            except OSError:
+                owner = ""  # an old-style session folder, or one whose owner file never got written
+            if owner and _owner_alive(owner):
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
