@@ -9,8 +9,9 @@ What a long-running public app needs is set here, around the Blocks:
 - Gradio's upload limit is the deployment's per-file byte limit (refused before our code runs);
 - Gradio's temporary files are deleted after :data:`CACHE_AGE_S` (``delete_cache``), and those
   left by an earlier run are removed at start-up;
-- a browser session that closes keeps its state (and its working folder) for
-  :data:`CLOSED_SESSION_GRACE_S` only, instead of Gradio's hour, then its folder is removed;
+- a browser session that closes keeps its state (and its working folder) for the deployment's
+  ``closed_session_s`` only (``WORKBENCH_CLOSED_SESSION_SECONDS``, 120 s), instead of Gradio's
+  hour, then its folder is removed;
 - the process gives freed memory back to the system after sessions end (glibc ``malloc_trim``).
 """
 
@@ -23,12 +24,15 @@ import shutil
 import time
 from pathlib import Path
 
-__all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S", "CLOSED_SESSION_GRACE_S"]
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported
+
+import gradio as gr  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
+
+__all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S"]
 
 CACHE_AGE_S = 3600
 """Gradio's uploads and temporary files older than this are deleted (checked every 10 minutes)."""
-CLOSED_SESSION_GRACE_S = 120
-"""A closed browser tab's session (state and working folder) is kept this long, for a reconnect."""
 
 
 def _remove_stale_cache(folder: Path, age_s: float) -> int:
@@ -64,9 +68,6 @@ def _trim_memory() -> None:
 
 def harden(demo, services) -> None:
     """Cache deletion, a short grace for closed sessions, memory given back: see the module docstring."""
-    import gradio as gr
-    from gradio.utils import get_upload_folder
-
     _remove_stale_cache(Path(get_upload_folder()), CACHE_AGE_S)
     demo.delete_cache = (600, CACHE_AGE_S)
 
@@ -76,7 +77,7 @@ def harden(demo, services) -> None:
         holder = getattr(demo, "state_holder", None)
         session = holder.session_data.get(request.session_hash) if holder is not None else None
         if session is not None:
-            session.STATE_TTL_WHEN_CLOSED = CLOSED_SESSION_GRACE_S
+            session.STATE_TTL_WHEN_CLOSED = services.deployment.limits.closed_session_s
         _trim_memory()
 
     with demo:

@@ -94,6 +94,8 @@ class ResourceLimits:
     server_timeout_s: int = field(default=60, metadata={"env": "WORKBENCH_SERVER_TIMEOUT"})
     """Seconds a server may stay silent (connect, or between two pieces of its answer)."""
     server_retries: int = field(default=1, metadata={"env": "WORKBENCH_SERVER_RETRIES"})
+    closed_session_s: int = field(default=120, metadata={"env": "WORKBENCH_CLOSED_SESSION_SECONDS"})
+    """How long a closed browser tab's session (state, working folder) is kept for a reconnect."""
     exports_kept: int = field(default=20, metadata={"env": "WORKBENCH_EXPORTS_KEPT"})
     """Export folders kept on disk (the newest); older ones are removed."""
     exports_max_age_s: int = field(default=24 * 3600, metadata={"env": "WORKBENCH_EXPORTS_MAX_AGE"})
