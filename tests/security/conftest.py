@@ -156,32 +156,10 @@ class LiveApp:
             return response.read().decode("utf-8", "replace")
 
     def call(self, api_name: str, data: list, timeout: float = 120.0) -> tuple[str, object]:
-        """Raw ``/gradio_api/call``: (``complete`` or ``error``, the decoded payload)."""
-        request = urllib.request.Request(self.url + f"gradio_api/call/{api_name}", data=json.dumps({"data": data}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            event_id = json.load(response)["event_id"]
-        with urllib.request.urlopen(self.url + f"gradio_api/call/{api_name}/{event_id}", timeout=timeout) as response:
-            text = response.read().decode()
-        event = data_line = None
-        for line in text.splitlines():
-            if line.startswith("event: "):
-                event = line[7:].strip()
-            elif line.startswith("data: ") and event in ("complete", "error"):
-                data_line = line[6:]
-        payload = json.loads(data_line) if data_line else None
-        return event or "", payload
+        return call(self.url, api_name, data, timeout)
 
     def upload(self, path: Path) -> dict:
-        """Upload a file as the browser does; the FileData of the upload."""
-        boundary = "----workbench-test"
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
-                f"Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-        request = urllib.request.Request(self.url + "gradio_api/upload", data=body,
-                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            server_path = json.load(response)[0]
-        return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+        return upload(self.url, path)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -190,6 +168,37 @@ class LiveApp:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=30)
+
+
+def call(url: str, api_name: str, data: list, timeout: float = 120.0) -> tuple[str, object]:
+    """Raw ``/gradio_api/call``: (``complete`` or ``error``, the decoded payload)."""
+    request = urllib.request.Request(url + f"gradio_api/call/{api_name}", data=json.dumps({"data": data}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        event_id = json.load(response)["event_id"]
+    with urllib.request.urlopen(url + f"gradio_api/call/{api_name}/{event_id}", timeout=timeout) as response:
+        text = response.read().decode()
+    event = data_line = None
+    for line in text.splitlines():
+        if line.startswith("event: "):
+            event = line[7:].strip()
+        elif line.startswith("data: ") and event in ("complete", "error"):
+            data_line = line[6:]
+    payload = json.loads(data_line) if data_line else None
+    return event or "", payload
+
+
+def upload(url: str, path: Path) -> dict:
+    """Upload a file as the browser does; the FileData of the upload."""
+    boundary = "----workbench-test"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url + "gradio_api/upload", data=body,
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        server_path = json.load(response)[0]
+    return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
 
 def error_text(outcome: tuple[str, object]) -> str:
