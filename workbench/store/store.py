@@ -135,7 +135,7 @@ class DatasetStore:
                 yield self._conn
             except BaseException as exc:
                 self._rollback()
-                if isinstance(exc, (sqlite3.DatabaseError, OSError)):
+                if isinstance(exc, (sqlite3.OperationalError, OSError)):  # disk full, read-only, I/O; not constraints
                     raise StoreError(f"nothing was saved: {write_failure(exc)}") from None
                 raise
             try:
