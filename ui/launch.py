@@ -7,18 +7,16 @@ makes the deployment public as ``WORKBENCH_PUBLIC=1`` does (:mod:`workbench.depl
 What a long-running public app needs is set here, around the Blocks:
 
 - Gradio's upload limit is the deployment's per-file byte limit (refused before our code runs);
-- Gradio's temporary files are deleted after :data:`CACHE_AGE_S` (``delete_cache``), and those
-  left by an earlier run are removed at start-up;
+- Gradio's temporary files are deleted after :data:`CACHE_AGE_S` (``delete_cache``), and on a
+  public deployment those left by an earlier run are removed at start-up;
 - a browser session that closes keeps its state (and its working folder) for the deployment's
   ``closed_session_s`` only (``WORKBENCH_CLOSED_SESSION_SECONDS``, 120 s), instead of Gradio's
-  hour, then its folder is removed;
-- the process gives freed memory back to the system after sessions end (glibc ``malloc_trim``).
+  hour, then its folder is removed and freed memory goes back to the system
+  (:meth:`workbench.services.Services.drop_session_dir`).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import shutil
 import time
@@ -55,20 +53,10 @@ def _remove_stale_cache(folder: Path, age_s: float) -> int:
     return removed
 
 
-def _trim_memory() -> None:
-    """Give freed heap pages back to the system (glibc only; a no-op elsewhere)."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def harden(demo, services) -> None:
     """Cache deletion, a short grace for closed sessions, memory given back: see the module docstring."""
-    _remove_stale_cache(Path(get_upload_folder()), CACHE_AGE_S)
+    if services.deployment.public:  # the container's cache is the app's own; locally other Gradio apps share it
+        _remove_stale_cache(Path(get_upload_folder()), CACHE_AGE_S)
     demo.delete_cache = (600, CACHE_AGE_S)
 
     def _closed(request: gr.Request) -> None:
@@ -78,7 +66,6 @@ def harden(demo, services) -> None:
         session = holder.session_data.get(request.session_hash) if holder is not None else None
         if session is not None:
             session.STATE_TTL_WHEN_CLOSED = services.deployment.limits.closed_session_s
-        _trim_memory()
 
     with demo:
         demo.unload(_closed)

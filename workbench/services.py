@@ -185,9 +185,11 @@ class Services:
         return folder
 
     def drop_session_dir(self, folder: str | os.PathLike) -> None:
+        """Remove a session's folder (only one of this process's) and give freed heap memory back."""
         folder = Path(folder)
         if folder.parent == self.sessions_root and folder.name != _OWNER:
             shutil.rmtree(folder, ignore_errors=True)
+            _trim_heap()
 
     # -- store and exports --------------------------------------------------------------------
     def store(self) -> Any:
@@ -285,6 +287,19 @@ class Services:
             for old in servers[:-MAX_SERVER_CLIENTS]:
                 del self._backends[old]
             return self._backends[key]
+
+
+def _trim_heap() -> None:
+    """Give freed heap pages back to the system (glibc ``malloc_trim``; a no-op elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        if name:
+            ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _release_memory() -> None:
