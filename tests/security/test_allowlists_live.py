@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import write_image
-from tests.security.conftest import API_KEY, Recorder, error_text
+from tests.security.live import API_KEY, Recorder, error_text
 
 pytestmark = pytest.mark.slow
 

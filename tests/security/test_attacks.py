@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.factories import write_black_png, write_image
-from tests.security.conftest import API_KEY, BODY_SECRET, PASSWORD, Recorder, error_text
+from tests.security.live import API_KEY, BODY_SECRET, PASSWORD, Recorder, error_text
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.factories import write_image
-from tests.security.conftest import Recorder, call, error_text, upload
+from tests.security.live import Recorder, call, error_text, upload
 from tests.ui.conftest import free_port
 
 pytestmark = pytest.mark.slow
