@@ -32,3 +32,24 @@ def write_image(folder: Path, width: int, height: int, *, fmt: str = "PNG", orie
         kwargs["exif"] = exif.tobytes()
     image.save(path, fmt, **kwargs)
     return path
+
+
+def write_black_png(path: Path, width: int, height: int, *, mode: str = "L") -> Path:
+    """An all-black PNG of any declared size, written row by row (a few KB for gigapixels).
+
+    What a "decompression bomb" upload looks like: tiny on disk, ``width * height`` pixels decoded.
+    """
+    import struct
+    import zlib
+
+    depth, colour, row_bytes = (8, 0, width) if mode == "L" else (8, 2, 3 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    packer = zlib.compressobj(9)
+    row = b"\0" * (1 + row_bytes)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path

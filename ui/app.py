@@ -54,8 +54,12 @@ def create_app(services: Services | None = None) -> gr.Blocks:
     # The browser fetches thumbnails, display copies, drawn results and export zips from the data folder,
     # which is neither the working directory nor the temp folder (~/.local/share/..., /data on a Space):
     # serve exactly that one folder of it, never the database or the image store beside it.
-    services.served_dir.mkdir(parents=True, exist_ok=True)
-    gr.set_static_paths([services.served_dir])
+    for folder in services.static_paths():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # a data folder that cannot be written: the page says so (storage banner)
+    gr.set_static_paths(services.static_paths())
     with gr.Blocks(title="Grounding Workbench") as demo:
         gr.HTML("", head=_HEAD, visible="hidden", container=False, padding=False)
         with gr.Row():
@@ -66,6 +70,8 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         note = services.data_note()
         gr.HTML(say("warning", note) if note else "", elem_id="data-note", visible=bool(note), container=False,
                 padding=False)
+        if services.storage_problem:  # the same words under the id the safety tests look for
+            gr.HTML(say("warning", services.storage_problem), elem_id="storage-banner", container=False, padding=False)
         notice = gr.HTML("", elem_id="notice", container=False, padding=False)
         cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY)
         with gr.Row():

@@ -1,35 +1,107 @@
 """Start the app: used by ``app.py`` (Spaces) and ``workbench serve``.
 
 Analytics are off unless the user turns them on; the data folder comes from the argument,
-``WORKBENCH_DATA_DIR`` or the user data folder.
+``WORKBENCH_DATA_DIR`` or the user data folder. ``public=True`` (``workbench serve --public``)
+makes the deployment public as ``WORKBENCH_PUBLIC=1`` does (:mod:`workbench.deployment`).
+
+What a long-running public app needs is set here, around the Blocks:
+
+- Gradio's upload limit is the deployment's per-file byte limit (refused before our code runs);
+- Gradio's temporary files are deleted after :data:`CACHE_AGE_S` (``delete_cache``), and on a
+  public deployment those left by an earlier run are removed at start-up;
+- a browser session that closes keeps its state (and its working folder) for the deployment's
+  ``closed_session_s`` only (``WORKBENCH_CLOSED_SESSION_SECONDS``, 120 s), instead of Gradio's
+  hour, then its folder is removed and freed memory goes back to the system
+  (:meth:`workbench.services.Services.drop_session_dir`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import time
+from pathlib import Path
 
-__all__ = ["build_demo", "launch"]
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported
+
+import gradio as gr  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
+
+__all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S"]
+
+CACHE_AGE_S = 3600
+"""Gradio's uploads and temporary files older than this are deleted (checked every 10 minutes)."""
 
 
-def build_demo(data_dir: str | None = None):
+def _remove_stale_cache(folder: Path, age_s: float) -> int:
+    """Files in Gradio's cache left by earlier runs (older than ``age_s``); returns how many went."""
+    removed = 0
+    now = time.time()
+    if not folder.is_dir():
+        return 0
+    for entry in folder.iterdir():
+        try:
+            if now - entry.stat().st_mtime <= age_s:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink()
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def harden(demo, services) -> None:
+    """Cache deletion, a short grace for closed sessions, memory given back: see the module docstring."""
+    if services.deployment.public:  # the container's cache is the app's own; locally other Gradio apps share it
+        _remove_stale_cache(Path(get_upload_folder()), CACHE_AGE_S)
+    demo.delete_cache = (600, CACHE_AGE_S)
+
+    def _closed(request: gr.Request) -> None:
+        # Gradio keeps a closed session's state for an hour (SessionState.STATE_TTL_WHEN_CLOSED); the
+        # state's delete_callback removes the working folder when it expires, so shorten the wait.
+        holder = getattr(demo, "state_holder", None)
+        session = holder.session_data.get(request.session_hash) if holder is not None else None
+        if session is not None:
+            session.STATE_TTL_WHEN_CLOSED = services.deployment.limits.closed_session_s
+
+    with demo:
+        demo.unload(_closed)
+
+
+def build_demo(data_dir: str | None = None, *, public: bool | None = None):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    if public:
+        os.environ["WORKBENCH_PUBLIC"] = "1"
     from ui.app import create_app
     from workbench.services import Services
 
     services = Services.create(data_dir)
     if os.environ.get("SPACES_ZERO_GPU"):
         # ZeroGPU wants the model loaded (and moved to "cuda") when the Space starts, not inside a request.
-        from workbench.backends import default_model
+        services.backend("local").load()
+    demo = create_app(services)
+    demo.workbench_services = services
+    harden(demo, services)
+    return demo
 
-        services.backend("local", model=default_model()).load()
-    return create_app(services)
+
+def launch_options(demo) -> dict:
+    """Keyword arguments of ``launch`` that the deployment decides (upload size limit)."""
+    services = getattr(demo, "workbench_services", None)
+    limits = services.deployment.limits if services is not None else None
+    return {"max_file_size": limits.upload_bytes if limits and limits.upload_bytes else None}
 
 
 def launch(host: str | None = None, port: int | None = None, data_dir: str | None = None, share: bool = False,
-           demo=None) -> None:
-    demo = demo or build_demo(data_dir)
+           demo=None, public: bool | None = None) -> None:
+    demo = demo or build_demo(data_dir, public=public)
     demo.queue(default_concurrency_limit=4).launch(
         server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         share=share,
+        **launch_options(demo),
     )
+

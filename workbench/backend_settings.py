@@ -1,5 +1,9 @@
 """Which backend a user picked in the UI, as plain data.
 
+The server URL offered by default is the configured one *as shown* (without password or
+query: :func:`workbench.urls.shown_url`), so it can sit in the page; the deployment maps it
+back to the configured URL when a run asks for it. The API key never shows in ``repr``.
+
 >>> BackendSettings(kind="openai", model="qwen2.5-vl-7b-instruct", base_url="http://127.0.0.1:8000/v1").options()
 {'model': 'qwen2.5-vl-7b-instruct', 'base_url': 'http://127.0.0.1:8000/v1', 'limits_style': 'vllm'}
 """
@@ -8,6 +12,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+
+from workbench.urls import shown_url
 
 __all__ = ["BACKEND_LABELS", "BackendSettings"]
 
@@ -26,8 +32,8 @@ def _env_model() -> str:
 class BackendSettings:
     kind: str = "paste"
     model: str = field(default_factory=_env_model)
-    base_url: str | None = field(default_factory=lambda: os.environ.get("WORKBENCH_BASE_URL") or None)
-    api_key: str | None = None
+    base_url: str | None = field(default_factory=lambda: shown_url(os.environ.get("WORKBENCH_BASE_URL")) or None)
+    api_key: str | None = field(default=None, repr=False)
     limits_style: str = "vllm"
 
     def options(self) -> dict[str, object]:

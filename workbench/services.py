@@ -1,30 +1,123 @@
 """What the app needs from the outside world, made once per process and passed in (never a global).
 
 The data directory holds the dataset store, the images, and ``served/``: the one folder the web
-app lets browsers fetch from (thumbnails, display copies, a session's drawn results, export zips).
-Models are shared by all sessions (loaded once, reused); user data never is.
+app lets browsers fetch from (thumbnails, display copies, Try-it sessions' files, export zips). Models
+are shared by all sessions (loaded once, reused, behind :class:`~workbench.model_gate.GatedBackend`);
+user data never is. The deployment's rules (:class:`~workbench.deployment.Deployment`) decide which
+backends visitors may ask for and what a request may cost.
+
+Disk is reclaimed: each process keeps its session folders under ``served/sessions/<instance>/`` and
+removes, when it starts, the folders of instances whose process is gone (sessions live in
+memory, so nobody can come back to those); a session's folder goes when the session ends
+(:meth:`Services.drop_session_dir`); export folders beyond the newest few, or older than a
+day, are removed when a new export starts (:meth:`Services.exports_dir`).
+
+A data folder that cannot be written (read-only, or a full disk) does not stop the app:
+:attr:`Services.storage_problem` says why, the store refuses to save with that reason, and
+session folders go to a temporary folder so uploads and parsing still work.
 
 >>> import tempfile
 >>> services = Services.create(tempfile.mkdtemp())
->>> services.session_dir("abc").relative_to(services.data_dir).as_posix()
-'served/sessions/abc'
+>>> services.session_dir("abc").relative_to(services.served_dir).parts[0], services.storage_problem is None
+('sessions', True)
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.deployment import Deployment
+from workbench.errors import StoreError
 from workbench.served import ServedFiles
 from workbench.store.datadir import data_dir_note, resolve_data_dir
+from workbench.store.faults import write_failure
 
-__all__ = ["Services"]
+__all__ = ["Services", "UnavailableStore", "MAX_SERVER_CLIENTS", "SERVER_REQUESTS_AT_ONCE"]
+
+MAX_SERVER_CLIENTS = 4
+SERVER_REQUESTS_AT_ONCE = 4
+"""Requests one server gets from this app at a time (the local model takes one)."""
+_OWNER = ".owner"
+
+
+def storage_problem(data_dir: Path) -> str | None:
+    """Why the data folder cannot be written (a probe file is created, written and removed), or None."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=data_dir, prefix=".write-probe-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(b"\0" * 4096)
+                out.flush()
+                os.fsync(out.fileno())
+        finally:
+            os.unlink(probe)
+    except OSError as exc:
+        return f"Saving is off: {write_failure(exc)}. Viewing images and parsing model output still work."
+    return None
+
+
+class UnavailableStore:
+    """Stands in for the dataset store when the data folder cannot be written.
+
+    It lists no datasets; every other call raises :class:`StoreError` with the reason.
+
+    >>> UnavailableStore("Saving is off: the data folder is read-only.").create_dataset("x")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.StoreError: Saving is off: the data folder is read-only.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def list_datasets(self) -> list:
+        return []
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise StoreError(self.reason)
+
+        return refuse
+
+
+def _process_tag(pid: int) -> str:
+    """``pid:start-time`` (Linux ``/proc``), so a later process that reuses the pid is not taken for the owner."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return str(pid)
+
+
+def _owner_alive(tag: str) -> bool:
+    try:
+        pid = int(tag.split(":", 1)[0])
+    except ValueError:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    except OSError as exc:
+        if exc.errno == errno.ESRCH:
+            return False
+    return ":" not in tag or _process_tag(pid) == tag
 
 
 @dataclass
@@ -32,18 +125,34 @@ class Services:
     data_dir: Path
     backend_factory: Callable[..., Any] | None = None
     """``(kind, **options) -> ModelBackend``; defaults to :func:`workbench.backends.create_backend`."""
-    public: bool = False
-    """A public deployment (a Space, or ``WORKBENCH_PUBLIC=1``): each visitor owns their datasets."""
+    deployment: Deployment = field(default_factory=Deployment.from_env)
+    storage_problem: str | None = None
+    """Why saving is off (read-only data folder, full disk), or None when the store can be used."""
+    sessions_root: Path | None = None
+    """This process's session folders (``served/sessions/<instance>``, or a temporary folder)."""
     _backends: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _gates: dict[str, Any] = field(default_factory=dict, repr=False)
     _store: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _clock: Callable[[], float] = field(default=time.time, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.sessions_root is None:
+            self.sessions_root = self._claim_sessions_root()
 
     @classmethod
-    def create(cls, data_dir: str | os.PathLike | None = None, **kwargs: Any) -> Services:
+    def create(cls, data_dir: str | os.PathLike | None = None, *, public: bool | None = None,
+               **kwargs: Any) -> Services:
         path = resolve_data_dir(data_dir)  # argument, WORKBENCH_DATA_DIR, a Space's /data, or the user data folder
-        path.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("public", _public_from_env())
+        kwargs.setdefault("storage_problem", storage_problem(path))
+        if public is not None:
+            kwargs.setdefault("deployment", Deployment.from_env(public=public))
         return cls(data_dir=path, **kwargs)
+
+    @property
+    def public(self) -> bool:
+        """A public deployment: each visitor owns their datasets, and may use only the configured backends."""
+        return self.deployment.public
 
     @property
     def served_dir(self) -> Path:
@@ -53,50 +162,145 @@ class Services:
     def served(self) -> ServedFiles:
         return ServedFiles(self.served_dir)
 
+    def static_paths(self) -> list[Path]:
+        """Folders the web app serves: ``served/`` and this process's session folders (a temporary one when
+        the data folder cannot be written)."""
+        return [self.served_dir, self.sessions_root] if self.sessions_root else [self.served_dir]
+
     def data_note(self) -> str:
         """What the page should say about where data lives ('' when nothing needs saying)."""
-        return data_dir_note(self.data_dir)
+        return self.storage_problem or data_dir_note(self.data_dir)
+
+    # -- session folders ----------------------------------------------------------------------
+    def _claim_sessions_root(self) -> Path:
+        """``served/sessions/<instance>`` owned by this process; orphans of dead processes are removed first."""
+        parent = self.served_dir / "sessions"
+        if self.storage_problem is None:
+            try:
+                self.remove_orphan_sessions()
+                root = parent / uuid.uuid4().hex[:12]
+                root.mkdir(parents=True)
+                (root / _OWNER).write_text(_process_tag(os.getpid()))
+                return root
+            except OSError:
+                pass
+        return Path(tempfile.mkdtemp(prefix="workbench-sessions-"))
+
+    def remove_orphan_sessions(self) -> list[Path]:
+        """Remove session folders no running process owns (left by a crash or a restart); return them."""
+        parent = self.served_dir / "sessions"
+        removed: list[Path] = []
+        if not parent.is_dir():
+            return removed
+        for folder in parent.iterdir():
+            if not folder.is_dir() or folder == self.sessions_root:
+                continue
+            try:
+                owner = (folder / _OWNER).read_text().strip()
+            except OSError:
+                owner = ""  # an old-style session folder, or one whose owner file never got written
+            if owner and _owner_alive(owner):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        return removed
 
     def session_dir(self, name: str | None = None) -> Path:
         """A fresh working folder for one browser session of the Try-it view (its uploads, drawn results)."""
-        folder = self.served_dir / "sessions" / (name or uuid.uuid4().hex)
+        folder = self.sessions_root / (name or uuid.uuid4().hex)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
     def drop_session_dir(self, folder: str | os.PathLike) -> None:
+        """Remove a session's folder (only one of this process's) and give freed heap memory back."""
         folder = Path(folder)
-        if folder.parent == self.served_dir / "sessions":
+        if folder.parent == self.sessions_root and folder.name != _OWNER:
             shutil.rmtree(folder, ignore_errors=True)
+            _trim_heap()
 
-    def download_dir(self) -> Path:
-        """A fresh folder for one export made in the browser (its zip is downloaded from there)."""
-        folder = self.served_dir / "exports" / uuid.uuid4().hex
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
+    # -- store and exports --------------------------------------------------------------------
     def store(self) -> Any:
-        """The dataset store of this data folder (SQLite, WAL), opened once."""
+        """The dataset store of this data folder (SQLite, WAL), opened once; an :class:`UnavailableStore`
+        that says why when the data folder cannot be written."""
         with self._lock:
             if self._store is None:
-                from workbench.store import DatasetStore
+                if self.storage_problem is not None:
+                    self._store = UnavailableStore(self.storage_problem)
+                else:
+                    from workbench.store import DatasetStore
 
-                self._store = DatasetStore.open(self.data_dir)
+                    try:
+                        self._store = DatasetStore.open(self.data_dir)
+                    except StoreError as exc:
+                        self.storage_problem = f"Saving is off: {exc}. Viewing images and parsing still work."
+                        self._store = UnavailableStore(self.storage_problem)
             return self._store
 
     def exports_dir(self) -> Path:
-        folder = self.data_dir / "exports"
+        """The folder of exports made in the browser, after removing old ones (beyond the newest few, or too old)."""
+        folder = self.served_dir / "exports"
+        if self.storage_problem is not None:
+            folder = Path(tempfile.gettempdir()) / "workbench-exports-unavailable"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return folder
+        self.reclaim_exports(folder)
+        return folder
+
+    def reclaim_exports(self, folder: Path | None = None) -> list[Path]:
+        """Remove export folders and files past :attr:`ResourceLimits.exports_kept` (newest kept) or older
+        than :attr:`ResourceLimits.exports_max_age_s`; ``*.partial`` files of unfinished exports go when stale."""
+        folder = folder or self.served_dir / "exports"
+        limits = self.deployment.limits
+        now = self._clock()
+        entries = []
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            try:
+                entries.append((entry.stat().st_mtime, entry))
+            except OSError:
+                continue
+        entries.sort(reverse=True)
+        removed: list[Path] = []
+        for rank, (mtime, entry) in enumerate(entries):
+            old = bool(limits.exports_max_age_s) and now - mtime > limits.exports_max_age_s
+            beyond = bool(limits.exports_kept) and rank >= limits.exports_kept
+            if not (old or beyond):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+        for partial in folder.glob("*/*.partial") if folder.is_dir() else ():
+            try:
+                if now - partial.stat().st_mtime > 600:  # an export writes continuously; 10 min silent = abandoned
+                    partial.unlink()
+                    removed.append(partial)
+            except OSError:
+                continue
+        return removed
+
+    def download_dir(self) -> Path:
+        """A fresh folder for one export made in the browser (its zip is downloaded from there)."""
+        folder = self.exports_dir() / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    # -- model backends -----------------------------------------------------------------------
     def backend(self, kind: str, **options: Any) -> Any:
-        """The backend for (kind, options), created on first use and reused.
+        """The backend for (kind, options), created on first use and reused, behind the deployment's gate.
 
-        At most one local model is kept in memory: asking for another checkpoint releases the
-        previous one (a GPU holds one model at a time). Server clients are light; the last few are kept.
-        ``WORKBENCH_ALLOWED_MODELS`` / ``WORKBENCH_ALLOWED_BASE_URLS`` (comma-separated) restrict what a
-        public deployment lets visitors choose.
+        The deployment decides what may be asked (:meth:`Deployment.backend_options`: on a public
+        deployment the configured server and model only). At most one local model is kept in
+        memory: asking for another checkpoint releases the previous one (a GPU holds one model at a
+        time). Server clients are light; the last few are kept.
         """
-        _check_allowed(kind, options)
+        from workbench.model_gate import FairGate, GatedBackend
+
+        options = self.deployment.backend_options(kind, options)
+        if kind == "local" and self.deployment.limits.request_s:
+            options.setdefault("max_time_s", float(self.deployment.limits.request_s))
         key = (kind, tuple(sorted(options.items())))
         with self._lock:
             if key in self._backends:
@@ -109,33 +313,26 @@ class Services:
             factory = self.backend_factory
             if factory is None:
                 from workbench.backends import create_backend as factory
-            self._backends[key] = factory(kind, **options)
+            gate_key = "local" if kind == "local" else f"server:{options.get('base_url')}"
+            gate = self._gates.setdefault(gate_key, FairGate(1 if kind == "local" else SERVER_REQUESTS_AT_ONCE))
+            self._backends[key] = GatedBackend(factory(kind, **options), gate, self.deployment.limits)
             servers = [k for k in self._backends if k[0] != "local"]
             for old in servers[:-MAX_SERVER_CLIENTS]:
                 del self._backends[old]
             return self._backends[key]
 
 
-MAX_SERVER_CLIENTS = 4
+def _trim_heap() -> None:
+    """Give freed heap pages back to the system (glibc ``malloc_trim``; a no-op elsewhere)."""
+    import ctypes
+    import ctypes.util
 
-
-def _public_from_env() -> bool:
-    return bool(os.environ.get("SPACE_ID")) or os.environ.get("WORKBENCH_PUBLIC", "").lower() in {"1", "true", "yes"}
-
-
-def _allowed(variable: str) -> list[str]:
-    return [v.strip() for v in os.environ.get(variable, "").split(",") if v.strip()]
-
-
-def _check_allowed(kind: str, options: dict[str, Any]) -> None:
-    from workbench.errors import BackendError
-
-    models = _allowed("WORKBENCH_ALLOWED_MODELS")
-    if models and options.get("model") and options["model"] not in models:
-        raise BackendError(f"model {options['model']!r} is not offered here; choose one of {', '.join(models)}")
-    urls = _allowed("WORKBENCH_ALLOWED_BASE_URLS")
-    if kind == "openai" and urls and not any(str(options.get("base_url") or "").startswith(u) for u in urls):
-        raise BackendError(f"server {options.get('base_url')!r} is not allowed here; allowed: {', '.join(urls)}")
+    name = ctypes.util.find_library("c")
+    try:
+        if name:
+            ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _release_memory() -> None:

@@ -167,8 +167,11 @@ class LocalTransformersBackend(StreamingBackend):
         device: str | None = None,
         attn_implementation: str | None = None,
         local_files_only: bool | None = None,
+        max_time_s: float | None = None,
     ) -> None:
         self._model_id = model or default_model()
+        self.max_time_s = max_time_s
+        """Generation stops after this many seconds (transformers' ``max_time``); None: no limit."""
         self.limits = limits
         self._device = device
         self._attn = attn_implementation
@@ -304,9 +307,11 @@ class LocalTransformersBackend(StreamingBackend):
         return geometry
 
     def _generation(self, request: GroundingRequest) -> dict[str, Any]:
+        bound = {"max_time": float(self.max_time_s)} if self.max_time_s else {}
         if request.temperature > 0:
-            return {"max_new_tokens": request.max_new_tokens, "do_sample": True, "temperature": request.temperature}
-        return {"max_new_tokens": request.max_new_tokens, "do_sample": False}
+            return {"max_new_tokens": request.max_new_tokens, "do_sample": True, "temperature": request.temperature,
+                    **bound}
+        return {"max_new_tokens": request.max_new_tokens, "do_sample": False, **bound}
 
     def generate(self, request: GroundingRequest, on_text: Callable[[str], None] | None = None) -> RawOutput:
         """Without ``on_text``, generate in this thread with no streamer (less overhead)."""
@@ -374,6 +379,10 @@ class LocalTransformersBackend(StreamingBackend):
     ) -> RawOutput:
         ended = bool(new_ids) and new_ids[-1] in loaded.eos_ids
         finish = "length" if len(new_ids) >= request.max_new_tokens and not ended else "stop"
+        notes: tuple[str, ...] = ()
+        if self.max_time_s and not ended and finish == "stop" and generate_s >= self.max_time_s:
+            notes = (f"generation stopped at the time limit of {self.max_time_s:g} s: the last objects may be "
+                     "missing or broken",)
         return RawOutput(
             text=text,
             images=geometry,
@@ -385,6 +394,7 @@ class LocalTransformersBackend(StreamingBackend):
             completion_tokens=len(new_ids),
             total_s=time.perf_counter() - started,
             generate_s=generate_s,
+            notes=notes,
         )
 
     # --- several requests per forward pass ---------------------------------------------------------------

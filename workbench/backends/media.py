@@ -36,15 +36,16 @@ def _name(image: ImageInput) -> str:
 
 
 def _read_bytes(image: ImageInput) -> bytes:
+    """The file's bytes: a regular file of at most the deployment's upload size, never a device or FIFO."""
     if isinstance(image, bytes):
         return image
+    from workbench.deployment import current
+    from workbench.image_files import ImageLimitError, read_bounded
+
     try:
-        with open(image, "rb") as handle:  # type: ignore[arg-type]
-            return handle.read()
-    except FileNotFoundError:
-        raise BackendError(f"{_name(image)}: no such file") from None
-    except OSError as exc:
-        raise BackendError(f"{_name(image)}: cannot read ({exc.strerror or exc})") from None
+        return read_bounded(image, current().limits.upload_bytes)  # type: ignore[arg-type]
+    except ImageLimitError as exc:
+        raise BackendError(str(exc)) from None
 
 
 def _open(image: ImageInput) -> Image.Image:

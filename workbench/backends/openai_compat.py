@@ -20,7 +20,12 @@ which render exactly like the chat template's ``add_vision_id`` and work on ever
 earlier turns (``GroundingRequest.history``) go before the new one, with their images.
 Retries with exponential backoff on 408/429/5xx and connection errors, and timeouts, are
 the openai client's own (``max_retries``, ``timeout``); errors become
-:class:`~workbench.errors.BackendError` with the server's message.
+:class:`~workbench.errors.BackendError` with the server's message (``echo_errors=False``, as a
+public deployment sets it: the status only). The URL in messages is shown without password or
+query (:func:`workbench.urls.shown_url`). Redirects are not followed: a server that answers
+3xx is reported, so a request (and its key) never goes on to another host. Without an
+``api_key``, the configured key is sent only to the configured server
+(:meth:`workbench.deployment.Deployment.api_key_for`).
 
 >>> backend = OpenAICompatibleBackend("Qwen/Qwen2.5-VL-7B-Instruct", base_url="http://127.0.0.1:8000/v1")
 >>> backend.family().name, backend.limits
@@ -39,8 +44,9 @@ from grounding import ModelFamily, PixelLimits, process_size
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import data_url, original_wh
-from workbench.backends.settings import default_api_key, default_base_url, default_model, guess_family
+from workbench.backends.settings import default_base_url, default_model, guess_family
 from workbench.errors import BackendError
+from workbench.urls import redact_urls, shown_url
 
 __all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES"]
 
@@ -62,8 +68,11 @@ class OpenAICompatibleBackend(StreamingBackend):
         limits_style: LimitsStyle = "vllm",
         timeout: float = 120.0,
         max_retries: int = 3,
+        echo_errors: bool = True,
     ) -> None:
         import openai
+
+        from workbench.deployment import current
 
         self._model = model or default_model()
         base_url = base_url or default_base_url()
@@ -78,14 +87,21 @@ class OpenAICompatibleBackend(StreamingBackend):
         self.limits = limits or PixelLimits.default_for(self._family)
         self.limits_style = limits_style
         self.base_url = base_url
+        self.echo_errors = echo_errors
         self._client = openai.OpenAI(
-            base_url=base_url, api_key=api_key or default_api_key(), timeout=timeout, max_retries=max_retries
+            base_url=base_url, api_key=api_key or current().api_key_for(base_url), timeout=timeout,
+            max_retries=max_retries, http_client=openai.DefaultHttpxClient(follow_redirects=False, timeout=timeout),
         )
         self._timeout = timeout
 
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def shown_url(self) -> str:
+        """The server URL without password or query, for messages."""
+        return shown_url(self.base_url)
 
     def family(self) -> ModelFamily:
         return self._family
@@ -161,11 +177,16 @@ class OpenAICompatibleBackend(StreamingBackend):
                     if choice.finish_reason:
                         finish = choice.finish_reason
         except openai.APITimeoutError:
-            raise BackendError(f"{self.base_url} did not answer within {self._timeout:g} s") from None
+            raise BackendError(f"{self.shown_url} did not answer within {self._timeout:g} s") from None
         except openai.APIConnectionError as exc:
-            raise BackendError(f"cannot reach {self.base_url}: {exc.__cause__ or exc}") from None
+            reason = f": {redact_urls(str(exc.__cause__ or exc))}" if self.echo_errors else ""
+            raise BackendError(f"cannot reach {self.shown_url}{reason}") from None
         except openai.APIStatusError as exc:
-            raise BackendError(f"{self.base_url} answered {exc.status_code}: {_server_message(exc)}") from None
+            if 300 <= exc.status_code < 400:
+                raise BackendError(f"{self.shown_url} answered {exc.status_code} (a redirect): redirects are not "
+                                   "followed; give the server's final URL") from None
+            reason = f": {redact_urls(_server_message(exc))}" if self.echo_errors else " (its message is not shown here)"
+            raise BackendError(f"{self.shown_url} answered {exc.status_code}{reason}") from None
         generate_s = time.perf_counter() - waited
         yield RawOutput(
             text="".join(pieces),

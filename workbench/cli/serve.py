@@ -13,10 +13,13 @@ def serve(
     port: Annotated[int, typer.Option(envvar="GRADIO_SERVER_PORT", help="Port.")] = 7860,
     data_dir: Annotated[Optional[str], typer.Option(envvar="WORKBENCH_DATA_DIR", help="Datasets and exports folder.")] = None,
     share: Annotated[bool, typer.Option(help="Ask Gradio for a public share link.")] = False,
+    public: Annotated[bool, typer.Option(help="Serve strangers: only the configured server and model "
+                                               "(WORKBENCH_BASE_URL, WORKBENCH_MODEL), as on a Space.")] = False,
 ) -> None:
     """Open the workbench in the browser at http://HOST:PORT."""
     # The UI layer is imported only here, when asked for: the core never imports Gradio.
-    importlib.import_module("ui.launch").launch(host=host, port=port, data_dir=data_dir, share=share)
+    importlib.import_module("ui.launch").launch(host=host, port=port, data_dir=data_dir, share=share,
+                                                public=public or None)
 
 
 def register(app: typer.Typer) -> None:

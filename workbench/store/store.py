@@ -36,6 +36,7 @@ from workbench.store.blobs import Blob, ImageBlobs
 from workbench.store.datadir import DB_NAME, resolve_data_dir
 from workbench.store.history import first_undone, last_done, read_actions, record_action, restore, snapshot
 from workbench.store.migrations import migrate
+from workbench.store.faults import write_failure
 from workbench.store.records import (
     ITEM_STATUSES,
     Action,
@@ -127,6 +128,12 @@ class DatasetStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed when the block ends, rolled back when it raises.
+
+        A failed write (disk full, read-only folder, I/O error) comes back as a :class:`StoreError`
+        in words; SQLite may already have rolled the transaction back itself (it does on a full
+        disk), so the rollback here is only attempted while a transaction is open.
+        """
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -134,15 +141,23 @@ class DatasetStore:
                 raise StoreError(f"the dataset store is busy or read-only ({exc})") from None
             try:
                 yield self._conn
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, (sqlite3.OperationalError, OSError)):  # disk full, read-only, I/O; not constraints
+                    raise StoreError(f"nothing was saved: {write_failure(exc)}") from None
+                raise
+            try:
                 self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise StoreError(f"could not save to the dataset store ({exc})") from None
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+                self._rollback()
+                raise StoreError(f"could not commit to the dataset store, nothing was saved: {write_failure(exc)}") from None
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass  # the connection has already undone it
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -175,10 +190,8 @@ class DatasetStore:
             with self._write() as conn:
                 cursor = conn.execute("INSERT INTO datasets (owner, name, created_at) VALUES (?, ?, ?)",
                                       (owner, name, self._clock()))
-        except StoreError as exc:
-            if "UNIQUE" in str(exc):
-                raise StoreError(f"a dataset named {name!r} already exists") from None
-            raise
+        except sqlite3.IntegrityError:
+            raise StoreError(f"a dataset named {name!r} already exists") from None
         return self.dataset(int(cursor.lastrowid))
 
     def dataset(self, ref: DatasetRef, *, owner: str | None = None) -> Dataset:
@@ -204,10 +217,8 @@ class DatasetStore:
         try:
             with self._write() as conn:
                 conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (new_name, id_))
-        except StoreError as exc:
-            if "UNIQUE" in str(exc):
-                raise StoreError(f"a dataset named {new_name!r} already exists") from None
-            raise
+        except sqlite3.IntegrityError:
+            raise StoreError(f"a dataset named {new_name!r} already exists") from None
         return self.dataset(id_)
 
     def delete_dataset(self, ref: DatasetRef, *, owner: str | None = None) -> None:

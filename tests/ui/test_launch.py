@@ -1,0 +1,25 @@
+"""What ``ui.launch`` sets around the Blocks for a long-running app: upload limit, cache deletion, stale files."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ui.launch import CACHE_AGE_S, build_demo, launch_options
+
+
+def test_build_demo_bounds_uploads_and_cleans_gradios_cache(tmp_path, monkeypatch):
+    cache = tmp_path / "gradio"
+    (cache / "old").mkdir(parents=True)
+    (cache / "new").mkdir()
+    os.utime(cache / "old", (time.time() - CACHE_AGE_S - 60,) * 2)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_BYTES", "1000000")
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    monkeypatch.setenv("WORKBENCH_PUBLIC", "0")  # recorded, so the public=True below is undone after the test
+    demo = build_demo(str(tmp_path / "data"))
+    assert demo.delete_cache == (600, CACHE_AGE_S)
+    assert launch_options(demo) == {"max_file_size": 1_000_000}
+    assert (cache / "old").exists(), "locally the cache may be another Gradio app's: left alone"
+    build_demo(str(tmp_path / "data"), public=True)
+    assert not (cache / "old").exists() and (cache / "new").exists()
