@@ -169,7 +169,7 @@ class Services:
 
     def data_note(self) -> str:
         """What the page should say about where data lives ('' when nothing needs saying)."""
-        return self.storage_problem or data_dir_note(self.data_dir)
+        return data_dir_note(self.data_dir)
 
     # -- session folders ----------------------------------------------------------------------
     def _claim_sessions_root(self) -> Path:

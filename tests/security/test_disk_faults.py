@@ -77,8 +77,8 @@ store = DatasetStore(disk / "db.sqlite3", images_dir=disk / "images")
 cats = store.create_dataset("cats")
 filler = fill(str(disk))
 errors = []
-for attempt in (lambda: store.add_sample(cats, [photo], "Find the cat."),
-                lambda: [store.create_dataset(f"d{{n}}-" + "x" * 200) for n in range(200)]):
+for attempt in (lambda: store.add_item(cats, [photo], "Find the cat."),
+                lambda: [store.create_dataset(f"d{{n}}-" + "x" * 90) for n in range(400)]):
     try:
         attempt()
         errors.append("saved")
@@ -87,7 +87,7 @@ for attempt in (lambda: store.add_sample(cats, [photo], "Find the cat."),
 incoming = [p.name for p in (disk / "images").rglob(".incoming-*")]
 pathlib.Path(filler).unlink()
 dogs = store.create_dataset("dogs")
-sample = store.add_sample(dogs, [photo], "Find the dog.")
+sample = store.add_item(dogs, [photo], "Find the dog.")
 names = [d.name for d in store.list_datasets()]
 print(json.dumps({{"errors": errors, "incoming": incoming, "names": names, "images": len(sample.images)}}))
 ''')

@@ -25,7 +25,7 @@ def _wait_text(page, selector: str, text: str, timeout: int = 60_000) -> None:
 
 
 def _session_folders(data_dir):
-    root = data_dir / "sessions"
+    root = data_dir / "served" / "sessions"
     return [f for instance in root.iterdir() if instance.is_dir() for f in instance.iterdir() if f.is_dir()]
 
 
@@ -48,15 +48,15 @@ def test_paste_and_view_work_on_a_read_only_data_folder(read_only_app, browser, 
         banner = page.locator("#storage-banner")
         banner.wait_for(state="visible")
         assert "Saving is off: the data folder is read-only" in banner.inner_text()
-        page.locator("#upload input[type=file]").set_input_files([str(photo)])
+        page.get_by_role("tab", name="Try it").click()
+        page.locator("#try-upload input[type=file]").set_input_files([str(photo)])
         _wait_text(page, "#geometry-table", "kitchen.jpg")
-        page.get_by_role("tab", name="2 · Ground").click()
-        page.locator("#model-output textarea").fill('[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]')
-        page.locator("#parse").click()
-        _wait_text(page, "#detections", "cat")
-        assert "[320, 240, 640, 480]" in " ".join(page.inner_text("#detections").split())
-        page.wait_for_function("document.querySelectorAll('#drawn img').length >= 1")
-        source = page.locator("#drawn img").first.get_attribute("src")
+        page.locator("#try-output textarea").fill('[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]')
+        page.locator("#try-parse").click()
+        _wait_text(page, "#try-detections", "cat")
+        assert "[320, 240, 640, 480]" in " ".join(page.inner_text("#try-detections").split())
+        page.wait_for_function("document.querySelectorAll('#try-drawn img').length >= 1")
+        source = page.locator("#try-drawn img").first.get_attribute("src")
         with urllib.request.urlopen(urllib.parse.urljoin(app.url, source), timeout=30) as response:
             assert response.status == 200 and response.read(3) == b"\xff\xd8\xff"  # the drawn JPEG is served
     finally:
@@ -77,7 +77,8 @@ def test_a_closed_tab_leaves_no_session_folder(quick_reclaim_app, browser, tmp_p
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(app.url)
-    page.locator("#upload input[type=file]").set_input_files([str(write_image(tmp_path, 320, 240, name="a.png"))])
+    page.get_by_role("tab", name="Try it").click()
+    page.locator("#try-upload input[type=file]").set_input_files([str(write_image(tmp_path, 320, 240, name="a.png"))])
     _wait_text(page, "#geometry-table", "a.png")
     folders = _session_folders(data_dir)
     assert len(folders) == 1 and any(folders[0].rglob("*.jpg"))

@@ -60,12 +60,12 @@ def test_session_folders_of_dead_processes_are_removed_at_start(tmp_path):
     mine = first.session_dir("alive")
     # a folder owned by a process that has ended (a crash): its owner file names a dead pid
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    orphan = tmp_path / "sessions" / "crashed"
+    orphan = tmp_path / "served" / "sessions" / "crashed"
     (orphan / "s1").mkdir(parents=True)
     (orphan / ".owner").write_text(dead.stdout.strip())
-    legacy = tmp_path / "sessions" / "0123abcd"  # a session folder from before instances existed
+    legacy = tmp_path / "served" / "sessions" / "0123abcd"  # a session folder from before instances existed
     legacy.mkdir()
-    reused = tmp_path / "sessions" / "pid-reused"  # our pid, but another start time: an earlier container run
+    reused = tmp_path / "served" / "sessions" / "pid-reused"  # our pid, but another start time: an earlier container run
     reused.mkdir()
     (reused / ".owner").write_text(f"{os.getpid()}:1")
     second = Services.create(tmp_path)
