@@ -130,3 +130,16 @@ def test_interrupted_run_says_so_and_keeps_whole_records(limited_server, tiny_qw
     stored = records(out)
     assert 2 <= len(stored) <= GOOD + 1
     assert len({r["unit_key"] for r in stored}) == len(stored)
+
+
+@pytest.mark.slow
+def test_engine_ray_writes_the_same_file_records(limited_server, tiny_qwen25, image_folder, tmp_path):  # noqa: F811
+    pytest.importorskip("ray.data.llm", reason="Ray Data is not installed (pip install '.[ray]')")
+    out = tmp_path / "out.jsonl"
+    result = invoke(image_folder, out, "--labels", "cat", "--engine", "ray",
+                    *options(limited_server.url, tiny_qwen25, "--max-new-tokens", "4", "--concurrency", "2"))
+    assert result.exit_code == 0, result.output
+    assert f"{GOOD} annotated, 1 failed, 0 already done" in plain(result.output)
+    lines = records(out)
+    assert Counter(r["kind"] for r in lines) == {"result": GOOD, "failure": 1}
+    assert all(r["images"][0]["tokens"] > 0 and r["prompt_tokens"] for r in lines if r["kind"] == "result")
