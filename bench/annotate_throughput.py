@@ -1,0 +1,151 @@
+"""Batch client throughput against a loopback ``transformers serve``, vs the server's own capacity.
+
+For each concurrency (1, 2, 4, 8) the same items go through:
+
+- ``ours``: :func:`workbench.batch.run_batch` with a :class:`workbench.batch.ReplicaPool` of one
+  server and a :class:`workbench.batch.JsonlSink` (images read and encoded, streamed answers,
+  parsing, one fsynced line per item: what ``workbench annotate-files`` does);
+- ``peer``: a minimal raw HTTP client (``http.client``, one thread per slot) firing the very
+  same request bodies, prepared beforehand, and reading the streamed answers to the end:
+  what the server can serve at that concurrency.
+
+Rounds alternate ours/peer; the median items/s of each side is kept. Goal: ours >= 0.9 x peer at
+every level. Also the client's CPU time per item (``time.process_time`` of this process; the
+server runs in its own). Writes ``bench/results/annotate_throughput.json``.
+
+    python -m bench.annotate_throughput --items 24 --rounds 3 --max-new-tokens 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bench._record import write_record
+
+GOAL = 0.9
+
+
+def peer_run(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, float]:
+    """Fire ``bodies`` at ``url`` with ``concurrency`` connections; (items/s, CPU s per item)."""
+    target = urlparse(url)
+    path = target.path.rstrip("/") + "/chat/completions"
+    queue = list(reversed(bodies))
+    lock = threading.Lock()
+
+    def slot() -> None:
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                body = queue.pop()
+            connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"peer request answered {response.status}")
+        connection.close()
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    threads = [threading.Thread(target=slot) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return len(bodies) / wall, cpu / len(bodies)
+
+
+def ours_run(units, pool, settings, concurrency: int, folder: Path) -> tuple[float, float]:
+    from workbench.batch import JsonlSink, run_batch
+
+    out = folder / f"run-{time.monotonic_ns()}.jsonl"
+    cpu, wall = time.process_time(), time.perf_counter()
+    with JsonlSink(out) as sink:
+        summary = run_batch(units, pool, sink, settings, concurrency=concurrency)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if summary.written != len(units):
+        raise RuntimeError(f"ours wrote {summary.written} of {len(units)}: {summary.lines()}")
+    return len(units) / wall, cpu / len(units)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=24)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--max-new-tokens", type=int, default=16)
+    parser.add_argument("--levels", default="1,2,4,8")
+    args = parser.parse_args()
+
+    from grounding import PixelLimits
+    from tests.factories import write_image
+    from tests.tiny_model import build_tiny_qwen2_5_vl
+    from tests.workbench.batch.serve import TransformersServe
+    from workbench.batch import JobSettings, ReplicaPool, WorkUnit
+    from workbench.batch.ray_engine import request_body
+
+    work = Path(tempfile.mkdtemp(prefix="bench-annotate-"))
+    model = build_tiny_qwen2_5_vl(work / "tiny-qwen2.5-vl")
+    limits = PixelLimits(3136, 256 * 28 * 28)
+    server = TransformersServe(model, work / "serve", limits=limits).start().wait_healthy()
+    try:
+        images = [write_image(work, 320 + 8 * (n % 5), 240 + 8 * (n % 3), seed=n, name=f"img{n:03d}.png")
+                  for n in range(args.items)]
+        prompt = "Locate every cat in the image and output the bbox coordinates in JSON format."
+        units = [WorkUnit(p.name, (p,), prompt=prompt) for p in images]
+        pool = ReplicaPool.from_urls([server.url], model=str(model), family="qwen2.5-vl", limits=limits,
+                                     limits_style="transformers", timeout=120)
+        settings = JobSettings.for_backend(pool, max_new_tokens=args.max_new_tokens)
+        replica = pool.replicas[0].backend
+        stream = {"stream": True, "stream_options": {"include_usage": True}}
+        bodies = [json.dumps(request_body(replica, u.request(settings)) | stream).encode() for u in units]
+        peer_run(server.url, bodies[:4], 2)  # warm-up: the server's first requests are slower
+        ours_run(units[:4], pool, settings, 2, work)
+
+        levels = []
+        for concurrency in (int(c) for c in args.levels.split(",")):
+            ours, peer, ours_cpu, peer_cpu = [], [], [], []
+            for _ in range(args.rounds):
+                rate, cpu = peer_run(server.url, bodies, concurrency)
+                peer.append(rate)
+                peer_cpu.append(cpu)
+                rate, cpu = ours_run(units, pool, settings, concurrency, work)
+                ours.append(rate)
+                ours_cpu.append(cpu)
+            row = {
+                "concurrency": concurrency,
+                "ours": round(statistics.median(ours), 2),
+                "peer": round(statistics.median(peer), 2),
+                "unit": "items/s",
+                "ours_rounds": [round(v, 2) for v in ours],
+                "peer_rounds": [round(v, 2) for v in peer],
+                "ours_cpu_ms_per_item": round(1000 * statistics.median(ours_cpu), 2),
+                "peer_cpu_ms_per_item": round(1000 * statistics.median(peer_cpu), 2),
+            }
+            row["ratio"] = round(row["ours"] / row["peer"], 3)
+            row["goal"] = GOAL
+            row["pass"] = row["ratio"] >= GOAL
+            levels.append(row)
+            print(f"concurrency {concurrency}: ours {row['ours']:6.2f} items/s, peer {row['peer']:6.2f} items/s, "
+                  f"ratio {row['ratio']:.3f} ({'pass' if row['pass'] else 'FAIL'}), client CPU "
+                  f"{row['ours_cpu_ms_per_item']:.1f} ms/item (peer {row['peer_cpu_ms_per_item']:.1f})")
+    finally:
+        server.stop()
+    path = write_record("annotate_throughput", {
+        "items": args.items, "rounds": args.rounds, "max_new_tokens": args.max_new_tokens,
+        "server": "transformers serve --device cpu, tiny Qwen2.5-VL, loopback",
+        "levels": levels, "goal": GOAL, "pass": all(row["pass"] for row in levels),
+    }, packages=("transformers", "torch", "openai", "httpx"))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
