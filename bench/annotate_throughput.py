@@ -3,14 +3,16 @@
 For each concurrency (1, 2, 4, 8) the same items go through:
 
 - ``ours``: :func:`workbench.batch.run_batch` with a :class:`workbench.batch.ReplicaPool` of one
-  server and a :class:`workbench.batch.JsonlSink` (images read and encoded, streamed answers,
+  server and a :class:`workbench.batch.JsonlSink` (images read and encoded, one request per item,
   parsing, one fsynced line per item: what ``workbench annotate-files`` does);
 - ``peer``: a minimal raw HTTP client (``http.client``, one thread per slot) firing the very
-  same request bodies, prepared beforehand, and reading the streamed answers to the end:
-  what the server can serve at that concurrency.
+  same request bodies, prepared beforehand, and reading the answers: what the server can serve
+  at that concurrency.
 
 Rounds alternate ours/peer; the median items/s of each side is kept. Goal: ours >= 0.9 x peer at
-every level. Also the client's CPU time per item (``time.process_time`` of this process; the
+every level. The server runs with one torch thread by default, so on a small machine client
+and server do not fight over one core (as they do not when the server has its own GPU). Also
+the client's CPU time per item (``time.process_time`` of this process; the
 server runs in its own). Writes ``bench/results/annotate_throughput.json``.
 
     python -m bench.annotate_throughput --items 24 --rounds 3 --max-new-tokens 16
@@ -83,6 +85,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-new-tokens", type=int, default=16)
     parser.add_argument("--levels", default="1,2,4,8")
+    parser.add_argument("--server-threads", type=int, default=1,
+                        help="torch threads of the server (1: the client and the server do not share a core)")
     args = parser.parse_args()
 
     from grounding import PixelLimits
@@ -90,12 +94,13 @@ def main() -> None:
     from tests.tiny_model import build_tiny_qwen2_5_vl
     from tests.workbench.batch.serve import TransformersServe
     from workbench.batch import JobSettings, ReplicaPool, WorkUnit
-    from workbench.batch.ray_engine import request_body
 
     work = Path(tempfile.mkdtemp(prefix="bench-annotate-"))
     model = build_tiny_qwen2_5_vl(work / "tiny-qwen2.5-vl")
     limits = PixelLimits(3136, 256 * 28 * 28)
-    server = TransformersServe(model, work / "serve", limits=limits).start().wait_healthy()
+    threads = str(args.server_threads)
+    server = TransformersServe(model, work / "serve", limits=limits,
+                               env={"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}).start().wait_healthy()
     try:
         images = [write_image(work, 320 + 8 * (n % 5), 240 + 8 * (n % 3), seed=n, name=f"img{n:03d}.png")
                   for n in range(args.items)]
@@ -105,8 +110,7 @@ def main() -> None:
                                      limits_style="transformers", timeout=120)
         settings = JobSettings.for_backend(pool, max_new_tokens=args.max_new_tokens)
         replica = pool.replicas[0].backend
-        stream = {"stream": True, "stream_options": {"include_usage": True}}
-        bodies = [json.dumps(request_body(replica, u.request(settings)) | stream).encode() for u in units]
+        bodies = [json.dumps(replica.body(u.request(settings))).encode() for u in units]
         peer_run(server.url, bodies[:4], 2)  # warm-up: the server's first requests are slower
         ours_run(units[:4], pool, settings, 2, work)
 
@@ -141,7 +145,7 @@ def main() -> None:
         server.stop()
     path = write_record("annotate_throughput", {
         "items": args.items, "rounds": args.rounds, "max_new_tokens": args.max_new_tokens,
-        "server": "transformers serve --device cpu, tiny Qwen2.5-VL, loopback",
+        "server": f"transformers serve --device cpu, tiny Qwen2.5-VL, loopback, {args.server_threads} torch thread(s)",
         "levels": levels, "goal": GOAL, "pass": all(row["pass"] for row in levels),
     }, packages=("transformers", "torch", "openai", "httpx"))
     print(f"wrote {path}")

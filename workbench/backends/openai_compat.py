@@ -34,14 +34,14 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from grounding import ModelFamily, PixelLimits, process_size
+from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
 from grounding.prompts import build_messages
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
 from workbench.backends.media import data_url, original_wh
 from workbench.backends.settings import default_api_key, default_base_url, default_model, guess_family
 from workbench.errors import BackendError
 
-__all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES"]
+__all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES", "completion_output"]
 
 LimitsStyle = Literal["vllm", "transformers", "dashscope", "none"]
 LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
@@ -170,6 +170,86 @@ class OpenAICompatibleBackend(StreamingBackend):
             total_s=time.perf_counter() - started,
             generate_s=generate_s,
         )
+
+    def body(self, request: GroundingRequest) -> dict[str, Any]:
+        """The JSON body of one non-streamed ``/chat/completions`` call for ``request`` (batch engines post it)."""
+        return {
+            "model": self._model,
+            "messages": self.messages(request),
+            "max_tokens": request.max_new_tokens,
+            "temperature": request.temperature,
+            **self.limit_fields(request).get("extra_body", {}),
+        }
+
+    def complete(self, request: GroundingRequest) -> RawOutput:
+        """The whole answer in one non-streamed response, through the same client.
+
+        For batches: no text pieces to show, so no per-token chunks to decode (a tenth of the
+        client's CPU time per item); the body goes as built, without the SDK's parameter walk.
+        """
+        import json
+
+        import openai
+
+        started = time.perf_counter()
+        limits = self.limits_for(request)
+        try:
+            geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+        body = self.body(request)
+        waited = time.perf_counter()
+        try:
+            text = self._client.post("/chat/completions", body=body, cast_to=str)
+        except (openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError) as exc:
+            raise _backend_error(self, exc) from None
+        generate_s = time.perf_counter() - waited
+        try:
+            answer = json.loads(text)
+            answer["choices"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise BackendError(f"{self.base_url} answered something that is not a chat completion: {text[:200]!r}") from None
+        return completion_output(
+            answer, geometry, model=self._model, max_new_tokens=request.max_new_tokens, limits=limits,
+            total_s=time.perf_counter() - started, generate_s=generate_s,
+        )
+
+def completion_output(
+    answer: dict[str, Any], images: tuple[ProcessedImage, ...], *, model: str, max_new_tokens: int,
+    limits: PixelLimits, total_s: float = 0.0, generate_s: float = 0.0,
+) -> RawOutput:
+    """A chat completion's JSON (``choices[0].message.content``, ``finish_reason``, ``usage``) as a :class:`RawOutput`.
+
+    >>> completion_output({"choices": [{"message": {"content": "[]"}, "finish_reason": "length"}],
+    ...                    "usage": {"prompt_tokens": 391}}, (), model="m", max_new_tokens=8,
+    ...                   limits=PixelLimits(3136, 1003520)).truncated
+    True
+    """
+    choice = (answer.get("choices") or [{}])[0]
+    usage = answer.get("usage") or {}
+    return RawOutput(
+        text=(choice.get("message") or {}).get("content") or "",
+        images=images,
+        model=model,
+        finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+        max_new_tokens=max_new_tokens,
+        limits=limits,
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        total_s=total_s,
+        generate_s=generate_s,
+    )
+
+
+def _backend_error(backend: OpenAICompatibleBackend, exc: Any) -> BackendError:
+    """An openai client error in words (the same wording as ``stream``'s)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return BackendError(f"{backend.base_url} did not answer within {backend._timeout:g} s")
+    if isinstance(exc, openai.APIConnectionError):
+        return BackendError(f"cannot reach {backend.base_url}: {exc.__cause__ or exc}")
+    return BackendError(f"{backend.base_url} answered {exc.status_code}: {_server_message(exc)}")
 
 
 def _server_message(exc: Any) -> str:

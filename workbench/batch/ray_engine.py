@@ -24,9 +24,9 @@ do not share one Arrow schema; :class:`FlatJsonSession` (the processor's documen
 
 >>> from grounding import PixelLimits
 >>> from workbench.batch.units import JobSettings
->>> answer = completion_output({"choices": [{"message": {"content": "[]"}, "finish_reason": "length"}],
-...                             "usage": {"prompt_tokens": 391, "completion_tokens": 8}},
-...                            ("a.png",), JobSettings("m", "qwen2.5-vl", PixelLimits(3136, 1003520)), [(640, 480)])
+>>> answer = answer_output({"choices": [{"message": {"content": "[]"}, "finish_reason": "length"}],
+...                         "usage": {"prompt_tokens": 391, "completion_tokens": 8}},
+...                      ("a.png",), JobSettings("m", "qwen2.5-vl", PixelLimits(3136, 1003520)), [(640, 480)])
 >>> answer.finish_reason, answer.prompt_tokens, answer.images[0].resized_wh
 ('length', 391, (644, 476))
 """
@@ -41,16 +41,16 @@ from pathlib import Path
 from typing import Any
 
 from grounding import process_size
-from workbench.backends.base import GroundingRequest, ModelBackend, RawOutput
+from workbench.backends.base import ModelBackend, RawOutput
 from workbench.backends.media import original_wh
-from workbench.backends.openai_compat import OpenAICompatibleBackend
+from workbench.backends.openai_compat import OpenAICompatibleBackend, completion_output
 from workbench.batch.ledger import BatchLedger, BatchSummary, ProgressCallback
 from workbench.batch.results import Timings, UnitError, unit_result
 from workbench.batch.runner import check_inputs
 from workbench.batch.units import JobSettings, WorkUnit
 from workbench.errors import WorkbenchError
 
-__all__ = ["run_batch_ray", "FlatJsonSession", "completion_output", "request_body", "vllm_processor_config", "RAY_MISSING"]
+__all__ = ["run_batch_ray", "FlatJsonSession", "answer_output", "vllm_processor_config", "RAY_MISSING"]
 
 RAY_MISSING = 'the ray engine needs Ray Data: pip install "grounding-workbench[ray]" (ray[data] and aiohttp)'
 
@@ -105,17 +105,6 @@ def FlatJsonSession() -> Any:  # noqa: N802 - used as the processor's session cl
     return _FlatJsonSession()
 
 
-def request_body(server: OpenAICompatibleBackend, request: GroundingRequest) -> dict[str, Any]:
-    """The JSON body of ``/chat/completions`` for ``request``, as the backend itself would send it."""
-    return {
-        "model": server.model,
-        "messages": server.messages(request),
-        "max_tokens": request.max_new_tokens,
-        "temperature": request.temperature,
-        **server.limit_fields(request).get("extra_body", {}),
-    }
-
-
 class _Payload:
     """Ray ``preprocess``: a row (unit fields) -> ``{"payload": {"body": json}}`` or an error row."""
 
@@ -126,7 +115,7 @@ class _Payload:
         try:
             backend = OpenAICompatibleBackend(**self.server)
             unit = WorkUnit(row["key"], tuple(row["images"]), tuple(row["image_ids"]), row["prompt"])
-            body = json.dumps(request_body(backend, unit.request(self.settings)))
+            body = json.dumps(backend.body(unit.request(self.settings)))
             return {"payload": {"body": body}, "__inference_error__": ""}
         except Exception as exc:  # noqa: BLE001 - becomes this unit's failure, not the pipeline's
             return {"payload": {"body": ""}, "__inference_error__": str(exc) or type(exc).__name__}
@@ -138,22 +127,13 @@ def _answer_row(row: dict[str, Any]) -> dict[str, Any]:
     return {"key": row["key"], "status": int(response["status"]), "body": response["body"], "__inference_error__": ""}
 
 
-def completion_output(answer: dict[str, Any], images: Sequence[Any], settings: JobSettings,
-                      sizes: Sequence[tuple[int, int]] | None = None) -> RawOutput:
+def answer_output(answer: dict[str, Any], images: Sequence[Any], settings: JobSettings,
+                  sizes: Sequence[tuple[int, int]] | None = None) -> RawOutput:
     """A chat completion's JSON as a :class:`RawOutput` with the geometry of ``settings.limits``."""
-    choice = (answer.get("choices") or [{}])[0]
-    usage = answer.get("usage") or {}
     sizes = sizes or [original_wh(image) for image in images]
-    return RawOutput(
-        text=(choice.get("message") or {}).get("content") or "",
-        images=tuple(process_size(wh, settings.family, settings.limits) for wh in sizes),
-        model=settings.model,
-        finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
-        max_new_tokens=settings.max_new_tokens,
-        limits=settings.limits,
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
-    )
+    geometry = tuple(process_size(wh, settings.family, settings.limits) for wh in sizes)
+    return completion_output(answer, geometry, model=settings.model, max_new_tokens=settings.max_new_tokens,
+                             limits=settings.limits)
 
 
 def _outcome(unit: WorkUnit, row: dict[str, Any], settings: JobSettings, url: str) -> Any:
@@ -171,7 +151,7 @@ def _outcome(unit: WorkUnit, row: dict[str, Any], settings: JobSettings, url: st
             detail = detail.get("message", detail)
         return UnitError(key, f"{url} answered {status}: {str(detail)[:500]}", "backend")
     try:
-        return unit_result(unit, settings, completion_output(answer, unit.images, settings), Timings())
+        return unit_result(unit, settings, answer_output(answer, unit.images, settings), Timings())
     except (WorkbenchError, ValueError) as exc:
         return UnitError(key, str(exc), "input")
 

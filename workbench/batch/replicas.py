@@ -51,19 +51,32 @@ def failure_kind(exc: BaseException) -> FailureKind:
     >>> failure_kind(BackendError("no such file"))
     'refused'
     """
-    import httpx
     import openai
 
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (openai.APIConnectionError, httpx.TransportError)):
+        if isinstance(current, (openai.APIConnectionError, *_transport_errors())):
             return "unreachable"
         if isinstance(current, openai.APIStatusError):
             return "busy" if current.status_code >= 500 or current.status_code in (408, 429) else "refused"
         current = current.__cause__ or current.__context__
     return "refused"
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Connection-level errors of the HTTP libraries the openai client may use (``httpx``, its fork ``httpx2``):
+    raised as they are when a server dies in the middle of a streamed answer."""
+    import importlib
+
+    found = []
+    for name in ("httpx", "httpx2"):
+        try:
+            found.append(importlib.import_module(name).TransportError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
 
 
 @dataclass
@@ -143,8 +156,11 @@ class ReplicaPool:
         return self._stream(request, restart_after_text=False)
 
     def generate(self, request: GroundingRequest, on_text: Callable[[str], None] | None = None) -> RawOutput:
-        """The whole answer; without ``on_text`` a replica lost mid-answer is replaced (nobody saw the pieces)."""
-        return collect(self._stream(request, restart_after_text=on_text is None), on_text)
+        """The whole answer. Without ``on_text`` (a batch) it comes in one non-streamed response
+        (:meth:`OpenAICompatibleBackend.complete`), and a replica lost mid-answer is replaced."""
+        if on_text is not None:
+            return collect(self._stream(request, restart_after_text=False), on_text)
+        return collect(self._stream(request, restart_after_text=True, whole=True))
 
     # -- picking and bookkeeping -------------------------------------------------------
     def _acquire(self, avoid: set[int]) -> Replica:
@@ -182,7 +198,7 @@ class ReplicaPool:
                     replica.down_until = max(replica.down_until, self._clock() + pause)
             self._lock.notify_all()
 
-    def _stream(self, request: GroundingRequest, *, restart_after_text: bool) -> Iterator[StreamEvent]:
+    def _stream(self, request: GroundingRequest, *, restart_after_text: bool, whole: bool = False) -> Iterator[StreamEvent]:
         tried: set[int] = set()
         busy_answers = 0
         while True:
@@ -192,7 +208,8 @@ class ReplicaPool:
             error: BaseException | None = None
             kind: FailureKind | None = None
             try:
-                for event in replica.backend.stream(request):
+                events = (replica.backend.complete(request),) if whole else replica.backend.stream(request)
+                for event in events:
                     if isinstance(event, TextDelta):
                         emitted = True
                     if isinstance(event, RawOutput):

@@ -1,9 +1,10 @@
 """The built-in batch engine: units through a backend on a few threads, outcomes into a sink.
 
 ``run_batch`` reads the units lazily, keeps at most ``concurrency`` model calls in flight
-(worker threads; a server does the batching), parses each answer with its own geometry, and
-stores each unit with one sink call from the calling thread, so the sink (an SQLite store)
-is only ever used from one thread, one unit per transaction.
+(worker threads; a server does the batching) and as many units queued behind them, so a
+worker starts its next unit without waiting for the last answer to be stored. It parses each
+answer with its own geometry and stores each unit with one sink call from the calling thread,
+so the sink (an SQLite store) is only ever used from one thread, one unit per transaction.
 
 - A unit that fails (unreadable image, server refusal, anything unexpected) is recorded with
   ``sink.fail`` and the run goes on.
@@ -112,6 +113,17 @@ def _annotate_group(backend: ModelBackend, units: Sequence[WorkUnit], settings: 
     return [_outcome(unit, settings, produce(unit), queued_s) for unit in units]
 
 
+def _take_back(inbox: queue.Queue) -> int:
+    """Remove the queued groups no worker has started; return how many units they held."""
+    count = 0
+    while True:
+        try:
+            job = inbox.get_nowait()
+        except queue.Empty:
+            return count
+        count += len(job[0])
+
+
 class _Stop:
     """A worker met :class:`ServersUnavailable`: its units stay undone."""
 
@@ -183,7 +195,9 @@ def run_batch(
             cancelled = cancel is not None and cancel.is_set()
             if cancelled and stopped is None:
                 stopped = "cancelled"
-            while not exhausted and stopped is None and in_flight < concurrency * batch_size:
+            if stopped is not None:
+                in_flight -= _take_back(inbox)
+            while not exhausted and stopped is None and in_flight < 2 * concurrency * batch_size:
                 group = next_group()
                 if not group:
                     exhausted = True

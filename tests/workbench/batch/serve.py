@@ -26,8 +26,9 @@ class TransformersServe:
     (``--chat-template-kwargs '{"processor_kwargs": {"size": ...}}'``: what the server uses when a
     request says nothing)."""
 
-    def __init__(self, model: Path, folder: Path, *, limits: PixelLimits | None = None) -> None:
-        self.model, self.folder, self.limits = model, folder, limits
+    def __init__(self, model: Path, folder: Path, *, limits: PixelLimits | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.model, self.folder, self.limits, self.extra_env = model, folder, limits, env or {}
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         (folder / "hub").mkdir(parents=True, exist_ok=True)
@@ -38,7 +39,7 @@ class TransformersServe:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> TransformersServe:
-        env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(self.folder / "hub"), "TRANSFORMERS_VERBOSITY": "warning"}
+        env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(self.folder / "hub"), "TRANSFORMERS_VERBOSITY": "warning"} | self.extra_env
         command = [sys.executable, "-m", "transformers.cli.transformers", "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--device", "cpu"]
         if self.limits is not None:
