@@ -7,7 +7,9 @@ For each concurrency (1, 2, 4, 8) the same items go through:
   parsing, one fsynced line per item: what ``workbench annotate-files`` does);
 - ``peer``: a minimal raw HTTP client (``http.client``, one thread per slot) firing the very
   same request bodies, prepared beforehand, and reading the answers: what the server can serve
-  at that concurrency.
+  at that concurrency;
+- ``encoding_peer`` (for reference, not the goal): the same raw client reading and base64-encoding
+  each image file when it sends it, the least work any client must do.
 
 Rounds alternate ours/peer; the median items/s of each side is kept. Goal: ours >= 0.9 x peer at
 every level. The server runs with one torch thread by default, so on a small machine client
@@ -21,8 +23,10 @@ server runs in its own). Writes ``bench/results/annotate_throughput.json``.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -35,8 +39,9 @@ from bench._record import write_record
 GOAL = 0.9
 
 
-def peer_run(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, float]:
-    """Fire ``bodies`` at ``url`` with ``concurrency`` connections; (items/s, CPU s per item)."""
+def peer_run(url: str, bodies: list, concurrency: int) -> tuple[float, float]:
+    """Fire ``bodies`` (bytes, or callables making them) at ``url`` with ``concurrency`` connections;
+    (items/s, CPU s per item)."""
     target = urlparse(url)
     path = target.path.rstrip("/") + "/chat/completions"
     queue = list(reversed(bodies))
@@ -49,6 +54,8 @@ def peer_run(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, fl
                 if not queue:
                     break
                 body = queue.pop()
+            if callable(body):
+                body = body()
             connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
             response = connection.getresponse()
             response.read()
@@ -95,6 +102,7 @@ def main() -> None:
     from tests.workbench.batch.serve import TransformersServe
     from workbench.batch import JobSettings, ReplicaPool, WorkUnit
 
+    load_before = list(os.getloadavg())
     work = Path(tempfile.mkdtemp(prefix="bench-annotate-"))
     model = build_tiny_qwen2_5_vl(work / "tiny-qwen2.5-vl")
     limits = PixelLimits(3136, 256 * 28 * 28)
@@ -111,16 +119,29 @@ def main() -> None:
         settings = JobSettings.for_backend(pool, max_new_tokens=args.max_new_tokens)
         replica = pool.replicas[0].backend
         bodies = [json.dumps(replica.body(u.request(settings))).encode() for u in units]
+
+        def encoding(unit, body: bytes):
+            template = json.loads(body)
+            part = next(p for p in template["messages"][0]["content"] if p["type"] == "image_url")
+
+            def make() -> bytes:
+                data = base64.b64encode(Path(unit.images[0]).read_bytes()).decode("ascii")
+                part["image_url"]["url"] = "data:image/png;base64," + data
+                return json.dumps(template).encode()
+            return make
+
+        encoded = [encoding(u, b) for u, b in zip(units, bodies)]
         peer_run(server.url, bodies[:4], 2)  # warm-up: the server's first requests are slower
         ours_run(units[:4], pool, settings, 2, work)
 
         levels = []
         for concurrency in (int(c) for c in args.levels.split(",")):
-            ours, peer, ours_cpu, peer_cpu = [], [], [], []
+            ours, peer, ours_cpu, peer_cpu, encoding_peer = [], [], [], [], []
             for _ in range(args.rounds):
                 rate, cpu = peer_run(server.url, bodies, concurrency)
                 peer.append(rate)
                 peer_cpu.append(cpu)
+                encoding_peer.append(peer_run(server.url, encoded, concurrency)[0])
                 rate, cpu = ours_run(units, pool, settings, concurrency, work)
                 ours.append(rate)
                 ours_cpu.append(cpu)
@@ -131,6 +152,7 @@ def main() -> None:
                 "unit": "items/s",
                 "ours_rounds": [round(v, 2) for v in ours],
                 "peer_rounds": [round(v, 2) for v in peer],
+                "encoding_peer": round(statistics.median(encoding_peer), 2),
                 "ours_cpu_ms_per_item": round(1000 * statistics.median(ours_cpu), 2),
                 "peer_cpu_ms_per_item": round(1000 * statistics.median(peer_cpu), 2),
             }
@@ -139,13 +161,15 @@ def main() -> None:
             row["pass"] = row["ratio"] >= GOAL
             levels.append(row)
             print(f"concurrency {concurrency}: ours {row['ours']:6.2f} items/s, peer {row['peer']:6.2f} items/s, "
-                  f"ratio {row['ratio']:.3f} ({'pass' if row['pass'] else 'FAIL'}), client CPU "
+                  f"ratio {row['ratio']:.3f} ({'pass' if row['pass'] else 'FAIL'}), encoding peer "
+                  f"{row['encoding_peer']:6.2f} items/s, client CPU "
                   f"{row['ours_cpu_ms_per_item']:.1f} ms/item (peer {row['peer_cpu_ms_per_item']:.1f})")
     finally:
         server.stop()
     path = write_record("annotate_throughput", {
         "items": args.items, "rounds": args.rounds, "max_new_tokens": args.max_new_tokens,
         "server": f"transformers serve --device cpu, tiny Qwen2.5-VL, loopback, {args.server_threads} torch thread(s)",
+        "load_average_before_after": [load_before, list(os.getloadavg())],
         "levels": levels, "goal": GOAL, "pass": all(row["pass"] for row in levels),
     }, packages=("transformers", "torch", "openai", "httpx"))
     print(f"wrote {path}")

@@ -181,11 +181,12 @@ class OpenAICompatibleBackend(StreamingBackend):
             **self.limit_fields(request).get("extra_body", {}),
         }
 
-    def complete(self, request: GroundingRequest) -> RawOutput:
+    def complete(self, request: GroundingRequest, body: dict[str, Any] | None = None) -> RawOutput:
         """The whole answer in one non-streamed response, through the same client.
 
-        For batches: no text pieces to show, so no per-token chunks to decode (a tenth of the
-        client's CPU time per item); the body goes as built, without the SDK's parameter walk.
+        For batches: no text pieces to show, so no per-token chunks to decode; the body goes as
+        built, without the SDK's parameter walk. ``body`` is :meth:`body` of ``request`` when the
+        caller built it ahead (a batch encodes the next images while a request is in flight).
         """
         import json
 
@@ -197,7 +198,7 @@ class OpenAICompatibleBackend(StreamingBackend):
             geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
         except ValueError as exc:
             raise BackendError(str(exc)) from None
-        body = self.body(request)
+        body = self.body(request) if body is None else body
         waited = time.perf_counter()
         try:
             text = self._client.post("/chat/completions", body=body, cast_to=str)

@@ -35,7 +35,7 @@ from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, Te
 from workbench.backends.openai_compat import OpenAICompatibleBackend
 from workbench.errors import BackendError
 
-__all__ = ["ReplicaPool", "Replica", "ServersUnavailable", "failure_kind"]
+__all__ = ["ReplicaPool", "Replica", "PreparedCall", "ServersUnavailable", "failure_kind"]
 
 FailureKind = Literal["unreachable", "busy", "refused"]
 
@@ -97,8 +97,20 @@ class Replica:
         return self.backend.base_url
 
 
+@dataclass(frozen=True)
+class PreparedCall:
+    """A request with its JSON body built (images read and encoded): what :meth:`ReplicaPool.send` posts."""
+
+    request: GroundingRequest
+    body: dict[str, Any]
+
+
 class ReplicaPool:
-    """A :class:`~workbench.backends.ModelBackend` over several replicas of one model."""
+    """A :class:`~workbench.backends.ModelBackend` over several replicas of one model.
+
+    Besides ``generate``, :meth:`prepare` and :meth:`send` split a call in two, so a batch can
+    read and encode the next items' images while earlier requests are in flight.
+    """
 
     def __init__(
         self,
@@ -162,6 +174,14 @@ class ReplicaPool:
             return collect(self._stream(request, restart_after_text=False), on_text)
         return collect(self._stream(request, restart_after_text=True, whole=True))
 
+    def prepare(self, request: GroundingRequest) -> PreparedCall:
+        """Build the request body now (raises :class:`BackendError` for an image that cannot be read)."""
+        return PreparedCall(request, self.replicas[0].backend.body(request))
+
+    def send(self, call: PreparedCall) -> RawOutput:
+        """Post a prepared call to the least busy replica, with the same failover as :meth:`generate`."""
+        return collect(self._stream(call.request, restart_after_text=True, whole=True, body=call.body))
+
     # -- picking and bookkeeping -------------------------------------------------------
     def _acquire(self, avoid: set[int]) -> Replica:
         deadline = self._clock() + self.wait_s
@@ -198,7 +218,9 @@ class ReplicaPool:
                     replica.down_until = max(replica.down_until, self._clock() + pause)
             self._lock.notify_all()
 
-    def _stream(self, request: GroundingRequest, *, restart_after_text: bool, whole: bool = False) -> Iterator[StreamEvent]:
+    def _stream(
+        self, request: GroundingRequest, *, restart_after_text: bool, whole: bool = False, body: dict[str, Any] | None = None
+    ) -> Iterator[StreamEvent]:
         tried: set[int] = set()
         busy_answers = 0
         while True:
@@ -208,7 +230,7 @@ class ReplicaPool:
             error: BaseException | None = None
             kind: FailureKind | None = None
             try:
-                events = (replica.backend.complete(request),) if whole else replica.backend.stream(request)
+                events = (replica.backend.complete(request, body),) if whole else replica.backend.stream(request)
                 for event in events:
                     if isinstance(event, TextDelta):
                         emitted = True

@@ -13,6 +13,11 @@ so the sink (an SQLite store) is only ever used from one thread, one unit per tr
   it stopped. Ctrl-C stops at once: what was stored is whole, what was in flight is dropped.
 - Units already done with the same settings key are skipped, so a re-run resumes.
 
+A backend with ``prepare(request) -> call`` and ``send(call) -> RawOutput`` (a
+:class:`~workbench.batch.replicas.ReplicaPool`) gets its request bodies built in the calling
+thread as units are queued, so images are read and encoded while earlier requests are in
+flight; a unit whose images cannot be read fails there, without taking a worker.
+
 ``batch_size`` is the hook for backends that run several requests in one forward pass: a
 backend with ``generate_batch(requests) -> list[RawOutput | Exception]`` gets groups of that
 size; others get one request at a time.
@@ -66,9 +71,10 @@ def check_inputs(unit: WorkUnit, settings: JobSettings) -> UnitError | None:
     return None
 
 
-def _outcome(unit: WorkUnit, settings: JobSettings, produce: Callable[[], RawOutput], queued_s: float) -> Outcome:
+def _outcome(unit: WorkUnit, settings: JobSettings, produce: Callable[[], RawOutput], queued_s: float,
+             *, checked: bool = False) -> Outcome:
     key = settings.key(unit.prompt)
-    problem = check_inputs(unit, settings)
+    problem = None if checked else check_inputs(unit, settings)
     if problem is not None:
         return problem
     started = time.perf_counter()
@@ -92,7 +98,12 @@ def annotate_unit(backend: ModelBackend, unit: WorkUnit, settings: JobSettings, 
     return _outcome(unit, settings, lambda: backend.generate(unit.request(settings)), queued_s)
 
 
-def _annotate_group(backend: ModelBackend, units: Sequence[WorkUnit], settings: JobSettings, queued_s: float) -> list[Outcome]:
+def _annotate_group(backend: ModelBackend, jobs: Sequence[tuple[WorkUnit, Any]], settings: JobSettings,
+                    queued_s: float) -> list[Outcome]:
+    units = [unit for unit, _ in jobs]
+    if any(call is not None for _, call in jobs):
+        send = backend.send  # type: ignore[attr-defined]
+        return [_outcome(unit, settings, lambda call=call: send(call), queued_s, checked=True) for unit, call in jobs]
     many = getattr(backend, "generate_batch", None)
     if len(units) == 1 or many is None:
         return [annotate_unit(backend, unit, settings, queued_s) for unit in units]
@@ -136,13 +147,13 @@ def _worker(backend: ModelBackend, settings: JobSettings, inbox: queue.Queue, ou
         job = inbox.get()
         if job is None:
             return
-        units, submitted = job
+        jobs, submitted = job
         try:
-            outcomes = _annotate_group(backend, units, settings, time.perf_counter() - submitted)
+            outcomes = _annotate_group(backend, jobs, settings, time.perf_counter() - submitted)
         except ServersUnavailable as exc:
-            outbox.put(_Stop(str(exc), len(units)))
+            outbox.put(_Stop(str(exc), len(jobs)))
             continue
-        for unit, outcome in zip(units, outcomes):
+        for (unit, _), outcome in zip(jobs, outcomes):
             outbox.put((unit, outcome))
 
 
@@ -180,14 +191,32 @@ def run_batch(
     exhausted = False
     stopped: str | None = None
 
-    def next_group() -> list[WorkUnit]:
-        group: list[WorkUnit] = []
+    prepare = getattr(backend, "prepare", None) if hasattr(backend, "send") and batch_size == 1 else None
+
+    def ready(unit: WorkUnit) -> tuple[WorkUnit, Any] | None:
+        """The unit with its prepared call (or None: not prepared here); a unit that cannot go is recorded."""
+        if prepare is None:
+            return unit, None
+        problem = check_inputs(unit, settings)
+        if problem is None:
+            try:
+                return unit, prepare(unit.request(settings))
+            except (WorkbenchError, ValueError) as exc:
+                problem = UnitError(settings.key(unit.prompt), str(exc), "input")
+        ledger.record(unit, problem)
+        return None
+
+    def next_group() -> list[tuple[WorkUnit, Any]] | None:
+        """Up to ``batch_size`` jobs; None when the source is exhausted."""
+        group: list[tuple[WorkUnit, Any]] = []
         while len(group) < batch_size:
             unit = next(source, None)
             if unit is None:
-                break
+                return group or None
             if ledger.admit(unit):
-                group.append(unit)
+                job = ready(unit)
+                if job is not None:
+                    group.append(job)
         return group
 
     try:
@@ -199,11 +228,12 @@ def run_batch(
                 in_flight -= _take_back(inbox)
             while not exhausted and stopped is None and in_flight < 2 * concurrency * batch_size:
                 group = next_group()
-                if not group:
+                if group is None:
                     exhausted = True
                     break
-                inbox.put((group, time.perf_counter()))
-                in_flight += len(group)
+                if group:
+                    inbox.put((group, time.perf_counter()))
+                    in_flight += len(group)
             if in_flight == 0:
                 break
             try:

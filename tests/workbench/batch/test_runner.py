@@ -233,3 +233,30 @@ def test_bad_concurrency_is_refused(pictures):
     backend = fake()
     with pytest.raises(WorkbenchError, match="at least 1"):
         run_batch([], backend, MemorySink(), settings_for(backend), concurrency=0)
+
+
+class PreparingBackend(FakeBackend):
+    """Splits calls like ReplicaPool: ``prepare`` reads the images (here: their bytes), ``send`` answers."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda request, geometry: ANSWER, limits=LIMITS)
+        self.prepared_in: set[str] = set()
+        self.sent_in: set[str] = set()
+
+    def prepare(self, request):
+        self.prepared_in.add(threading.current_thread().name)
+        return request, [Path(image).read_bytes() for image in request.images]
+
+    def send(self, call):
+        self.sent_in.add(threading.current_thread().name)
+        return self.generate(call[0])
+
+
+def test_bodies_are_prepared_by_the_caller_and_sent_by_the_workers(pictures):
+    backend, sink = PreparingBackend(), MemorySink()
+    work = units(pictures, 5) + [WorkUnit("corrupt", (pictures[2],), prompt="Find cats.")]
+    summary = run_batch(work, backend, sink, settings_for(backend), concurrency=2)
+    assert (summary.written, summary.failed) == (5, 1) and sink.failures["corrupt"].stage == "input"
+    assert backend.prepared_in == {threading.current_thread().name}
+    assert backend.sent_in and all(name.startswith("batch-worker-") for name in backend.sent_in)
+    assert sink.results["u0"].images[0].detections[0].label == "cat"
