@@ -183,11 +183,14 @@ class ReplicaPool:
         return collect(self._stream(call.request, restart_after_text=True, whole=True, body=call.body))
 
     # -- picking and bookkeeping -------------------------------------------------------
-    def _acquire(self, avoid: set[int]) -> Replica:
-        deadline = self._clock() + self.wait_s
+    def _acquire(self, avoid: set[int], deadline: float | None) -> Replica:
+        """The least busy replica that takes requests now (preferring those not tried yet); waits for
+        one to come back, until ``deadline`` (None: no request has failed yet, so no limit applies)."""
         with self._lock:
             while True:
                 now = self._clock()
+                if deadline is not None and now >= deadline:
+                    raise self._unavailable()
                 ready = [(i, r) for i, r in enumerate(self.replicas) if r.down_until <= now]
                 preferred = [(i, r) for i, r in ready if i not in avoid] or ready
                 if preferred:
@@ -196,11 +199,13 @@ class ReplicaPool:
                     replica.outstanding += 1
                     replica.last_pick = self._picks
                     return replica
-                if now >= deadline:
-                    detail = "; ".join(f"{r.url}: {r.last_error or 'unreachable'}" for r in self.replicas)
-                    raise ServersUnavailable(f"no server answered for {self.wait_s:g} s: {detail}")
                 back = min(r.down_until for r in self.replicas)
-                self._lock.wait(timeout=max(0.01, min(back, deadline) - now))
+                until = back if deadline is None else min(back, deadline)
+                self._lock.wait(timeout=max(0.01, until - now))
+
+    def _unavailable(self) -> ServersUnavailable:
+        detail = "; ".join(f"{r.url}: {r.last_error or 'unreachable'}" for r in self.replicas)
+        return ServersUnavailable(f"no server answered for {self.wait_s:g} s: {detail}")
 
     def _release(self, replica: Replica, error: BaseException | None, kind: FailureKind | None, answered: bool) -> None:
         with self._lock:
@@ -223,8 +228,9 @@ class ReplicaPool:
     ) -> Iterator[StreamEvent]:
         tried: set[int] = set()
         busy_answers = 0
+        deadline: float | None = None  # set by the first unreachable replica: how long this request may wait
         while True:
-            replica = self._acquire(tried)
+            replica = self._acquire(tried, deadline)
             tried.add(self.replicas.index(replica))
             emitted = answered = False
             error: BaseException | None = None
@@ -239,17 +245,16 @@ class ReplicaPool:
                     yield event
                 return
             except Exception as exc:  # noqa: BLE001 - classified below, re-raised unless another replica can answer
-                error, kind = exc, failure_kind(exc)
-                if kind == "refused":
-                    raise
-                if kind == "busy":
-                    busy_answers += 1
-                    if busy_answers >= self.attempts:
+                kind = failure_kind(exc)
+                error = exc if isinstance(exc, BackendError) else BackendError(
+                    f"{replica.url} broke off the answer: {type(exc).__name__}: {exc}")
+                busy_answers += kind == "busy"
+                if kind == "refused" or busy_answers >= self.attempts or (emitted and not restart_after_text):
+                    if error is exc:
                         raise
-                if emitted and not restart_after_text:
-                    raise
-                if not isinstance(exc, BackendError):
-                    error = BackendError(f"{replica.url} broke off the answer: {type(exc).__name__}: {exc}")
+                    raise error from exc
+                if kind == "unreachable" and deadline is None:
+                    deadline = self._clock() + self.wait_s
             finally:
                 self._release(replica, error, kind, answered)
 

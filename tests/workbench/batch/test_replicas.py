@@ -71,7 +71,9 @@ def test_unreachable_is_told_apart_from_a_refusal(two_images):
 
 def test_when_every_replica_is_down_the_pool_waits_then_gives_up(two_images, tiny_qwen25):
     urls = [closed_port_url(), closed_port_url()]
-    pool = pool_for(tiny_qwen25, urls, wait_s=0.5)
+    # cool-downs shorter than the wait: the replicas keep "coming back" and failing again, and the
+    # request still gives up once nothing has answered for wait_s
+    pool = pool_for(tiny_qwen25, urls, wait_s=0.5, cooldown_s=0.05, max_cooldown_s=0.1)
     with pytest.raises(ServersUnavailable, match="no server answered for 0.5 s") as caught:
         pool.generate(GroundingRequest(images=two_images[:1], prompt=PROMPT, max_new_tokens=2))
     assert all(url in str(caught.value) for url in urls)
