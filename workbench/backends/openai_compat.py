@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from grounding import ModelFamily, PixelLimits, process_size
+from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import data_url, original_wh
@@ -48,7 +48,7 @@ from workbench.backends.settings import default_base_url, default_model, guess_f
 from workbench.errors import BackendError
 from workbench.urls import redact_urls, shown_url
 
-__all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES"]
+__all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES", "completion_output"]
 
 LimitsStyle = Literal["vllm", "transformers", "dashscope", "none"]
 LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
@@ -176,17 +176,8 @@ class OpenAICompatibleBackend(StreamingBackend):
                         yield TextDelta(choice.delta.content)
                     if choice.finish_reason:
                         finish = choice.finish_reason
-        except openai.APITimeoutError:
-            raise BackendError(f"{self.shown_url} did not answer within {self._timeout:g} s") from None
-        except openai.APIConnectionError as exc:
-            reason = f": {redact_urls(str(exc.__cause__ or exc))}" if self.echo_errors else ""
-            raise BackendError(f"cannot reach {self.shown_url}{reason}") from None
-        except openai.APIStatusError as exc:
-            if 300 <= exc.status_code < 400:
-                raise BackendError(f"{self.shown_url} answered {exc.status_code} (a redirect): redirects are not "
-                                   "followed; give the server's final URL") from None
-            reason = f": {redact_urls(_server_message(exc))}" if self.echo_errors else " (its message is not shown here)"
-            raise BackendError(f"{self.shown_url} answered {exc.status_code}{reason}") from None
+        except (openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError) as exc:
+            raise _backend_error(self, exc) from None
         generate_s = time.perf_counter() - waited
         yield RawOutput(
             text="".join(pieces),
@@ -200,6 +191,94 @@ class OpenAICompatibleBackend(StreamingBackend):
             total_s=time.perf_counter() - started,
             generate_s=generate_s,
         )
+
+    def body(self, request: GroundingRequest) -> dict[str, Any]:
+        """The JSON body of one non-streamed ``/chat/completions`` call for ``request`` (batch engines post it)."""
+        return {
+            "model": self._model,
+            "messages": self.messages(request),
+            "max_tokens": request.max_new_tokens,
+            "temperature": request.temperature,
+            **self.limit_fields(request).get("extra_body", {}),
+        }
+
+    def complete(self, request: GroundingRequest, body: dict[str, Any] | None = None) -> RawOutput:
+        """The whole answer in one non-streamed response, through the same client.
+
+        For batches: no text pieces to show, so no per-token chunks to decode; the body goes as
+        built, without the SDK's parameter walk. ``body`` is :meth:`body` of ``request`` when the
+        caller built it ahead (a batch encodes the next images while a request is in flight).
+        """
+        import json
+
+        import openai
+
+        started = time.perf_counter()
+        limits = self.limits_for(request)
+        try:
+            geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+        body = self.body(request) if body is None else body
+        waited = time.perf_counter()
+        try:
+            text = self._client.post("/chat/completions", body=body, cast_to=str)
+        except (openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError) as exc:
+            raise _backend_error(self, exc) from None
+        generate_s = time.perf_counter() - waited
+        try:
+            answer = json.loads(text)
+            answer["choices"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise BackendError(f"{self.shown_url} answered something that is not a chat completion"
+                               + (f": {redact_urls(text[:200])!r}" if self.echo_errors else "")) from None
+        return completion_output(
+            answer, geometry, model=self._model, max_new_tokens=request.max_new_tokens, limits=limits,
+            total_s=time.perf_counter() - started, generate_s=generate_s,
+        )
+
+def completion_output(
+    answer: dict[str, Any], images: tuple[ProcessedImage, ...], *, model: str, max_new_tokens: int,
+    limits: PixelLimits, total_s: float = 0.0, generate_s: float = 0.0,
+) -> RawOutput:
+    """A chat completion's JSON (``choices[0].message.content``, ``finish_reason``, ``usage``) as a :class:`RawOutput`.
+
+    >>> completion_output({"choices": [{"message": {"content": "[]"}, "finish_reason": "length"}],
+    ...                    "usage": {"prompt_tokens": 391}}, (), model="m", max_new_tokens=8,
+    ...                   limits=PixelLimits(3136, 1003520)).truncated
+    True
+    """
+    choice = (answer.get("choices") or [{}])[0]
+    usage = answer.get("usage") or {}
+    return RawOutput(
+        text=(choice.get("message") or {}).get("content") or "",
+        images=images,
+        model=model,
+        finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+        max_new_tokens=max_new_tokens,
+        limits=limits,
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        total_s=total_s,
+        generate_s=generate_s,
+    )
+
+
+def _backend_error(backend: OpenAICompatibleBackend, exc: Any) -> BackendError:
+    """An openai client error in words, for ``stream`` and ``complete`` alike: the server's URL without
+    secrets, and its own message only where the deployment lets errors be echoed."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return BackendError(f"{backend.shown_url} did not answer within {backend._timeout:g} s")
+    if isinstance(exc, openai.APIConnectionError):
+        reason = f": {redact_urls(str(exc.__cause__ or exc))}" if backend.echo_errors else ""
+        return BackendError(f"cannot reach {backend.shown_url}{reason}")
+    if 300 <= exc.status_code < 400:
+        return BackendError(f"{backend.shown_url} answered {exc.status_code} (a redirect): redirects are not "
+                            "followed; give the server's final URL")
+    reason = f": {redact_urls(_server_message(exc))}" if backend.echo_errors else " (its message is not shown here)"
+    return BackendError(f"{backend.shown_url} answered {exc.status_code}{reason}")
 
 
 def _server_message(exc: Any) -> str:

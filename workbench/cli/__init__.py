@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from workbench.cli import geometry
+from workbench.cli import annotate, geometry
 from workbench.cli import ground
 from workbench.cli import datasets, export
 from workbench.cli import parse as parse_command
@@ -42,6 +42,7 @@ export.register(app)
 datasets.register(app)
 parse_command.register(app)
 serve.register(app)
+annotate.register(app)
 
 
 def main() -> None:

@@ -244,3 +244,19 @@ def test_data_urls_send_upright_pixels(tmp_path):
     turned = data_url(rotated)
     assert turned.startswith("data:image/png;base64,")
     assert _decode(turned).size == (64, 48)
+
+
+def test_complete_answers_like_stream_in_one_response(serve_url, tiny_qwen25, two_images):
+    backend = backend_for(serve_url, tiny_qwen25)
+    request = GroundingRequest(images=two_images, prompt=PROMPT, max_new_tokens=6)
+    whole, streamed = backend.complete(request), backend.generate(request)
+    assert whole.images == streamed.images == tuple(process_size(wh, "qwen2.5-vl") for wh in [(640, 480), (300, 500)])
+    assert (whole.prompt_tokens, whole.completion_tokens, whole.finish_reason) == (
+        streamed.prompt_tokens, streamed.completion_tokens, "length")
+    assert whole.text.rstrip("\ufffd") == streamed.text.rstrip("\ufffd")  # a cut-off last byte stays as U+FFFD unstreamed
+    body = backend.body(request)
+    assert body["max_tokens"] == 6 and body["chat_template_kwargs"] == {"processor_kwargs": {"size": {
+        "shortest_edge": 3136, "longest_edge": 12845056}}}
+    with pytest.raises(BackendError, match=r"answered 400: Server is pinned to"):
+        OpenAICompatibleBackend("Qwen/Qwen2.5-VL-7B-Instruct", base_url=serve_url, limits_style="none",
+                                max_retries=0).complete(request)

@@ -1,0 +1,245 @@
+"""``workbench annotate-files``: pre-annotate a folder of images into a JSONL file, resumably.
+
+The command is the unit source (:func:`workbench.batch.files.units_from_folder`) and the sink
+(:class:`workbench.batch.JsonlSink`) around :func:`run_job`, which holds everything else a
+batch command needs: the backend (one server, several replicas, or the local model), the
+geometry check, the engine (threads or Ray), the progress bar, Ctrl-C and the summary. A
+dataset command swaps only the source and the sink::
+
+    options = BatchOptions(prompt=..., labels=..., base_urls=..., ...)   # from the shared options below
+    summary = run_job(store_units, StoreSink(store, dataset), options, total=count)
+    finish(summary)
+
+Exit codes: 0 when every unit was processed (failed units are listed and recorded), 1 for
+bad settings or when the servers went away (the run resumes), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grounding import GeometryError, ModelFamily, PixelLimits
+from grounding.prompts import GroundingTask
+from workbench.backends import ModelBackend, create_backend
+from workbench.backends.openai_compat import LIMITS_STYLES
+from workbench.batch import BatchProgress, BatchSummary, JobSettings, JsonlSink, ReplicaPool, ResultSink, WorkUnit, run_batch
+from workbench.batch.files import units_from_folder
+from workbench.batch.geometry_check import check_server_geometry
+from workbench.batch.units import unit_prompt
+from workbench.errors import WorkbenchError
+
+__all__ = ["BatchOptions", "open_backend", "job_settings", "with_prompts", "run_job", "finish", "register"]
+
+Engine = Enum("Engine", {"threads": "threads", "ray": "ray"}, type=str)  # type: ignore[misc]
+BackendKind = Enum("BackendKind", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
+StyleName = Enum("StyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
+
+# Options every batch command shares (``workbench annotate-files``, ``workbench annotate DATASET``).
+PromptOption = Annotated[Optional[str], typer.Option("--prompt", "-p", help="Prompt text sent with every item.")]
+LabelsOption = Annotated[Optional[str], typer.Option("--labels", "-l", help="Comma-separated labels: the family's official request for them.")]
+TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points (with --labels).")]
+BackendOption = Annotated[BackendKind, typer.Option(case_sensitive=False, help="openai (servers) or local (transformers, one item at a time).")]  # type: ignore[valid-type]
+ModelOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Served model name or local checkpoint.")]
+BaseUrlOption = Annotated[Optional[list[str]], typer.Option("--base-url", envvar="WORKBENCH_BASE_URL", help="Server URL; repeat for replicas (spread by load).")]
+FamilyNameOption = Annotated[Optional[str], typer.Option("--family", "-f", help="Model family when the model name does not tell.")]
+StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, help="How pixel limits are sent to the server.")]  # type: ignore[valid-type]
+MinPixelsOption = Annotated[Optional[int], typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")]
+MaxPixelsOption = Annotated[Optional[int], typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")]
+MaxTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit per item; cut output is reported.")]
+ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Requests in flight at once (servers batch them).")]
+EngineOption = Annotated[Engine, typer.Option(case_sensitive=False, help="threads (built in) or ray (Ray Data; RAY_ADDRESS for a cluster).")]  # type: ignore[valid-type]
+CheckOption = Annotated[bool, typer.Option("--geometry-check/--no-geometry-check", help="Probe each server's resizing before the batch.")]
+WaitOption = Annotated[float, typer.Option(min=0, help="Seconds to wait for an unreachable server before stopping.")]
+TimeoutOption = Annotated[float, typer.Option(min=1, help="Seconds one request may take.")]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Everything a batch command was asked, as plain data."""
+
+    prompt: str | None = None
+    labels: tuple[str, ...] = ()
+    task: GroundingTask = GroundingTask.BOXES
+    backend: str = "openai"
+    model: str | None = None
+    base_urls: tuple[str, ...] = ()
+    family: str | None = None
+    limits_style: str = "vllm"
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+    max_new_tokens: int = 1024
+    concurrency: int = 4
+    engine: str = "threads"
+    geometry_check: bool = True
+    server_wait_s: float = 120.0
+    timeout_s: float = 300.0
+
+    @staticmethod
+    def split_labels(labels: str | None) -> tuple[str, ...]:
+        return tuple(label.strip() for label in (labels or "").split(",") if label.strip())
+
+    def limits(self, family: ModelFamily) -> PixelLimits | None:
+        if self.min_pixels is None and self.max_pixels is None:
+            return None
+        defaults = PixelLimits.default_for(family)
+        try:
+            return PixelLimits(self.min_pixels or defaults.min_pixels, self.max_pixels or defaults.max_pixels)
+        except GeometryError as exc:
+            raise WorkbenchError(str(exc)) from None
+
+
+def open_backend(options: BatchOptions) -> ModelBackend:
+    """The local model, or a :class:`ReplicaPool` over the server URLs (one URL is a pool of one)."""
+    if options.backend == "local":
+        family = ModelFamily.from_name(options.family) if options.family else None
+        return create_backend("local", model=options.model, limits=options.limits(family) if family else None)
+    urls = [url for url in options.base_urls if url] or [None]
+    probe = create_backend("openai", model=options.model, base_url=urls[0], family=options.family)
+    backend_options = {
+        "model": probe.model, "family": options.family, "limits": options.limits(probe.family()),
+        "limits_style": options.limits_style, "timeout": options.timeout_s,
+    }
+    return ReplicaPool.from_urls([u or probe.base_url for u in urls], pool_options={"wait_s": options.server_wait_s}, **backend_options)
+
+
+def job_settings(backend: ModelBackend, options: BatchOptions) -> JobSettings:
+    return JobSettings.for_backend(backend, options.limits(backend.family()), max_new_tokens=options.max_new_tokens)
+
+
+def with_prompts(units: Iterable[WorkUnit], family: ModelFamily, options: BatchOptions) -> Iterator[WorkUnit]:
+    """Units whose prompt is empty get the job's prompt (or labels request) for their own images."""
+    for unit in units:
+        if unit.prompt:
+            yield unit
+        else:
+            text = unit_prompt(family, unit.image_ids, prompt=options.prompt, labels=options.labels, task=options.task)
+            yield dataclasses.replace(unit, prompt=text)
+
+
+def _check_prompt(options: BatchOptions) -> None:
+    if (options.prompt is None or not options.prompt.strip()) == (not options.labels):
+        raise WorkbenchError("give either --prompt TEXT or --labels a,b,c")
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a kill) stops like Ctrl-C: what was stored stays whole."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _status(p: BatchProgress) -> str:
+    eta = "" if p.eta_s is None else f" · ETA {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d}"
+    return f"{p.failed} failed, {p.skipped} done before · {p.rate:.2f} items/s{eta}"
+
+
+def run_job(
+    units: Iterable[WorkUnit], sink: ResultSink, options: BatchOptions, *, total: int | None = None,
+    cancel: threading.Event | None = None, show_progress: bool = True,
+) -> BatchSummary:
+    """Open the backend, check the servers' geometry, run the units with a progress bar on stderr.
+
+    Raises :class:`~workbench.errors.WorkbenchError` for bad settings and a server whose resizing
+    disagrees; ``KeyboardInterrupt`` (Ctrl-C or SIGTERM) passes through after the bar is closed.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    _check_prompt(options)
+    backend = open_backend(options)
+    settings = job_settings(backend, options)
+    console = Console(stderr=True)
+    if options.backend == "openai" and options.geometry_check:
+        for report in check_server_geometry(backend, settings.limits):
+            console.print(f"geometry check: {report.message()}", highlight=False, soft_wrap=True)
+    prompted = with_prompts(units, settings.family, options)
+    concurrency = 1 if options.backend == "local" else options.concurrency
+    columns = [TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[status]}")]
+    with _terminate_as_interrupt(), Progress(*columns, console=console, disable=not show_progress, transient=False) as bar:
+        task = bar.add_task("annotate", total=total, status="")
+
+        def on_progress(p: BatchProgress) -> None:
+            bar.update(task, total=None if p.total is None else p.total - p.skipped, completed=p.processed, status=_status(p))
+
+        if options.engine == "ray":
+            from workbench.batch.ray_engine import run_batch_ray
+
+            return run_batch_ray(prompted, backend, sink, settings, concurrency=concurrency, total=total,
+                                 on_progress=on_progress, cancel=cancel)
+        return run_batch(prompted, backend, sink, settings, concurrency=concurrency, total=total,
+                         on_progress=on_progress, cancel=cancel)
+
+
+def finish(summary: BatchSummary) -> None:
+    """Print the summary to stderr; exit 1 when the run stopped before the end."""
+    for line in summary.lines():
+        typer.echo(line, err=True)
+    if not summary.complete:
+        raise typer.Exit(code=1)
+
+
+def annotate_files(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of images (one item per image).")],
+    out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False, help="JSONL file of results; an existing one is resumed.")],
+    prompt: PromptOption = None,
+    labels: LabelsOption = None,
+    task: TaskOption = GroundingTask.BOXES,
+    backend: BackendOption = BackendKind.openai,  # type: ignore[attr-defined]
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    family: FamilyNameOption = None,
+    limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
+    min_pixels: MinPixelsOption = None,
+    max_pixels: MaxPixelsOption = None,
+    max_new_tokens: MaxTokensOption = 1024,
+    concurrency: ConcurrencyOption = 4,
+    engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
+    geometry_check: CheckOption = True,
+    server_wait: WaitOption = 120.0,
+    timeout: TimeoutOption = 300.0,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also images in subfolders.")] = False,
+) -> None:
+    """Pre-annotate every image of FOLDER into a JSONL file (one line per item); re-running resumes."""
+    options = BatchOptions(
+        prompt=prompt, labels=BatchOptions.split_labels(labels), task=task, backend=backend.value,  # type: ignore[attr-defined]
+        model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,  # type: ignore[attr-defined]
+        min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens, concurrency=concurrency,
+        engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,  # type: ignore[attr-defined]
+    )
+    try:
+        units = list(units_from_folder(folder, recursive=recursive))
+        with JsonlSink(out) as sink:
+            if sink.repaired:
+                typer.echo(sink.repaired, err=True)
+            summary = run_job(units, sink, options, total=len(units))
+    except WorkbenchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: what was stored in {out} is complete; run the same command again to go on", err=True)
+        raise typer.Exit(code=130) from None
+    finish(summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("annotate-files")(annotate_files)
