@@ -36,7 +36,7 @@ from workbench.batch import BatchProgress, BatchSummary, JobSettings, JsonlSink,
 from workbench.batch.files import units_from_folder
 from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.units import unit_prompt
-from workbench.errors import WorkbenchError
+from workbench.errors import USER_ERRORS, WorkbenchError
 
 __all__ = ["BatchOptions", "open_backend", "job_settings", "with_prompts", "run_job", "finish", "register"]
 
@@ -241,5 +241,55 @@ def annotate_files(
     finish(summary)
 
 
+
+
+def annotate(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    status: Annotated[Optional[list[str]], typer.Option(
+        "--status", help="Items of this status (repeatable; default: new).")] = None,
+    prompt: PromptOption = None,
+    labels: LabelsOption = None,
+    task: TaskOption = GroundingTask.BOXES,
+    backend: BackendOption = BackendKind.openai,  # type: ignore[attr-defined]
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    family: FamilyNameOption = None,
+    limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
+    min_pixels: MinPixelsOption = None,
+    max_pixels: MaxPixelsOption = None,
+    max_new_tokens: MaxTokensOption = 1024,
+    concurrency: ConcurrencyOption = 4,
+    engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
+    geometry_check: CheckOption = True,
+    server_wait: WaitOption = 120.0,
+    timeout: TimeoutOption = 300.0,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="WORKBENCH_DATA_DIR", file_okay=False,
+                                                     help="Folder of the dataset store.")] = None,
+) -> None:
+    """Pre-annotate the items of DATASET with a model: their boxes land on the items (pre-annotated), never over
+    a person's work; a failed item says why and the run goes on; re-running skips what is done."""
+    from workbench.batch.dataset import StoreSink, units_from_items
+    from workbench.store import DatasetStore
+
+    options = BatchOptions(
+        prompt=prompt, labels=BatchOptions.split_labels(labels), task=task, backend=backend.value,  # type: ignore[attr-defined]
+        model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,  # type: ignore[attr-defined]
+        min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens, concurrency=concurrency,
+        engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,  # type: ignore[attr-defined]
+    )
+    try:
+        with DatasetStore.open(data_dir) as store:
+            ids, units = units_from_items(store, dataset, statuses=status or ["new"])
+            summary = run_job(units, StoreSink(store, dataset), options, total=len(ids))
+    except USER_ERRORS as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: every item stored so far is whole; run the same command again to go on", err=True)
+        raise typer.Exit(code=130) from None
+    finish(summary)
+
+
 def register(app: typer.Typer) -> None:
     app.command("annotate-files")(annotate_files)
+    app.command("annotate")(annotate)

@@ -716,12 +716,14 @@ class DatasetStore:
         return bool(self._read("SELECT 1 FROM run_items WHERE run_id = ? AND item_id = ? AND error = ''",
                                (run_id, item_id)))
 
-    def record_failure(self, run_id: int, item_id: int, error: str) -> None:
-        """A run could not annotate the item: say so on the item (the run can retry it later)."""
+    def record_failure(self, run_id: int | None, item_id: int, error: str) -> None:
+        """A run could not annotate the item: say so on the item (a later run retries it)."""
         with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO run_items (run_id, item_id, at, error) VALUES (?,?,?,?)",
-                         (run_id, item_id, self._clock(), error or "failed"))
-            conn.execute("UPDATE items SET error = ? WHERE id = ?", (error or "failed", item_id))
+            if run_id is not None:
+                conn.execute("INSERT OR REPLACE INTO run_items (run_id, item_id, at, error) VALUES (?,?,?,?)",
+                             (run_id, item_id, self._clock(), error or "failed"))
+            if conn.execute("UPDATE items SET error = ? WHERE id = ?", (error or "failed", item_id)).rowcount == 0:
+                raise StoreError(f"no item {item_id}")
 
     def record_proposals(self, run_id: int, item_id: int, per_image: Sequence[Sequence[AnnotationDraft]], *,
                          text: str = "", warnings: Sequence[str] = (), apply: str = "auto",
@@ -807,6 +809,64 @@ class DatasetStore:
             _ensure_labels(conn, _dataset_of(conn, item_id), [p.label for ps in proposals for p in ps])
             summary.append(f"{run.model}: {added} annotation(s) {'now' if mode == 'replace' else 'added'}")
         return self.item(item_id)
+
+    def run_done_with(self, item_id: int, key: str, value: Any) -> bool:
+        """Whether a run whose settings hold ``key: value`` stored a result (not a failure) for the item.
+
+        A batch resumes with this: an item already annotated with the same settings is skipped.
+        """
+        return bool(self._read(
+            "SELECT 1 FROM run_items ri JOIN runs r ON r.id = ri.run_id WHERE ri.item_id = ? AND ri.error = '' "
+            f"AND json_extract(r.settings, '$.{key}') = ? LIMIT 1", (item_id, value)))
+
+    # -- background jobs (a batch started from the UI) ----------------------------------------
+
+    def create_job(self, dataset: DatasetRef, kind: str, settings: Mapping[str, Any], total: int) -> int:
+        dataset_id = self._dataset_row(dataset)[0]
+        now = self._clock()
+        with self._write() as conn:
+            return int(conn.execute(
+                "INSERT INTO jobs (dataset_id, kind, settings, state, total, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?)", (dataset_id, kind, dumps(dict(settings)), total, now, now)
+            ).lastrowid)
+
+    def update_job(self, job_id: int, *, state: str | None = None, done: int | None = None,
+                   failed: int | None = None, message: str | None = None, total: int | None = None) -> None:
+        fields = {"state": state, "done": done, "failed": failed, "message": message, "total": total}
+        changes = {k: v for k, v in fields.items() if v is not None}
+        with self._write() as conn:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            conn.execute(f"UPDATE jobs SET {sets}{', ' if sets else ''}updated_at = ? WHERE id = ?",
+                         (*changes.values(), self._clock(), job_id))
+
+    def cancel_job(self, job_id: int) -> None:
+        """Ask a running job to stop after the items in flight (it says so when it has)."""
+        with self._write() as conn:
+            conn.execute("UPDATE jobs SET cancel = 1, updated_at = ? WHERE id = ?", (self._clock(), job_id))
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        rows = self._read("SELECT id, dataset_id, kind, settings, state, total, done, failed, message, cancel, "
+                          "created_at, updated_at FROM jobs WHERE id = ?", (job_id,))
+        if not rows:
+            raise StoreError(f"no job {job_id}")
+        keys = ("id", "dataset_id", "kind", "settings", "state", "total", "done", "failed", "message", "cancel",
+                "created_at", "updated_at")
+        job = dict(zip(keys, rows[0]))
+        job["settings"] = json.loads(job["settings"])
+        return job
+
+    def jobs(self, dataset: DatasetRef, *, limit: int = 5) -> list[dict[str, Any]]:
+        """The dataset's latest jobs, newest first."""
+        dataset_id = self._dataset_row(dataset)[0]
+        ids = self._read("SELECT id FROM jobs WHERE dataset_id = ? ORDER BY id DESC LIMIT ?", (dataset_id, limit))
+        return [self.job(row[0]) for row in ids]
+
+    def interrupt_running_jobs(self) -> int:
+        """Mark jobs left running by a process that is gone as interrupted (they can be resumed)."""
+        with self._write() as conn:
+            return conn.execute("UPDATE jobs SET state = 'interrupted', message = 'the app stopped while it ran; "
+                                "start it again to go on (items already done are skipped)', updated_at = ? "
+                                "WHERE state IN ('queued', 'running')", (self._clock(),)).rowcount
 
     def proposals(self, item_id: int, run_id: int | None = None) -> tuple[Run | None, list[list[Proposal]]]:
         """The proposals of the item's latest run (or of ``run_id``), per image in order."""
