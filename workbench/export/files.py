@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -20,10 +21,12 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from grounding import read_image_size
-from workbench.export.samples import ExportSample
+from workbench.export.samples import ExportImage, ExportSample
 
-__all__ = ["copy_images", "copy_upright", "write_json", "write_jsonl", "zip_folder"]
+__all__ = ["copy_images", "copy_upright", "encode_upright", "export_name", "upright_bytes", "write_json", "write_jsonl",
+           "zip_folder"]
 
+_WRITABLE = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"}
 _STORED = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".zip", ".arrow", ".parquet"}
 
 
@@ -42,39 +45,65 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
             out.write("\n")
 
 
-def copy_upright(source: str | os.PathLike, target: Path) -> None:
-    """Copy an image so that its pixels are upright: EXIF-rotated files are transposed and lose the tag.
+def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes | None:
+    """The bytes to write for ``source``: None when the file serves as it is, else a re-encoded copy.
 
     Annotations are in upright (displayed) pixels, while trainers open files with plain PIL and no
     ``exif_transpose`` (qwen-vl-finetune, LLaMA-Factory, qwen-vl-utils): a rotated phone photo copied
-    byte for byte would train on boxes of the other orientation. Upright files are copied unchanged.
+    byte for byte would train on boxes of the other orientation. So an EXIF-rotated file is
+    transposed (and loses the tag) and re-encoded in its own format (JPEG at quality 95, 4:4:4;
+    MPO phone photos as JPEG). ``as_jpeg`` also re-encodes other formats as JPEG (Pascal VOC's
+    ``JPEGImages``). Only the header is read to decide; upright files are never decoded.
     """
-    if read_image_size(source).orientation == 1:
-        shutil.copyfile(source, target)
-        return
+    size = read_image_size(source)
+    fmt = "JPEG" if size.format == "MPO" else size.format  # phone photos: JPEG with a preview image
+    if size.orientation == 1 and (fmt == "JPEG" or not as_jpeg):
+        return None
     with Image.open(source) as image:
-        fmt = image.format or "PNG"
-        fmt = "JPEG" if fmt == "MPO" else fmt  # phone photos are often MPO: JPEG with a preview image
         upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
+        fmt = "JPEG" if as_jpeg else (fmt if fmt in _WRITABLE else "PNG")
         options: dict[str, Any] = {"exif": upright.getexif().tobytes()}
         if fmt == "JPEG":
             options.update(quality=95, subsampling=0)
             upright = upright.convert("RGB") if upright.mode not in ("RGB", "L", "CMYK") else upright
-        upright.save(target, fmt, **options)
+        buffer = io.BytesIO()
+        upright.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = False) -> None:
+    """Copy an image so that its pixels are upright (see :func:`encode_upright`); upright files unchanged."""
+    data = encode_upright(source, as_jpeg=as_jpeg)
+    if data is None:
+        shutil.copyfile(source, target)
+    else:
+        target.write_bytes(data)
+
+
+def upright_bytes(source: str | os.PathLike) -> bytes:
+    """The upright image's bytes in its own format (the file's own bytes when it is upright already)."""
+    data = encode_upright(source)
+    return Path(source).read_bytes() if data is None else data
+
+
+def export_name(image: ExportImage, *, per_entry: bool = False, as_jpeg: bool = False) -> str:
+    """An image's file name in an export: by content (``file``), or one per sample image (``entry_name``)."""
+    name = image.entry_name if per_entry else Path(image.file).name
+    return str(Path(name).with_suffix(".jpg")) if as_jpeg else name
 
 
 def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: bool = False,
-                subdir: str = "images") -> int:
+                subdir: str = "images", as_jpeg: bool = False) -> int:
     """Copy each distinct image once (``file``), or once per sample image (``entry_name``); returns files written."""
     target_dir = folder / subdir
     target_dir.mkdir(parents=True, exist_ok=True)
     written: set[str] = set()
     for sample in samples:
         for image in sample.images:
-            name = image.entry_name if per_entry else Path(image.file).name
+            name = export_name(image, per_entry=per_entry, as_jpeg=as_jpeg)
             if name in written:
                 continue
-            copy_upright(image.source, target_dir / name)
+            copy_upright(image.source, target_dir / name, as_jpeg=as_jpeg)
             written.add(name)
     return len(written)
 

@@ -63,8 +63,10 @@ def test_rejected_annotations_stay_out_and_clamping_is_reported(demo_store, tmp_
 def test_only_accepted_when_asked(demo_store, tmp_path):
     result, _ = _export(demo_store, tmp_path, "labelstudio", statuses=("accepted",))
     tasks = json.loads((result.folder / "tasks.json").read_text())
-    labels = [r["value"]["rectanglelabels"][0] for t in tasks for p in t["predictions"] for r in p["result"]]
-    assert labels == ["bowl"]
+    labels = [r["value"]["rectanglelabels"][0] for t in tasks for a in t["annotations"] for r in a["result"]]
+    assert labels == ["bowl"] and len(tasks) == 1  # images with nothing accepted are skipped
+    assert "3 images skipped: no annotation with the exported review statuses (accepted); export with negatives " \
+           "to keep them as explicit negatives" in result.warnings
 
 
 def test_qwen_finetune_caveat_and_limits_warning(demo_store, tmp_path):
@@ -124,7 +126,7 @@ BREAKS = [
                  id="xcomposer2-data-txt"),
     pytest.param("xcomposer2", lambda f: _break_json(f, "xcomposer2.json", lambda d: d[1]["conversations"][0].__setitem__(
         "value", "<ImageHere> only one")), "1 <ImageHere> for 2 images", id="xcomposer2-placeholders"),
-    pytest.param("labelstudio", lambda f: _break_json(f, "tasks.json", lambda d: d[0]["predictions"][0]["result"][0]["value"].__setitem__(
+    pytest.param("labelstudio", lambda f: _break_json(f, "tasks.json", lambda d: d[0]["annotations"][0]["result"][0]["value"].__setitem__(
         "width", 95.0)), "not inside 0-100", id="labelstudio-box-beyond-image"),
     pytest.param("coco", lambda f: _break_json(f, "annotations.json", lambda d: d["annotations"][0].__setitem__(
         "bbox", [600, 400, 100, 100])), "fall outside", id="coco-box-beyond-image"),
