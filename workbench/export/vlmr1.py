@@ -70,9 +70,14 @@ def to_rows(samples: Sequence[ExportSample], settings: ExportSettings, dialogue:
     for sample in samples:
         for image in sample.images:
             single = replace(sample, images=(image,))
-            if settings.vlmr1_task == "ovd":
-                [(question, answer)] = dialogue.pairs(single, geometry)
-                rows.append(_entry(len(rows) + 1, image, question, answer))
+            if settings.vlmr1_task == "ovd":  # fenced JSON whatever the family: odLength parses nothing else
+                talk = conversation(single, settings.family, "objects", dialogue.templates)
+                dialogue.own_prompts += talk.own_prompt
+                dialogue.generated += 1 - talk.own_prompt
+                [turn] = talk.turns
+                answer = json_answer([{"bbox_2d": geometry.model_coords(obj.coords, image.wh), "label": obj.label}
+                                      for _, obj in turn.objects])
+                rows.append(_entry(len(rows) + 1, image, turn.question, answer))
                 continue
             talk = conversation(single, settings.family, "referring", dialogue.templates)
             dialogue.generated += len(talk.turns)
