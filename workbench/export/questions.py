@@ -33,6 +33,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from grounding import ModelFamily
 from grounding.prompts import GroundingTask, grounding_instruction, image_key_instruction
@@ -73,6 +74,7 @@ class Conversation:
     """True when the sample's own prompt was kept as the question."""
 
 
+@lru_cache(maxsize=None)
 def has_point_syntax(family: ModelFamily | str) -> bool:
     """Whether the family has an official way to ask for and answer points (Qwen2-VL has none).
 
@@ -115,11 +117,16 @@ def default_templates(family: ModelFamily | str) -> dict[str, str]:
     >>> sorted(default_templates("qwen2-vl"))
     ['objects', 'referring']
     """
+    return dict(_default_templates(ModelFamily.from_name(family)))
+
+
+@lru_cache(maxsize=None)
+def _default_templates(family: ModelFamily) -> tuple[tuple[str, str], ...]:
     templates = {"objects": grounding_instruction("{labels}", family),
                  "referring": grounding_instruction("{label}", family)}
     if has_point_syntax(family):
         templates["points"] = grounding_instruction("{labels}", family, task=GroundingTask.POINTS)
-    return templates
+    return tuple(templates.items())
 
 
 def check_templates(templates: Mapping[str, str], family: ModelFamily | str, task: str) -> None:
@@ -158,26 +165,37 @@ def _labels(objects: Sequence[tuple[ExportImage, ExportObject]], kind: str) -> l
     return list(dict.fromkeys(obj.label for _, obj in objects if obj.kind == kind))
 
 
+@lru_cache(maxsize=4096)
+def _official_line(target: str, family: ModelFamily, kind: str, multi: bool) -> str:
+    """The first line of the family's request for ``target`` ("in the images" when there are several)."""
+    ids = ["a", "b"] if multi else ["a"]
+    return grounding_instruction(target, family, task=_KIND_TASK[kind], image_ids=ids).split("\n", 1)[0]
+
+
+@lru_cache(maxsize=1024)
+def _key_line(ids: tuple[str, ...], family: ModelFamily) -> str:
+    return image_key_instruction(ids, family)
+
+
 class _Asker:
     """Renders questions for one sample with the effective templates."""
 
     def __init__(self, sample: ExportSample, family: ModelFamily, templates: Mapping[str, str]) -> None:
         self.sample, self.family, self.templates = sample, family, templates
-        self.defaults = default_templates(family)
+        self.defaults = dict(_default_templates(family))
         self.ids = [image.image_id for image in sample.images]
         self.multi = len(sample.images) > 1
 
     def line(self, key: str, kind: str, target: str, picture: str) -> str:
         template = self.templates[key]
         if template == self.defaults.get(key):  # the official phrasing, "in the images" for several
-            return grounding_instruction(target, self.family, task=_KIND_TASK[kind],
-                                         image_ids=self.ids).split("\n", 1)[0]
+            return _official_line(target, self.family, kind, self.multi)
         pictures = " and ".join(_picture(image, self.sample) for image in self.sample.images)
         return template.format_map({"labels": target, "label": target, "picture": picture, "pictures": pictures,
                                     "image": "the images" if self.multi else "the image"})
 
     def question(self, lines: list[str]) -> str:
-        key_line = image_key_instruction(self.ids, self.family) if self.multi else ""
+        key_line = _key_line(tuple(self.ids), self.family) if self.multi else ""
         return "\n".join(lines + ([key_line] if key_line else []))
 
 
@@ -202,8 +220,7 @@ def conversation(sample: ExportSample, family: ModelFamily | str, task: str = "o
         lines = [asker.line(_KIND_TEMPLATE["point" if task == "points" else "box"],
                             "point" if task == "points" else "box", "object", "the image")]
     generated = asker.question(lines)
-    official = asker.question([grounding_instruction(join_labels(_labels(objects, kind), family), family,
-                                                     task=_KIND_TASK[kind], image_ids=asker.ids).split("\n", 1)[0]
+    official = asker.question([_official_line(join_labels(_labels(objects, kind), family), family, kind, asker.multi)
                                for kind in ("box", "point") if _labels(objects, kind)])
     own = bool(objects) and _fits(sample.prompt, official)
     return Conversation((Turn(sample.prompt if own else generated, objects),), own)
