@@ -8,6 +8,9 @@ validators in test_trainers.py.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
@@ -41,22 +44,31 @@ def exports(hard_store, tmp_path_factory):
     return get
 
 
-def test_yolo_edge_boxes_of_a_12_mp_photo_load_in_ultralytics(exports, tmp_path, monkeypatch):
-    monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path))  # Ultralytics writes its settings there
-    monkeypatch.setenv("YOLO_OFFLINE", "True")
-    from ultralytics.data.utils import check_det_dataset, verify_image_label
+_ULTRALYTICS_CHECK = """
+import json, sys
+from ultralytics.data.utils import check_det_dataset, verify_image_label
+data = check_det_dataset(sys.argv[1], autodownload=False)
+_, labels, shape, *_, corrupt, message = verify_image_label((sys.argv[2], sys.argv[3], "", False, data["nc"], 0, 0, False))
+print(json.dumps({"nc": data["nc"], "names": list(data["names"].values()), "labels": labels.tolist(),
+                  "shape": list(shape), "corrupt": corrupt, "message": message}))
+"""
 
+
+def test_yolo_edge_boxes_of_a_12_mp_photo_load_in_ultralytics(exports, tmp_path):
+    # Ultralytics patches PIL's Image.open when imported: it runs in its own process, not in this one
     result = exports("yolo")  # before: the validator refused boxes on the right/bottom edge (0.01 px tolerance)
-    data = check_det_dataset(str(result.folder / "data.yaml"), autodownload=False)
-    assert data["nc"] == len(data["names"]) and LABELS[0] in data["names"].values()
     phone = sorted((result.folder / "images").glob("s000001-*"))[0]
     label_file = result.folder / "labels" / f"{phone.stem}.txt"
-    _, labels, shape, *_, corrupt, message = verify_image_label(
-        (str(phone), str(label_file), "", False, data["nc"], 0, 0, False))
-    assert corrupt == 0, message
-    assert shape == PHONE_WH[::-1]  # (h, w) of the upright file
+    env = {**os.environ, "YOLO_CONFIG_DIR": str(tmp_path), "YOLO_OFFLINE": "True"}
+    run = subprocess.run([sys.executable, "-c", _ULTRALYTICS_CHECK, str(result.folder / "data.yaml"), str(phone),
+                          str(label_file)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr
+    checked = json.loads(run.stdout.strip().splitlines()[-1])
+    assert checked["nc"] == len(checked["names"]) and LABELS[0] in checked["names"]
+    assert checked["corrupt"] == 0, checked["message"]
+    assert checked["shape"] == list(PHONE_WH[::-1])  # (h, w) of the upright file
     w, h = PHONE_WH
-    for (x1, y1, x2, y2), (_, cx, cy, bw, bh) in zip(EDGE_BOXES, labels.tolist()):
+    for (x1, y1, x2, y2), (_, cx, cy, bw, bh) in zip(EDGE_BOXES, checked["labels"]):
         got = [(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h]
         assert got == pytest.approx([x1, y1, x2, y2], abs=w * 1e-6 + 0.01)  # float32 in Ultralytics
 
