@@ -86,7 +86,7 @@ def export_dataset(store: DatasetStore, dataset: DatasetRef, format: str, settin
     """Write ``dataset`` in ``format`` to ``out_dir/<dataset>-<format>/`` and ``…/<dataset>-<format>.zip``."""
     fmt = get_format(format)
     record = store.dataset(dataset)
-    out = Path(out_dir).expanduser().resolve()
+    out = Path(os.path.abspath(Path(out_dir).expanduser()))  # absolute (paths in files, commands), links kept
     folder, zip_path = out / f"{record.name}-{fmt.name}", out / f"{record.name}-{fmt.name}.zip"
     if not overwrite and (folder.exists() or zip_path.exists()):
         raise ExportError(f"{folder} or {zip_path.name} already exists; choose another folder or overwrite")

@@ -60,9 +60,13 @@ def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes
     if size.orientation == 1 and (fmt == "JPEG" or not as_jpeg):
         return None
     with Image.open(source) as image:
-        upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
+        if size.orientation == 1:  # only a change of format: no transpose, the EXIF block kept as it is
+            upright, exif = image, image.info.get("exif")
+        else:
+            upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
+            exif = upright.getexif().tobytes()
         fmt = "JPEG" if as_jpeg else (fmt if fmt in _WRITABLE else "PNG")
-        options: dict[str, Any] = {"exif": upright.getexif().tobytes()}
+        options: dict[str, Any] = {"exif": exif} if exif else {}
         if fmt == "JPEG":
             options.update(quality=95, subsampling=0)
             upright = upright.convert("RGB") if upright.mode not in ("RGB", "L", "CMYK") else upright

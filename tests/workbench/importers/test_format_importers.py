@@ -59,10 +59,10 @@ def test_yolo_round_trip_keeps_boxes_within_its_decimals(source, store, tmp_path
     expected = [boxes for boxes in boxes_only if boxes]
     got = _imported(store, "back")
     assert len(report.samples) == len(got) == len(expected) == 4
-    for (image, annotations), boxes in zip(got, expected):
+    for (image, stored), boxes in zip(got, expected):
         tolerance = max(image.wh) * 1e-6
-        assert [a[0] for a in annotations] == [label for label, _ in boxes]
-        for annotation, (_, coords) in zip(annotations, boxes):
+        assert [a[0] for a in stored] == [label for label, _ in boxes]
+        for annotation, (_, coords) in zip(stored, boxes):
             assert annotation[1] == pytest.approx(coords, abs=tolerance)
             assert annotation[3:] == ("human", "accepted")
     assert got[0][0].wh == (3024, 4032)  # the upright 12 MP photo
@@ -74,10 +74,10 @@ def test_labelstudio_round_trip_keeps_boxes_points_and_provenance(source, store,
     got = _imported(store, "back")
     expected = [boxes for boxes in _exported_boxes(source, "hard") if boxes]
     assert len(got) == len(expected)
-    for (_, annotations), objects in zip(got, expected):
-        assert sorted((a[0], a[2]) for a in annotations) == sorted((label, "box" if len(c) == 4 else "point")
-                                                                   for label, c in objects)
-        by_label = {a[0]: a for a in annotations}
+    for (_, stored), objects in zip(got, expected):
+        assert sorted((a[0], a[2]) for a in stored) == sorted((label, "box" if len(c) == 4 else "point")
+                                                              for label, c in objects)
+        by_label = {a[0]: a for a in stored}
         for label, coords in objects:
             assert by_label[label][1] == pytest.approx(coords, abs=1e-6)
     phone = got[0][1]
