@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from grounding import read_image_size
+from grounding import ImageSize, read_image_size
 from workbench.export.samples import ExportImage, ExportSample
 
 __all__ = ["copy_images", "copy_upright", "encode_upright", "export_name", "upright_bytes", "write_json", "write_jsonl",
@@ -45,6 +45,11 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
             out.write("\n")
 
 
+def _plain(size: ImageSize, as_jpeg: bool) -> bool:
+    """True when a file of this header serves as it is (upright, and a JPEG where one is asked for)."""
+    return size.orientation == 1 and (size.format in ("JPEG", "MPO") or not as_jpeg)
+
+
 def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes | None:
     """The bytes to write for ``source``: None when the file serves as it is, else a re-encoded copy.
 
@@ -56,9 +61,9 @@ def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes
     ``JPEGImages``). Only the header is read to decide; upright files are never decoded.
     """
     size = read_image_size(source)
-    fmt = "JPEG" if size.format == "MPO" else size.format  # phone photos: JPEG with a preview image
-    if size.orientation == 1 and (fmt == "JPEG" or not as_jpeg):
+    if _plain(size, as_jpeg):
         return None
+    fmt = "JPEG" if size.format == "MPO" else size.format  # phone photos: JPEG with a preview image
     with Image.open(source) as image:
         if size.orientation == 1:  # only a change of format: no transpose, the EXIF block kept as it is
             upright, exif = image, image.info.get("exif")
@@ -100,8 +105,8 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
                 subdir: str = "images", as_jpeg: bool = False) -> int:
     """Copy each distinct image once (``file``), or once per sample image (``entry_name``); returns files written.
 
-    The copies run on a few threads: file copies and Pillow's re-encoding (rotated photos, VOC's
-    JPEGs) release the GIL, so they overlap on a multi-core machine.
+    Files that need re-encoding (rotated photos, VOC's JPEGs) are done on a few threads: Pillow
+    releases the GIL while it decodes and encodes, so they overlap on a multi-core machine.
     """
     target_dir = folder / subdir
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -109,8 +114,14 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
     for sample in samples:
         for image in sample.images:
             jobs.setdefault(export_name(image, per_entry=per_entry, as_jpeg=as_jpeg), image.source)
+    encode = []
+    for name, source in jobs.items():
+        if _plain(read_image_size(source), as_jpeg):
+            shutil.copyfile(source, target_dir / name)  # plain copies gain nothing from threads
+        else:
+            encode.append((name, source))
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for _ in pool.map(lambda job: copy_upright(job[1], target_dir / job[0], as_jpeg=as_jpeg), jobs.items()):
+        for _ in pool.map(lambda job: copy_upright(job[1], target_dir / job[0], as_jpeg=as_jpeg), encode):
             pass
     return len(jobs)
 
