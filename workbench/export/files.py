@@ -116,8 +116,9 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
             jobs.setdefault(export_name(image, per_entry=per_entry, as_jpeg=as_jpeg), image.source)
     encode = []
     for name, source in jobs.items():
-        if _plain(read_image_size(source), as_jpeg):
-            shutil.copyfile(source, target_dir / name)  # plain copies gain nothing from threads
+        data = Path(source).read_bytes()  # one read serves the header check and the copy (small files)
+        if _plain(read_image_size(data), as_jpeg):
+            (target_dir / name).write_bytes(data)  # plain copies gain nothing from threads
         else:
             encode.append((name, source))
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
