@@ -20,6 +20,7 @@ is chosen with ``split``, else every split is imported in order.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,14 +45,14 @@ def coco_xyxy(xywh: Sequence[float]) -> tuple[float, float, float, float]:
     return (x, y, x + w, y + h)
 
 
-def _load(path: Path, split: str | None) -> list[tuple[str, Any]]:
+def _load(path: Path, split: str | None, cache: str) -> list[tuple[str, Any]]:
     import datasets
 
     try:
         if any((path / name).is_file() for name in ("state.json", "dataset_dict.json", "dataset_info.json")):
             loaded = datasets.load_from_disk(str(path))
-        else:
-            loaded = datasets.load_dataset(str(path))
+        else:  # data files (parquet, arrow...): prepared in a throwaway cache, not the user's
+            loaded = datasets.load_dataset(str(path), cache_dir=cache, keep_in_memory=True)
     except Exception as exc:  # datasets raises many kinds for a folder it cannot read; all mean "not a dataset"
         raise DatasetImportError(f"{path}: datasets cannot load it ({exc})") from None
     if isinstance(loaded, Mapping):
@@ -114,12 +115,18 @@ def _row_drafts(row: dict, ours: bool, names: list[str] | None, wh: tuple[int, i
 
 def import_hf(store: DatasetStore, dataset: str, path: str | os.PathLike, *, split: str | None = None) -> ImportReport:
     """Import a ``datasets`` dataset folder into ``dataset`` (created if missing)."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="workbench-hf-") as cache:
+        samples = _read(path, _load(path, split, cache))
+    return write_samples(store, dataset, samples)
+
+
+def _read(path: Path, parts: list[tuple[str, Any]]) -> list[ImportSample]:
     from datasets import Image
 
-    path = Path(path)
     samples: list[ImportSample] = []
     groups: dict[tuple[str, Any], list[tuple[int, ImportImage, str]]] = {}
-    for name, part in _load(path, split):
+    for name, part in parts:
         columns = set(part.column_names)
         if "image" not in columns or "objects" not in columns:
             raise DatasetImportError(f"{path}: needs an 'image' and an 'objects' column (found: "
@@ -146,4 +153,4 @@ def import_hf(store: DatasetStore, dataset: str, path: str | os.PathLike, *, spl
     for members in groups.values():
         members.sort(key=lambda member: member[0])
         samples.append(ImportSample(tuple(image for _, image, _ in members), members[0][2]))
-    return write_samples(store, dataset, samples)
+    return samples

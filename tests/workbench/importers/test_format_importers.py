@@ -216,3 +216,20 @@ def test_cli_imports_yolo_labelstudio_and_hf(source, tmp_path):
         assert json.loads(run.stdout)["dataset"] == command[1]
     bad = CliRunner().invoke(app, ["import", "yolo", "z", str(tmp_path), "--data-dir", str(target)])
     assert bad.exit_code == 1 and "no data.yaml or classes.txt" in bad.output
+
+
+def test_hf_folder_of_parquet_files(store, tmp_path):
+    from datasets import ClassLabel, Dataset, Features, Image as ImageFeature, List, Value
+
+    photo = write_image(tmp_path, 64, 48, fmt="JPEG", name="a.jpg")
+    features = Features({"image": ImageFeature(), "objects": List({"bbox": List(Value("float32"), length=4),
+                                                                   "category": ClassLabel(names=["cat", "dog"])})})
+    dataset = Dataset.from_dict({"image": [str(photo)], "objects": [[{"bbox": [1, 2, 10, 20], "category": 1}]]},
+                                features=features)
+    (tmp_path / "hub" / "data").mkdir(parents=True)
+    dataset.to_parquet(str(tmp_path / "hub" / "data" / "train-00000-of-00001.parquet"))
+    import_hf(store, "parquet", tmp_path / "hub", split="train")
+    [sample] = store.samples("parquet")
+    assert [(a.label, a.coords) for a in sample.images[0].annotations] == [("dog", (1.0, 2.0, 11.0, 22.0))]
+    with pytest.raises(DatasetImportError, match="no split 'test'"):
+        import_hf(store, "parquet", tmp_path / "hub", split="test")
