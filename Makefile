@@ -12,6 +12,7 @@ install:
 
 install-test: install
 	$(PYTHON) -m pip install -r requirements-dev.txt
+	$(PYTHON) -m pip install --no-deps -r requirements-loaders.txt
 	@need=""; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \

@@ -5,6 +5,10 @@ is what browsers, ``ImageOps.exif_transpose`` and the Qwen processors (after our
 transpose) work with. Pillow parses only the header on ``Image.open``; we never call
 ``load()``. The format is sniffed from the bytes, never taken from the file name.
 
+Plain JPEG and PNG files (no EXIF, XMP or MPO segment: nothing that could carry an orientation)
+are read by a few lines of header parsing instead (:func:`_plain_header`), about ten times
+faster than building a Pillow image; anything else, or anything unusual, goes to Pillow.
+
 >>> import io
 >>> from PIL import Image
 >>> buffer = io.BytesIO(); Image.new("RGB", (64, 32)).save(buffer, "PNG")
@@ -17,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,9 +105,79 @@ def _open(source: ImageSource) -> tuple[Image.Image, str]:
     return Image.open(source), getattr(source, "name", "<stream>")
 
 
+_HEAD = 1 << 16
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
+
+
+def _plain_jpeg(head: bytes) -> tuple[int, int] | None:
+    position = 2
+    while position + 4 <= len(head):
+        if head[position] != 0xFF:
+            return None
+        marker = head[position + 1]
+        length = struct.unpack(">H", head[position + 2:position + 4])[0]
+        if marker == 0xE1 or (marker == 0xE2 and head[position + 4:position + 8] == b"MPF\x00"):
+            return None  # EXIF/XMP (an orientation) or MPO: Pillow's answer
+        if marker in _JPEG_SOF:
+            if position + 9 > len(head):
+                return None
+            height, width = struct.unpack(">HH", head[position + 5:position + 9])
+            return width, height
+        if marker == 0xDA or length < 2:
+            return None
+        position += 2 + length
+    return None
+
+
+def _plain_png(head: bytes) -> tuple[int, int] | None:
+    if head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    position = 8
+    while position + 8 <= len(head):
+        length, kind = struct.unpack(">I4s", head[position:position + 8])
+        if kind == b"eXIf" or (kind in _PNG_TEXT and head[position + 8:position + 25] == b"XML:com.adobe.xmp"):
+            return None
+        if kind == b"IDAT":
+            return width, height
+        position += 12 + length
+    return None
+
+
+def _plain_header(head: bytes) -> ImageSize | None:
+    """Size of a JPEG or PNG that carries no orientation metadata, from its first bytes; else None.
+
+    >>> buffer = io.BytesIO(); Image.new("RGB", (64, 32)).save(buffer, "JPEG")
+    >>> _plain_header(buffer.getvalue())
+    ImageSize(width=64, height=32, orientation=1, format='JPEG')
+    """
+    if head[:3] == b"\xff\xd8\xff":
+        wh, fmt = _plain_jpeg(head), "JPEG"
+    elif head[:8] == b"\x89PNG\r\n\x1a\n":
+        wh, fmt = _plain_png(head), "PNG"
+    else:
+        return None
+    if wh is None or not 0 < wh[0] * wh[1] <= (Image.MAX_IMAGE_PIXELS or 1 << 62):
+        return None  # empty, unusual or huge: Pillow decides and explains
+    return ImageSize(width=wh[0], height=wh[1], orientation=1, format=fmt)
+
+
 def read_image_size(source: ImageSource) -> ImageSize:
     """Displayed (EXIF-transposed) size of an image file, bytes or binary stream."""
     name = source if isinstance(source, (str, os.PathLike)) else "image"
+    if isinstance(source, (bytes, bytearray)):
+        plain = _plain_header(bytes(source[:_HEAD]))
+        if plain is not None:
+            return plain
+    elif isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as file:
+                plain = _plain_header(file.read(_HEAD))
+        except OSError:
+            plain = None  # Pillow's path says what is wrong
+        if plain is not None:
+            return plain
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

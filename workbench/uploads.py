@@ -29,7 +29,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from grounding import ImageReadError, read_image_size
+from grounding import ImageReadError
 from grounding.decode import decode_upright
 from grounding.display import DisplayScale
 from workbench.deployment import ResourceLimits, current

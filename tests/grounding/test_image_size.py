@@ -96,3 +96,43 @@ def test_png_with_xmp_orientation_matches_exif_transpose(tmp_path, orientation):
     with Image.open(path) as image:
         displayed = ImageOps.exif_transpose(image).size
     assert read_image_size(path).wh == displayed == ((32, 64) if orientation >= 5 else (64, 32))
+
+
+def _variants(tmp_path):
+    """JPEG and PNG files in every shape the header fast path must agree with Pillow on."""
+    from PIL import ExifTags
+
+    from tests.factories import make_image
+
+    base = make_image(97, 61)
+    yield "baseline.jpg", lambda p: base.save(p, "JPEG")
+    yield "progressive.jpg", lambda p: base.save(p, "JPEG", progressive=True)
+    yield "gray.jpg", lambda p: base.convert("L").save(p, "JPEG")
+    yield "cmyk.jpg", lambda p: base.convert("CMYK").save(p, "JPEG")
+    yield "icc.jpg", lambda p: base.save(p, "JPEG", icc_profile=b"\0" * 70000)  # SOF beyond the first 64 KB
+    for orientation in (1, 3, 6):
+        exif = Image.Exif()
+        exif[ExifTags.Base.Orientation] = orientation
+        yield f"exif{orientation}.jpg", lambda p, e=exif: base.save(p, "JPEG", exif=e.tobytes())
+        yield f"exif{orientation}.png", lambda p, e=exif: base.save(p, "PNG", exif=e.tobytes())
+    yield "mpo.jpg", lambda p: base.save(p, "MPO", save_all=True, append_images=[base.resize((9, 6))])
+    yield "palette.png", lambda p: base.convert("P").save(p, "PNG")
+    yield "sixteen.png", lambda p: base.convert("I;16").save(p, "PNG")
+    yield "rgba.png", lambda p: base.convert("RGBA").save(p, "PNG")
+
+
+def test_the_header_fast_path_agrees_with_pillow(tmp_path):
+    from grounding.image_size import _plain_header
+
+    fast = 0
+    for name, save in _variants(tmp_path):
+        path = tmp_path / name
+        save(path)
+        with Image.open(path) as image:
+            expected = ImageOps.exif_transpose(image).size
+            fmt = image.format
+        size = read_image_size(path)
+        assert (size.wh, size.format) == (expected, fmt), name
+        assert read_image_size(path.read_bytes()) == size, name
+        fast += _plain_header(path.read_bytes()[:1 << 16]) is not None
+    assert fast >= 6  # the plain files took the fast path

@@ -1,5 +1,8 @@
-"""``workbench dataset ...`` (list, create, rename, delete), ``workbench import ...`` (images, coco, workbench,
-outputs) and ``workbench items`` (what a dataset holds, item by item)."""
+"""``workbench dataset ...`` (list, create, rename, delete), ``workbench import ...`` and ``workbench items``.
+
+Imports: images (files, folders, globs, zips), coco, yolo, labelstudio, hf, workbench (this project's export) and
+outputs (model answers).
+"""
 
 from __future__ import annotations
 
@@ -15,15 +18,19 @@ from workbench.errors import USER_ERRORS
 from workbench.importers import (
     ImportReport,
     import_coco,
+    import_hf,
     import_images,
+    import_labelstudio,
     import_model_outputs,
     import_workbench,
+    import_yolo,
     read_outputs_jsonl,
 )
 from workbench.store import ITEM_STATUSES
 
 dataset_app = typer.Typer(help="Create, list, rename and delete datasets.", no_args_is_help=True)
-import_app = typer.Typer(help="Import images, COCO JSON, a workbench export, or model outputs.", no_args_is_help=True)
+import_app = typer.Typer(help="Import images, COCO, YOLO, Label Studio or Hugging Face datasets, a workbench "
+                         "export, or model outputs.", no_args_is_help=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -99,6 +106,45 @@ def coco(dataset: str, annotations: Annotated[Path, typer.Argument(exists=True, 
     try:
         with open_store(data_dir) as store:
             _report(import_coco(store, dataset, annotations, images))
+    except USER_ERRORS as exc:
+        raise _fail(exc) from None
+
+
+@import_app.command("yolo")
+def yolo(dataset: str, folder: Annotated[Path, typer.Argument(exists=True, help=(
+             "A YOLO folder with data.yaml (Ultralytics) or classes.txt + images/ + labels/, or the data.yaml."))],
+         data_dir: DataDirOption = None) -> None:
+    """Import a YOLO detection dataset into DATASET (created if missing); boxes become accepted ground truth."""
+    try:
+        with open_store(data_dir) as store:
+            _report(import_yolo(store, dataset, folder))
+    except USER_ERRORS as exc:
+        raise _fail(exc) from None
+
+
+@import_app.command("labelstudio")
+def labelstudio(dataset: str, tasks: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+                    "Label Studio's JSON export (a list of tasks)."))],
+                images: Annotated[Optional[Path], typer.Option(exists=True, file_okay=False, help=(
+                    "Folder holding the images the tasks name (default: beside the JSON)."))] = None,
+                data_dir: DataDirOption = None) -> None:
+    """Import a Label Studio JSON export: annotations as accepted human boxes, predictions as model proposals."""
+    try:
+        with open_store(data_dir) as store:
+            _report(import_labelstudio(store, dataset, tasks, images_dir=images))
+    except USER_ERRORS as exc:
+        raise _fail(exc) from None
+
+
+@import_app.command("hf")
+def hf(dataset: str, folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help=(
+           "A datasets folder (save_to_disk, or local data files) with an image and an objects column."))],
+       split: Annotated[Optional[str], typer.Option(help="Import only this split (default: every split).")] = None,
+       data_dir: DataDirOption = None) -> None:
+    """Import a Hugging Face datasets dataset (this project's layout or COCO-style objects) into DATASET."""
+    try:
+        with open_store(data_dir) as store:
+            _report(import_hf(store, dataset, folder, split=split))
     except USER_ERRORS as exc:
         raise _fail(exc) from None
 

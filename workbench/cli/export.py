@@ -11,11 +11,24 @@ import typer
 
 from workbench.cli.data_options import DataDirOption, open_store
 from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
-from workbench.errors import USER_ERRORS
+from workbench.errors import USER_ERRORS, ExportError
 from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
+from workbench.export.questions import TASKS
 
 FormatName = Enum("FormatName", {name: name for name in FORMAT_NAMES}, type=str)  # type: ignore[misc]
 Task = Enum("Task", {"rec": "rec", "ovd": "ovd"}, type=str)  # type: ignore[misc]
+QuestionTask = Enum("QuestionTask", {name: name for name in TASKS}, type=str)  # type: ignore[misc]
+Paths = Enum("Paths", {"absolute": "absolute", "relative": "relative"}, type=str)  # type: ignore[misc]
+
+
+def _templates(pairs: list[str] | None) -> dict[str, str]:
+    templates = {}
+    for pair in pairs or []:
+        task, sep, template = pair.partition("=")
+        if not sep:
+            raise ExportError(f"--question-template {pair!r}: write TASK=TEMPLATE, e.g. 'objects=Find {{labels}}.'")
+        templates[task.strip()] = template
+    return templates
 
 
 def export(
@@ -30,6 +43,18 @@ def export(
         "--status", help="Statuses of the items to export (repeatable; default: accepted).")] = None,
     image_max_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_max_pixels.")] = 768 * 768,
     image_min_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_min_pixels.")] = 32 * 32,
+    task: Annotated[QuestionTask, typer.Option(case_sensitive=False, help=(  # type: ignore[valid-type]
+        "What each training question asks: every labelled object, one referring expression per object, "
+        "or points."))] = QuestionTask("objects"),  # type: ignore[call-arg]
+    question_template: Annotated[Optional[list[str]], typer.Option(
+        "--question-template", help="TASK=TEMPLATE overriding the family's phrasing (repeatable); placeholders "
+        "{labels} {label} {image} {picture} {pictures}.")] = None,
+    negatives: Annotated[bool, typer.Option(
+        help="Keep images/samples with nothing to answer as explicit negatives (default: skip and count them).")
+    ] = False,
+    paths: Annotated[Paths, typer.Option(case_sensitive=False, help=(  # type: ignore[valid-type]
+        "Image paths for ms-swift and XComposer2: absolute (run from anywhere) or relative (the command "
+        "states the root)."))] = Paths("absolute"),  # type: ignore[call-arg]
     vlmr1_task: Annotated[Task, typer.Option(case_sensitive=False, help="VLM-R1 task.")] = Task("rec"),  # type: ignore[valid-type,call-arg]
     transformers_version: Annotated[Optional[str], typer.Option(
         help="The trainer's transformers version (qwen-vl-finetune ignores pixel limits with 5.x).")] = None,
@@ -38,11 +63,14 @@ def export(
 ) -> None:
     """Export DATASET to OUT for a trainer; coordinates follow --family and the trainer's pixel limits.
 
-    Prints a JSON summary (folder, zip, counts, warnings); exits 1 with a message on any problem.
+    Prints a JSON summary (folder, zip, counts, the command that trains on it, warnings); exits 1 with a
+    message on any problem.
     """
     model_family, limits = resolve(family, min_pixels, max_pixels)
     try:
         settings = ExportSettings(model_family, limits, statuses=tuple(status or ("accepted",)),
+                                  task=task.value, question_templates=_templates(question_template),  # type: ignore[attr-defined]
+                                  negatives=negatives, paths=paths.value,  # type: ignore[attr-defined]
                                   image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
                                   vlmr1_task=vlmr1_task.value, transformers_version=transformers_version)  # type: ignore[attr-defined]
         with open_store(data_dir) as store:
@@ -51,7 +79,8 @@ def export(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(json.dumps({"folder": str(result.folder), "zip": str(result.zip_path),
-                           "counts": result.manifest["counts"], "warnings": list(result.warnings)},
+                           "counts": result.manifest["counts"], "usage": result.manifest["usage"],
+                           "warnings": list(result.warnings)},
                           indent=2, ensure_ascii=False))
 
 

@@ -8,10 +8,9 @@
 from workbench.export.api import ExportResult, export_dataset
 from workbench.export.base import ExportFormat, FormatOutput
 from workbench.export.registry import FORMAT_NAMES, FORMATS, get_format
-from workbench.export.settings import DEFAULT_PROMPT, ExportSettings
+from workbench.export.settings import ExportSettings
 
 __all__ = [
-    "DEFAULT_PROMPT",
     "FORMATS",
     "FORMAT_NAMES",
     "ExportFormat",

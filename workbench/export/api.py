@@ -1,8 +1,10 @@
 """``export_dataset``: the one call the CLI and the UI make.
 
-The files are written into a hidden staging folder, validated as the trainer's loader would
-check them, and only then moved into place and zipped: a failed export leaves nothing behind
-and never touches an earlier export unless ``overwrite`` is set.
+The files are written into ``<out_dir>/<dataset>-<format>/`` itself (so that absolute paths in
+them and in the printed command are right), validated as the trainer's loader would check
+them, and zipped. A failed export removes what it wrote and puts back an earlier export it
+was replacing; without ``overwrite`` an earlier export is never touched. A folder without
+``manifest.json`` is an export that was interrupted.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ExportError
-from workbench.export.base import MANIFEST_NAME
+from workbench.export.base import MANIFEST_NAME, ExportFormat
 from workbench.export.files import write_json, zip_folder
 from workbench.export.manifest import build_manifest, limits_warning
 from workbench.export.registry import get_format
-from workbench.export.samples import export_samples
+from workbench.export.samples import Carried, carry, export_samples
 from workbench.export.settings import ExportSettings
 from workbench.export.workbench_format import write_raw
-from workbench.store import DatasetRef, DatasetStore, utc_now
+from workbench.store import DatasetRef, DatasetStore, Sample, utc_now
 
 __all__ = ["ExportResult", "export_dataset"]
 
@@ -34,12 +36,57 @@ class ExportResult:
     warnings: tuple[str, ...]
 
 
+_PLURAL = {"box": "boxes", "point": "points"}
+
+
+def _carry_report(fmt: ExportFormat, settings: ExportSettings, carried: Carried) -> list[str]:
+    unit = "images" if not fmt.multi_image else "samples"
+    kept = " and ".join(_PLURAL[kind] for kind in fmt.carried_kinds(settings)) or "nothing"
+    task = f" for the {settings.task!r} task" if fmt.questions else ""
+    lines = [f"{count} {_PLURAL.get(kind, kind)} left out: this {fmt.name} export{task} carries {kept}"
+             for kind, count in carried.left_out.items()]
+    if carried.skipped_dropped:
+        lines.append(f"{carried.skipped_dropped} {unit} skipped: every annotation they had was left out "
+                     "(export with negatives to keep them as explicit negatives)")
+    if carried.skipped_empty:
+        lines.append(f"{carried.skipped_empty} {unit} skipped: no annotation with the exported review statuses "
+                     f"({', '.join(settings.statuses)}); export with negatives to keep them as explicit negatives")
+    return lines
+
+
+def _write(fmt: ExportFormat, name: str, samples: list[Sample], settings: ExportSettings, folder: Path,
+           warnings: list[str]) -> dict[str, Any]:
+    if fmt.name == "workbench":
+        output = write_raw(name, samples, settings, folder)
+        exported: tuple = ()
+        carried = None
+    else:
+        carried = carry(export_samples(samples, warnings), fmt.carried_kinds(settings),
+                        per_image=not fmt.multi_image, negatives=settings.negatives)
+        report = _carry_report(fmt, settings, carried)
+        warnings.extend(report)
+        if not carried.samples:
+            raise ExportError(f"nothing to export as {fmt.name}: " + "; ".join(report))
+        exported = carried.samples
+        output = fmt.write(exported, settings, folder)
+    warnings.extend(output.warnings)
+    if fmt.name == "qwen_finetune" and (warning := limits_warning(settings)):
+        warnings.append(warning)
+    manifest = build_manifest(fmt, name, settings, exported, output, warnings, settings.created_at or utc_now(),
+                              carried)
+    write_json(folder / MANIFEST_NAME, manifest)
+    problems = fmt.validate(folder, settings)
+    if problems:
+        raise ExportError(f"the {fmt.name} export would not load in its trainer:\n  " + "\n  ".join(problems[:10]))
+    return manifest
+
+
 def export_dataset(store: DatasetStore, dataset: DatasetRef, format: str, settings: ExportSettings,
                    out_dir: str | os.PathLike, *, overwrite: bool = False) -> ExportResult:
     """Write ``dataset`` in ``format`` to ``out_dir/<dataset>-<format>/`` and ``…/<dataset>-<format>.zip``."""
     fmt = get_format(format)
     record = store.dataset(dataset)
-    out = Path(out_dir)
+    out = Path(os.path.abspath(Path(out_dir).expanduser()))  # absolute (paths in files, commands), links kept
     folder, zip_path = out / f"{record.name}-{fmt.name}", out / f"{record.name}-{fmt.name}.zip"
     if not overwrite and (folder.exists() or zip_path.exists()):
         raise ExportError(f"{folder} or {zip_path.name} already exists; choose another folder or overwrite")
@@ -48,34 +95,25 @@ def export_dataset(store: DatasetStore, dataset: DatasetRef, format: str, settin
         counts = ", ".join(f"{n} {status}" for status, n in record.counts.items() if n) or "no items"
         raise ExportError(f"dataset {record.name!r} has no {' or '.join(settings.statuses)} items to export "
                           f"({counts}); accept items in the review queue, or choose other statuses")
-    staging = out / f".{folder.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    previous = out / f".{folder.name}.previous-{os.getpid()}"
     warnings: list[str] = []
     try:
-        staging.mkdir(parents=True)
-        exported = export_samples(samples, warnings)
-        if fmt.name == "workbench":
-            output = write_raw(record.name, samples, settings, staging)
-        else:
-            output = fmt.write(exported, settings, staging)
-        warnings.extend(output.warnings)
-        if fmt.name == "qwen_finetune" and (warning := limits_warning(settings)):
-            warnings.append(warning)
-        manifest = build_manifest(fmt, record.name, settings, exported, output, warnings,
-                                  settings.created_at or utc_now())
-        write_json(staging / MANIFEST_NAME, manifest)
-        problems = fmt.validate(staging, settings)
-        if problems:
-            raise ExportError(f"the {fmt.name} export would not load in its trainer:\n  " + "\n  ".join(problems[:10]))
-        if overwrite:
+        out.mkdir(parents=True, exist_ok=True)
+        if folder.exists():
+            os.replace(folder, previous)
+        try:
+            folder.mkdir()
+            manifest = _write(fmt, record.name, samples, settings, folder, warnings)
+        except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
-            zip_path.unlink(missing_ok=True)
-        os.replace(staging, folder)
+            if previous.exists():
+                os.replace(previous, folder)
+            raise
     except OSError as exc:
         raise ExportError(f"could not write the export to {out} ({exc})") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(previous, ignore_errors=True)
     try:
+        zip_path.unlink(missing_ok=True)
         zip_folder(folder, zip_path)
     except OSError as exc:
         raise ExportError(f"wrote {folder} but could not zip it ({exc})") from None

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from grounding import ImageReadError, read_image_size
+from workbench.export.labels import control_problem
+from workbench.export.questions import task_kinds
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings
 from workbench.export.targets import Geometry
@@ -36,6 +38,7 @@ __all__ = [
     "parse_json_answer",
     "parse_qwen2_answer",
     "check_answer",
+    "check_label",
 ]
 
 MANIFEST_NAME = "manifest.json"
@@ -47,6 +50,9 @@ class FormatOutput:
     files: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     usage: str = ""
+    """The command (or call) that trains on or loads this export, with absolute paths."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Format-specific facts for the manifest (e.g. how many questions were generated)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,17 @@ class ExportFormat:
     """In words, what the coordinates in the files are."""
     write: Callable[[Sequence[ExportSample], ExportSettings, Path], FormatOutput]
     validate: Callable[[Path, ExportSettings], list[str]]
+    kinds: tuple[str, ...] = ("box", "point")
+    """Annotation kinds the files can hold."""
+    questions: bool = False
+    """True for trainer formats: question/answer pairs, whose task decides what the answers carry."""
+
+    def carried_kinds(self, settings: ExportSettings) -> tuple[str, ...]:
+        """The kinds this export writes: what the format holds, and for question formats what the task asks."""
+        if not self.questions:
+            return self.kinds
+        wanted = task_kinds(settings.task, settings.family)
+        return tuple(kind for kind in self.kinds if kind in wanted)
 
 
 @dataclass
@@ -122,9 +139,18 @@ def load_jsonl(path: Path, problems: Problems) -> list[Any]:
     return rows
 
 
+def check_label(label: Any, problems: Problems, where: str) -> None:
+    """A label must be non-empty text without control characters (they break XML, YAML and line formats)."""
+    if (problem := control_problem(label, where)) is not None:
+        problems.add(problem)
+
+
 def check_coords(coords: Any, extent_wh: tuple[float, float], problems: Problems, where: str,
                  *, integers: bool = True) -> None:
-    """Coordinates must be numbers (integers where asked) inside ``[0, W] x [0, H]``, boxes with x1<=x2, y1<=y2."""
+    """Coordinates must be numbers (integers where asked) inside ``[0, W] x [0, H]``, boxes with x1<=x2, y1<=y2.
+
+    ``extent_wh`` may include a format's rounding tolerance (YOLO's decimals).
+    """
     if not isinstance(coords, list) or len(coords) not in (2, 4) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in coords):
         problems.add(f"{where}: coordinates {coords!r} are not 2 or 4 numbers")
@@ -185,7 +211,8 @@ def check_answer(text: str, image_sizes: Sequence[tuple[int, int] | None], geome
         if items is None:
             problems.add(f"{where}: answer is not in Qwen2-VL box syntax")
             return 0
-        for picture, _, box in items:
+        for picture, label, box in items:
+            check_label(label, problems, where)
             extent = extent_of(picture)
             if extent:
                 check_coords(box, extent, problems, where)
@@ -196,8 +223,7 @@ def check_answer(text: str, image_sizes: Sequence[tuple[int, int] | None], geome
         return 0
     for entry in entries:
         coords = entry.get("bbox_2d", entry.get("point_2d"))
-        if not isinstance(entry.get("label"), str):
-            problems.add(f"{where}: object without a text label: {entry!r}")
+        check_label(entry.get("label"), problems, where)
         extent = extent_of(entry.get("image"))
         if extent:
             check_coords(coords, extent, problems, where)

@@ -1,39 +1,94 @@
-"""COCO detection JSON (xywh in original pixels) written by supervision's ``as_coco``."""
+"""COCO detection JSON: xywh in original pixels, category ids from 1 (as supervision and CVAT write).
+
+One image entry per sample image, files under ``images/``. The document holds what
+pycocotools' ``COCO`` indexes (``images``, ``annotations``, ``categories``) plus ``info`` (which
+``COCO.loadRes`` copies); sizes come from the store, never from decoding the images.
+
+>>> coco_box((146, 137, 615, 415))
+[146.0, 137.0, 469.0, 278.0]
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-import supervision as sv
-
-from workbench.export.base import ExportFormat, FormatOutput, Problems
-from workbench.export.detection import build_dataset, check_dataset
+from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, check_coords, check_label, load_json
+from workbench.export.detection import class_names, entries_of, write_entry_images
+from workbench.export.files import write_json
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings
 
 ANNOTATIONS = "annotations.json"
+IMAGES = "images"
+
+
+def coco_box(xyxy: Sequence[float]) -> list[float]:
+    x1, y1, x2, y2 = (float(v) for v in xyxy)
+    return [x1, y1, x2 - x1, y2 - y1]
+
+
+def to_coco(samples: Sequence[ExportSample], created_at: str | None) -> dict:
+    names = class_names(samples)
+    ids = {name: n for n, name in enumerate(names, 1)}
+    images, annotations = [], []
+    for image_id, entry in enumerate(entries_of(samples), 1):
+        w, h = entry.image.wh
+        images.append({"id": image_id, "file_name": entry.name, "width": w, "height": h})
+        for box in entry.image.boxes:
+            bbox = coco_box(box.coords)
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": ids[box.label],
+                                "bbox": bbox, "area": bbox[2] * bbox[3], "segmentation": [], "iscrowd": 0})
+    return {"info": {"description": "Grounding Workbench export", "date_created": created_at or ""},
+            "licenses": [],
+            "categories": [{"id": n, "name": name, "supercategory": "object"} for name, n in ids.items()],
+            "images": images, "annotations": annotations}
 
 
 def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
-    warnings: list[str] = []
-    dataset = build_dataset(samples, folder, warnings)
-    # the images are already in place (copied upright); letting supervision save them again would
-    # decode and re-encode every file (slower, and lossy for JPEG)
-    dataset.as_coco(images_directory_path=None, annotations_path=str(folder / ANNOTATIONS))
-    return FormatOutput(len(dataset), (ANNOTATIONS, "images/"), tuple(warnings),
-                        "COCO detection: images/ + annotations.json (category ids start at 1).")
+    write_entry_images(samples, folder, IMAGES)
+    doc = to_coco(samples, settings.created_at)
+    write_json(folder / ANNOTATIONS, doc, indent=None)
+    usage = (f"pycocotools.coco.COCO('{folder / ANNOTATIONS}') with images in {folder / IMAGES} "
+             "(category ids start at 1).")
+    return FormatOutput(len(doc["images"]), (ANNOTATIONS, f"{IMAGES}/"), (), usage)
 
 
 def validate(folder: Path, settings: ExportSettings) -> list[str]:
     problems = Problems()
-    try:
-        dataset = sv.DetectionDataset.from_coco(str(folder / "images"), str(folder / ANNOTATIONS))
-    except Exception as exc:  # supervision's loader is the check: any failure is the finding
-        return [f"{ANNOTATIONS}: supervision cannot load it ({exc})"]
-    check_dataset(dataset, None, problems, ANNOTATIONS)
+    doc = load_json(folder / ANNOTATIONS, problems)
+    if not isinstance(doc, dict) or not all(isinstance(doc.get(k), list) for k in ("images", "annotations",
+                                                                                     "categories")):
+        return problems.result() or [f"{ANNOTATIONS}: needs 'images', 'annotations' and 'categories' lists"]
+    categories = {c.get("id"): c.get("name") for c in doc["categories"] if isinstance(c, dict)}
+    for name in categories.values():
+        check_label(name, problems, f"{ANNOTATIONS} category")
+    sizes = ImageSizes(folder / IMAGES)
+    images = {}
+    for image in doc["images"]:
+        where = f"{ANNOTATIONS} image {image.get('file_name')!r}"
+        wh = sizes(str(image.get("file_name")), problems, where)
+        if wh and wh != (image.get("width"), image.get("height")):
+            problems.add(f"{where}: the file is {wh[0]}x{wh[1]}, the entry says {image.get('width')}x"
+                         f"{image.get('height')}")
+        images[image.get("id")] = wh
+    if len(images) != len(doc["images"]):
+        problems.add(f"{ANNOTATIONS}: image ids are not unique")
+    for annotation in doc["annotations"]:
+        where = f"{ANNOTATIONS} annotation {annotation.get('id')}"
+        if annotation.get("image_id") not in images:
+            problems.add(f"{where}: image_id {annotation.get('image_id')!r} names no image")
+            continue
+        if annotation.get("category_id") not in categories:
+            problems.add(f"{where}: category_id {annotation.get('category_id')!r} names no category")
+        bbox = annotation.get("bbox")
+        wh = images[annotation["image_id"]]
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            problems.add(f"{where}: bbox {bbox!r} is not [x, y, w, h]")
+        elif wh:
+            check_coords([bbox[0], bbox[1], bbox[0] + bbox[2], bbox[1] + bbox[3]], wh, problems, where, integers=False)
     return problems.result()
 
 
-FORMAT = ExportFormat("coco", "COCO detection JSON (supervision)", False, "original-image pixels, xywh",
-                      write, validate)
+FORMAT = ExportFormat("coco", "COCO detection JSON", False, "original-image pixels, xywh", write, validate,
+                      kinds=("box",))

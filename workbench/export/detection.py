@@ -1,70 +1,53 @@
-"""Shared by the COCO, YOLO and Pascal VOC exporters: an ``sv.DetectionDataset`` of the samples.
+"""Shared by the COCO, YOLO and Pascal VOC exporters: one entry (file) per sample image.
 
 These formats have no multi-image samples: one entry per sample image (its own file name,
 ``s<sample>-<picture>-<id>.ext``), boxes in original pixels, classes numbered in first-seen
-label order. Points have no place in them and are left out with a warning.
+label order. Points have no place in them (the export leaves them out and counts them).
+They are written here, not by supervision's ``as_coco``/``as_yolo``/``as_pascal_voc``: those
+read every image to learn a size the store already knows.
 
->>> import numpy as np
->>> detections_of([], {}).xyxy.shape
-(0, 4)
+>>> from pathlib import Path
+>>> from workbench.export.samples import ExportImage, ExportObject, ExportSample
+>>> image = ExportImage("a", 1, Path("a.png"), "images/x.png", "s000001-1-a.png", (8, 8),
+...                     (ExportObject("box", (0, 0, 4, 4), "cat"),))
+>>> [(entry.name, entry.image.wh) for entry in entries_of([ExportSample(1, 1, "", (image,))])]
+[('s000001-1-a.png', (8, 8))]
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import supervision as sv
+from workbench.export.files import copy_images, export_name
+from workbench.export.samples import ExportImage, ExportSample, labels_of
 
-from grounding import ImageReadError, read_image_size
-from workbench.export.base import Problems, check_coords
-from workbench.export.files import copy_images
-from workbench.export.samples import ExportObject, ExportSample, labels_of
-
-__all__ = ["build_dataset", "check_dataset", "detections_of"]
+__all__ = ["Entry", "class_names", "entries_of", "write_entry_images"]
 
 
-def detections_of(boxes: Sequence[ExportObject], class_ids: dict[str, int]) -> sv.Detections:
-    if not boxes:
-        return sv.Detections.empty()
-    return sv.Detections(xyxy=np.array([b.coords for b in boxes], dtype=np.float64),
-                         class_id=np.array([class_ids[b.label] for b in boxes], dtype=int))
+@dataclass(frozen=True)
+class Entry:
+    """One image file of a per-image format and its boxes."""
+
+    name: str
+    image: ExportImage
+
+    @property
+    def stem(self) -> str:
+        return Path(self.name).stem
 
 
-def build_dataset(samples: Sequence[ExportSample], folder: Path, warnings: list[str],
-                  images_subdir: str = "images") -> sv.DetectionDataset:
-    """Copy one image file per sample image into ``folder/images_subdir`` and describe them for supervision."""
-    classes = labels_of(samples, kinds=("box",))
-    class_ids = {label: i for i, label in enumerate(classes)}
-    copy_images(samples, folder, per_entry=True, subdir=images_subdir)
-    paths: list[str] = []
-    annotations: dict[str, sv.Detections] = {}
-    points = 0
-    for sample in samples:
-        for image in sample.images:
-            path = str(folder / images_subdir / image.entry_name)
-            paths.append(path)
-            annotations[path] = detections_of(image.boxes, class_ids)
-            points += len(image.points)
-    if points:
-        warnings.append(f"{points} points left out: this format carries boxes only")
-    return sv.DetectionDataset(classes=classes, images=paths, annotations=annotations)
+def entries_of(samples: Sequence[ExportSample], *, as_jpeg: bool = False) -> list[Entry]:
+    return [Entry(export_name(image, per_entry=True, as_jpeg=as_jpeg), image)
+            for sample in samples for image in sample.images]
 
 
-def check_dataset(dataset: sv.DetectionDataset, expected_images: int | None, problems: Problems, name: str) -> None:
-    """Boxes inside their image, as loaded back by supervision's own reader."""
-    if expected_images is not None and len(dataset) != expected_images:
-        problems.add(f"{name}: {len(dataset)} images loaded, {expected_images} expected")
-    for path in dataset.image_paths:
-        try:
-            wh = read_image_size(path).wh
-        except ImageReadError as exc:
-            problems.add(f"{name}: {exc}")
-            continue
-        detections = dataset.annotations[path]
-        for box, class_id in zip(detections.xyxy.tolist(), detections.class_id.tolist()):
-            check_coords([float(v) for v in box], (wh[0] + 0.01, wh[1] + 0.01), problems,
-                         f"{name} {Path(path).name}", integers=False)
-            if not 0 <= class_id < len(dataset.classes):
-                problems.add(f"{name} {Path(path).name}: class id {class_id} has no class")
+def class_names(samples: Sequence[ExportSample]) -> list[str]:
+    """Box labels in first-seen order: class ``i`` is ``names[i]``."""
+    return labels_of(samples, kinds=("box",))
+
+
+def write_entry_images(samples: Sequence[ExportSample], folder: Path, subdir: str, *, as_jpeg: bool = False) -> None:
+    """One upright file per sample image under ``folder/subdir``."""
+    copy_images(samples, folder, per_entry=True, subdir=subdir, as_jpeg=as_jpeg)

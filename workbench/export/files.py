@@ -9,29 +9,32 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
 
-from grounding import read_image_size
-from workbench.export.samples import ExportSample
+from grounding import ImageSize, read_image_size
+from workbench.export.samples import ExportImage, ExportSample
 
-__all__ = ["copy_images", "copy_upright", "write_json", "write_jsonl", "zip_folder"]
+__all__ = ["copy_images", "copy_upright", "encode_upright", "export_name", "upright_bytes", "write_json", "write_jsonl",
+           "zip_folder"]
 
+_WRITABLE = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"}
 _STORED = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".zip", ".arrow", ".parquet"}
 
 
 def write_json(path: Path, doc: Any, *, indent: int | None = 2) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as out:
-        json.dump(doc, out, ensure_ascii=False, indent=indent)
-        out.write("\n")
+    # json.dumps runs the C encoder; json.dump to a file runs the pure-Python one (several times slower)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=indent) + "\n", encoding="utf-8")
 
 
 def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
@@ -42,41 +45,86 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
             out.write("\n")
 
 
-def copy_upright(source: str | os.PathLike, target: Path) -> None:
-    """Copy an image so that its pixels are upright: EXIF-rotated files are transposed and lose the tag.
+def _plain(size: ImageSize, as_jpeg: bool) -> bool:
+    """True when a file of this header serves as it is (upright, and a JPEG where one is asked for)."""
+    return size.orientation == 1 and (size.format in ("JPEG", "MPO") or not as_jpeg)
+
+
+def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes | None:
+    """The bytes to write for ``source``: None when the file serves as it is, else a re-encoded copy.
 
     Annotations are in upright (displayed) pixels, while trainers open files with plain PIL and no
     ``exif_transpose`` (qwen-vl-finetune, LLaMA-Factory, qwen-vl-utils): a rotated phone photo copied
-    byte for byte would train on boxes of the other orientation. Upright files are copied unchanged.
+    byte for byte would train on boxes of the other orientation. So an EXIF-rotated file is
+    transposed (and loses the tag) and re-encoded in its own format (JPEG at quality 95, 4:4:4;
+    MPO phone photos as JPEG). ``as_jpeg`` also re-encodes other formats as JPEG (Pascal VOC's
+    ``JPEGImages``). Only the header is read to decide; upright files are never decoded.
     """
-    if read_image_size(source).orientation == 1:
-        shutil.copyfile(source, target)
-        return
+    size = read_image_size(source)
+    if _plain(size, as_jpeg):
+        return None
+    fmt = "JPEG" if size.format == "MPO" else size.format  # phone photos: JPEG with a preview image
     with Image.open(source) as image:
-        fmt = image.format or "PNG"
-        fmt = "JPEG" if fmt == "MPO" else fmt  # phone photos are often MPO: JPEG with a preview image
-        upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
-        options: dict[str, Any] = {"exif": upright.getexif().tobytes()}
+        if size.orientation == 1:  # only a change of format: no transpose, the EXIF block kept as it is
+            upright, exif = image, image.info.get("exif")
+        else:
+            upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
+            exif = upright.getexif().tobytes()
+        fmt = "JPEG" if as_jpeg else (fmt if fmt in _WRITABLE else "PNG")
+        options: dict[str, Any] = {"exif": exif} if exif else {}
         if fmt == "JPEG":
             options.update(quality=95, subsampling=0)
             upright = upright.convert("RGB") if upright.mode not in ("RGB", "L", "CMYK") else upright
-        upright.save(target, fmt, **options)
+        buffer = io.BytesIO()
+        upright.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = False) -> None:
+    """Copy an image so that its pixels are upright (see :func:`encode_upright`); upright files unchanged."""
+    data = encode_upright(source, as_jpeg=as_jpeg)
+    if data is None:
+        shutil.copyfile(source, target)
+    else:
+        target.write_bytes(data)
+
+
+def upright_bytes(source: str | os.PathLike) -> bytes:
+    """The upright image's bytes in its own format (the file's own bytes when it is upright already)."""
+    data = encode_upright(source)
+    return Path(source).read_bytes() if data is None else data
+
+
+def export_name(image: ExportImage, *, per_entry: bool = False, as_jpeg: bool = False) -> str:
+    """An image's file name in an export: by content (``file``), or one per sample image (``entry_name``)."""
+    name = image.entry_name if per_entry else Path(image.file).name
+    return str(Path(name).with_suffix(".jpg")) if as_jpeg else name
 
 
 def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: bool = False,
-                subdir: str = "images") -> int:
-    """Copy each distinct image once (``file``), or once per sample image (``entry_name``); returns files written."""
+                subdir: str = "images", as_jpeg: bool = False) -> int:
+    """Copy each distinct image once (``file``), or once per sample image (``entry_name``); returns files written.
+
+    Files that need re-encoding (rotated photos, VOC's JPEGs) are done on a few threads: Pillow
+    releases the GIL while it decodes and encodes, so they overlap on a multi-core machine.
+    """
     target_dir = folder / subdir
     target_dir.mkdir(parents=True, exist_ok=True)
-    written: set[str] = set()
+    jobs: dict[str, Path] = {}
     for sample in samples:
         for image in sample.images:
-            name = image.entry_name if per_entry else Path(image.file).name
-            if name in written:
-                continue
-            copy_upright(image.source, target_dir / name)
-            written.add(name)
-    return len(written)
+            jobs.setdefault(export_name(image, per_entry=per_entry, as_jpeg=as_jpeg), image.source)
+    encode = []
+    for name, source in jobs.items():
+        data = Path(source).read_bytes()  # one read serves the header check and the copy (small files)
+        if _plain(read_image_size(data), as_jpeg):
+            (target_dir / name).write_bytes(data)  # plain copies gain nothing from threads
+        else:
+            encode.append((name, source))
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for _ in pool.map(lambda job: copy_upright(job[1], target_dir / job[0], as_jpeg=as_jpeg), encode):
+            pass
+    return len(jobs)
 
 
 def zip_folder(folder: Path, zip_path: Path) -> Path:

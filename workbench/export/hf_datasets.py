@@ -1,33 +1,26 @@
 """A Hugging Face ``datasets`` dataset saved to disk: one row per sample image.
 
-Columns: ``image`` (Image feature, bytes embedded), ``image_id``, ``sample``, ``picture``,
-``prompt``, ``width``, ``height``, ``objects`` (``bbox`` xyxy in original pixels, ``label``) and
-``points`` (``xy``, ``label``). Load with ``datasets.load_from_disk``; ``push_to_hub`` is left
-to the user and their token.
+Columns: ``image`` (Image feature, the file's own bytes embedded: a JPEG stays a JPEG; an
+EXIF-rotated file is stored upright in its own format), ``image_id``, ``sample``, ``picture``,
+``prompt``, ``width``, ``height``, ``objects`` (``bbox`` xyxy in original pixels, ``label``,
+``provenance``) and ``points`` (``xy``, ``label``, ``provenance``). Load with
+``datasets.load_from_disk``; ``push_to_hub`` is left to the user and their token. This is also
+the first layout ``workbench import hf`` reads back.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.export.base import ExportFormat, FormatOutput, Problems, check_coords
-from PIL import Image as PILImage
-from PIL import ImageOps
-
-from grounding import read_image_size
+from grounding import ImageReadError, read_image_size
+from workbench.export.base import ExportFormat, FormatOutput, Problems, check_coords, check_label
+from workbench.export.files import upright_bytes
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings
 
 SUBDIR = "hf_dataset"
-
-
-def _upright(source) -> object:
-    """The file path, or for an EXIF-rotated file the upright pixels (the Image feature does not transpose)."""
-    if read_image_size(source).orientation == 1:
-        return str(source)
-    with PILImage.open(source) as opened:
-        return ImageOps.exif_transpose(opened).copy()
 
 
 def features():  # imported lazily: datasets is heavy to import
@@ -41,8 +34,10 @@ def features():  # imported lazily: datasets is heavy to import
         "prompt": Value("string"),
         "width": Value("int32"),
         "height": Value("int32"),
-        "objects": {"bbox": List(List(Value("float64"), length=4)), "label": List(Value("string"))},
-        "points": {"xy": List(List(Value("float64"), length=2)), "label": List(Value("string"))},
+        "objects": {"bbox": List(List(Value("float64"), length=4)), "label": List(Value("string")),
+                    "provenance": List(Value("string"))},
+        "points": {"xy": List(List(Value("float64"), length=2)), "label": List(Value("string")),
+                   "provenance": List(Value("string"))},
     })
 
 
@@ -50,7 +45,7 @@ def to_columns(samples: Sequence[ExportSample]) -> dict[str, list]:
     columns: dict[str, list] = {name: [] for name in features()}
     for sample in samples:
         for image in sample.images:
-            columns["image"].append(_upright(image.source))
+            columns["image"].append({"bytes": upright_bytes(image.source), "path": Path(image.file).name})
             columns["image_id"].append(image.image_id)
             columns["sample"].append(sample.position)
             columns["picture"].append(image.position)
@@ -58,24 +53,41 @@ def to_columns(samples: Sequence[ExportSample]) -> dict[str, list]:
             columns["width"].append(image.wh[0])
             columns["height"].append(image.wh[1])
             columns["objects"].append({"bbox": [list(b.coords) for b in image.boxes],
-                                       "label": [b.label for b in image.boxes]})
+                                       "label": [b.label for b in image.boxes],
+                                       "provenance": [b.provenance for b in image.boxes]})
             columns["points"].append({"xy": [list(p.coords) for p in image.points],
-                                      "label": [p.label for p in image.points]})
+                                      "label": [p.label for p in image.points],
+                                      "provenance": [p.provenance for p in image.points]})
     return columns
 
 
-def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
-    from datasets import Dataset
+def to_dataset(samples: Sequence[ExportSample]):
+    """The rows as a ``datasets.Dataset`` built straight from an Arrow table of the documented schema.
 
-    dataset = Dataset.from_dict(to_columns(samples), features=features())
-    dataset = dataset.cast_column("image", features()["image"])
+    ``Dataset.from_dict`` would re-encode every value through the features and hash the whole
+    table, image bytes included, for a fingerprint (most of its time here); the table is
+    built with Arrow's own converters instead and fingerprinted by the images' content hashes.
+    """
+    import pyarrow as pa
+    from datasets import Dataset, DatasetInfo
+    from datasets.table import InMemoryTable
+
+    schema = features()
+    columns = to_columns(samples)
+    table = pa.Table.from_pydict(columns, schema=schema.arrow_schema)
+    digest = hashlib.sha256("\n".join(str(image.file) for sample in samples for image in sample.images).encode())
+    return Dataset(InMemoryTable(table), info=DatasetInfo(features=schema), fingerprint=digest.hexdigest()[:16])
+
+
+def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
+    dataset = to_dataset(samples)
     dataset.save_to_disk(str(folder / SUBDIR))
     return FormatOutput(len(dataset), (f"{SUBDIR}/",), (),
-                        f"datasets.load_from_disk('<this folder>/{SUBDIR}'), then push_to_hub with your token.")
+                        f"datasets.load_from_disk('{folder / SUBDIR}'), then push_to_hub with your token.")
 
 
 def validate(folder: Path, settings: ExportSettings) -> list[str]:
-    from datasets import load_from_disk
+    from datasets import Image, load_from_disk
 
     problems = Problems()
     try:
@@ -84,11 +96,26 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
         return [f"{SUBDIR}: datasets cannot load it ({exc})"]
     if dataset.features != features():
         problems.add(f"{SUBDIR}: features {dataset.features} differ from the documented ones")
-    for n, row in enumerate(dataset.select_columns(["width", "height", "objects", "points"]), 1):
-        for box in row["objects"]["bbox"]:
-            check_coords(box, (row["width"], row["height"]), problems, f"{SUBDIR} row {n}", integers=False)
-        for xy in row["points"]["xy"]:
-            check_coords(xy, (row["width"], row["height"]), problems, f"{SUBDIR} row {n}", integers=False)
+        return problems.result()
+    rows = dataset.cast_column("image", Image(decode=False)).select_columns(["image", "width", "height", "objects",
+                                                                             "points"])
+    for n, row in enumerate(rows, 1):
+        where = f"{SUBDIR} row {n}"
+        wh = (row["width"], row["height"])
+        try:
+            size = read_image_size(row["image"]["bytes"])  # the header only
+        except (ImageReadError, TypeError) as exc:
+            problems.add(f"{where}: the image bytes are not an image ({exc})")
+        else:
+            if size.wh != wh or size.orientation != 1:
+                problems.add(f"{where}: the image is {size.width}x{size.height} (orientation {size.orientation}), "
+                             f"the row says {wh[0]}x{wh[1]} upright")
+        for box, label in zip(row["objects"]["bbox"], row["objects"]["label"]):
+            check_coords(box, wh, problems, where, integers=False)
+            check_label(label, problems, where)
+        for xy, label in zip(row["points"]["xy"], row["points"]["label"]):
+            check_coords(xy, wh, problems, where, integers=False)
+            check_label(label, problems, where)
     return problems.result()
 
 

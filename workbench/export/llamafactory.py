@@ -14,10 +14,11 @@ from pathlib import Path
 
 from grounding.trainer_resize import llamafactory_resize_wh
 from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, check_answer, load_json
+from workbench.export.dialogue import Dialogue
 from workbench.export.files import copy_images, write_json
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings
-from workbench.export.targets import Geometry, answer_text, user_text
+from workbench.export.targets import Geometry, user_text
 
 ANNOTATIONS = "llamafactory.json"
 DATASET_INFO = "dataset_info.json"
@@ -39,24 +40,29 @@ def dataset_info() -> dict:
     }}
 
 
-def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
-    warnings: list[str] = []
+def to_entries(samples: Sequence[ExportSample], settings: ExportSettings, dialogue: Dialogue) -> list[dict]:
     geometry = geometry_for(settings)
-    entries = [{
-        "messages": [
-            {"role": "user", "content": user_text(sample, sample.prompt or settings.default_prompt)},
-            {"role": "assistant", "content": answer_text(sample, geometry, warnings)},
-        ],
-        "images": [image.file for image in sample.images],
-    } for sample in samples]
+    entries = []
+    for sample in samples:
+        messages: list[dict] = []
+        for n, (question, answer) in enumerate(dialogue.pairs(sample, geometry)):
+            messages.append({"role": "user", "content": user_text(sample, question) if n == 0 else question})
+            messages.append({"role": "assistant", "content": answer})
+        entries.append({"messages": messages, "images": [image.file for image in sample.images]})
+    return entries
+
+
+def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
+    dialogue = Dialogue(settings)
+    entries = to_entries(samples, settings, dialogue)
     copy_images(samples, folder)
     write_json(folder / ANNOTATIONS, entries)
     write_json(folder / DATASET_INFO, dataset_info())
-    usage = (f"Train with dataset_dir: <this folder>, dataset: {DATASET_NAME}, "
+    usage = (f"In your LLaMA-Factory training YAML: dataset_dir: {folder}, dataset: {DATASET_NAME}, "
              f"image_max_pixels: {settings.image_max_pixels}, image_min_pixels: {settings.image_min_pixels}; "
              f"the model's processor must use min_pixels {settings.limits.min_pixels}, "
              f"max_pixels {settings.limits.max_pixels}.")
-    return FormatOutput(len(entries), (ANNOTATIONS, DATASET_INFO, "images/"), tuple(warnings), usage)
+    return FormatOutput(len(entries), (ANNOTATIONS, DATASET_INFO, "images/"), (), usage, dialogue.details())
 
 
 def validate(folder: Path, settings: ExportSettings) -> list[str]:
@@ -79,7 +85,7 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
     for n, entry in enumerate(entries, 1):
         where = f"{ANNOTATIONS} entry {n}"
         messages, images = entry.get(messages_key), entry.get(images_key)
-        if not isinstance(messages, list) or not isinstance(images, list) or len(messages) % 2:
+        if not isinstance(messages, list) or not isinstance(images, list) or not messages or len(messages) % 2:
             problems.add(f"{where}: needs a list of {messages_key!r} in pairs and a list of {images_key!r}")
             continue
         roles = [m.get(role) for m in messages]
@@ -90,10 +96,11 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
             problems.add(f"{where}: the number of images ({len(images)}) does not match the number of "
                          f"<image> tokens ({placeholders})")
         image_sizes = [sizes(str(image), problems, where) for image in images]
-        check_answer(str(messages[1].get(content, "")), image_sizes, geometry, problems, where)
+        for message in messages[1::2]:
+            check_answer(str(message.get(content, "")), image_sizes, geometry, problems, where)
     return problems.result()
 
 
 FORMAT = ExportFormat("llamafactory", "LLaMA-Factory sharegpt JSON + dataset_info.json", True,
                       "model coordinates after LLaMA-Factory's image_max_pixels resize and the processor's",
-                      write, validate)
+                      write, validate, questions=True)

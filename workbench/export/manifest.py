@@ -13,7 +13,7 @@ from typing import Any
 from grounding import PixelLimits
 from workbench import __version__
 from workbench.export.base import ExportFormat, FormatOutput
-from workbench.export.samples import ExportSample
+from workbench.export.samples import Carried, ExportSample
 from workbench.export.settings import ExportSettings
 
 __all__ = ["QWEN_FINETUNE_TRANSFORMERS_CAVEAT", "build_manifest", "caveats_for", "limits_warning"]
@@ -25,10 +25,15 @@ QWEN_FINETUNE_TRANSFORMERS_CAVEAT = (
     "below: export with the limits the trainer really applies (the checkpoint's, under transformers 5.x), or set "
     "them in the checkpoint's preprocessor config."
 )
-_SWIFT_CAVEAT = ("ms-swift fills <bbox> as cookbook JSON for Qwen2.5-VL/Qwen3-VL only with QWENVL_BBOX_FORMAT=new; "
-                 "it rescales bbox_type 'real' boxes to the resized image itself.")
+_SWIFT_CAVEAT = ("ms-swift fills <bbox> as cookbook JSON for Qwen2.5-VL/Qwen3-VL only with QWENVL_BBOX_FORMAT=new "
+                 "(Qwen2-VL: the default, legacy); it rescales bbox_type 'real' boxes to the resized image itself. "
+                 "Refs are JSON-escaped for the JSON answer.")
 _VLMR1_CAVEAT = ("VLM-R1's Qwen module cannot train multi-image samples, and its REC reward rescales from the first "
-                 "image's model input size only.")
+                 "image's model input size only. OVD ground truth is in model coordinates under the limits below, "
+                 "because its odLength reward compares raw outputs; train OVD with "
+                 "--is_reward_customized_from_vlm_module False --reward_method odLength.")
+_ABSOLUTE_PATHS = ("Image paths are absolute (this machine): the trainer finds them from any working directory; "
+                   "export with paths='relative' (--paths relative) to move the folder elsewhere.")
 _ABSOLUTE_CAVEAT = ("Qwen2.5-VL targets are absolute pixels of the RESIZED image: they are right only if the trainer "
                     "resizes with exactly these pixel limits.")
 
@@ -62,11 +67,14 @@ def caveats_for(format_name: str, settings: ExportSettings) -> list[str]:
         caveats.append(_SWIFT_CAVEAT)
     if format_name == "vlmr1":
         caveats.append(_VLMR1_CAVEAT)
+    if format_name in ("swift", "xcomposer2") and settings.paths == "absolute":
+        caveats.append(_ABSOLUTE_PATHS)
     return caveats
 
 
 def build_manifest(fmt: ExportFormat, dataset: str, settings: ExportSettings, samples: Sequence[ExportSample],
-                   output: FormatOutput, warnings: Sequence[str], created_at: str) -> dict[str, Any]:
+                   output: FormatOutput, warnings: Sequence[str], created_at: str,
+                   carried: Carried | None = None) -> dict[str, Any]:
     images = [image for sample in samples for image in sample.images]
     manifest: dict[str, Any] = {
         "format": fmt.name,
@@ -87,10 +95,18 @@ def build_manifest(fmt: ExportFormat, dataset: str, settings: ExportSettings, sa
             "boxes": sum(len(image.boxes) for image in images),
             "points": sum(len(image.points) for image in images),
         },
+        "skipped": {
+            "without_annotations": carried.skipped_empty if carried else 0,
+            "all_annotations_left_out": carried.skipped_dropped if carried else 0,
+            "annotations_left_out": dict(carried.left_out) if carried else {},
+        },
+        "negatives": settings.negatives,
+        "paths": settings.paths,
         "files": list(output.files),
         "usage": output.usage,
         "caveats": caveats_for(fmt.name, settings),
         "warnings": list(warnings),
+        **output.details,
     }
     if fmt.name == "llamafactory":
         manifest["llamafactory"] = {"image_max_pixels": settings.image_max_pixels,

@@ -18,38 +18,39 @@ from workbench.export.base import (
     check_answer,
     load_json,
 )
+from workbench.export.dialogue import Dialogue
 from workbench.export.files import copy_images, write_json
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings
-from workbench.export.targets import Geometry, answer_text, user_text
+from workbench.export.targets import Geometry, user_text
 
 ANNOTATIONS = "qwen_finetune.json"
+DATASET = "grounding_workbench"
 
 
-def to_entries(samples: Sequence[ExportSample], settings: ExportSettings, warnings: list[str]) -> list[dict]:
+def to_entries(samples: Sequence[ExportSample], settings: ExportSettings, dialogue: Dialogue) -> list[dict]:
     geometry = Geometry(settings.family, settings.limits)
     entries = []
     for sample in samples:
         files = [image.file for image in sample.images]
-        entries.append({
-            "image": files[0] if len(files) == 1 else files,
-            "conversations": [
-                {"from": "human", "value": user_text(sample, sample.prompt or settings.default_prompt)},
-                {"from": "gpt", "value": answer_text(sample, geometry, warnings)},
-            ],
-        })
+        turns: list[dict] = []
+        for n, (question, answer) in enumerate(dialogue.pairs(sample, geometry)):
+            turns.append({"from": "human", "value": user_text(sample, question) if n == 0 else question})
+            turns.append({"from": "gpt", "value": answer})
+        entries.append({"image": files[0] if len(files) == 1 else files, "conversations": turns})
     return entries
 
 
 def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
-    warnings: list[str] = []
-    entries = to_entries(samples, settings, warnings)
+    dialogue = Dialogue(settings)
+    entries = to_entries(samples, settings, dialogue)
     copy_images(samples, folder)
     write_json(folder / ANNOTATIONS, entries)
-    usage = (f"Register in qwen-vl-finetune's data/__init__.py: "
-             f"{{'annotation_path': '<this folder>/{ANNOTATIONS}', 'data_path': '<this folder>'}} "
-             f"and train with --min_pixels {settings.limits.min_pixels} --max_pixels {settings.limits.max_pixels}.")
-    return FormatOutput(len(entries), (ANNOTATIONS, "images/"), tuple(warnings), usage)
+    usage = (f"In qwen-vl-finetune's qwenvl/data/__init__.py add {DATASET.upper()} = "
+             f"{{'annotation_path': '{folder / ANNOTATIONS}', 'data_path': '{folder}'}} and "
+             f"data_dict['{DATASET}'] = {DATASET.upper()}; train with --dataset_use {DATASET} "
+             f"--min_pixels {settings.limits.min_pixels} --max_pixels {settings.limits.max_pixels}.")
+    return FormatOutput(len(entries), (ANNOTATIONS, "images/"), (), usage, dialogue.details())
 
 
 def validate(folder: Path, settings: ExportSettings) -> list[str]:
@@ -67,16 +68,19 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
             continue
         images = entry["image"] if isinstance(entry["image"], list) else [entry["image"]]
         turns = entry["conversations"]
-        if not isinstance(turns, list) or len(turns) < 2 or [t.get("from") for t in turns[:2]] != ["human", "gpt"]:
-            problems.add(f"{where}: conversations must start with a 'human' then a 'gpt' turn")
+        if (not isinstance(turns, list) or not turns or len(turns) % 2
+                or [t.get("from") for t in turns] != ["human", "gpt"] * (len(turns) // 2)):
+            problems.add(f"{where}: conversations must alternate 'human' and 'gpt' turns")
             continue
         placeholders = sum(str(t.get("value", "")).count("<image>") for t in turns)
         if placeholders != len(images):
             problems.add(f"{where}: {placeholders} <image> placeholders for {len(images)} images")
         image_sizes = [sizes(str(image), problems, where) for image in images]
-        check_answer(str(turns[1].get("value", "")), image_sizes, geometry, problems, where)
+        for turn in turns[1::2]:
+            check_answer(str(turn.get("value", "")), image_sizes, geometry, problems, where)
     return problems.result()
 
 
 FORMAT = ExportFormat("qwen_finetune", "Qwen qwen-vl-finetune JSON", True,
-                      "model coordinates of the target family under the trainer's pixel limits", write, validate)
+                      "model coordinates of the target family under the trainer's pixel limits", write, validate,
+                      questions=True)

@@ -8,21 +8,24 @@ trainer's processor really applies, which the user states here and the manifest 
 ('qwen2.5-vl', PixelLimits(min_pixels=784, max_pixels=50176))
 >>> ExportSettings.create("qwen3-vl").limits.max_pixels == 16384 * 32 * 32
 True
+>>> ExportSettings.create("qwen2.5-vl", task="referring", question_templates={"referring": "Where is {label}?"}).task
+'referring'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from grounding import GeometryError, ModelFamily, PixelLimits
 from grounding.trainer_resize import LLAMAFACTORY_IMAGE_MAX_PIXELS, LLAMAFACTORY_IMAGE_MIN_PIXELS
 from workbench.errors import ExportError
+from workbench.export.questions import check_templates
 from workbench.store import ITEM_STATUSES
 
-__all__ = ["DEFAULT_PROMPT", "ExportSettings"]
-
-DEFAULT_PROMPT = "Locate every object in the image and output all the coordinates in JSON format."
+__all__ = ["ExportSettings"]
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,21 @@ class ExportSettings:
     limits: PixelLimits
     statuses: tuple[str, ...] = ("accepted",)
     """Statuses of the items exported: what a person accepted, by default."""
-    default_prompt: str = DEFAULT_PROMPT
-    """Prompt for samples that have none."""
+    task: str = "objects"
+    """What each question asks: ``objects`` (every labelled object), ``referring`` (one pair per
+    object) or ``points`` (see :mod:`workbench.export.questions`)."""
+    question_templates: Mapping[str, str] = field(default_factory=dict)
+    """Templates per task overriding the family's official phrasing (recorded in the manifest)."""
+    negatives: bool = False
+    """Keep entries with nothing to answer as explicit negatives (empty answers); by default they are
+    skipped and counted."""
+    paths: Literal["absolute", "relative"] = "absolute"
+    """Image paths for trainers that resolve them against their working directory (ms-swift,
+    XComposer2): absolute ones work from anywhere; relative ones need the root stated in the command."""
     image_max_pixels: int = LLAMAFACTORY_IMAGE_MAX_PIXELS
     """LLaMA-Factory's ``image_max_pixels`` (it shrinks larger images before the processor)."""
     image_min_pixels: int = LLAMAFACTORY_IMAGE_MIN_PIXELS
     vlmr1_task: Literal["rec", "ovd"] = "rec"
-    rec_question: str = "Please provide the bounding box coordinate of the region this sentence describes: {label}."
     transformers_version: str | None = None
     """The trainer's transformers version, when known (qwen-vl-finetune ignores limits with 5.x)."""
     created_at: str | None = None
@@ -54,6 +65,10 @@ class ExportSettings:
             raise ExportError(f"vlmr1_task must be 'rec' or 'ovd', got {self.vlmr1_task!r}")
         if self.image_max_pixels <= 0 or self.image_min_pixels <= 0:
             raise ExportError("image_max_pixels and image_min_pixels must be positive")
+        if self.paths not in ("absolute", "relative"):
+            raise ExportError(f"paths must be 'absolute' or 'relative', got {self.paths!r}")
+        check_templates(self.question_templates, self.family, self.task)
+        object.__setattr__(self, "question_templates", MappingProxyType(dict(self.question_templates)))
 
     @classmethod
     def create(cls, family: ModelFamily | str, *, min_pixels: int | None = None, max_pixels: int | None = None,

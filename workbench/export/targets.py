@@ -125,19 +125,22 @@ def qwen2_answer(items: Sequence[tuple[str, list[int], int | None]]) -> str:
     return "\n".join(lines)
 
 
-def answer_text(sample: ExportSample, geometry: Geometry, warnings: list[str]) -> str:
-    """The assistant turn in the family's own output convention, coordinates converted per image."""
-    multi = len(sample.images) > 1
+def answer_text(objects: Sequence[tuple[ExportImage, ExportObject]], geometry: Geometry, *, multi: bool) -> str:
+    """The assistant turn in the family's own output convention, coordinates converted per image.
+
+    ``multi`` adds each object's picture number (``"image": N``, or ``Picture N:`` for Qwen2-VL).
+    Points reach a Qwen2-VL answer never: it has no point syntax, and the export leaves them out
+    before (:func:`workbench.export.questions.task_kinds`).
+
+    >>> image = ExportImage("a", 1, None, "a.png", "a.png", (640, 428), ())
+    >>> bowl = ExportObject("box", (146, 137, 615, 415), "bowl")
+    >>> answer_text([(image, bowl)], Geometry("qwen3-vl", PixelLimits(3136, 12845056)), multi=False)
+    '```json\\n[\\n  {"bbox_2d": [228, 320, 961, 970], "label": "bowl"}\\n]\\n```'
+    """
     if geometry.family.name == "qwen2-vl":
-        items = []
-        for image in sample.images:
-            for obj in image.objects:
-                if obj.kind != "box":
-                    warnings.append(f"sample {sample.position}: Qwen2-VL has no point syntax; point "
-                                    f"{obj.label!r} left out")
-                    continue
-                items.append((obj.label, geometry.model_coords(obj.coords, image.wh), image.position if multi else None))
-        return qwen2_answer(items)
-    entries = [_object_entry(obj, geometry.model_coords(obj.coords, image.wh), image, multi)
-               for image in sample.images for obj in image.objects]
-    return json_answer(entries)
+        if any(obj.kind != "box" for _, obj in objects):
+            raise ValueError("Qwen2-VL answers carry boxes only")
+        return qwen2_answer([(obj.label, geometry.model_coords(obj.coords, image.wh), image.position if multi else None)
+                             for image, obj in objects])
+    return json_answer([_object_entry(obj, geometry.model_coords(obj.coords, image.wh), image, multi)
+                        for image, obj in objects])

@@ -46,8 +46,14 @@ def write_raw(name: str, samples: Sequence[Item], settings: ExportSettings, fold
     for image in {image.file: image for sample in samples for image in sample.images}.values():
         shutil.copyfile(image.file, folder / "images" / image.file.name)
     write_json(folder / DATASET_JSON, to_doc(name, samples), indent=1)
+    quoted = f'"{folder}"' if " " in str(folder) else str(folder)
+    images = [image for sample in samples for image in sample.images]
+    annotations = [a for image in images for a in image.annotations]
+    counts = {"samples": len(samples), "entries": len(samples), "images": len(images),
+              "distinct_images": len({image.sha256 for image in images}),
+              "boxes": sum(a.kind == "box" for a in annotations), "points": sum(a.kind == "point" for a in annotations)}
     return FormatOutput(len(samples), (DATASET_JSON, "images/"), (),
-                        "workbench import workbench <this folder> brings it back into a store.")
+                        f"workbench import workbench {quoted} brings it back into a store.", {"counts": counts})
 
 
 def validate(folder: Path, settings: ExportSettings) -> list[str]:
@@ -72,7 +78,7 @@ def _not_direct(*_: object) -> FormatOutput:
     raise TypeError("the workbench format is written from store samples (write_raw)")
 
 
-FORMAT = ExportFormat("workbench", "Grounding Workbench dataset (import back with workbench import workbench)", True,
+FORMAT = ExportFormat("workbench", "Grounding Workbench dataset (import back with `workbench import workbench`)", True,
                       "original-image pixels, as stored (unclamped)", _not_direct, validate)
 
 

@@ -1,16 +1,29 @@
-"""What every importer returns, and its error.
+"""What every importer returns, its error, and the one place where imports write to the store.
 
->>> ImportReport("demo", (1, 2), 5, duplicates=1).as_dict()
-{'dataset': 'demo', 'items': 2, 'annotations': 5, 'duplicates': 1, 'skipped': 0, 'warnings': []}
+Importers read their source into plain :class:`ImportSample` values first (nothing written),
+then hand them to :func:`write_samples`, the only function here that calls the store: it
+stores each image once by content hash (the same picture twice is one image), creates the
+dataset when needed and appends one item per :class:`ImportSample` (with the item status the
+source implies: ground truth is ``accepted``; a model's answer lands as a run's proposals, so the
+item is ``pre-annotated`` with full provenance). A source that fails to read adds nothing.
+
+>>> ImportReport("demo", (1, 2), 5).samples
+(1, 2)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from workbench.errors import WorkbenchError
+from grounding import ImageReadError, read_image_size
+from workbench.errors import StoreError, WorkbenchError
+from workbench.store import AnnotationDraft, DatasetStore, ImageSource
 
-__all__ = ["DatasetImportError", "ImportReport"]
+__all__ = ["DatasetImportError", "ImportImage", "ImportReport", "ImportSample", "draft", "image_wh", "write_samples"]
 
 
 class DatasetImportError(WorkbenchError):
@@ -32,3 +45,100 @@ class ImportReport:
     def as_dict(self) -> dict[str, object]:
         return {"dataset": self.dataset, "items": len(self.items), "annotations": self.annotations,
                 "duplicates": self.duplicates, "skipped": self.skipped, "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True)
+class ImportImage:
+    """One image to import: a file or its bytes, the ID to show, its annotations in original pixels."""
+
+    source: Path | bytes
+    image_id: str | None = None
+    annotations: tuple[AnnotationDraft, ...] = ()
+    name: str = ""
+    """The original file name (for bytes; a file's own name otherwise)."""
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    """A model's answer that came with the source: its annotations land as this run's proposals."""
+
+    model: str
+    family: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    text: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportSample:
+    images: tuple[ImportImage, ...]
+    prompt: str = ""
+    status: str | None = None
+    """The item's status (``accepted`` for ground truth); None: ``new``, or ``pre-annotated`` for a model's."""
+    answer: ModelAnswer | None = None
+    """When set, the images' annotations are this model run's proposals (not a person's)."""
+
+
+def image_wh(source: str | os.PathLike | bytes, where: str) -> tuple[int, int]:
+    """Displayed (EXIF-upright) size from the header, as the store will record it."""
+    try:
+        return read_image_size(source).wh
+    except ImageReadError as exc:
+        raise DatasetImportError(f"{where}: {exc}") from None
+
+
+def write_samples(store: DatasetStore, dataset: str, samples: Sequence[ImportSample], *, new: bool = False,
+                  warnings: Sequence[str] = ()) -> ImportReport:
+    """Store the images, then add ``samples`` to ``dataset`` (created if missing; ``new``: must not exist yet)."""
+    if not samples:
+        raise DatasetImportError("nothing to import: the source holds no images")
+    staged = []
+    for n, sample in enumerate(samples, 1):
+        entries = []
+        for image in sample.images:
+            try:
+                if isinstance(image.source, bytes):
+                    blob = store.blobs.put_bytes(image.source, name=image.name or f"sample {n}")
+                    path = Path(image.name or f"image-{blob.sha256[:12]}")
+                else:
+                    blob = store.blobs.put_file(Path(image.source))
+                    path = Path(image.name) if image.name else Path(image.source)
+            except StoreError as exc:
+                raise DatasetImportError(f"sample {n}: {exc}") from None
+            entries.append((ImageSource(path, image.image_id), blob, list(image.annotations)))
+        staged.append((sample.prompt, entries))
+    exists = dataset in {d.name for d in store.list_datasets()}
+    if new and exists:
+        raise DatasetImportError(f"a dataset named {dataset!r} already exists; import under another --name")
+    if not exists:
+        store.create_dataset(dataset)
+    ids = []
+    for sample, (prompt, entries) in zip(samples, staged):
+        sources = [(s, b) for s, b, _ in entries]
+        if sample.answer is None:
+            ids.append(store.add_item_blobs(dataset, sources, prompt, [a for *_, a in entries],
+                                            status=sample.status).id)
+            continue
+        item = store.add_item_blobs(dataset, sources, prompt)
+        answer = sample.answer
+        run = store.run(dataset, model=answer.model, family=answer.family, settings=answer.settings)
+        store.record_proposals(run.id, item.id, [a for *_, a in entries], text=answer.text, warnings=answer.warnings)
+        ids.append(item.id)
+    count = sum(len(a) for _, entries in staged for *_, a in entries)
+    return ImportReport(dataset, tuple(ids), count, tuple(warnings))
+
+
+def reviewed_status(images: Sequence[ImportImage]) -> str | None:
+    """``accepted`` when the images carry annotations and a person made every one (ground truth), else None."""
+    annotations = [a for image in images for a in image.annotations]
+    return "accepted" if annotations and all(a.provenance == "human" for a in annotations) else None
+
+
+def draft(kind: str, coords: Sequence[float], label: str, where: str, **options: object) -> AnnotationDraft:
+    """An annotation draft, or a :class:`DatasetImportError` naming where the bad one came from."""
+    options.pop("status", None)  # review status is the item's (ImportSample.status), not an annotation's
+    try:
+        return AnnotationDraft(kind, tuple(coords), label, **options)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise DatasetImportError(f"{where}: {exc}") from None
+

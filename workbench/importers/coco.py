@@ -11,33 +11,24 @@ from pathlib import Path
 
 import supervision as sv
 
-from workbench.importers.base import DatasetImportError, ImportReport
-from workbench.errors import StoreError
-from workbench.store import AnnotationDraft, DatasetStore, ImageSource
+from workbench.importers.base import DatasetImportError, ImportImage, ImportReport, ImportSample, write_samples
+from workbench.store import AnnotationDraft, DatasetStore
 
 __all__ = ["import_coco"]
 
 
 def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.PathLike,
-                images_dir: str | os.PathLike, *, prompt: str = "", create: bool = True) -> ImportReport:
+                images_dir: str | os.PathLike, *, prompt: str = "") -> ImportReport:
     """Import ``annotations_path`` (images under ``images_dir``) into ``dataset`` (created if missing)."""
     try:
         coco = sv.DetectionDataset.from_coco(str(images_dir), str(annotations_path))
     except Exception as exc:  # supervision raises many types for bad files; all mean "cannot read it"
         raise DatasetImportError(f"{annotations_path}: not a COCO detection file supervision can read ({exc})") from None
-    staged = []
+    samples = []
     for path in coco.image_paths:
         detections = coco.annotations[path]
-        drafts = [AnnotationDraft.box(tuple(float(v) for v in xyxy), coco.classes[int(class_id)],
-                                      provenance="human")
-                  for xyxy, class_id in zip(detections.xyxy, detections.class_id)]
-        try:
-            blob = store.blobs.put_file(Path(path))
-        except StoreError as exc:
-            raise DatasetImportError(str(exc)) from None
-        staged.append((ImageSource(Path(path), Path(path).stem), blob, drafts))
-    if create and dataset not in {d.name for d in store.list_datasets()}:
-        store.create_dataset(dataset)
-    ids = [store.add_item_blobs(dataset, [(source, blob)], prompt, [drafts], status="accepted").id
-           for source, blob, drafts in staged]
-    return ImportReport(dataset, tuple(ids), sum(len(d) for *_, d in staged))
+        drafts = tuple(AnnotationDraft.box(tuple(float(v) for v in xyxy), coco.classes[int(class_id)],
+                                           provenance="human")
+                       for xyxy, class_id in zip(detections.xyxy, detections.class_id))
+        samples.append(ImportSample((ImportImage(Path(path), Path(path).stem, drafts),), prompt, status="accepted"))
+    return write_samples(store, dataset, samples)

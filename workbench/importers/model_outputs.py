@@ -17,9 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from grounding import GeometryError, ModelFamily, PixelLimits, ProcessedImage, from_grid_thw, process_size
-from workbench.importers.base import DatasetImportError, ImportReport
-from workbench.errors import StoreError
-from workbench.store import AnnotationDraft, Blob, DatasetStore, ImageSource
+from workbench.importers.base import (
+    DatasetImportError,
+    ImportImage,
+    ImportReport,
+    ImportSample,
+    ModelAnswer,
+    image_wh,
+    write_samples,
+)
+from workbench.item_runs import drafts_from
+from workbench.store import DatasetStore, ImageSource
 
 __all__ = ["ModelOutput", "import_model_outputs", "read_outputs_jsonl"]
 
@@ -36,13 +44,13 @@ class ModelOutput:
     grid_thw: Sequence[Sequence[int]] | None = None
 
 
-def _geometry(blobs: Sequence[Blob], output: ModelOutput, family: ModelFamily,
+def _geometry(sizes: Sequence[tuple[int, int]], output: ModelOutput, family: ModelFamily,
               limits: PixelLimits | None) -> list[ProcessedImage]:
     if output.grid_thw is not None:
-        if len(output.grid_thw) != len(blobs):
-            raise DatasetImportError(f"{len(output.grid_thw)} grid_thw rows for {len(blobs)} images")
-        return [from_grid_thw(blob.wh, grid, family) for blob, grid in zip(blobs, output.grid_thw)]
-    return [process_size(blob.wh, family, limits) for blob in blobs]
+        if len(output.grid_thw) != len(sizes):
+            raise DatasetImportError(f"{len(output.grid_thw)} grid_thw rows for {len(sizes)} images")
+        return [from_grid_thw(wh, grid, family) for wh, grid in zip(sizes, output.grid_thw)]
+    return [process_size(wh, family, limits) for wh in sizes]
 
 
 def _parser() -> Callable[..., Any]:
@@ -60,44 +68,33 @@ def _parser() -> Callable[..., Any]:
 
 def import_model_outputs(store: DatasetStore, dataset: str, outputs: Sequence[ModelOutput],
                          family: ModelFamily | str, limits: PixelLimits | None = None) -> ImportReport:
-    """Add one item per output; its detections land as a model run's proposals, made the item's annotations.
-
-    Each output's model and settings make a run (the same settings, the same run), so the items show
-    up as ``pre-annotated`` with full provenance, exactly as if the workbench had run the model.
-    """
+    """Add one item per output; its detections land as that model run's proposals (so the item shows up
+    ``pre-annotated`` with full provenance, exactly as if the workbench had run the model)."""
     parse_grounding = _parser()
     family = ModelFamily.from_name(family)
     staged = []
     warnings: list[str] = []
     for n, output in enumerate(outputs, 1):
+        sizes = [image_wh(Path(image.path), f"output {n}") for image in output.images]
         try:
-            blobs = [store.blobs.put_file(Path(image.path)) for image in output.images]
-            geometry = _geometry(blobs, output, family, limits)
-        except (StoreError, GeometryError) as exc:
+            geometry = _geometry(sizes, output, family, limits)
+        except GeometryError as exc:
             raise DatasetImportError(f"output {n}: {exc}") from None
-        result = parse_grounding(output.text, family, geometry)
+        ids = [image.image_id for image in output.images]
+        result = parse_grounding(output.text, family, geometry,
+                                 image_ids=ids if all(ids) and len(set(ids)) == len(ids) else ())
         warnings.extend(f"output {n}: {w}" for w in result.warnings)
         settings = {"family": family.name, **({"min_pixels": limits.min_pixels, "max_pixels": limits.max_pixels}
                                               if limits else {}), **dict(output.settings)}
-        per_image: list[list[AnnotationDraft]] = [[] for _ in blobs]
-        for detection in result.detections:
-            attributes = dict(detection.attributes) | {"model_coords": list(detection.model)}
-            if detection.outside:
-                attributes["outside"] = True
-            per_image[detection.image - 1].append(AnnotationDraft(
-                detection.kind, tuple(detection.original), detection.label, "model", output.model, settings,
-                attributes))
-        staged.append((output, blobs, per_image, settings, list(result.warnings)))
-    if dataset not in {d.name for d in store.list_datasets()}:
-        store.create_dataset(dataset)
-    ids = []
-    for output, blobs, per_image, settings, parse_warnings in staged:
-        item = store.add_item_blobs(dataset, list(zip(output.images, blobs)), output.prompt)
-        run = store.run(dataset, model=output.model or "imported output", family=family.name,
-                        settings={**settings, "prompt": output.prompt, "source": "import"})
-        store.record_proposals(run.id, item.id, per_image, text=output.text, warnings=parse_warnings)
-        ids.append(item.id)
-    return ImportReport(dataset, tuple(ids), sum(len(a) for *_, p, _, _ in staged for a in p), tuple(warnings))
+        per_image, clamped = drafts_from(result, sizes)
+        warnings.extend(f"output {n}: {w}" for w in clamped)
+        answer = ModelAnswer(output.model or "imported output", family.name,
+                             {**settings, "prompt": output.prompt, "source": "import"}, output.text,
+                             tuple(result.warnings))
+        staged.append(ImportSample(tuple(ImportImage(Path(image.path), image.image_id, tuple(drafts))
+                                         for image, drafts in zip(output.images, per_image)), output.prompt,
+                                   answer=answer))
+    return write_samples(store, dataset, staged, warnings=warnings)
 
 
 def read_outputs_jsonl(path: str | os.PathLike) -> list[ModelOutput]:

@@ -1,29 +1,44 @@
 """This project's own export (``dataset.json`` + ``images/``) back into a store, unchanged.
 
-The whole file is checked before anything is written, so a broken export adds nothing.
+The whole file is checked before anything is written, so a broken export adds nothing. Image
+paths must stay inside the export folder: an absolute path or one through ``..`` (a
+``dataset.json`` from someone else naming ``/home/you/.ssh/...``) is refused.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from workbench.export.workbench_format import DATASET_JSON, FORMAT_ID, VERSION
-from workbench.importers.base import DatasetImportError, ImportReport
-from workbench.errors import StoreError
-from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore, ImageSource
+from workbench.importers.base import DatasetImportError, ImportImage, ImportReport, ImportSample, write_samples
+from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore
 
 __all__ = ["import_workbench"]
 
 
-def _drafts(image: dict[str, Any], where: str) -> list[AnnotationDraft]:
+def _inside(folder: Path, file: Any, where: str) -> Path:
+    """``folder / file`` when ``file`` is a relative path that stays inside ``folder``."""
+    if not isinstance(file, str) or not file:
+        raise DatasetImportError(f"{where}: image 'file' must be a path inside the export folder, got {file!r}")
+    pure = PurePosixPath(file.replace("\\", "/"))
+    if pure.is_absolute() or PureWindowsPath(file).drive or ".." in pure.parts:
+        raise DatasetImportError(f"{where}: image path {file!r} points outside the export folder; "
+                                 "a workbench export names its images under images/, so this file is refused")
+    path = folder / pure
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise DatasetImportError(f"{where}: image path {file!r} leads outside the export folder (a link?); refused")
+    return path
+
+
+def _drafts(image: dict[str, Any], where: str) -> tuple[AnnotationDraft, ...]:
     """The image's annotations (a version-1 file's rejected ones stay out)."""
     try:
-        return [AnnotationDraft(a["kind"], tuple(a["coords"]), a["label"], a.get("provenance", "human"),
-                                a.get("model"), a.get("settings") or {}, a.get("attributes") or {})
-                for a in image.get("annotations", []) if a.get("status") != "rejected"]
+        return tuple(AnnotationDraft(a["kind"], tuple(a["coords"]), a["label"], a.get("provenance", "human"),
+                                     a.get("model"), a.get("settings") or {}, a.get("attributes") or {})
+                     for a in image.get("annotations", []) if a.get("status") != "rejected")
     except (KeyError, TypeError, ValueError) as exc:
         raise DatasetImportError(f"{where}: bad annotation ({exc})") from None
 
@@ -51,19 +66,14 @@ def import_workbench(store: DatasetStore, folder: str | os.PathLike, *, name: st
     staged = []
     for n, sample in enumerate(doc["samples"], 1):
         images = sample.get("images") if isinstance(sample, dict) else None
-        if not images:
+        if not images or not all(isinstance(image, dict) for image in images):
             raise DatasetImportError(f"{folder}: sample {n} has no images")
         entries = []
         for image in images:
-            try:
-                blob = store.blobs.put_file(folder / image["file"])
-            except (KeyError, TypeError, StoreError) as exc:
-                raise DatasetImportError(f"{folder}: sample {n}: {exc}") from None
-            source = ImageSource(Path(image.get("original_name") or image["file"]), image.get("image_id"))
-            entries.append((source, blob, _drafts(image, f"sample {n}")))
-        staged.append((str(sample.get("prompt", "")), entries, _status(sample, images)))
-    dataset = store.create_dataset(name or str(doc.get("dataset") or folder.name))
-    ids = [store.add_item_blobs(dataset, [(s, b) for s, b, _ in entries], prompt, [d for *_, d in entries],
-                                status=status).id for prompt, entries, status in staged]
-    count = sum(len(d) for _, entries, _ in staged for *_, d in entries)
-    return ImportReport(dataset.name, tuple(ids), count)
+            path = _inside(folder, image.get("file"), f"{folder}: sample {n}")
+            if not path.is_file():
+                raise DatasetImportError(f"{folder}: sample {n}: image {image.get('file')!r} is missing")
+            entries.append(ImportImage(path, image.get("image_id"), _drafts(image, f"sample {n}"),
+                                       name=Path(str(image.get("original_name") or path.name)).name))
+        staged.append(ImportSample(tuple(entries), str(sample.get("prompt", "")), status=_status(sample, images)))
+    return write_samples(store, name or str(doc.get("dataset") or folder.name), staged, new=True)

@@ -80,3 +80,26 @@ def test_import_own_export_and_coco(data_dir, tmp_path):
                 tmp_path / "out" / "demo-coco" / "images", "--data-dir", other)
     assert coco.exit_code == 0, coco.output
     assert json.loads(coco.stdout)["items"] == 4
+
+
+def test_export_question_and_path_options(data_dir, tmp_path):
+    result = _run("export", "--format", "swift", "--task", "referring", "--question-template",
+                  "referring=Where is the {label}?", "--negatives", "--paths", "relative", "--data-dir", data_dir,
+                  "demo", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["usage"].startswith(f"QWENVL_BBOX_FORMAT=new ROOT_IMAGE_DIR={tmp_path / 'out' / 'demo-swift'} ")
+    manifest = json.loads((tmp_path / "out" / "demo-swift" / "manifest.json").read_text())
+    assert manifest["questions"]["templates"]["referring"] == "Where is the {label}?"
+    assert (manifest["negatives"], manifest["paths"]) == (True, "relative")
+    rows = [json.loads(line) for line in (tmp_path / "out" / "demo-swift" / "swift.jsonl").read_text().splitlines()]
+    assert rows[0]["messages"][0]["content"] == "<image>\nWhere is the bowl?" and not rows[0]["images"][0].startswith("/")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["--question-template", "objects"], "write TASK=TEMPLATE", id="no-equals"),
+    pytest.param(["--question-template", "objects=Find {animals}"], "uses {animals}", id="unknown-placeholder"),
+])
+def test_bad_question_templates_exit_1(data_dir, tmp_path, args, message):
+    result = _run("export", "--data-dir", data_dir, *args, "demo", tmp_path / "out")
+    assert result.exit_code == 1 and message in plain(result.output)

@@ -72,8 +72,12 @@ def test_llamafactory_downscale_comes_first(demo_store, tmp_path):
 def test_multi_image_sample_keeps_order_ids_and_placeholders(demo_store, tmp_path):
     result = _export(demo_store, tmp_path, "llamafactory", "qwen2.5-vl")
     entry = json.loads((result.folder / "llamafactory.json").read_text(encoding="utf-8"))[1]
+    # the stored prompt ("Find bowls and cars.") is not what the answer holds (a road too): the question is generated
     assert entry["messages"][0]["content"] == (
-        "Picture 1 (kitchen): <image>\nPicture 2 (street): <image>\nFind bowls and cars.")
+        "Picture 1 (kitchen): <image>\nPicture 2 (street): <image>\n"
+        "Locate every bowl, car and road in the images and output the bbox coordinates in JSON format.\n"
+        "There are 2 images: Picture 1 is kitchen, Picture 2 is street. "
+        'Add an "image" key to every object with the number of the picture it is in (1 to 2).')
     assert len(entry["images"]) == 2 and entry["images"][0].endswith(".jpg") and entry["images"][1].endswith(".png")
     assert [o["image"] for o in parse_json_answer(entry["messages"][1]["content"])] == [1, 2, 2]
 
@@ -86,10 +90,11 @@ def test_swift_keeps_original_pixels(demo_store, tmp_path):
 
 
 @pytest.mark.parametrize(("task", "expected"), [
-    pytest.param("rec", "<answer>[146,137,615,415]</answer>", id="rec"),
-    pytest.param("ovd", '```json\n[\n  {"bbox_2d": [146, 137, 615, 415], "label": "bowl"}\n]\n```', id="ovd"),
+    pytest.param("rec", "<answer>[146,137,615,415]</answer>", id="rec-original-pixels"),
+    # OVD rewards compare raw model output: Qwen2.5-VL pixels of the 644x420 resized bowl image
+    pytest.param("ovd", '```json\n[\n  {"bbox_2d": [147, 134, 619, 407], "label": "bowl"}\n]\n```', id="ovd-model"),
 ])
-def test_vlmr1_integers_in_original_pixels(demo_store, tmp_path, task, expected):
+def test_vlmr1_ground_truth(demo_store, tmp_path, task, expected):
     result = _export(demo_store, tmp_path, "vlmr1", "qwen2.5-vl", vlmr1_task=task)
     rows = [json.loads(line) for line in (result.folder / f"vlmr1_{task}.jsonl").read_text().splitlines()]
     assert rows[0]["conversations"][1]["value"] == expected
@@ -110,13 +115,13 @@ def test_coco_yolo_voc_labelstudio_values(demo_store, tmp_path):
         [(146 + 615) / 2 / 640, (137 + 415) / 2 / 428, 469 / 640, 278 / 428], abs=1e-5)
 
     voc = _export(demo_store, tmp_path, "voc", "qwen2.5-vl")
-    xml = (voc.folder / "Annotations" / "s000001-1-bowl.xml").read_text()
+    xml = (voc.folder / "VOCdevkit" / "VOC2012" / "Annotations" / "s000001-1-bowl.xml").read_text()
     # the VOC devkit's 1-based inclusive pixels: xmin/ymin shift by one, xmax/ymax do not
     assert "<xmin>147</xmin>" in xml and "<ymin>138</ymin>" in xml and "<xmax>615</xmax>" in xml
     assert "<ymax>415</ymax>" in xml and "<width>640</width>" in xml
 
     ls = _export(demo_store, tmp_path, "labelstudio", "qwen2.5-vl")
-    result = json.loads((ls.folder / "tasks.json").read_text())[0]["predictions"][0]["result"]
+    result = json.loads((ls.folder / "tasks.json").read_text())[0]["annotations"][0]["result"]
     assert result[0]["value"]["x"] == pytest.approx(146 / 640 * 100)
     assert result[0]["value"]["height"] == pytest.approx(278 / 428 * 100)
     assert result[1]["type"] == "keypointlabels" and result[1]["value"]["x"] == pytest.approx(50.0)

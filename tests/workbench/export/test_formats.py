@@ -123,7 +123,7 @@ BREAKS = [
                  id="xcomposer2-data-txt"),
     pytest.param("xcomposer2", lambda f: _break_json(f, "xcomposer2.json", lambda d: d[1]["conversations"][0].__setitem__(
         "value", "<ImageHere> only one")), "1 <ImageHere> for 2 images", id="xcomposer2-placeholders"),
-    pytest.param("labelstudio", lambda f: _break_json(f, "tasks.json", lambda d: d[0]["predictions"][0]["result"][0]["value"].__setitem__(
+    pytest.param("labelstudio", lambda f: _break_json(f, "tasks.json", lambda d: d[0]["annotations"][0]["result"][0]["value"].__setitem__(
         "width", 95.0)), "not inside 0-100", id="labelstudio-box-beyond-image"),
     pytest.param("coco", lambda f: _break_json(f, "annotations.json", lambda d: d["annotations"][0].__setitem__(
         "bbox", [600, 400, 100, 100])), "fall outside", id="coco-box-beyond-image"),

@@ -1,0 +1,149 @@
+"""YOLO detection folders -> a dataset: one single-image sample per image, boxes as accepted ground truth.
+
+Two layouts are read:
+
+- Ultralytics: a ``data.yaml`` with ``names`` (a list, or a mapping of class ids) and image
+  folders or list files under ``train``/``val``/``test`` (relative to its ``path`` or its own
+  folder; default ``images/``); each image's labels are found as Ultralytics finds them, the
+  last ``images`` folder of its path swapped for ``labels`` and the suffix for ``.txt``;
+- darknet-style exports (Label Studio, labelImg): ``classes.txt`` (one name per line) beside
+  ``images/`` and ``labels/``.
+
+A line is ``class cx cy w h`` normalised to the upright image (a sixth value, a confidence, is
+ignored; a polygon row becomes its bounding box). Boxes are converted to original pixels of
+the upright image and clamped into it (6-decimal rounding can reach a hair past its edge).
+An image without a label file is imported with no boxes.
+
+>>> yolo_box(0.5, 0.5, 1.0, 0.5, (640, 480))
+(0.0, 120.0, 640.0, 360.0)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from grounding import clamp_to
+from workbench.importers.base import (
+    DatasetImportError,
+    ImportImage,
+    ImportReport,
+    ImportSample,
+    draft,
+    image_wh,
+    write_samples,
+)
+from workbench.store import DatasetStore
+
+__all__ = ["import_yolo", "yolo_box"]
+
+IMAGE_SUFFIXES = {".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp", ".mpo"}
+
+
+def yolo_box(cx: float, cy: float, w: float, h: float, wh: tuple[int, int]) -> tuple[float, ...]:
+    """Normalised centre/size -> xyxy pixels of an image of ``wh``, clamped into it."""
+    W, H = wh
+    return tuple(clamp_to(((cx - w / 2) * W, (cy - h / 2) * H, (cx + w / 2) * W, (cy + h / 2) * H), wh))
+
+
+def _names_from_yaml(data: dict, where: str) -> list[str]:
+    names = data.get("names")
+    if isinstance(names, dict):
+        try:
+            return [str(names[key]) for key in sorted(names, key=int)]
+        except (TypeError, ValueError):
+            raise DatasetImportError(f"{where}: 'names' keys must be class ids 0, 1, 2...") from None
+    if isinstance(names, list):
+        return [str(name) for name in names]
+    if isinstance(data.get("nc"), int):
+        return [f"class_{i}" for i in range(data["nc"])]
+    raise DatasetImportError(f"{where}: needs 'names' (a list or a mapping of class ids)")
+
+
+def _listed_images(entry: str, root: Path) -> list[Path]:
+    path = (root / entry) if not Path(entry).is_absolute() else Path(entry)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if path.suffix == ".txt" and path.is_file():
+        return [(root / line.strip()) if not Path(line.strip()).is_absolute() else Path(line.strip())
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    raise DatasetImportError(f"{path}: no such image folder or image list")
+
+
+def _layout(folder: Path) -> tuple[list[str], list[Path]]:
+    """Class names and image files of a YOLO folder (or of a data.yaml file)."""
+    yaml_path = folder if folder.is_file() else next((folder / n for n in ("data.yaml", "data.yml")
+                                                       if (folder / n).is_file()), None)
+    if yaml_path is not None:
+        try:
+            data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise DatasetImportError(f"{yaml_path}: cannot read it ({exc})") from None
+        if not isinstance(data, dict):
+            raise DatasetImportError(f"{yaml_path}: not a YOLO data.yaml (a mapping with 'names')")
+        names = _names_from_yaml(data, str(yaml_path))
+        root = yaml_path.parent / str(data["path"]) if data.get("path") else yaml_path.parent
+        splits = [data[k] for k in ("train", "val", "test") if data.get(k)] or ["images"]
+        entries = [e for split in splits for e in (split if isinstance(split, list) else [split])]
+        images = list(dict.fromkeys(p for entry in entries for p in _listed_images(str(entry), root)))
+        return names, images
+    classes = folder / "classes.txt"
+    if classes.is_file():
+        names = [line.strip() for line in classes.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return names, _listed_images("images", folder)
+    raise DatasetImportError(f"{folder}: no data.yaml or classes.txt; not a YOLO dataset folder")
+
+
+def _label_file(image: Path) -> Path:
+    """Ultralytics' rule: the last ``images`` folder in the path becomes ``labels``, the suffix ``.txt``."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def _boxes(path: Path, names: Sequence[str], wh: tuple[int, int], warnings: list[str]) -> tuple:
+    drafts = []
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        where = f"{path} line {number}"
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            class_id, values = int(float(parts[0])), [float(v) for v in parts[1:]]
+        except ValueError:
+            raise DatasetImportError(f"{where}: {line!r} is not 'class cx cy w h'") from None
+        if not 0 <= class_id < len(names):
+            raise DatasetImportError(f"{where}: class {class_id} has no name ({len(names)} classes)")
+        if len(values) in (4, 5):
+            box = yolo_box(*values[:4], wh)
+        elif len(values) >= 6:
+            xs, ys = values[0:len(values) - len(values) % 2:2], values[1:len(values) - len(values) % 2:2]
+            box = tuple(clamp_to((min(xs) * wh[0], min(ys) * wh[1], max(xs) * wh[0], max(ys) * wh[1]), wh))
+            warnings.append(f"{where}: a polygon, imported as its bounding box")
+        else:
+            raise DatasetImportError(f"{where}: {line!r} is not 'class cx cy w h'")
+        drafts.append(draft("box", box, names[class_id], where, provenance="human"))
+    return tuple(drafts)
+
+
+def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *, prompt: str = "") -> ImportReport:
+    """Import a YOLO dataset folder (or its data.yaml) into ``dataset`` (created if missing)."""
+    folder = Path(folder)
+    names, images = _layout(folder)
+    if not images:
+        raise DatasetImportError(f"{folder}: no images found")
+    warnings: list[str] = []
+    samples = []
+    for image in images:
+        wh = image_wh(image, str(image))
+        labels = _label_file(image)
+        boxes = _boxes(labels, names, wh, warnings) if labels.is_file() else ()
+        samples.append(ImportSample((ImportImage(image, image.stem, boxes),), prompt, status="accepted" if boxes else None))
+    return write_samples(store, dataset, samples, warnings=warnings[:20] + (
+        [f"... and {len(warnings) - 20} more"] if len(warnings) > 20 else []))
