@@ -23,7 +23,7 @@ from workbench.export.registry import get_format
 from workbench.export.samples import Carried, carry, export_samples
 from workbench.export.settings import ExportSettings
 from workbench.export.workbench_format import write_raw
-from workbench.store import DatasetRef, DatasetStore, Sample, utc_now
+from workbench.store import DatasetRef, DatasetStore, Item, utc_now
 
 __all__ = ["ExportResult", "export_dataset"]
 
@@ -54,7 +54,7 @@ def _carry_report(fmt: ExportFormat, settings: ExportSettings, carried: Carried)
     return lines
 
 
-def _write(fmt: ExportFormat, name: str, samples: list[Sample], settings: ExportSettings, folder: Path,
+def _write(fmt: ExportFormat, name: str, samples: list[Item], settings: ExportSettings, folder: Path,
            warnings: list[str]) -> dict[str, Any]:
     if fmt.name == "workbench":
         output = write_raw(name, samples, settings, folder)

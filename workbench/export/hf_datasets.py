@@ -2,7 +2,7 @@
 
 Columns: ``image`` (Image feature, the file's own bytes embedded: a JPEG stays a JPEG; an
 EXIF-rotated file is stored upright in its own format), ``image_id``, ``sample``, ``picture``,
-``prompt``, ``width``, ``height``, ``objects`` (``bbox`` xyxy in original pixels, ``label``,
+``prompt``, ``status`` (the item's review status), ``width``, ``height``, ``objects`` (``bbox`` xyxy in original pixels, ``label``,
 ``provenance``) and ``points`` (``xy``, ``label``, ``provenance``). Load with
 ``datasets.load_from_disk``; ``push_to_hub`` is left to the user and their token. This is also
 the first layout ``workbench import hf`` reads back.
@@ -32,6 +32,7 @@ def features():  # imported lazily: datasets is heavy to import
         "sample": Value("int64"),
         "picture": Value("int32"),
         "prompt": Value("string"),
+        "status": Value("string"),
         "width": Value("int32"),
         "height": Value("int32"),
         "objects": {"bbox": List(List(Value("float64"), length=4)), "label": List(Value("string")),
@@ -50,6 +51,7 @@ def to_columns(samples: Sequence[ExportSample]) -> dict[str, list]:
             columns["sample"].append(sample.position)
             columns["picture"].append(image.position)
             columns["prompt"].append(sample.prompt)
+            columns["status"].append(sample.status)
             columns["width"].append(image.wh[0])
             columns["height"].append(image.wh[1])
             columns["objects"].append({"bbox": [list(b.coords) for b in image.boxes],

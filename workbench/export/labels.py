@@ -1,12 +1,11 @@
 """Labels as they leave the workbench: no control characters, never empty.
 
-A label is free text in the store (the store is not where this rule lives: other exports
-keep it as typed), but in an export it becomes an XML attribute (Label Studio's config), an
-XML element (Pascal VOC), a line of a Qwen2-VL answer or a YAML key. A newline, a tab or a
-NUL there breaks the file or silently changes the class. So every export but the workbench's
-own replaces each run of control characters (C0, DEL, C1, and the Unicode line and paragraph
-separators) by one space and trims the result, counting what it changed; a label with
-nothing left is refused, naming it.
+In an export a label becomes an XML attribute (Label Studio's config), an XML element (Pascal
+VOC), a line of a Qwen2-VL answer or a YAML key; a newline, a tab or a NUL there breaks the file
+or silently changes the class. The store already keeps labels clean
+(:func:`workbench.store.clean_label`, the one label rule); here every export applies it again as
+a guard, counting what it changed, and refuses a label with nothing left (a box the model wrote
+without a label, never named by a person), naming it.
 
 >>> clean_label("flower\\npot")
 'flower pot'
@@ -18,13 +17,12 @@ nothing left is refused, naming it.
 
 from __future__ import annotations
 
-import re
-
 from workbench.errors import ExportError
 
 __all__ = ["clean_label", "has_control", "control_problem"]
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+from workbench.store.records import _CONTROL
+from workbench.store.records import clean_label as _stored
 
 
 def has_control(label: str) -> bool:
@@ -40,11 +38,12 @@ def clean_label(label: str) -> str:
     >>> clean_label("\\x00")
     Traceback (most recent call last):
     ...
-    workbench.errors.ExportError: label '\\x00' has nothing but control characters; rename it before exporting
+    workbench.errors.ExportError: label '\\x00' is empty or has nothing but control characters (a box the model wrote without a label?); rename it in the review screen before exporting
     """
-    cleaned = _CONTROL.sub(" ", label).strip()
+    cleaned = _stored(label)
     if not cleaned:
-        raise ExportError(f"label {label!r} has nothing but control characters; rename it before exporting")
+        raise ExportError(f"label {label!r} is empty or has nothing but control characters (a box the model wrote "
+                          "without a label?); rename it in the review screen before exporting")
     return cleaned
 
 

@@ -70,6 +70,8 @@ class ExportSample:
     position: int
     prompt: str
     images: tuple[ExportImage, ...]
+    status: str = "accepted"
+    """The item's review status."""
 
     @property
     def boxes(self) -> int:
@@ -129,7 +131,7 @@ def export_samples(samples: Iterable[Item], warnings: list[str] | None = None) -
                 wh=image.wh,
                 objects=tuple(objects),
             ))
-        out.append(ExportSample(sample.id, sample.position, sample.prompt, tuple(images)))
+        out.append(ExportSample(sample.id, sample.position, sample.prompt, tuple(images), sample.status))
     if warnings is not None and clamped:
         warnings.append(f"{clamped} annotations reached beyond their image and were clamped to it")
     if warnings is not None and dropped:

@@ -7,8 +7,8 @@ dataset when needed and appends one item per :class:`ImportSample` (with the ite
 source implies: ground truth is ``accepted``; a model's answer lands as a run's proposals, so the
 item is ``pre-annotated`` with full provenance). A source that fails to read adds nothing.
 
->>> ImportReport("demo", (1, 2), 5).samples
-(1, 2)
+>>> ImportReport("demo", (1, 2), 5, duplicates=1).as_dict()
+{'dataset': 'demo', 'items': 2, 'annotations': 5, 'duplicates': 1, 'skipped': 0, 'warnings': []}
 """
 
 from __future__ import annotations

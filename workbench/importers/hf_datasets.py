@@ -36,7 +36,7 @@ from workbench.importers.base import (
     reviewed_status,
     write_samples,
 )
-from workbench.store import DatasetStore
+from workbench.store import ITEM_STATUSES, DatasetStore
 
 __all__ = ["coco_xyxy", "import_hf"]
 
@@ -114,6 +114,12 @@ def _row_drafts(row: dict, ours: bool, names: list[str] | None, wh: tuple[int, i
     return tuple(drafts)
 
 
+def _status(row: dict, images: tuple[ImportImage, ...]) -> str | None:
+    """The item's status as exported (this project's layout), else accepted for ground truth."""
+    status = row.get("status")
+    return status if status in ITEM_STATUSES else reviewed_status(images)
+
+
 def import_hf(store: DatasetStore, dataset: str, path: str | os.PathLike, *, split: str | None = None) -> ImportReport:
     """Import a ``datasets`` dataset folder into ``dataset`` (created if missing)."""
     path = Path(path)
@@ -148,11 +154,11 @@ def _read(path: Path, parts: list[tuple[str, Any]]) -> list[ImportSample]:
                                 _row_drafts(row, ours, names, wh, where), name=file_name)
             if ours and row.get("sample") is not None:
                 groups.setdefault((name, row["sample"]), []).append((int(row.get("picture") or 1), image,
-                                                                      str(row.get("prompt") or "")))
+                                                                      str(row.get("prompt") or ""), row))
             else:
-                samples.append(ImportSample((image,), str(row.get("prompt") or ""), status=reviewed_status((image,))))
+                samples.append(ImportSample((image,), str(row.get("prompt") or ""), status=_status(row, (image,))))
     for members in groups.values():
         members.sort(key=lambda member: member[0])
-        images = tuple(image for _, image, _ in members)
-        samples.append(ImportSample(images, members[0][2], status=reviewed_status(images)))
+        images = tuple(image for _, image, _, _ in members)
+        samples.append(ImportSample(images, members[0][2], status=_status(members[0][3], images)))
     return samples

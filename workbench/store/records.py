@@ -13,7 +13,7 @@ False
 from __future__ import annotations
 
 import math
-import unicodedata
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,16 +49,23 @@ KINDS: tuple[str, ...] = ("box", "point")
 PROVENANCES: tuple[str, ...] = ("model", "human")
 
 
-def clean_label(label: str) -> str:
-    """A label as stored: control characters dropped, runs of white space made one space, trimmed.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
-    Labels end up in XML (VOC), JSON answers and label configs, where a newline or NUL breaks the file.
+
+def clean_label(label: str) -> str:
+    """A label as stored: each run of control characters (C0, DEL, C1, line and paragraph separators) and of
+    white space made one space, trimmed — the one label rule of the project.
+
+    A label ends up in XML (VOC, Label Studio's config), JSON answers and YAML keys, where a newline,
+    a tab or a NUL breaks the file or silently changes the class; it is cleaned on the way into the
+    store, and again when read (a store written by an earlier version may hold one).
 
     >>> clean_label("  red\\tcar\\n\\x00 ")
     'red car'
+    >>> clean_label("nul\\x00byte")
+    'nul byte'
     """
-    kept = "".join(" " if ch.isspace() else ch for ch in label if ch.isspace() or unicodedata.category(ch) != "Cc")
-    return " ".join(kept.split())
+    return " ".join(_CONTROL.sub(" ", label).split())
 
 
 def _check_coords(kind: str, coords: Sequence[float]) -> tuple[float, ...]:

@@ -108,15 +108,17 @@ def test_voc_loads_in_torchvision_as_it_is(exports):
     assert any("re-encoded as JPEG" in w for w in result.warnings)
 
 
-def test_labelstudio_reviewed_boxes_are_annotations_and_proposals_predictions(exports, tmp_path):
+def test_labelstudio_reviewed_boxes_are_annotations_and_proposals_predictions(hard_store, tmp_path):
     from label_studio_converter import Converter
 
-    result = exports("labelstudio")
+    settings = ExportSettings.create("qwen2.5-vl", statuses=("accepted", "pre-annotated"))
+    result = export_dataset(hard_store, "hard", "labelstudio", settings, tmp_path / "with-proposals")
     tasks = json.loads((result.folder / "tasks.json").read_text(encoding="utf-8"))
-    phone = tasks[0]
+    phone, unreviewed = tasks[0], tasks[-1]
     reviewed = [r["value"]["rectanglelabels"][0] for a in phone["annotations"] for r in a["result"]]
-    proposed = [r["value"]["rectanglelabels"][0] for p in phone["predictions"] for r in p["result"]]
-    assert reviewed == LABELS and proposed == ["proposal"]
+    assert reviewed == LABELS and phone.get("predictions", []) == []
+    proposed = [r["value"]["rectanglelabels"][0] for p in unreviewed["predictions"] for r in p["result"]]
+    assert proposed == ["proposal"] and unreviewed.get("annotations", []) == []
     # Label Studio's own converter reads the human annotations (never the predictions) with its config; it
     # works on Label Studio's export, whose tasks carry the ids Label Studio gave them on import
     exported = tmp_path / "exported.json"
@@ -137,10 +139,9 @@ def test_hf_datasets_keep_the_jpeg(exports, hard_store):
     dataset = load_from_disk(str(result.folder / "hf_dataset"))
     assert dataset[0]["image"].size == PHONE_WH and dataset[0]["image"].format == "JPEG"
     raw = dataset.cast_column("image", ImageFeature(decode=False))[0]["image"]["bytes"]
-    source = hard_store.samples("hard")[0].images[0].file
+    source = hard_store.items("hard")[0].images[0].file
     assert len(raw) < 2 * source.stat().st_size  # upright JPEG at quality 95, not a 6x larger PNG
-    assert dataset[0]["objects"]["label"][:len(LABELS)] == LABELS
-    assert dataset[0]["objects"]["provenance"][-1] == "model"
+    assert dataset[0]["objects"]["label"] == LABELS and set(dataset[0]["objects"]["provenance"]) == {"human"}
 
 
 def test_the_manifest_names_a_command_that_exists(exports, tmp_path):
@@ -154,4 +155,4 @@ def test_the_manifest_names_a_command_that_exists(exports, tmp_path):
     args = usage.split(" brings it back")[0].split()[1:]
     run = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path / "other"), "--name", "back"])
     assert run.exit_code == 0, run.output
-    assert json.loads(run.stdout)["samples"] == 5
+    assert json.loads(run.stdout)["items"] == 5  # the accepted ones

@@ -16,8 +16,9 @@ from workbench.export.samples import ExportImage, ExportObject, ExportSample
 from workbench.store import AnnotationDraft, DatasetStore, ImageSource
 from tests.factories import write_image
 
-DOG_PROMPT = "Locate every dog in the image and output the bbox coordinates in JSON format."
+BOTH = ("box", "point")
 
+DOG_PROMPT = "Locate every dog in the image and output the bbox coordinates in JSON format."
 
 def _image(image_id, position, *objects, wh=(640, 480)):
     return ExportImage(image_id, position, Path("a.png"), "images/a.png", f"s-{image_id}.png", wh, tuple(objects))
@@ -85,10 +86,11 @@ def garden_store(tmp_path):
     with DatasetStore(tmp_path / "db.sqlite3") as store:
         store.create_dataset("garden")
         photo = write_image(tmp_path, 640, 480, name="garden.png")
-        sample = store.add_sample("garden", [ImageSource(photo, "garden")], DOG_PROMPT)
-        store.add_annotations(sample.images[0].id, [AnnotationDraft.box((10, 10, 100, 100), "flower pot"),
+        sample = store.add_item("garden", [ImageSource(photo, "garden")], DOG_PROMPT)
+        store.set_annotations(sample.id, 1, kinds=BOTH, drafts=[AnnotationDraft.box((10, 10, 100, 100), "flower pot"),
                                                     AnnotationDraft.box((200, 200, 300, 260), "trowel head"),
                                                     AnnotationDraft.point((50, 400), "seed")])
+        store.set_status(sample.id, "accepted")
         yield store
 
 

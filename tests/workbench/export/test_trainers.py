@@ -43,7 +43,7 @@ def test_swift_labels_with_quotes_and_backslashes_render_to_valid_json(hard_stor
     row = _rows(result.folder / "swift.jsonl")[0]
     answer = render_answer(row["messages"][1]["content"], row["objects"]["ref"],
                            [[int(v) for v in box] for box in row["objects"]["bbox"]], "new")
-    assert [entry["label"] for entry in parse_json_answer(answer)] == [*LABELS, "proposal"]
+    assert [entry["label"] for entry in parse_json_answer(answer)] == LABELS
     assert "QWENVL_BBOX_FORMAT=new" in result.manifest["usage"]
 
 
@@ -51,7 +51,7 @@ def test_swift_validator_catches_a_raw_quote(hard_store, tmp_path):
     settings = ExportSettings.create("qwen2.5-vl")
     result = export_dataset(hard_store, "hard", "swift", settings, tmp_path)
     rows = _rows(result.folder / "swift.jsonl")
-    rows[0]["objects"]["ref"] = [*LABELS, "proposal"]  # what a raw paste gives: "label": "say "cheese""
+    rows[0]["objects"]["ref"] = list(LABELS)  # what a raw paste gives: "label": "say "cheese""
     (result.folder / "swift.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     problems = get_format("swift").validate(result.folder, settings)
     assert any("not valid JSON" in p for p in problems), problems
@@ -151,8 +151,8 @@ def test_vlmr1_ovd_a_perfect_answer_scores_one(hard_store, tmp_path, family):
     settings = ExportSettings.create(family, vlmr1_task="ovd", min_pixels=limits.min_pixels,
                                      max_pixels=limits.max_pixels)
     result = export_dataset(hard_store, "demo", "vlmr1", settings, tmp_path)
-    images = [i for s in hard_store.samples("demo") for i in s.images
-              if any(a.kind == "box" and a.status != "rejected" for a in i.annotations)]
+    images = [i for s in hard_store.items("demo", statuses=["accepted"]) for i in s.images
+              if any(a.kind == "box" for a in i.annotations)]
     scored = 0
     for row, image in zip(_rows(result.folder / "vlmr1_ovd.jsonl"), images, strict=True):
         assert row["image"] == f"images/{image.sha256[:20]}{image.file.suffix}"
@@ -160,7 +160,7 @@ def test_vlmr1_ovd_a_perfect_answer_scores_one(hard_store, tmp_path, family):
         # what a perfect model answers: its own coordinates of the true boxes, computed independently
         perfect = [{"bbox_2d": [round_half_up(v) for v in to_model([min(max(c, 0), image.wh[k % 2])
                                                                       for k, c in enumerate(a.coords)], seen)],
-                    "label": a.label} for a in image.annotations if a.kind == "box" and a.status != "rejected"]
+                    "label": a.label} for a in image.annotations if a.kind == "box"]
         truth = ovd_objects(row["conversations"][1]["value"])
         assert truth is not None
         assert _vlmr1_map(perfect, truth) == pytest.approx(1.0)

@@ -42,14 +42,13 @@ def store(tmp_path):
 
 def _exported_boxes(source, name):
     """Per sample image, the (label, coords) an export writes (clamped, rejected left out), in order."""
-    return [[(o.label, o.coords) for o in image.objects] for sample in export_samples(source.samples(name),
-                                                                                       SETTINGS.statuses)
-            for image in sample.images]
+    return [[(o.label, o.coords) for o in image.objects]
+            for sample in export_samples(source.items(name, statuses=SETTINGS.statuses)) for image in sample.images]
 
 
 def _imported(store, name):
-    return [(image, [(a.label, a.coords, a.kind, a.provenance, a.status) for a in image.annotations])
-            for sample in store.samples(name) for image in sample.images]
+    return [(image, [(a.label, a.coords, a.kind, a.provenance, sample.status) for a in image.annotations])
+            for sample in store.items(name) for image in sample.images]
 
 
 def test_yolo_round_trip_keeps_boxes_within_its_decimals(source, store, tmp_path):
@@ -58,7 +57,7 @@ def test_yolo_round_trip_keeps_boxes_within_its_decimals(source, store, tmp_path
     boxes_only = ([b for b in objects if len(b[1]) == 4] for objects in _exported_boxes(source, "hard"))
     expected = [boxes for boxes in boxes_only if boxes]
     got = _imported(store, "back")
-    assert len(report.samples) == len(got) == len(expected) == 4
+    assert len(report.items) == len(got) == len(expected) == 4
     for (image, stored), boxes in zip(got, expected):
         tolerance = max(image.wh) * 1e-6
         assert [a[0] for a in stored] == [label for label, _ in boxes]
@@ -69,10 +68,13 @@ def test_yolo_round_trip_keeps_boxes_within_its_decimals(source, store, tmp_path
 
 
 def test_labelstudio_round_trip_keeps_boxes_points_and_provenance(source, store, tmp_path):
-    result = export_dataset(source, "hard", "labelstudio", SETTINGS, tmp_path)
+    settings = ExportSettings.create("qwen2.5-vl", statuses=("accepted", "pre-annotated"))
+    result = export_dataset(source, "hard", "labelstudio", settings, tmp_path)
     import_labelstudio(store, "back", result.folder / "tasks.json")
     got = _imported(store, "back")
-    expected = [boxes for boxes in _exported_boxes(source, "hard") if boxes]
+    expected = [[(o.label, o.coords) for o in image.objects]
+                for sample in export_samples(source.items("hard", statuses=settings.statuses))
+                for image in sample.images if image.objects]
     assert len(got) == len(expected)
     for (_, stored), objects in zip(got, expected):
         assert sorted((a[0], a[2]) for a in stored) == sorted((label, "box" if len(c) == 4 else "point")
@@ -80,22 +82,22 @@ def test_labelstudio_round_trip_keeps_boxes_points_and_provenance(source, store,
         by_label = {a[0]: a for a in stored}
         for label, coords in objects:
             assert by_label[label][1] == pytest.approx(coords, abs=1e-6)
-    phone = got[0][1]
-    assert [a[3:] for a in phone if a[0] == "proposal"] == [("model", "pending")]
-    assert {a[3:] for a in phone if a[0] != "proposal"} == {("human", "accepted")}
+    statuses = {a[0]: a[3:] for _, stored in got for a in stored}
+    assert statuses.pop("proposal") == ("model", "pre-annotated")  # a prediction comes back as the model's
+    assert set(statuses.values()) == {("human", "accepted")}
 
 
 def test_hf_round_trip_regroups_multi_image_samples(source, store, tmp_path):
     result = export_dataset(source, "demo", "hf_datasets", SETTINGS, tmp_path)
     import_hf(store, "back", result.folder / "hf_dataset")
-    samples = store.samples("back")
+    samples = store.items("back")
     assert [[image.image_id for image in s.images] for s in samples] == [["bowl"], ["kitchen", "street"], ["room"]]
     assert samples[1].prompt == "Find bowls and cars."
     expected = _exported_boxes(source, "demo")
     got = [[(a.label, a.coords) for a in image.annotations] for s in samples for image in s.images]
     assert got == expected
     kitchen = samples[1].images[0].annotations[0]
-    assert (kitchen.provenance, kitchen.status) == ("model", "pending")
+    assert (kitchen.provenance, samples[1].status) == ("model", "accepted")  # a model box a person accepted
 
 
 def test_hf_coco_style_objects_with_class_labels(store, tmp_path):
@@ -110,7 +112,7 @@ def test_hf_coco_style_objects_with_class_labels(store, tmp_path):
                       features=features).save_to_disk(str(tmp_path / "hub"))
     shutil.move(str(photo), str(tmp_path / "moved.jpg"))  # the bytes are inside the dataset
     report = import_hf(store, "hub", tmp_path / "hub")
-    [sample] = store.samples("hub")
+    [sample] = store.items("hub")
     assert report.annotations == 2 and sample.images[0].image_id == "7"
     assert [(a.label, a.coords) for a in sample.images[0].annotations] == [("dog", (10.0, 20.0, 110.0, 70.0)),
                                                                             ("cat", (0.0, 0.0, 5.0, 5.0))]
@@ -125,7 +127,7 @@ def test_the_same_picture_twice_is_stored_once(store, tmp_path):
     (folder / "classes.txt").write_text("cat\n")
     (folder / "labels" / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
     import_yolo(store, "twice", folder)
-    images = [s.images[0] for s in store.samples("twice")]
+    images = [s.images[0] for s in store.items("twice")]
     assert [i.image_id for i in images] == ["a", "b"] and images[0].sha256 == images[1].sha256
     assert images[0].file == images[1].file
     assert len([p for p in store.blobs.root.rglob("*") if p.is_file()]) == 1
@@ -142,7 +144,7 @@ def test_yolo_labels_of_a_rotated_photo_land_in_upright_pixels(store, tmp_path):
     (folder / "data.yaml").write_text("names: {0: cup}\ntrain: images\nval: images\n")
     (folder / "labels" / "p.txt").write_text("0 0.5 0.25 1.0 0.5\n")
     import_yolo(store, "rotated", folder)
-    [sample] = store.samples("rotated")
+    [sample] = store.items("rotated")
     assert sample.images[0].wh == (300, 400)
     assert sample.images[0].annotations[0].coords == (0.0, 0.0, 300.0, 200.0)
 
@@ -179,7 +181,7 @@ def test_labelstudio_local_files_uploads_and_web_addresses(store, tmp_path):
                  {"model_version": "yolo-v8", "result": [box | {"type": "polygonlabels"}]}]}]
     (tmp_path / "export.json").write_text(json.dumps(tasks))
     report = import_labelstudio(store, "ls", tmp_path / "export.json", images_dir=images)
-    one, two = store.samples("ls")
+    one, two = store.items("ls")
     assert one.images[0].annotations[0].coords == (20.0, 20.0, 120.0, 70.0)
     assert two.images[0].annotations == ()  # cancelled annotation, polygon prediction
     assert "1 polygonlabels results left out (only rectangles and keypoints are imported)" in report.warnings
@@ -229,7 +231,7 @@ def test_hf_folder_of_parquet_files(store, tmp_path):
     (tmp_path / "hub" / "data").mkdir(parents=True)
     dataset.to_parquet(str(tmp_path / "hub" / "data" / "train-00000-of-00001.parquet"))
     import_hf(store, "parquet", tmp_path / "hub", split="train")
-    [sample] = store.samples("parquet")
+    [sample] = store.items("parquet")
     assert [(a.label, a.coords) for a in sample.images[0].annotations] == [("dog", (1.0, 2.0, 11.0, 22.0))]
     with pytest.raises(DatasetImportError, match="no split 'test'"):
         import_hf(store, "parquet", tmp_path / "hub", split="test")
