@@ -107,7 +107,7 @@ def parse_output(text: str, family: str = DEFAULT_FAMILY.name, original_sizes: S
     keys = text_list("coordinate_keys", list(coordinate_keys), max_items=20, max_chars=100)
     ids = text_list("image_ids", list(image_ids), max_items=len(sizes), max_chars=100)
     if ids and len(ids) != len(sizes):
-        raise ArgumentError(f"give one image ID per image: {len(sizes)} images, {len(ids)} IDs")
+        raise ArgumentError(f"image_ids: give one ID per image ({len(sizes)} images, {len(ids)} IDs)")
     try:
         images = [process_size(wh, family, limits) for wh in sizes]
         return parse_grounding(text, family, images, target_image=target_image, coordinate_keys=tuple(keys),

@@ -48,7 +48,9 @@ def test_every_endpoint_returns_json_with_the_backend_it_was_asked_for(services,
     assert merged["layout"]["canvas"][0] * merged["layout"]["canvas"][1] <= 100_000
     tiled = tiled_grounding(paths[0], target="cat", tile_max_pixels=100_000, **common)
     assert tiled["plan"]["grid"][0] * tiled["plan"]["grid"][1] == len(tiled["tiles"]) > 1
-    assert services.made == [("openai", {"model": "m", "base_url": "http://127.0.0.1:1/v1", "family": "qwen3-vl"})]
+    ((kind, options),) = services.made  # one backend for every call, with what was asked (plus the deployment's limits)
+    assert kind == "openai" and {k: options[k] for k in ("model", "base_url", "family")} == {
+        "model": "m", "base_url": "http://127.0.0.1:1/v1", "family": "qwen3-vl"}
     doc = canvas_make(paths, tmp_path / "canvas", layout="grid", gap=3)
     parsed = canvas_parse('[{"bbox_2d": [0, 0, 10, 10], "label": "x"}]', str(tmp_path / "canvas" / "layout.json"))
     assert doc["gap"] == 3 and parsed["detections"][0]["image"] == 1
