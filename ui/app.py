@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import gradio as gr
 
-from ui import api, export_page, queue_page, review_page, try_page
+from ui import api, batch_page, export_page, queue_page, review_page, try_page
 from ui.context import PRIVATE, AppContext
 from ui.notice import say
 from ui.refresh import Pages
@@ -44,7 +44,8 @@ _HEAD = """
 def _remember_tab(data, evt: gr.SelectData):
     """Keep the screen in the cursor, so a reload comes back to it."""
     cursor = Cursor.from_json(data)
-    tab = {"Queue": "queue", "Review": "review", "Export": "export", "Try it": "try"}.get(str(evt.value), "queue")
+    tab = {"Queue": "queue", "Review": "review", "Batch": "batch", "Export": "export",
+           "Try it": "try"}.get(str(evt.value), "queue")
     return replace(cursor, tab=tab).to_json()
 
 
@@ -73,7 +74,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         if services.storage_problem:  # the same words under the id the safety tests look for
             gr.HTML(say("warning", services.storage_problem), elem_id="storage-banner", container=False, padding=False)
         notice = gr.HTML("", elem_id="notice", container=False, padding=False)
-        cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY)
+        cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY, secret=services.browser_secret())
         with gr.Row():
             dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", scale=1)
             counts = gr.Markdown(elem_id="counts")
@@ -86,11 +87,13 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             with gr.Tab("Review", id="review") as review_tab:
                 ctx.tabs_review = review_tab  # type: ignore[attr-defined]
                 review = review_page.build(ctx, pages)
+            with gr.Tab("Batch", id="batch") as batch_tab:
+                batch_page.build(ctx)
             with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx)
             with gr.Tab("Try it", id="try") as try_tab:
                 try_page.build(ctx, pages)
-        tab_list = [queue_tab, review_tab, export_tab, try_tab]
+        tab_list = [queue_tab, review_tab, batch_tab, export_tab, try_tab]
         for tab in tab_list:
             tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
         pages.queue_outputs = lambda: [queue.gallery, queue.ids, queue.pager, queue.label_filter]  # type: ignore[attr-defined]

@@ -97,7 +97,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     @speaks(ctx.notice)
     def _load(data: Any, profile: gr.OAuthProfile | None = None):
         cursor = ctx.with_token(Cursor.from_json(data))
-        tab = cursor.tab if cursor.tab in ("review", "export", "try") else None
+        tab = cursor.tab if cursor.tab in ("review", "batch", "export", "try") else None
         shown = everything(cursor, ctx.owner(cursor, profile))
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}

@@ -133,6 +133,7 @@ class Services:
     _backends: dict[tuple, Any] = field(default_factory=dict, repr=False)
     _gates: dict[str, Any] = field(default_factory=dict, repr=False)
     _store: Any = field(default=None, repr=False)
+    _jobs: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: Callable[[], float] = field(default=time.time, repr=False)
 
@@ -280,6 +281,42 @@ class Services:
             except OSError:
                 continue
         return removed
+
+    def browser_secret(self) -> str:
+        """The key the page's stored cursor is sealed with, kept in the data folder so that a restart (or
+        tomorrow) still opens each browser's dataset and item; a random one when the folder cannot be written."""
+        path = self.data_dir / ".browser-secret"
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except OSError:
+            pass
+        import secrets
+
+        secret = secrets.token_urlsafe(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(secret)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+        except OSError:
+            pass
+        return secret
+
+    def jobs(self) -> Any:
+        """The batches this process runs for the app (:class:`~workbench.batch.jobs.JobRunner`), made on first
+        use; jobs an earlier run of the app left running are marked interrupted then."""
+        with self._lock:
+            if self._jobs is None:
+                from workbench.batch.jobs import JobRunner
+
+                self._jobs = JobRunner(self.store, self.backend)
+                first = True
+            else:
+                first = False
+        if first and self.storage_problem is None:
+            self.store().interrupt_running_jobs()
+        return self._jobs
 
     def download_dir(self) -> Path:
         """A fresh folder for one export made in the browser (its zip is downloaded from there)."""

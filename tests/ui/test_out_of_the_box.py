@@ -127,3 +127,37 @@ def test_upload_paste_edit_accept_export_with_the_default_data_folder(started, b
         assert not errors, "\n".join(lines[errors[0]:errors[0] + 30]) if errors else ""
     finally:
         context.close()
+
+
+def test_after_a_restart_the_page_opens_the_same_dataset_and_item(browser, tmp_path):
+    home = _outside_home()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_") and k != "SPACE_ID"}
+    env |= {"HOME": str(home), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False",
+            "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    port = free_port()
+    env["GRADIO_SERVER_PORT"] = str(port)
+    url = f"http://127.0.0.1:{port}/"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # one browser, its storage kept
+    try:
+        for run in range(2):
+            log = home / f"app-{run}.log"
+            with log.open("w") as out:
+                process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out,
+                                           stderr=subprocess.STDOUT)
+            try:
+                _wait_up(url, process, log)
+                _, page = open_page(browser, url, context=context)
+                if run == 0:
+                    import_files(page, [EXAMPLES / "cat.jpg", EXAMPLES / "coffee.jpg"])
+                    open_item(page, 1)
+                    wait_text(page, "#item-status", "Item 2 ")
+                else:  # the app restarted: this browser comes back to the same place
+                    wait_text(page, "#item-status", "Item 2 ")
+                    assert "my-dataset" in page.inner_text("#counts")
+                page.close()
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    finally:
+        context.close()
+        shutil.rmtree(home, ignore_errors=True)

@@ -1,0 +1,105 @@
+"""Batch: pre-annotate many items of the dataset with a model, in the background.
+
+The job runs in the server (closing the tab does not stop it); this page shows its progress
+whenever it is open, from the store, and can cancel it. Items a person already worked on keep
+their work: the model's boxes are kept beside it. Re-running skips what is already done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import gradio as gr
+
+from ui.context import PRIVATE, AppContext
+from ui.notice import say, speaks
+from ui.views import plain
+from workbench.backend_settings import BackendSettings
+from workbench.batch.jobs import JobRequest, describe
+from workbench.errors import StoreError
+from workbench.review import Cursor
+
+__all__ = ["build"]
+
+STATUS_CHOICES = ["new", "pre-annotated", "accepted", "rejected"]
+
+
+def build(ctx: AppContext) -> None:
+    gr.Markdown("Run a model over many items of the current dataset. The job goes on in the server when you close "
+                "the page, and its progress shows here when you come back. Items someone already worked on keep "
+                "their boxes (the model's are kept beside them); items done with the same settings are skipped.")
+    with gr.Row():
+        backend = gr.Radio([("OpenAI-compatible server (vLLM…)", "openai"), ("Local model (transformers)", "local")],
+                           value="openai", label="Backend", elem_id="batch-backend")
+        model = gr.Textbox(BackendSettings().model, label="Model (served name or checkpoint)", elem_id="batch-model")
+        base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL (replicas: comma-separated)",
+                              elem_id="batch-base-url")
+    with gr.Row():
+        labels = gr.Textbox(label="Labels to find (comma-separated: the family's own request)", elem_id="batch-labels")
+        prompt = gr.Textbox(label="…or your own prompt", elem_id="batch-prompt")
+    with gr.Row():
+        statuses = gr.CheckboxGroup(STATUS_CHOICES, value=["new"], label="Items to run on", elem_id="batch-statuses")
+        use_filter = gr.Checkbox(False, label="only those the queue's filter shows", elem_id="batch-filter")
+        concurrency = gr.Slider(1, 32, value=4, step=1, label="requests at once", elem_id="batch-concurrency")
+        max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens")
+        check = gr.Checkbox(True, label="check the server's resizing first", elem_id="batch-check")
+    with gr.Row():
+        start = gr.Button("Start", variant="primary", elem_id="batch-start")
+        cancel = gr.Button("Cancel the running job", variant="stop", elem_id="batch-cancel")
+    progress = gr.Markdown("No job yet for this dataset.", elem_id="batch-progress")
+    timer = gr.Timer(2.0)
+
+    def _jobs_text(dataset: int | None) -> str:
+        if dataset is None:
+            return "Choose a dataset first."
+        jobs = ctx.services.store().jobs(dataset)
+        if not jobs:
+            return "No job yet for this dataset."
+        return "\n\n".join(plain(describe(job)) for job in jobs)
+
+    def _progress(data: Any):
+        cursor = Cursor.from_json(data)
+        try:
+            return _jobs_text(cursor.dataset)
+        except StoreError:
+            return gr.skip()
+
+    @speaks(ctx.notice)
+    def _start(data: Any, kind: str, name: str, url: str, wanted: str, text: str, chosen: list[str],
+               filtered: bool, at_once: float, tokens: float, probe: bool, profile: gr.OAuthProfile | None = None):
+        cursor = Cursor.from_json(data)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        ctx.services.store().dataset(cursor.dataset, owner=ctx.owner(cursor, profile))  # only one's own
+        request = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(),
+                             prompt=(text or "").strip(),
+                             labels=tuple(label.strip() for label in (wanted or "").split(",") if label.strip()),
+                             statuses=tuple(chosen or ()), max_new_tokens=int(tokens), concurrency=int(at_once),
+                             geometry_check=bool(probe),
+                             filter={k: v for k, v in asdict(cursor.filter).items() if v} if filtered else {})
+        job_id = ctx.services.jobs().start(cursor.dataset, request)
+        return {progress: _jobs_text(cursor.dataset),
+                ctx.notice: say("ok", f"Job {job_id} started: it runs in the background; its progress shows below.")}
+
+    @speaks(ctx.notice)
+    def _cancel(data: Any, profile: gr.OAuthProfile | None = None):
+        cursor = Cursor.from_json(data)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        store = ctx.services.store()
+        store.dataset(cursor.dataset, owner=ctx.owner(cursor, profile))
+        running = [job for job in store.jobs(cursor.dataset) if job["state"] in ("queued", "running")]
+        if not running:
+            return {ctx.notice: say("info", "No job of this dataset is running.")}
+        for job in running:
+            ctx.services.jobs().cancel(job["id"])
+        return {progress: _jobs_text(cursor.dataset),
+                ctx.notice: say("ok", "Asked the job to stop: the items in flight finish, the rest wait for a "
+                                      "new start (they are skipped if already done).")}
+
+    inputs = [ctx.cursor, backend, model, base_url, labels, prompt, statuses, use_filter, concurrency, max_new_tokens,
+              check]
+    start.click(_start, inputs, [progress, ctx.notice], **PRIVATE)
+    cancel.click(_cancel, ctx.cursor, [progress, ctx.notice], **PRIVATE)
+    timer.tick(_progress, ctx.cursor, progress, **PRIVATE)

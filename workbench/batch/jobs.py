@@ -1,0 +1,153 @@
+"""Batches started from the app: they run in the server, outlive the browser tab, and report through the store.
+
+A job is a row of the store's ``jobs`` table (state, counts, a message) and a thread in this process
+running :func:`~workbench.batch.run_batch` over the dataset's items with the store as its sink. A
+page reads the row to show progress, whenever it is opened; a cancel is a flag on the row (so
+another process can ask too) that the thread sees between items. When the app restarts, jobs it
+left running are marked ``interrupted``: starting the same job again skips every item already
+annotated with the same settings.
+
+>>> from workbench.batch.jobs import JobRunner, JobRequest
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from grounding import PixelLimits
+from workbench.batch.dataset import StoreSink, units_from_items
+from workbench.batch.geometry_check import check_server_geometry
+from workbench.batch.progress import BatchProgress
+from workbench.batch.runner import run_batch
+from workbench.batch.units import JobSettings, unit_prompt
+from workbench.errors import USER_ERRORS, WorkbenchError
+from workbench.store import ItemFilter
+
+__all__ = ["JobRequest", "JobRunner", "describe"]
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a person asked for on the Batch page (plain data, stored with the job)."""
+
+    backend: str = "openai"
+    model: str = ""
+    base_url: str = ""
+    prompt: str = ""
+    labels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ("new",)
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+    max_new_tokens: int = 1024
+    concurrency: int = 4
+    geometry_check: bool = True
+    filter: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if bool(self.prompt.strip()) == bool(self.labels):
+            raise WorkbenchError("give either a prompt or labels (the family's own request for them), not both")
+        if not self.statuses:
+            raise WorkbenchError("choose which items to run on (new, pre-annotated...)")
+        if not 1 <= self.concurrency <= 64:
+            raise WorkbenchError("requests at once must be between 1 and 64")
+
+
+class JobRunner:
+    """The app's running jobs: one thread each, backends from ``backend_for`` (the deployment's gate)."""
+
+    def __init__(self, store_for: Callable[[], Any], backend_for: Callable[..., Any]) -> None:
+        self._store_for = store_for
+        self._backend_for = backend_for
+        self._events: dict[int, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, dataset: int, request: JobRequest) -> int:
+        """Create the job and start it; returns its id (the page polls the store for its progress)."""
+        request.check()
+        store = self._store_for()
+        flt = ItemFilter(**request.filter) if request.filter else ItemFilter()
+        ids, _ = units_from_items(store, dataset, statuses=request.statuses, filter=flt)
+        if not ids:
+            raise WorkbenchError(f"no {' or '.join(request.statuses)} items to run on in this dataset"
+                                 + (" with this filter" if request.filter else ""))
+        job_id = store.create_job(dataset, "annotate", asdict(request), len(ids))
+        cancel = threading.Event()
+        with self._lock:
+            self._events[job_id] = cancel
+        thread = threading.Thread(target=self._run, args=(job_id, dataset, request, flt, cancel),
+                                  name=f"batch-job-{job_id}", daemon=True)
+        thread.start()
+        return job_id
+
+    def cancel(self, job_id: int) -> None:
+        self._store_for().cancel_job(job_id)
+        with self._lock:
+            event = self._events.get(job_id)
+        if event is not None:
+            event.set()
+
+    def running(self, job_id: int) -> bool:
+        with self._lock:
+            return job_id in self._events
+
+    def _run(self, job_id: int, dataset: int, request: JobRequest, flt: ItemFilter, cancel: threading.Event) -> None:
+        store = self._store_for()
+        try:
+            store.update_job(job_id, state="running", message="starting the model…")
+            options: dict[str, Any] = {"model": request.model} if request.model else {}
+            if request.backend == "openai" and request.base_url:
+                options["base_url"] = request.base_url
+            backend = self._backend_for(request.backend, **options)
+            family = backend.family()
+            limits = None
+            if request.min_pixels or request.max_pixels:
+                limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
+            settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens)
+            if request.backend == "openai" and request.geometry_check:
+                store.update_job(job_id, message="checking how the server resizes images…")
+                check_server_geometry(backend, settings.limits)
+            _, units = units_from_items(store, dataset, statuses=request.statuses, filter=flt)
+            prompted = (replace(unit, prompt=unit_prompt(family, unit.image_ids, prompt=request.prompt or None,
+                                                         labels=request.labels)) for unit in units)
+            last = [0.0]
+
+            def progress(p: BatchProgress) -> None:
+                now = time.monotonic()
+                if now - last[0] >= 0.5 or p.remaining == 0:
+                    last[0] = now
+                    eta = "" if p.eta_s is None else f", about {int(p.eta_s)} s left"
+                    store.update_job(job_id, done=p.written + p.skipped, failed=p.failed,
+                                     message=f"{p.rate:.2f} items/s{eta}")
+                    if store.job(job_id)["cancel"]:
+                        cancel.set()
+
+            summary = run_batch(prompted, backend, StoreSink(store, dataset), settings,
+                                concurrency=1 if request.backend == "local" else request.concurrency,
+                                total=store.job(job_id)["total"], on_progress=progress, cancel=cancel)
+            state = "cancelled" if summary.stopped == "cancelled" else ("done" if summary.complete else "failed")
+            store.update_job(job_id, state=state, done=summary.written + summary.skipped, failed=summary.failed,
+                             message="; ".join(summary.lines(shown_failures=3)))
+        except USER_ERRORS as exc:
+            store.update_job(job_id, state="failed", message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug: the job says so instead of staying 'running' for ever
+            store.update_job(job_id, state="failed", message=f"unexpected error ({type(exc).__name__}: {exc})")
+        finally:
+            with self._lock:
+                self._events.pop(job_id, None)
+
+
+def describe(job: dict[str, Any]) -> str:
+    """One line for the page: state, counts, the last message."""
+    total, done, failed = job["total"], job["done"], job["failed"]
+    share = f" ({done / total:.0%})" if total else ""
+    text = f"Job {job['id']}: {job['state']} · {done} of {total} item(s) done{share}"
+    if failed:
+        text += f", {failed} failed (each item says why)"
+    if job["message"]:
+        text += f" · {job['message']}"
+    return text
+
