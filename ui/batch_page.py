@@ -58,8 +58,8 @@ def build(ctx: AppContext) -> None:
             return "No job yet for this dataset."
         return "\n\n".join(plain(describe(job)) for job in jobs)
 
-    def _progress(data: Any):
-        cursor = Cursor.from_json(data)
+    def _progress(data: Any, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         try:
             return _jobs_text(cursor.dataset)
         except StoreError:
@@ -67,11 +67,11 @@ def build(ctx: AppContext) -> None:
 
     @speaks(ctx.notice)
     def _start(data: Any, kind: str, name: str, url: str, wanted: str, text: str, chosen: list[str],
-               filtered: bool, at_once: float, tokens: float, probe: bool, profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
+               filtered: bool, at_once: float, tokens: float, probe: bool, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
-        ctx.services.store().dataset(cursor.dataset, owner=ctx.owner(cursor, profile))  # only one's own
+        ctx.services.store().dataset(cursor.dataset, owner=ctx.owner(cursor, request))  # only one's own
         request = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(),
                              prompt=(text or "").strip(),
                              labels=tuple(label.strip() for label in (wanted or "").split(",") if label.strip()),
@@ -83,12 +83,12 @@ def build(ctx: AppContext) -> None:
                 ctx.notice: say("ok", f"Job {job_id} started: it runs in the background; its progress shows below.")}
 
     @speaks(ctx.notice)
-    def _cancel(data: Any, profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
+    def _cancel(data: Any, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
         store = ctx.services.store()
-        store.dataset(cursor.dataset, owner=ctx.owner(cursor, profile))
+        store.dataset(cursor.dataset, owner=ctx.owner(cursor, request))
         running = [job for job in store.jobs(cursor.dataset) if job["state"] in ("queued", "running")]
         if not running:
             return {ctx.notice: say("info", "No job of this dataset is running.")}

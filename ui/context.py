@@ -16,6 +16,23 @@ from workbench.review import Cursor, new_token, owner_key
 from workbench.services import Services
 from workbench.store import Dataset
 
+
+def _username(profile: Any) -> str | None:
+    """The signed-in Hugging Face user of a ``gr.OAuthProfile`` or of a request's session, if any."""
+    if profile is None:
+        return None
+    if isinstance(profile, gr.OAuthProfile):
+        return profile.username or None
+    try:
+        session = profile.session  # a gr.Request: the sign-in lives in its session
+    except (AttributeError, AssertionError, KeyError):  # no sign-in configured (no session middleware)
+        return None
+    if isinstance(session, dict):
+        info = (session.get("oauth_info") or {}).get("userinfo") or {}
+        return info.get("preferred_username") or None
+    return None
+
+
 __all__ = ["AppContext", "PRIVATE", "QUEUED"]
 
 PRIVATE = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
@@ -33,9 +50,34 @@ class AppContext:
     counts: gr.Markdown
 
     def owner(self, cursor: Cursor, profile: Any = None) -> str:
-        """The owner key of this visitor's datasets ('' on a one-user, local workbench)."""
-        username = getattr(profile, "username", None) if profile is not None else None
-        return owner_key(self.services.public, username, cursor.token)
+        """The owner key of this visitor's datasets ('' on a one-user, local workbench).
+
+        ``profile`` is a ``gr.OAuthProfile`` or a ``gr.Request`` (whose session holds the Hugging Face
+        sign-in, when there is one).
+        """
+        return owner_key(self.services.public, _username(profile), cursor.token)
+
+    def cursor_of(self, data: Any, request: Any = None) -> Cursor:
+        """The browser's cursor, keeping only what this visitor owns.
+
+        The cursor comes from the browser, so on a public deployment it is checked on every action: a
+        dataset of another owner, or an item outside the cursor's dataset, is dropped (the page then
+        shows this visitor's own first dataset) — a crafted request reaches nothing that is not theirs.
+        """
+        cursor = Cursor.from_json(data)
+        store = self.services.store()
+        if cursor.dataset is not None and self.services.public:
+            try:
+                store.dataset(cursor.dataset, owner=self.owner(cursor, request))
+            except StoreError:
+                return replace(cursor, dataset=None, item=None, version=0)
+        if cursor.item is not None:
+            try:
+                if store.item(cursor.item).dataset_id != cursor.dataset:
+                    return replace(cursor, item=None, version=0)
+            except StoreError:
+                return replace(cursor, item=None, version=0)
+        return cursor
 
     def with_token(self, cursor: Cursor) -> Cursor:
         return cursor if cursor.token else replace(cursor, token=new_token())

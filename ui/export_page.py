@@ -51,9 +51,9 @@ def build(ctx: AppContext) -> None:
 
     @speaks(ctx.notice)
     def _export(data: Any, format_name: str, fam: str, low: Any, high: Any, chosen: list[str],
-                profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
-        owner = ctx.owner(cursor, profile)
+                request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
+        owner = ctx.owner(cursor, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset to export")
         if not low or not high:

@@ -95,42 +95,42 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
                 ctx.cursor: cursor.to_json(), ctx.notice: message}
 
     @speaks(ctx.notice)
-    def _load(data: Any, profile: gr.OAuthProfile | None = None):
-        cursor = ctx.with_token(Cursor.from_json(data))
+    def _load(data: Any, request: gr.Request = None):
+        cursor = ctx.with_token(ctx.cursor_of(data, request))
         tab = cursor.tab if cursor.tab in ("review", "batch", "export", "try") else None
-        shown = everything(cursor, ctx.owner(cursor, profile))
+        shown = everything(cursor, ctx.owner(cursor, request))
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}
 
     @speaks(ctx.notice)
-    def _choose(data: Any, dataset_id: Any, profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
+    def _choose(data: Any, dataset_id: Any, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if dataset_id is None or dataset_id == cursor.dataset:
             return {ctx.notice: gr.skip()}
         cursor = replace(cursor, dataset=int(dataset_id), item=None, page=1, filter=ItemFilter())
-        return everything(cursor, ctx.owner(cursor, profile))
+        return everything(cursor, ctx.owner(cursor, request))
 
     @speaks(ctx.notice)
-    def _create(data: Any, name: str, profile: gr.OAuthProfile | None = None):
-        cursor = ctx.with_token(Cursor.from_json(data))
-        record = ctx.services.store().create_dataset(name, owner=ctx.owner(cursor, profile))
+    def _create(data: Any, name: str, request: gr.Request = None):
+        cursor = ctx.with_token(ctx.cursor_of(data, request))
+        record = ctx.services.store().create_dataset(name, owner=ctx.owner(cursor, request))
         cursor = replace(cursor, dataset=record.id, item=None, page=1, filter=ItemFilter())
         return {**everything(cursor, record.owner, say("ok", f"Created dataset '{record.name}'. Add images to it.")),
                 new_name: ""}
 
     @speaks(ctx.notice)
-    def _rename(data: Any, name: str, profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
+    def _rename(data: Any, name: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset to rename")
-        owner = ctx.owner(cursor, profile)
+        owner = ctx.owner(cursor, request)
         record = ctx.services.store().rename_dataset(cursor.dataset, name, owner=owner)
         return {**everything(cursor, owner, say("ok", f"Renamed to '{record.name}'.")), new_name: ""}
 
     @speaks(ctx.notice)
-    def _delete(data: Any, typed: str, profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
-        owner = ctx.owner(cursor, profile)
+    def _delete(data: Any, typed: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
+        owner = ctx.owner(cursor, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset to delete")
         record = ctx.services.store().dataset(cursor.dataset, owner=owner)
@@ -142,11 +142,11 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'.")), new_name: ""}
 
     @speaks(ctx.notice)
-    def _import(data: Any, paths: list[str] | None, profile: gr.OAuthProfile | None = None):
-        cursor = ctx.with_token(Cursor.from_json(data))
+    def _import(data: Any, paths: list[str] | None, request: gr.Request = None):
+        cursor = ctx.with_token(ctx.cursor_of(data, request))
         if not paths:
             return {ctx.notice: gr.skip()}
-        owner = ctx.owner(cursor, profile)
+        owner = ctx.owner(cursor, request)
         store = ctx.services.store()
         record = ctx.dataset_record(cursor, owner)
         name = record.name if record else "my-dataset"
@@ -164,25 +164,25 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             cursor = cursor.at(store.item(first_new))
         return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings))), files: None}
 
-    def _filtered(data: Any, status: str, label: str, by: str, name: str, profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
+    def _filtered(data: Any, status: str, label: str, by: str, name: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         flt = ItemFilter(status=None if status in (None, "all") else status,
                          label=None if label in (None, "all") else label,
                          provenance=None if by in (None, "any") else by, name=(name or "").strip() or None)
         if flt == cursor.filter:
             return {ctx.notice: gr.skip()}
         cursor = replace(cursor, filter=flt, page=1, item=None)
-        return everything(cursor, ctx.owner(cursor, profile))
+        return everything(cursor, ctx.owner(cursor, request))
 
     @speaks(ctx.notice)
-    def _page(data: Any, step: int, profile: gr.OAuthProfile | None = None):
-        cursor = Cursor.from_json(data)
+    def _page(data: Any, step: int, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         cursor = replace(cursor, page=max(1, cursor.page + step))
         return {**queue_part(ctx, pages, cursor), ctx.cursor: cursor.to_json(), ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _open(data: Any, shown: list[int], evt: gr.SelectData):
-        cursor = Cursor.from_json(data)
+    def _open(data: Any, shown: list[int], evt: gr.SelectData, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if evt.index is None or not shown or evt.index >= len(shown):
             return {ctx.notice: gr.skip()}
         item = ctx.services.store().item(int(shown[evt.index]))
@@ -191,8 +191,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**review, ctx.cursor: cursor.to_json(), ctx.tabs: gr.Tabs(selected="review"), ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _label(data: Any, name: str, new: str, color: str | None, action: str):
-        cursor = Cursor.from_json(data)
+    def _label(data: Any, name: str, new: str, color: str | None, action: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
         store = ctx.services.store()
@@ -217,19 +217,17 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         filters = [status_filter, label_filter, provenance_filter, name_filter]
         gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit],
               speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], outs, **PRIVATE)
-        prev_page.click(lambda c: _page(c, -1), ctx.cursor, [ctx.notice, ctx.cursor, gallery, ids, pager,
-                                                             label_filter], **PRIVATE)
-        next_page.click(lambda c: _page(c, +1), ctx.cursor, [ctx.notice, ctx.cursor, gallery, ids, pager,
-                                                             label_filter], **PRIVATE)
+        page_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter]
+        prev_page.click(_page, [ctx.cursor, gr.State(-1)], page_outs, **PRIVATE)
+        next_page.click(_page, [ctx.cursor, gr.State(+1)], page_outs, **PRIVATE)
         rv = r()
         gallery.select(_open, [ctx.cursor, ids], [ctx.notice, ctx.cursor, ctx.tabs, rv.status, rv.editor, rv.picture,
                                                   rv.geometry, rv.proposals, rv.proposal_buttons], **PRIVATE)
         label_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter, labels_table, rv.status, rv.editor,
                       rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons]
-        add_label.click(lambda c, n, m, col: _label(c, n, m, col, "add"), [ctx.cursor, label_name, label_new,
-                                                                            label_color], label_outs, **PRIVATE)
-        rename_label.click(lambda c, n, m, col: _label(c, n, m, col, "rename"), [ctx.cursor, label_name, label_new,
-                                                                                  label_color], label_outs, **PRIVATE)
+        label_inputs = [ctx.cursor, label_name, label_new, label_color]
+        add_label.click(_label, [*label_inputs, gr.State("add")], label_outs, **PRIVATE)
+        rename_label.click(_label, [*label_inputs, gr.State("rename")], label_outs, **PRIVATE)
 
     page.wire = wire  # type: ignore[attr-defined]
     return page

@@ -129,8 +129,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return cursor.item
 
     @speaks(ctx.notice)
-    def _edited(data: Any, value: dict | None):
-        cursor = Cursor.from_json(data)
+    def _edited(data: Any, value: dict | None, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if not value or cursor.item is None or value.get("key") != f"{cursor.item}:{cursor.picture}":
             return {ctx.notice: gr.skip()}  # a late event from the picture shown before
         store = ctx.services.store()
@@ -148,8 +148,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return {status: status_text(view), ctx.cursor: cursor.to_json(), ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _move(data: Any, step: int):
-        cursor = Cursor.from_json(data)
+    def _move(data: Any, step: int, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         if cursor.dataset is None:
             raise StoreError("create a dataset and add images first")
@@ -160,8 +160,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return show(cursor.at(store.item(target)))
 
     @speaks(ctx.notice)
-    def _status(data: Any, new_status: str):
-        cursor = Cursor.from_json(data)
+    def _status(data: Any, new_status: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
         try:
@@ -181,8 +181,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return refreshed(cursor.at(item), message)
 
     @speaks(ctx.notice)
-    def _history(data: Any, direction: str):
-        cursor = Cursor.from_json(data)
+    def _history(data: Any, direction: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
         try:
@@ -193,15 +193,15 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                                       f"version {item.version} ({item.status})."))
 
     @speaks(ctx.notice)
-    def _picture(data: Any, number: Any):
-        cursor = Cursor.from_json(data)
+    def _picture(data: Any, number: Any, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if number is None or cursor.item is None or int(number) == cursor.picture:
             return {ctx.notice: gr.skip()}
         return show(replace(cursor, picture=int(number)))
 
     @speaks(ctx.notice)
-    def _proposals(data: Any, mode: str):
-        cursor = Cursor.from_json(data)
+    def _proposals(data: Any, mode: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         run, _ = store.proposals(item_of(cursor))
         if run is None:
@@ -214,8 +214,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                          else "Added the model's boxes the item lacked."))
 
     @speaks(ctx.notice)
-    def _structure(data: Any, action: str, new: str = ""):
-        cursor = Cursor.from_json(data)
+    def _structure(data: Any, action: str, new: str = "", request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
         try:
@@ -245,8 +245,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return refreshed(cursor.at(parts[0], 1), say("ok", f"Split into {len(parts)} items."))
 
     @speaks(ctx.notice)
-    def _save_settings(data: Any, fam: str, low: Any, high: Any):
-        cursor = Cursor.from_json(data)
+    def _save_settings(data: Any, fam: str, low: Any, high: Any, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
         settings = ReviewSettings(fam, int(low) if low else None, int(high) if high else None)
@@ -257,8 +257,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return show(cursor, say("ok", f"This dataset's model is {settings.family} with min_pixels "
                                       f"{settings.limits.min_pixels} and max_pixels {settings.limits.max_pixels}."))
 
-    def _settings_fields(data: Any):
-        cursor = Cursor.from_json(data)
+    def _settings_fields(data: Any, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         settings = review_settings(ctx.services.store(), cursor.dataset)
         store = ctx.services.store()
         choices = [("all pictures (image keys / Picture N)", 0)]
@@ -272,8 +272,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                 gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
 
     @speaks(ctx.notice)
-    def _parse(data: Any, text: str, picture_for: Any, what: str):
-        cursor = Cursor.from_json(data)
+    def _parse(data: Any, text: str, picture_for: Any, what: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
         try:
@@ -295,8 +295,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return (gr.Group(visible=kind != "paste"), gr.Group(visible=kind == "paste"), gr.Textbox(visible=kind != "paste"))
 
     @speaks(ctx.notice)
-    def _write_prompt(data: Any, what: str, kind: str):
-        cursor = Cursor.from_json(data)
+    def _write_prompt(data: Any, what: str, kind: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
         ids = [image.image_id for image in store.item(cursor.item).images] if cursor.item else []
@@ -304,8 +304,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return {prompt: text, ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, what: str):
-        cursor = Cursor.from_json(data)
+    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, what: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         store = ctx.services.store()
         if kind == "paste":
@@ -332,23 +332,23 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         outs = review_outs()
         editor.input(_edited, [ctx.cursor, editor], [ctx.notice, ctx.cursor, status, editor, picture, geometry,
                                                       proposals, proposal_buttons], **PRIVATE)
-        prev.click(lambda c: _move(c, -1), ctx.cursor, outs, **PRIVATE)
-        nxt.click(lambda c: _move(c, +1), ctx.cursor, outs, **PRIVATE)
+        prev.click(_move, [ctx.cursor, gr.State(-1)], outs, **PRIVATE)
+        nxt.click(_move, [ctx.cursor, gr.State(+1)], outs, **PRIVATE)
         full = [*outs, ctx.counts, *pages.queue_outputs()]  # type: ignore[attr-defined]
-        accept.click(lambda c: _status(c, "accepted"), ctx.cursor, full, **PRIVATE)
-        reject.click(lambda c: _status(c, "rejected"), ctx.cursor, full, **PRIVATE)
-        reopen.click(lambda c: _status(c, "pre-annotated"), ctx.cursor, full, **PRIVATE)
-        undo.click(lambda c: _history(c, "undo"), ctx.cursor, full, **PRIVATE)
-        redo.click(lambda c: _history(c, "redo"), ctx.cursor, full, **PRIVATE)
+        accept.click(_status, [ctx.cursor, gr.State("accepted")], full, **PRIVATE)
+        reject.click(_status, [ctx.cursor, gr.State("rejected")], full, **PRIVATE)
+        reopen.click(_status, [ctx.cursor, gr.State("pre-annotated")], full, **PRIVATE)
+        undo.click(_history, [ctx.cursor, gr.State("undo")], full, **PRIVATE)
+        redo.click(_history, [ctx.cursor, gr.State("redo")], full, **PRIVATE)
         picture.input(_picture, [ctx.cursor, picture], outs, **PRIVATE)
-        take.click(lambda c: _proposals(c, "replace"), ctx.cursor, outs, **PRIVATE)
-        add.click(lambda c: _proposals(c, "add"), ctx.cursor, outs, **PRIVATE)
-        gr.on([rename.click, new_id.submit], lambda c, n: _structure(c, "rename", n), [ctx.cursor, new_id],
-              [*outs, new_id], **PRIVATE)
-        earlier.click(lambda c: _structure(c, "earlier"), ctx.cursor, outs, **PRIVATE)
-        later.click(lambda c: _structure(c, "later"), ctx.cursor, outs, **PRIVATE)
-        group.click(lambda c: _structure(c, "group"), ctx.cursor, full, **PRIVATE)
-        split.click(lambda c: _structure(c, "split"), ctx.cursor, full, **PRIVATE)
+        take.click(_proposals, [ctx.cursor, gr.State("replace")], outs, **PRIVATE)
+        add.click(_proposals, [ctx.cursor, gr.State("add")], outs, **PRIVATE)
+        gr.on([rename.click, new_id.submit], _structure, [ctx.cursor, gr.State("rename"), new_id], [*outs, new_id],
+              **PRIVATE)
+        earlier.click(_structure, [ctx.cursor, gr.State("earlier")], outs, **PRIVATE)
+        later.click(_structure, [ctx.cursor, gr.State("later")], outs, **PRIVATE)
+        group.click(_structure, [ctx.cursor, gr.State("group")], full, **PRIVATE)
+        split.click(_structure, [ctx.cursor, gr.State("split")], full, **PRIVATE)
         save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels], outs, **PRIVATE)
         gr.on([ctx.tabs_review.select, status.change], _settings_fields, ctx.cursor,  # type: ignore[attr-defined]
               [family, min_pixels, max_pixels, for_picture], **PRIVATE)

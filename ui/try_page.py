@@ -272,9 +272,9 @@ def build(ctx: AppContext, pages: Pages) -> None:
               [state, output, drawn, detections, ctx.notice], concurrency_id="model", concurrency_limit=1, **QUEUED)
 
     @speaks(ctx.notice)
-    def _save(ws: Workspace, data: Any, name: str, keep: bool, profile: gr.OAuthProfile | None = None):
-        cursor = ctx.with_token(Cursor.from_json(data))
-        owner = ctx.owner(cursor, profile)
+    def _save(ws: Workspace, data: Any, name: str, keep: bool, request: gr.Request = None):
+        cursor = ctx.with_token(ctx.cursor_of(data, request))
+        owner = ctx.owner(cursor, request)
         store = services.store()
         record = ctx.dataset_record(cursor, owner)
         target_name = (name or "").strip() or (record.name if record else "my-dataset")
