@@ -3,7 +3,7 @@
 Ours, two rows (goal for each: at most 30 ms):
 - ``draw_file`` on the 12 MP file: header, JPEG decoded at reduced size (draft mode: 1/2 scale
   here), EXIF orientation applied to the small copy, boxes and cached label tags drawn on one array;
-- the app's path (``workbench.results.render_results``): ``draw_file`` on the upload's 1600-pixel
+- the app's path (``workbench.tryit.results.render_results``): ``draw_file`` on the upload's 1600-pixel
   display copy (made once at upload, itself decoded in draft mode), with the original's size.
 
 Peers, in the same run on the same file:
@@ -34,7 +34,7 @@ from grounding.draw import DrawStyle, draw_detections, draw_file
 from grounding.fonts import cjk_font_path
 from grounding.parse import Detection
 from tests.factories import make_image
-from workbench.uploads import load_upload
+from workbench.tryit.uploads import load_upload
 
 LABELS = ["cat", "dog", "small cake", "米饭", "击掌", "wine bottle", "plate/dish"]
 DISPLAY = DrawStyle(max_side=1600)
@@ -121,7 +121,7 @@ def run(repeats: int) -> tuple[dict[str, object], list[Row]]:
                   f"best of {repeats}; JPEG {path.stat().st_size / 1e6:.1f} MB"),
         Row("draw: app path, upload's 1600 px display copy + 50 boxes", ours=ms["app_display_copy"], units="ms",
             peer=ms["decode_full_supervision"], goal=Goal.ours_at_most(GOAL_MS),
-            notes="workbench.results draws on the display copy made at upload; same peer"),
+            notes="workbench.tryit.results draws on the display copy made at upload; same peer"),
     ]
     return details, rows
 

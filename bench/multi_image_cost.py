@@ -104,12 +104,12 @@ def main() -> None:
     from tests.factories import write_image
     from tests.tiny_model import build_tiny_qwen2_5_vl
     from workbench.backends import LocalTransformersBackend
-    from workbench.canvas_run import ground_canvas
-    from workbench.grounding_run import parse_output
-    from workbench.multi_common import make_request
-    from workbench.order_probe import probe_order
-    from workbench.step_by_step import ground_step_by_step
-    from workbench.tiled_run import DEFAULT_TILE_PIXELS, ground_tiled
+    from workbench.multi.canvas import ground_canvas
+    from workbench.multi.common import make_request
+    from workbench.multi.order_probe import probe_order
+    from workbench.multi.steps import ground_step_by_step
+    from workbench.multi.tiles import DEFAULT_TILE_PIXELS, ground_tiled
+    from workbench.runs.pipeline import parse_output
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)

@@ -119,7 +119,13 @@ _TIMED = """async ([selector, action, expect]) => {
 def in_browser(data: Path, dataset: int, repeats: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
-    from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, open_item, open_page
+    from tests.ui.conftest import (
+        CHROMIUM,
+        CHROMIUM_ARGS,
+        free_port,
+        open_item,
+        open_page,
+    )
     from ui import create_app
     from workbench.services import Services
 

@@ -21,11 +21,11 @@ from gradio.utils import get_upload_folder
 
 from grounding import DEFAULT_FAMILY
 from workbench.api import ground_images, image_geometry, parse_output
+from workbench.deployment.files import file_inside
+from workbench.deployment.gate import visitor
+from workbench.deployment.urls import redact_urls
 from workbench.errors import WorkbenchError
-from workbench.image_files import file_inside
-from workbench.model_gate import visitor
 from workbench.services import Services
-from workbench.urls import redact_urls
 
 __all__ = ["register", "uploaded_files"]
 
@@ -112,6 +112,6 @@ def register(services: Services) -> None:
 
     gr.api(geometry, api_name="geometry")
     gr.api(parse, api_name="parse")
-    # The fair gate in front of each backend (workbench.model_gate) orders model work: one local
+    # The fair gate in front of each backend (workbench.deployment.gate) orders model work: one local
     # generation at a time, a few requests per server, one per visitor. Gradio only bounds threads.
     gr.api(ground, api_name="ground", concurrency_id="ground", concurrency_limit=8)

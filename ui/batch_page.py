@@ -15,10 +15,9 @@ import gradio as gr
 from ui.context import PRIVATE, AppContext
 from ui.notice import say, speaks
 from ui.views import plain
-from workbench.backend_settings import BackendSettings
 from workbench.batch.jobs import JobRequest, describe
+from workbench.config import BackendSettings
 from workbench.errors import StoreError
-from workbench.review import Cursor
 
 __all__ = ["build"]
 

@@ -7,14 +7,13 @@ from typing import Any
 import gradio as gr
 
 from grounding import FAMILIES, ModelFamily
-from ui.context import QUEUED, PRIVATE, AppContext
+from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.views import plain
 from workbench.errors import ExportError, StoreError
 from workbench.export import ExportSettings, export_dataset
 from workbench.export.registry import FORMATS
 from workbench.presets import preset_limits, presets_for
-from workbench.review import Cursor
 from workbench.store import ITEM_STATUSES
 
 __all__ = ["build"]

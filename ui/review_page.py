@@ -20,10 +20,10 @@ from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, review_settings, status_text
-from workbench.backend_settings import BACKEND_LABELS, BackendSettings
+from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.errors import StoreError, WorkbenchError
-from workbench.item_runs import ReviewSettings, paste_on_item, run_on_item
 from workbench.review import Cursor, item_view
+from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
 from workbench.store import StaleItemError
 
 __all__ = ["ReviewPage", "build"]

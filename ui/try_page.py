@@ -17,15 +17,14 @@ from grounding.prompts import GroundingTask, grounding_instruction
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, queue_part, review_part
-from workbench.backend_settings import BACKEND_LABELS, BackendSettings
+from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.errors import USER_ERRORS
-from workbench.geometry_table import GEOMETRY_COLUMNS
 from workbench.presets import preset_limits, presets_for
-from workbench.results import DETECTION_COLUMNS, detection_rows, render_results
-from workbench.review import Cursor
-from workbench.session_run import stream_grounding
-from workbench.uploads import UploadError, load_upload
-from workbench.workspace import Workspace, save_to_dataset
+from workbench.runs.stream import stream_grounding
+from workbench.tryit.geometry_table import GEOMETRY_COLUMNS
+from workbench.tryit.results import DETECTION_COLUMNS, detection_rows, render_results
+from workbench.tryit.uploads import UploadError, load_upload
+from workbench.tryit.workspace import Workspace, save_to_dataset
 
 __all__ = ["EXAMPLES_DIR", "build"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from grounding import ProcessedImage
 from ui.box_editor import editor_value, empty_value, file_url
-from workbench.item_runs import ReviewSettings
 from workbench.review import Cursor, ItemView, item_view, status_line
+from workbench.runs.items import ReviewSettings
 from workbench.services import Services
 from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grounding import GeometryError, ProcessedImage, process_size
-from workbench.item_runs import ReviewSettings
+from workbench.runs.items import ReviewSettings
 from workbench.store import DatasetStore, Item, ItemFilter, Proposal, Run
 
 __all__ = ["Cursor", "ItemView", "geometry_rows", "item_view", "new_token", "owner_key", "status_line"]

@@ -2,7 +2,7 @@
 
 The data directory holds the dataset store, the images, and ``served/``: the one folder the web
 app lets browsers fetch from (thumbnails, display copies, Try-it sessions' files, export zips). Models
-are shared by all sessions (loaded once, reused, behind :class:`~workbench.model_gate.GatedBackend`);
+are shared by all sessions (loaded once, reused, behind :class:`~workbench.deployment.gate.GatedBackend`);
 user data never is. The deployment's rules (:class:`~workbench.deployment.Deployment`) decide which
 backends visitors may ask for and what a request may cost.
 
@@ -333,7 +333,7 @@ class Services:
         memory: asking for another checkpoint releases the previous one (a GPU holds one model at a
         time). Server clients are light; the last few are kept.
         """
-        from workbench.model_gate import FairGate, GatedBackend
+        from workbench.deployment.gate import FairGate, GatedBackend
 
         options = self.deployment.backend_options(kind, options)
         if kind == "local" and self.deployment.limits.request_s:

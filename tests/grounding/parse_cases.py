@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grounding import ProcessedImage, ModelFamily
+from grounding import ModelFamily, ProcessedImage
 
 
 @dataclass(frozen=True)

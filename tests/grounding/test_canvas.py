@@ -10,7 +10,13 @@ import pytest
 from PIL import Image
 
 from grounding import GeometryError, process_size
-from grounding.canvas import CanvasLayout, compose_canvas, plan_canvas, snap_for, split_detections
+from grounding.canvas import (
+    CanvasLayout,
+    compose_canvas,
+    plan_canvas,
+    snap_for,
+    split_detections,
+)
 from grounding.parse import Detection, parse_grounding
 from tests.grounding.known_answers import answer_text, model_unit_in_original
 

@@ -6,8 +6,17 @@ import random
 
 import pytest
 
-from grounding import FAMILIES, GeometryError, PixelLimits, check_double_resize, process_size
-from grounding.double_resize import qwen_vl_utils_default_limits, qwen_vl_utils_resize_wh
+from grounding import (
+    FAMILIES,
+    GeometryError,
+    PixelLimits,
+    check_double_resize,
+    process_size,
+)
+from grounding.double_resize import (
+    qwen_vl_utils_default_limits,
+    qwen_vl_utils_resize_wh,
+)
 
 BUDGET = PixelLimits(256 * 28 * 28, 256 * 28 * 28)
 

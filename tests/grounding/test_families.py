@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from grounding import FAMILIES, QWEN2_5_VL, QWEN2_VL, QWEN3_VL, CoordinateConvention, ModelFamily, UnknownFamilyError
+from grounding import (
+    FAMILIES,
+    QWEN2_5_VL,
+    QWEN2_VL,
+    QWEN3_VL,
+    CoordinateConvention,
+    ModelFamily,
+    UnknownFamilyError,
+)
 
 
 @pytest.mark.parametrize(

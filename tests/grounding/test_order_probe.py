@@ -136,7 +136,12 @@ def test_matching_is_one_to_one_by_label_and_optimal():
 
 
 def test_plot_picture_colours_each_cell_by_agreement_and_outlines_the_best_order():
-    from grounding.probe_plot import CELL_WH, MARGIN, agreement_colour, render_probe_plot
+    from grounding.probe_plot import (
+        CELL_WH,
+        MARGIN,
+        agreement_colour,
+        render_probe_plot,
+    )
 
     plot = probe_report(answers_through_the_parser("qwen2.5-vl"), ["a", "b", "c"]).plot_data()
     picture = render_probe_plot(plot)

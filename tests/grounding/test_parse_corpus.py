@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size, round_half_up
+from grounding import (
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    process_size,
+    round_half_up,
+)
 from grounding.parse import parse_grounding
 from grounding.parse.objects import clean_label
 

@@ -13,7 +13,13 @@ import time
 import pytest
 
 from grounding import process_size
-from grounding.parse import MAX_DETECTIONS, MAX_LABEL_CHARS, MAX_OUTPUT_CHARS, MAX_WARNINGS, parse_grounding
+from grounding.parse import (
+    MAX_DETECTIONS,
+    MAX_LABEL_CHARS,
+    MAX_OUTPUT_CHARS,
+    MAX_WARNINGS,
+    parse_grounding,
+)
 from tests.grounding.mutations import ADVERSARIAL, check_result
 
 IMAGE = process_size((640, 480), "qwen2.5-vl")

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from grounding import GeometryError, PixelLimits, process_size
 from grounding.box_match import match_boxes
 from grounding.parse import Detection, parse_grounding
-from grounding.tiling import crop_around, merge_tiles, pick_refined, plan_tiles, to_image
+from grounding.tiling import (
+    crop_around,
+    merge_tiles,
+    pick_refined,
+    plan_tiles,
+    to_image,
+)
 from tests.grounding.known_answers import answer_text, model_unit_in_original
 
 

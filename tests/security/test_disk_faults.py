@@ -44,7 +44,7 @@ def test_an_upload_on_a_full_disk_keeps_nothing_truncated_and_the_same_file_work
     mount = tmp_path / "disk"
     result = run(mount, f'''
 import json, pathlib
-from workbench.uploads import UploadError, load_upload
+from workbench.tryit.uploads import UploadError, load_upload
 disk = pathlib.Path({str(mount)!r})
 photo = pathlib.Path({str(photo)!r})
 filler = fill(str(disk), leave=200_000)

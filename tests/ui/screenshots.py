@@ -12,7 +12,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, free_port, open_item, open_page, wait_text
+from tests.ui.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EXAMPLES,
+    free_port,
+    open_item,
+    open_page,
+    wait_text,
+)
 
 OUT = Path(__file__).resolve().parents[2] / "assets" / "screenshots"
 

@@ -22,7 +22,16 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.ui.conftest import EXAMPLES, drag, free_port, import_files, open_item, open_page, wait_text, wait_version
+from tests.ui.conftest import (
+    EXAMPLES,
+    drag,
+    free_port,
+    import_files,
+    open_item,
+    open_page,
+    wait_text,
+    wait_version,
+)
 
 pytestmark = pytest.mark.slow
 

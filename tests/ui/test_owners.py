@@ -7,7 +7,13 @@ from types import SimpleNamespace
 import pytest
 
 from tests.factories import write_image
-from tests.ui.conftest import create_dataset, free_port, import_files, open_page, wait_text
+from tests.ui.conftest import (
+    create_dataset,
+    free_port,
+    import_files,
+    open_page,
+    wait_text,
+)
 from workbench.review import Cursor, owner_key
 from workbench.services import Services
 

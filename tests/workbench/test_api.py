@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import write_image
 from workbench.api import ground_images, image_geometry, parse_output
-from workbench.api_args import ArgumentError
+from workbench.api.args import ArgumentError
 from workbench.backends import FakeBackend
 from workbench.services import Services
 

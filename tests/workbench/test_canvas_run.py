@@ -13,10 +13,19 @@ from grounding import PixelLimits, process_size, to_model
 from grounding.canvas import plan_canvas
 from tests.cli_text import plain
 from tests.grounding.known_answers import answer_text
-from workbench.backends import FakeBackend, LocalTransformersBackend, OpenAICompatibleBackend
-from workbench.canvas_run import canvas_detections, ground_canvas, make_canvas, read_layout
+from workbench.backends import (
+    FakeBackend,
+    LocalTransformersBackend,
+    OpenAICompatibleBackend,
+)
 from workbench.cli import app
 from workbench.errors import WorkbenchError
+from workbench.multi.canvas import (
+    canvas_detections,
+    ground_canvas,
+    make_canvas,
+    read_layout,
+)
 
 SIZES = [(640, 480), (300, 500)]
 KNOWN = [(1, (10.5, 20.25, 300.0, 470.0)), (2, (0.0, 0.0, 300.0, 500.0)), (2, (120.0, 200.0, 180.0, 260.0))]

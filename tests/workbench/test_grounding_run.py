@@ -6,8 +6,8 @@ backend's output (with its real per-call geometry) with the text replaced.
 
 from __future__ import annotations
 
-import importlib.util
 import dataclasses
+import importlib.util
 import json
 
 import pytest
@@ -15,7 +15,12 @@ import pytest
 from grounding import to_original
 from grounding.prompts import grounding_instruction
 from workbench.backends import GroundingRequest, LocalTransformersBackend
-from workbench.grounding_run import detection_dict, image_table, parse_output, run_grounding
+from workbench.runs.pipeline import (
+    detection_dict,
+    image_table,
+    parse_output,
+    run_grounding,
+)
 
 needs_parser = pytest.mark.skipif(
     importlib.util.find_spec("grounding.parse") is None, reason="grounding.parse (parser issue) is not merged yet"

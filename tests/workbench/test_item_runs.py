@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from workbench.item_runs import ReviewSettings, paste_on_item
+from workbench.runs.items import ReviewSettings, paste_on_item
 from workbench.store import DatasetStore, ImageSource
 
 

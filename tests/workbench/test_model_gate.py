@@ -10,8 +10,8 @@ from grounding import PixelLimits
 from tests.factories import write_black_png, write_image
 from workbench.backends import FakeBackend, GroundingRequest, TextDelta
 from workbench.deployment import ResourceLimits
+from workbench.deployment.gate import FairGate, GatedBackend, check_request, visitor
 from workbench.errors import BackendError
-from workbench.model_gate import FairGate, GatedBackend, check_request, visitor
 
 
 def request(images, **kwargs) -> GroundingRequest:

@@ -8,8 +8,14 @@ import pytest
 
 from grounding import to_model
 from workbench.backends import FakeBackend
-from workbench.multi_api import (
-    canvas_grounding, canvas_make, canvas_parse, order_probe, prompt_preview, step_grounding, tiled_grounding,
+from workbench.multi.api import (
+    canvas_grounding,
+    canvas_make,
+    canvas_parse,
+    order_probe,
+    prompt_preview,
+    step_grounding,
+    tiled_grounding,
 )
 from workbench.services import Services
 

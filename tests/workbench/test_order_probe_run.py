@@ -10,10 +10,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from grounding import process_size, to_model
-from workbench.backends import FakeBackend, LocalTransformersBackend, OpenAICompatibleBackend
+from workbench.backends import (
+    FakeBackend,
+    LocalTransformersBackend,
+    OpenAICompatibleBackend,
+)
 from workbench.cli import app
 from workbench.errors import WorkbenchError
-from workbench.order_probe import probe_order
+from workbench.multi.order_probe import probe_order
 
 KNOWN = {"img1": (100.0, 50.0, 300.0, 250.0), "img2": (20.0, 40.0, 220.0, 240.0)}
 SHIFTED = (20.0, 40.0, 220.0, 140.0)  # IoU 0.5 with KNOWN["img2"]

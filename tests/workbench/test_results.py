@@ -10,9 +10,9 @@ from PIL import Image
 from grounding.display import DisplayScale
 from grounding.draw import PALETTE, label_color_index
 from tests.factories import write_image
-from workbench.results import _draw_source, render_results
-from workbench.uploads import DISPLAY_MAX_SIDE, load_upload
-from workbench.workspace import Workspace
+from workbench.tryit.results import _draw_source, render_results
+from workbench.tryit.uploads import DISPLAY_MAX_SIDE, load_upload
+from workbench.tryit.workspace import Workspace
 
 
 def _workspace_with_rotated_photo(tmp_path):

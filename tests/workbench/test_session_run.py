@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PIL import Image
 
-from workbench.backend_settings import BackendSettings
 from workbench.backends import FakeBackend
+from workbench.config import BackendSettings
+from workbench.runs.stream import FinishedRun, stream_grounding
 from workbench.services import Services
-from workbench.session_run import FinishedRun, stream_grounding
-from workbench.uploads import load_upload
-from workbench.workspace import Workspace
+from workbench.tryit.uploads import load_upload
+from workbench.tryit.workspace import Workspace
 
 
 def _setup(tmp_path, family: str, answer: str):

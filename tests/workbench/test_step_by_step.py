@@ -9,10 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from grounding import to_model
-from workbench.backends import FakeBackend, GroundingRequest, LocalTransformersBackend, OpenAICompatibleBackend
+from workbench.backends import (
+    FakeBackend,
+    GroundingRequest,
+    LocalTransformersBackend,
+    OpenAICompatibleBackend,
+)
 from workbench.cli import app
 from workbench.errors import WorkbenchError
-from workbench.step_by_step import ground_step_by_step
+from workbench.multi.steps import ground_step_by_step
 
 KNOWN = [(100.0, 50.0, 300.0, 250.0), (20.0, 40.0, 220.0, 240.0), (5.0, 5.0, 60.0, 70.0)]
 

@@ -12,10 +12,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from grounding import process_size, to_model
-from workbench.backends import FakeBackend, LocalTransformersBackend, OpenAICompatibleBackend
+from workbench.backends import (
+    FakeBackend,
+    LocalTransformersBackend,
+    OpenAICompatibleBackend,
+)
 from workbench.cli import app
 from workbench.errors import WorkbenchError
-from workbench.tiled_run import ground_tiled
+from workbench.multi.tiles import ground_tiled
 
 IMAGE_WH = (3000, 800)
 BUDGET = 300_000

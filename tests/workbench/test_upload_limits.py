@@ -8,8 +8,14 @@ import pytest
 
 from tests.factories import write_black_png, write_image
 from workbench.deployment import ResourceLimits
-from workbench.image_files import ImageLimitError, check_image_file, file_inside, read_bounded, session_usage
-from workbench.uploads import UploadError, load_upload
+from workbench.deployment.files import (
+    ImageLimitError,
+    check_image_file,
+    file_inside,
+    read_bounded,
+    session_usage,
+)
+from workbench.tryit.uploads import UploadError, load_upload
 
 
 def test_a_pixel_bomb_is_refused_from_its_header_and_nothing_is_written(tmp_path):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.urls import UrlError, has_userinfo, origin, redact_urls, same_server, shown_url
+from workbench.deployment.urls import (
+    UrlError,
+    has_userinfo,
+    origin,
+    redact_urls,
+    same_server,
+    shown_url,
+)
 
 ALLOWED = "http://allowed.example:8000/v1"
 

@@ -6,10 +6,10 @@ import pytest
 from PIL import Image
 
 from grounding import PixelLimits, process_size
-from workbench.image_set import ImageEntry, ImageSetError
 from workbench.store import DatasetStore
-from workbench.uploads import load_upload
-from workbench.workspace import Workspace, WorkspaceError, save_to_dataset
+from workbench.tryit.image_set import ImageEntry, ImageSetError
+from workbench.tryit.uploads import load_upload
+from workbench.tryit.workspace import Workspace, WorkspaceError, save_to_dataset
 
 CAT = '[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]'
 

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from workbench.backends.base import GroundingRequest, ModelBackend, RawOutput, StreamEvent, TextDelta, collect
+from workbench.backends.base import (
+    GroundingRequest,
+    ModelBackend,
+    RawOutput,
+    StreamEvent,
+    TextDelta,
+    collect,
+)
 from workbench.backends.fake import FakeBackend
 from workbench.backends.local import LocalTransformersBackend
 from workbench.backends.openai_compat import LIMITS_STYLES, OpenAICompatibleBackend
-from workbench.backends.settings import DEFAULT_MODEL, default_model, guess_family
+from workbench.config import DEFAULT_MODEL, default_model, guess_family
 from workbench.errors import BackendError
 
 __all__ = [

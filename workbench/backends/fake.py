@@ -18,8 +18,20 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, ProcessedImage, process_size
-from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from grounding import (
+    DEFAULT_FAMILY,
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    process_size,
+)
+from workbench.backends.base import (
+    GroundingRequest,
+    RawOutput,
+    StreamEvent,
+    StreamingBackend,
+    TextDelta,
+)
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import original_wh
 from workbench.errors import BackendError

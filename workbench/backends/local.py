@@ -38,12 +38,25 @@ from typing import Any
 
 import spaces
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage, UnknownFamilyError, from_grid_thw
-from workbench.backends.base import GroundingRequest, ImageInput, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from grounding import (
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    UnknownFamilyError,
+    from_grid_thw,
+)
+from workbench.backends.base import (
+    GroundingRequest,
+    ImageInput,
+    RawOutput,
+    StreamEvent,
+    StreamingBackend,
+    TextDelta,
+)
 from workbench.backends.conversation import processor_messages
 from workbench.backends.model_inputs import InputCache, ModelImage, image_key
 from workbench.backends.token_stream import TokenStream
-from workbench.backends.settings import default_model
+from workbench.config import default_model
 from workbench.errors import BackendError
 
 __all__ = ["LocalTransformersBackend", "LoadedModel", "pick_runtime"]

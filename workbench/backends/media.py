@@ -40,7 +40,7 @@ def _read_bytes(image: ImageInput) -> bytes:
     if isinstance(image, bytes):
         return image
     from workbench.deployment import current
-    from workbench.image_files import ImageLimitError, read_bounded
+    from workbench.deployment.files import ImageLimitError, read_bounded
 
     try:
         return read_bounded(image, current().limits.upload_bytes)  # type: ignore[arg-type]

@@ -37,7 +37,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from grounding import GeometryError, ImageReadError, ModelFamily, PixelLimits, process_size
+from grounding import (
+    GeometryError,
+    ImageReadError,
+    ModelFamily,
+    PixelLimits,
+    process_size,
+)
 from grounding.decode import decode_upright
 from workbench.backends.base import ImageInput
 from workbench.backends.media import original_wh

@@ -22,7 +22,7 @@ Retries with exponential backoff on 408/429/5xx and connection errors, and timeo
 the openai client's own (``max_retries``, ``timeout``); errors become
 :class:`~workbench.errors.BackendError` with the server's message (``echo_errors=False``, as a
 public deployment sets it: the status only). The URL in messages is shown without password or
-query (:func:`workbench.urls.shown_url`). Redirects are not followed: a server that answers
+query (:func:`workbench.deployment.urls.shown_url`). Redirects are not followed: a server that answers
 3xx is reported, so a request (and its key) never goes on to another host. Without an
 ``api_key``, the configured key is sent only to the configured server
 (:meth:`workbench.deployment.Deployment.api_key_for`).
@@ -41,12 +41,18 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
-from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, StreamingBackend, TextDelta
+from workbench.backends.base import (
+    GroundingRequest,
+    RawOutput,
+    StreamEvent,
+    StreamingBackend,
+    TextDelta,
+)
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import data_url, original_wh
-from workbench.backends.settings import default_base_url, default_model, guess_family
+from workbench.config import default_base_url, default_model, guess_family
+from workbench.deployment.urls import redact_urls, shown_url
 from workbench.errors import BackendError
-from workbench.urls import redact_urls, shown_url
 
 __all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES", "completion_output"]
 

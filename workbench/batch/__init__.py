@@ -16,7 +16,13 @@
 from workbench.batch.ledger import BatchLedger, BatchSummary
 from workbench.batch.progress import BatchProgress
 from workbench.batch.replicas import ReplicaPool, ServersUnavailable
-from workbench.batch.results import ImageResult, Timings, UnitError, UnitResult, unit_result
+from workbench.batch.results import (
+    ImageResult,
+    Timings,
+    UnitError,
+    UnitResult,
+    unit_result,
+)
 from workbench.batch.runner import annotate_unit, run_batch
 from workbench.batch.sinks import JsonlSink, MemorySink, ResultSink
 from workbench.batch.units import JobSettings, WorkUnit, unit_prompt

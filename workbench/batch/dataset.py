@@ -17,7 +17,7 @@ from pathlib import Path
 from grounding.parse import ParseResult
 from workbench.batch.results import UnitError, UnitResult
 from workbench.batch.units import WorkUnit
-from workbench.item_runs import drafts_from
+from workbench.runs.items import drafts_from
 from workbench.store import DatasetRef, DatasetStore, ItemFilter
 
 __all__ = ["StoreSink", "units_from_items"]

@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from grounding import ModelFamily, PixelLimits
-from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, TextDelta, collect
+from workbench.backends.base import (
+    GroundingRequest,
+    RawOutput,
+    StreamEvent,
+    TextDelta,
+    collect,
+)
 from workbench.backends.openai_compat import OpenAICompatibleBackend
 from workbench.errors import BackendError
 

@@ -3,7 +3,7 @@ provenance, or the reason the unit failed.
 
 Both engines (threads, Ray) hand a backend's :class:`~workbench.backends.RawOutput` to
 :func:`unit_result`, which parses it with the geometry of that very call
-(:func:`workbench.grounding_run.parse_output`, i.e. :func:`grounding.parse.parse_grounding`), so a
+(:func:`workbench.runs.pipeline.parse_output`, i.e. :func:`grounding.parse.parse_grounding`), so a
 result does not depend on which engine produced it.
 
 >>> from grounding import PixelLimits, process_size
@@ -29,7 +29,7 @@ from grounding import PixelLimits, ProcessedImage
 from grounding.parse import Detection
 from workbench.backends.base import RawOutput
 from workbench.batch.units import JobSettings, WorkUnit
-from workbench.grounding_run import parse_output
+from workbench.runs.pipeline import parse_output
 
 __all__ = ["Timings", "ImageResult", "UnitResult", "UnitError", "FailureStage", "unit_result", "image_name"]
 

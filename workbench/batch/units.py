@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from grounding import ModelFamily, PixelLimits
-from grounding.prompts import GroundingTask, default_image_ids, grounding_instruction, image_key_instruction
+from grounding.prompts import (
+    GroundingTask,
+    default_image_ids,
+    grounding_instruction,
+    image_key_instruction,
+)
 from workbench.backends.base import GroundingRequest, ImageInput, ModelBackend
 from workbench.errors import WorkbenchError
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import typer
 
-from workbench.cli import annotate, geometry
-from workbench.cli import ground
-from workbench.cli import datasets, export
+from workbench.cli import (
+    annotate,
+    canvas,
+    datasets,
+    export,
+    geometry,
+    ground,
+    probe_order,
+    serve,
+    steps,
+    tile,
+)
 from workbench.cli import parse as parse_command
-from workbench.cli import canvas, probe_order, steps, tile
-from workbench.cli import serve
 
 __all__ = ["app", "main"]
 

@@ -32,7 +32,16 @@ from grounding import GeometryError, ModelFamily, PixelLimits
 from grounding.prompts import GroundingTask
 from workbench.backends import ModelBackend, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
-from workbench.batch import BatchProgress, BatchSummary, JobSettings, JsonlSink, ReplicaPool, ResultSink, WorkUnit, run_batch
+from workbench.batch import (
+    BatchProgress,
+    BatchSummary,
+    JobSettings,
+    JsonlSink,
+    ReplicaPool,
+    ResultSink,
+    WorkUnit,
+    run_batch,
+)
 from workbench.batch.files import units_from_folder
 from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.units import unit_prompt
@@ -163,7 +172,13 @@ def run_job(
     disagrees; ``KeyboardInterrupt`` (Ctrl-C or SIGTERM) passes through after the bar is closed.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     _check_prompt(options)
     backend = open_backend(options)

@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from grounding.canvas import CanvasKind
-from workbench.canvas_run import canvas_detections, make_canvas, read_layout
 from workbench.cli.model_options import echo_json, fail
 from workbench.errors import USER_ERRORS
+from workbench.multi.canvas import canvas_detections, make_canvas, read_layout
 
 
 def canvas(

@@ -13,7 +13,13 @@ from typing import Annotated, Optional
 import typer
 
 from workbench.cli.data_options import DataDirOption, open_store
-from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
+from workbench.cli.options import (
+    DEFAULT_FAMILY,
+    FamilyOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    resolve,
+)
 from workbench.errors import USER_ERRORS
 from workbench.importers import (
     ImportReport,

@@ -10,7 +10,13 @@ from typing import Annotated, Optional
 import typer
 
 from workbench.cli.data_options import DataDirOption, open_store
-from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
+from workbench.cli.options import (
+    DEFAULT_FAMILY,
+    FamilyOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    resolve,
+)
 from workbench.errors import USER_ERRORS, ExportError
 from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
 from workbench.export.questions import TASKS

@@ -8,8 +8,14 @@ from typing import Annotated
 
 import typer
 
-from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
-from workbench.images import geometry_report
+from workbench.api.geometry import geometry_report
+from workbench.cli.options import (
+    DEFAULT_FAMILY,
+    FamilyOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    resolve,
+)
 
 
 def geometry(

@@ -15,8 +15,8 @@ from grounding.prompts import GroundingTask, ImageNaming, request_text
 from workbench.backends import GroundingRequest, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.grounding_run import image_table, parse_output
-from workbench.prompt_view import exact_prompt
+from workbench.runs.pipeline import image_table, parse_output
+from workbench.runs.prompt_view import exact_prompt
 
 Backend = Enum("Backend", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
 LimitsStyle = Enum("LimitsStyle", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]

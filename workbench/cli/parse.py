@@ -11,7 +11,13 @@ import typer
 
 from grounding import GeometryError, ProcessedImage, process_size
 from grounding.parse import parse_grounding
-from workbench.cli.options import DEFAULT_FAMILY, FamilyOption, MaxPixelsOption, MinPixelsOption, resolve
+from workbench.cli.options import (
+    DEFAULT_FAMILY,
+    FamilyOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    resolve,
+)
 
 __all__ = ["parse", "register"]
 

@@ -9,12 +9,28 @@ import typer
 
 from grounding.prompts import GroundingTask
 from workbench.cli.model_options import (
-    DEFAULT_BACKEND, DEFAULT_LIMITS_STYLE, BackendOption, BaseUrlOption, FamilyNameOption, IdsOption, LimitsStyleOption,
-    MaxNewTokensOption, MaxPixelsOption, MinPixelsOption, ModelOption, NamingOption, PromptOption, TargetOption,
-    TaskOption, echo_json, fail, make_backend, split_ids,
+    DEFAULT_BACKEND,
+    DEFAULT_LIMITS_STYLE,
+    BackendOption,
+    BaseUrlOption,
+    FamilyNameOption,
+    IdsOption,
+    LimitsStyleOption,
+    MaxNewTokensOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    ModelOption,
+    NamingOption,
+    PromptOption,
+    TargetOption,
+    TaskOption,
+    echo_json,
+    fail,
+    make_backend,
+    split_ids,
 )
 from workbench.errors import USER_ERRORS
-from workbench.order_probe import probe_order as run_probe
+from workbench.multi.order_probe import probe_order as run_probe
 
 
 def probe_order(

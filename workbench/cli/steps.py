@@ -9,12 +9,27 @@ import typer
 
 from grounding.prompts import GroundingTask, ImageNaming
 from workbench.cli.model_options import (
-    DEFAULT_BACKEND, DEFAULT_LIMITS_STYLE, BackendOption, BaseUrlOption, FamilyNameOption, IdsOption, LimitsStyleOption,
-    MaxNewTokensOption, MaxPixelsOption, MinPixelsOption, ModelOption, PromptOption, TargetOption, TaskOption,
-    echo_json, fail, make_backend, split_ids,
+    DEFAULT_BACKEND,
+    DEFAULT_LIMITS_STYLE,
+    BackendOption,
+    BaseUrlOption,
+    FamilyNameOption,
+    IdsOption,
+    LimitsStyleOption,
+    MaxNewTokensOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    ModelOption,
+    PromptOption,
+    TargetOption,
+    TaskOption,
+    echo_json,
+    fail,
+    make_backend,
+    split_ids,
 )
 from workbench.errors import USER_ERRORS
-from workbench.step_by_step import ground_step_by_step
+from workbench.multi.steps import ground_step_by_step
 
 
 def steps(

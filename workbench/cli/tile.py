@@ -9,11 +9,23 @@ import typer
 
 from grounding.prompts import GroundingTask
 from workbench.cli.model_options import (
-    DEFAULT_BACKEND, DEFAULT_LIMITS_STYLE, BackendOption, BaseUrlOption, FamilyNameOption, LimitsStyleOption,
-    MaxNewTokensOption, ModelOption, PromptOption, TargetOption, TaskOption, echo_json, fail, make_backend,
+    DEFAULT_BACKEND,
+    DEFAULT_LIMITS_STYLE,
+    BackendOption,
+    BaseUrlOption,
+    FamilyNameOption,
+    LimitsStyleOption,
+    MaxNewTokensOption,
+    ModelOption,
+    PromptOption,
+    TargetOption,
+    TaskOption,
+    echo_json,
+    fail,
+    make_backend,
 )
 from workbench.errors import USER_ERRORS
-from workbench.tiled_run import DEFAULT_TILE_PIXELS, ground_tiled
+from workbench.multi.tiles import DEFAULT_TILE_PIXELS, ground_tiled
 
 
 def tile(

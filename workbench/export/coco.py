@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, check_coords, check_label, load_json
+from workbench.export.base import (
+    ExportFormat,
+    FormatOutput,
+    ImageSizes,
+    Problems,
+    check_coords,
+    check_label,
+    load_json,
+)
 from workbench.export.detection import class_names, entries_of, write_entry_images
 from workbench.export.files import write_json
 from workbench.export.samples import ExportSample

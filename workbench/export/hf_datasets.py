@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grounding import ImageReadError, read_image_size
-from workbench.export.base import ExportFormat, FormatOutput, Problems, check_coords, check_label
+from workbench.export.base import (
+    ExportFormat,
+    FormatOutput,
+    Problems,
+    check_coords,
+    check_label,
+)
 from workbench.export.files import upright_bytes
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings

@@ -18,7 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, check_label, load_json
+from workbench.export.base import (
+    ExportFormat,
+    FormatOutput,
+    ImageSizes,
+    Problems,
+    check_label,
+    load_json,
+)
 from workbench.export.files import copy_images, write_json
 from workbench.export.samples import ExportImage, ExportObject, ExportSample, labels_of
 from workbench.export.settings import ExportSettings

@@ -13,7 +13,14 @@ from functools import partial
 from pathlib import Path
 
 from grounding.trainer_resize import llamafactory_resize_wh
-from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, check_answer, load_json
+from workbench.export.base import (
+    ExportFormat,
+    FormatOutput,
+    ImageSizes,
+    Problems,
+    check_answer,
+    load_json,
+)
 from workbench.export.dialogue import Dialogue
 from workbench.export.files import copy_images, write_json
 from workbench.export.samples import ExportSample

@@ -36,7 +36,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from grounding import ModelFamily
-from grounding.prompts import GroundingTask, grounding_instruction, image_key_instruction
+from grounding.prompts import (
+    GroundingTask,
+    grounding_instruction,
+    image_key_instruction,
+)
 from workbench.errors import ExportError
 from workbench.export.samples import ExportImage, ExportObject, ExportSample
 

@@ -20,7 +20,10 @@ from types import MappingProxyType
 from typing import Literal
 
 from grounding import GeometryError, ModelFamily, PixelLimits
-from grounding.trainer_resize import LLAMAFACTORY_IMAGE_MAX_PIXELS, LLAMAFACTORY_IMAGE_MIN_PIXELS
+from grounding.trainer_resize import (
+    LLAMAFACTORY_IMAGE_MAX_PIXELS,
+    LLAMAFACTORY_IMAGE_MIN_PIXELS,
+)
 from workbench.errors import ExportError
 from workbench.export.questions import check_templates
 from workbench.store import ITEM_STATUSES

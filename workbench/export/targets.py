@@ -21,7 +21,14 @@ import json
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage, clamp_to, round_half_up, to_model
+from grounding import (
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    clamp_to,
+    round_half_up,
+    to_model,
+)
 from grounding.trainer_resize import trainer_geometry
 from workbench.export.samples import ExportImage, ExportObject, ExportSample
 

@@ -11,7 +11,13 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, load_json
+from workbench.export.base import (
+    ExportFormat,
+    FormatOutput,
+    ImageSizes,
+    Problems,
+    load_json,
+)
 from workbench.export.files import write_json
 from workbench.export.settings import ExportSettings
 from workbench.store import Item

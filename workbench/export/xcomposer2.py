@@ -15,7 +15,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, check_answer, load_json
+from workbench.export.base import (
+    ExportFormat,
+    FormatOutput,
+    ImageSizes,
+    Problems,
+    check_answer,
+    load_json,
+)
 from workbench.export.dialogue import Dialogue
 from workbench.export.files import copy_images, write_json
 from workbench.export.samples import ExportSample

@@ -19,7 +19,13 @@ from pathlib import Path
 
 import yaml
 
-from workbench.export.base import ExportFormat, FormatOutput, ImageSizes, Problems, check_label
+from workbench.export.base import (
+    ExportFormat,
+    FormatOutput,
+    ImageSizes,
+    Problems,
+    check_label,
+)
 from workbench.export.detection import class_names, entries_of, write_entry_images
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import supervision as sv
 
-from workbench.importers.base import DatasetImportError, ImportImage, ImportReport, ImportSample, write_samples
+from workbench.importers.base import (
+    DatasetImportError,
+    ImportImage,
+    ImportReport,
+    ImportSample,
+    write_samples,
+)
 from workbench.store import AnnotationDraft, DatasetStore
 
 __all__ = ["import_coco"]

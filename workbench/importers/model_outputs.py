@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grounding import GeometryError, ModelFamily, PixelLimits, ProcessedImage, from_grid_thw, process_size
+from grounding import (
+    GeometryError,
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    from_grid_thw,
+    process_size,
+)
 from workbench.importers.base import (
     DatasetImportError,
     ImportImage,
@@ -26,7 +33,7 @@ from workbench.importers.base import (
     image_wh,
     write_samples,
 )
-from workbench.item_runs import drafts_from
+from workbench.runs.items import drafts_from
 from workbench.store import DatasetStore, ImageSource
 
 __all__ = ["ModelOutput", "import_model_outputs", "read_outputs_jsonl"]

@@ -13,7 +13,13 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from workbench.export.workbench_format import DATASET_JSON, FORMAT_ID, VERSION
-from workbench.importers.base import DatasetImportError, ImportImage, ImportReport, ImportSample, write_samples
+from workbench.importers.base import (
+    DatasetImportError,
+    ImportImage,
+    ImportReport,
+    ImportSample,
+    write_samples,
+)
 from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore
 
 __all__ = ["import_workbench"]

@@ -16,8 +16,14 @@ import sqlite3
 from typing import Any
 
 from workbench.store.records import Action
-from workbench.store.rows import ANNOTATION_COLUMNS, annotation_from_row, annotation_state, dumps, insert_annotation
-from workbench.store.rows import annotation_from_state
+from workbench.store.rows import (
+    ANNOTATION_COLUMNS,
+    annotation_from_row,
+    annotation_from_state,
+    annotation_state,
+    dumps,
+    insert_annotation,
+)
 
 __all__ = ["read_actions", "record_action", "restore", "snapshot"]
 

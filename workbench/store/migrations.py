@@ -75,7 +75,9 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
                      "FROM v1_annotations a JOIN v1_sample_images si ON si.id = a.sample_image_id "
                      "JOIN v1_samples s ON s.id = si.sample_id WHERE a.status = 'rejected' AND s.dataset_id = ?",
                      (run_id, dataset_id))
-    from workbench.store.store import PALETTE  # the label set: every label in use, coloured in first-seen order
+    from workbench.store.store import (
+        PALETTE,  # the label set: every label in use, coloured in first-seen order
+    )
 
     for dataset_id, label in conn.execute(
             "SELECT s.dataset_id, a.label FROM v1_annotations a JOIN v1_sample_images si ON si.id = a.sample_image_id "

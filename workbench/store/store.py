@@ -34,9 +34,16 @@ from typing import Any, Union
 from workbench.errors import StoreError
 from workbench.store.blobs import Blob, ImageBlobs
 from workbench.store.datadir import DB_NAME, resolve_data_dir
-from workbench.store.history import first_undone, last_done, read_actions, record_action, restore, snapshot
-from workbench.store.migrations import migrate
 from workbench.store.faults import write_failure
+from workbench.store.history import (
+    first_undone,
+    last_done,
+    read_actions,
+    record_action,
+    restore,
+    snapshot,
+)
+from workbench.store.migrations import migrate
 from workbench.store.records import (
     ITEM_STATUSES,
     Action,
@@ -54,7 +61,12 @@ from workbench.store.records import (
     Run,
     clean_label,
 )
-from workbench.store.rows import ANNOTATION_COLUMNS, annotation_from_row, dumps, insert_annotation
+from workbench.store.rows import (
+    ANNOTATION_COLUMNS,
+    annotation_from_row,
+    dumps,
+    insert_annotation,
+)
 from workbench.store.schema import PRAGMAS
 
 __all__ = ["DatasetRef", "DatasetStore", "StaleItemError", "utc_now"]

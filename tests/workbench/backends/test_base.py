@@ -18,7 +18,7 @@ from workbench.backends import (
     create_backend,
     guess_family,
 )
-from workbench.backends.settings import default_api_key, default_base_url
+from workbench.config import default_api_key, default_base_url
 from workbench.errors import BackendError
 
 

@@ -14,7 +14,7 @@ from workbench.backends import GroundingRequest, OpenAICompatibleBackend
 from workbench.backends.conversation import processor_messages, request_messages
 from workbench.backends.media import data_url, upright_rgb
 from workbench.errors import BackendError
-from workbench.prompt_view import exact_prompt
+from workbench.runs.prompt_view import exact_prompt
 
 TURN_1 = [
     {"role": "user", "content": [{"type": "image", "image_id": "front"}, {"type": "text", "text": "Find cats."}]},

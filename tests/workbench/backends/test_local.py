@@ -12,7 +12,12 @@ import torch
 from grounding import PixelLimits, process_size
 from grounding.prompts import build_messages
 from tests.factories import write_image
-from workbench.backends import GroundingRequest, LocalTransformersBackend, ModelBackend, TextDelta
+from workbench.backends import (
+    GroundingRequest,
+    LocalTransformersBackend,
+    ModelBackend,
+    TextDelta,
+)
 from workbench.backends.local import _cancel_criteria
 from workbench.errors import BackendError
 

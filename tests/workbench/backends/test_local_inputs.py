@@ -16,8 +16,7 @@ from PIL import Image, ImageOps
 
 from grounding import PixelLimits, process_size
 from tests.factories import write_image
-from workbench.backends import GroundingRequest, LocalTransformersBackend
-from workbench.backends import model_inputs
+from workbench.backends import GroundingRequest, LocalTransformersBackend, model_inputs
 from workbench.backends.model_inputs import assemble
 
 PROMPT = "Locate every cat in the image and output the bbox coordinates in JSON format."

@@ -8,7 +8,12 @@ from grounding import PixelLimits, process_size
 from tests.workbench.batch.conftest import TEST_LIMITS
 from workbench.backends import OpenAICompatibleBackend
 from workbench.batch import ReplicaPool
-from workbench.batch.geometry_check import GeometryMismatch, check_server_geometry, probe_sizes, read_server_geometry
+from workbench.batch.geometry_check import (
+    GeometryMismatch,
+    check_server_geometry,
+    probe_sizes,
+    read_server_geometry,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,14 @@ from grounding import process_size
 from tests.workbench.batch.conftest import TEST_LIMITS
 from tests.workbench.batch.serve import TransformersServe
 from workbench.backends import GroundingRequest, OpenAICompatibleBackend
-from workbench.batch import JobSettings, MemorySink, ReplicaPool, ServersUnavailable, WorkUnit, run_batch
+from workbench.batch import (
+    JobSettings,
+    MemorySink,
+    ReplicaPool,
+    ServersUnavailable,
+    WorkUnit,
+    run_batch,
+)
 from workbench.batch.files import units_from_folder
 from workbench.batch.replicas import failure_kind
 from workbench.errors import BackendError

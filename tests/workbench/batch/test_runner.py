@@ -11,7 +11,13 @@ import pytest
 from grounding import PixelLimits, process_size
 from tests.factories import write_image
 from workbench.backends import FakeBackend, GroundingRequest, RawOutput
-from workbench.batch import JobSettings, MemorySink, ServersUnavailable, WorkUnit, run_batch
+from workbench.batch import (
+    JobSettings,
+    MemorySink,
+    ServersUnavailable,
+    WorkUnit,
+    run_batch,
+)
 from workbench.errors import BackendError, WorkbenchError
 
 LIMITS = PixelLimits(3136, 1003520)

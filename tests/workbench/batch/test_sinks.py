@@ -8,7 +8,15 @@ import pytest
 
 from grounding import PixelLimits, process_size
 from workbench.backends import RawOutput
-from workbench.batch import JobSettings, JsonlSink, MemorySink, ResultSink, UnitError, WorkUnit, unit_result
+from workbench.batch import (
+    JobSettings,
+    JsonlSink,
+    MemorySink,
+    ResultSink,
+    UnitError,
+    WorkUnit,
+    unit_result,
+)
 from workbench.errors import WorkbenchError
 
 SETTINGS = JobSettings("m", "qwen2.5-vl", PixelLimits(3136, 1003520))

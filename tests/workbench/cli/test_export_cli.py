@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tests.workbench.store_data import build_demo
 from tests.cli_text import plain
+from tests.workbench.store_data import build_demo
 from workbench.cli import app
 from workbench.store import DATA_DIR_ENV, DatasetStore
 

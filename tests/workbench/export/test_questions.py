@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from grounding.prompts import grounding_instruction
+from tests.factories import write_image
 from workbench.errors import ExportError
 from workbench.export import ExportSettings, export_dataset
 from workbench.export.base import parse_json_answer
 from workbench.export.questions import conversation
 from workbench.export.samples import ExportImage, ExportObject, ExportSample
 from workbench.store import AnnotationDraft, DatasetStore, ImageSource
-from tests.factories import write_image
 
 BOTH = ("box", "point")
 

@@ -101,7 +101,8 @@ def test_hf_round_trip_regroups_multi_image_samples(source, store, tmp_path):
 
 
 def test_hf_coco_style_objects_with_class_labels(store, tmp_path):
-    from datasets import ClassLabel, Dataset, Features, Image as ImageFeature, List, Value
+    from datasets import ClassLabel, Dataset, Features, List, Value
+    from datasets import Image as ImageFeature
 
     photo = write_image(tmp_path, 640, 480, fmt="JPEG", name="cat.jpg")
     features = Features({"image": ImageFeature(), "image_id": Value("int64"),
@@ -221,7 +222,8 @@ def test_cli_imports_yolo_labelstudio_and_hf(source, tmp_path):
 
 
 def test_hf_folder_of_parquet_files(store, tmp_path):
-    from datasets import ClassLabel, Dataset, Features, Image as ImageFeature, List, Value
+    from datasets import ClassLabel, Dataset, Features, List, Value
+    from datasets import Image as ImageFeature
 
     photo = write_image(tmp_path, 64, 48, fmt="JPEG", name="a.jpg")
     features = Features({"image": ImageFeature(), "objects": List({"bbox": List(Value("float32"), length=4),

@@ -27,8 +27,14 @@ from grounding import PixelLimits
 from grounding.prompts import GroundingTask, ImageNaming
 from workbench.backends.base import ImageInput, ModelBackend
 from workbench.errors import WorkbenchError
-from workbench.grounding_run import image_table
-from workbench.multi_common import ProgressCallback, detections_json, ids_for, make_request, report_progress
+from workbench.multi.common import (
+    ProgressCallback,
+    detections_json,
+    ids_for,
+    make_request,
+    report_progress,
+)
+from workbench.runs.pipeline import image_table
 
 __all__ = ["ground_step_by_step"]
 

@@ -1,6 +1,6 @@
 """The geometry table of the UI: one row per image with sizes, grid, tokens and problems flagged.
 
->>> from workbench.image_set import ImageEntry, ImageSet
+>>> from workbench.tryit.image_set import ImageEntry, ImageSet
 >>> images = ImageSet().add([ImageEntry.placeholder("a.jpg", (640, 480)), ImageEntry.placeholder("thin.png", (6000, 20))])
 >>> table = geometry_table(images, "qwen2.5-vl", PixelLimits(3136, 12845056))
 >>> table.rows[0]
@@ -15,8 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grounding import GeometryError, ModelFamily, PixelLimits, ProcessedImage, check_double_resize, process_size
-from workbench.image_set import ImageSet
+from grounding import (
+    GeometryError,
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    check_double_resize,
+    process_size,
+)
+from workbench.tryit.image_set import ImageSet
 
 __all__ = ["GEOMETRY_COLUMNS", "GeometryTable", "geometry_table", "image_notes"]
 

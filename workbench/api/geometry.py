@@ -10,7 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from grounding import GeometryError, ImageReadError, ModelFamily, PixelLimits, probe_image
+from grounding import (
+    GeometryError,
+    ImageReadError,
+    ModelFamily,
+    PixelLimits,
+    probe_image,
+)
 
 __all__ = ["geometry_entry", "geometry_report"]
 

@@ -33,10 +33,10 @@ from grounding import ImageReadError
 from grounding.decode import decode_upright
 from grounding.display import DisplayScale
 from workbench.deployment import ResourceLimits, current
+from workbench.deployment.files import ImageLimitError, check_image_file, session_usage
 from workbench.errors import WorkbenchError
-from workbench.image_files import ImageLimitError, check_image_file, session_usage
-from workbench.image_set import ImageEntry
 from workbench.store.faults import write_failure
+from workbench.tryit.image_set import ImageEntry
 
 __all__ = ["UploadError", "load_upload", "DISPLAY_MAX_SIDE"]
 

@@ -9,11 +9,11 @@ naming the argument, what it must be and what came.
 >>> whole_number("max_new_tokens", 10**12, low=1, high=8192)
 Traceback (most recent call last):
 ...
-workbench.api_args.ArgumentError: max_new_tokens must be at most 8192, got 1000000000000
+workbench.api.args.ArgumentError: max_new_tokens must be at most 8192, got 1000000000000
 >>> text_list("image_ids", ["front", 3], max_items=4, max_chars=50)
 Traceback (most recent call last):
 ...
-workbench.api_args.ArgumentError: image_ids[1] must be text, got a number
+workbench.api.args.ArgumentError: image_ids[1] must be text, got a number
 """
 
 from __future__ import annotations

@@ -24,10 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, ProcessedImage, clamp_to, process_size
+from grounding import (
+    DEFAULT_FAMILY,
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    clamp_to,
+    process_size,
+)
 from grounding.parse import ParseResult, parse_grounding
 from workbench.backends import GroundingRequest, ModelBackend
 from workbench.errors import WorkbenchError
+from workbench.runs.pipeline import parse_output
 from workbench.store import AnnotationDraft, DatasetStore, Item
 
 __all__ = ["ItemRunOutcome", "ReviewSettings", "drafts_from", "item_geometry", "paste_on_item", "run_on_item"]
@@ -142,10 +150,11 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
                                image_ids=tuple(image.image_id for image in item.images), add_vision_id=add_vision_id,
                                max_new_tokens=max_new_tokens, limits=limits)
     output = backend.generate(request, on_text=on_text)
-    result = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids)
+    run = parse_output(request, output)  # the one pipeline: the geometry of this very call, answers by image ID
+    result = ParseResult(run.detections)
     used = output.limits or limits
     settings = {"prompt": prompt, "max_new_tokens": max_new_tokens, **dict(request_settings or {}),
                 **({"min_pixels": used.min_pixels, "max_pixels": used.max_pixels} if used else {})}
     return _record(store, item, result, output.text, model=output.model, family=output.family.name,
-                   settings=settings, extra_warnings=tuple(output.warnings), expected_version=expected_version,
+                   settings=settings, extra_warnings=run.warnings, expected_version=expected_version,
                    fallback_label=fallback_label)

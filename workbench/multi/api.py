@@ -53,9 +53,9 @@ def prompt_preview(paths: Sequence[str | os.PathLike], *, services: Any, target:
                    task: str = "boxes", image_ids: Sequence[str] = (), naming: str = "", backend: str = "openai",
                    model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
                    max_new_tokens: int = 1024) -> dict:
-    """The exact prompt the model would get (see :func:`workbench.prompt_view.exact_prompt`); nothing is sent."""
-    from workbench.multi_common import ids_for, make_request
-    from workbench.prompt_view import exact_prompt
+    """The exact prompt the model would get (see :func:`workbench.runs.prompt_view.exact_prompt`); nothing is sent."""
+    from workbench.multi.common import ids_for, make_request
+    from workbench.runs.prompt_view import exact_prompt
 
     engine = _backend(services, backend, model, base_url, family)
     request = make_request(engine.family(), list(paths), ids_for(len(paths), image_ids), **_text(target, prompt),
@@ -69,8 +69,8 @@ def order_probe(paths: Sequence[str | os.PathLike], *, services: Any, target: st
                 orders: Sequence[Sequence[int]] = (), max_orders: int = 12, seed: int = 0, backend: str = "openai",
                 model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
                 max_new_tokens: int = 1024, on_progress: Any = None, plot_file: str | os.PathLike | None = None) -> dict:
-    """:func:`workbench.order_probe.probe_order` on files; ``orders`` empty: all up to 4 images, else a sample."""
-    from workbench.order_probe import probe_order
+    """:func:`workbench.multi.order_probe.probe_order` on files; ``orders`` empty: all up to 4 images, else a sample."""
+    from workbench.multi.order_probe import probe_order
 
     engine = _backend(services, backend, model, base_url, family)
     return probe_order(engine, list(paths), **_text(target, prompt), task=task, image_ids=image_ids,
@@ -83,7 +83,7 @@ def order_probe(paths: Sequence[str | os.PathLike], *, services: Any, target: st
 def canvas_make(paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *, layout: str = "h",
                 max_pixels: int = 0, gap: int = 0, match_size: bool = True, columns: int = 0) -> dict:
     """Write ``canvas.png`` and ``layout.json`` into ``out_dir``; the layout document (no model)."""
-    from workbench.canvas_run import make_canvas
+    from workbench.multi.canvas import make_canvas
 
     return make_canvas(list(paths), out_dir, layout=layout, max_pixels=int(max_pixels) or None, gap=int(gap),
                        match_size=bool(match_size), columns=int(columns) or None)
@@ -92,7 +92,7 @@ def canvas_make(paths: Sequence[str | os.PathLike], out_dir: str | os.PathLike, 
 def canvas_parse(text: str, layout: str | os.PathLike | dict, family: str = DEFAULT_FAMILY.name, min_pixels: int = 0,
                  max_pixels: int = 0) -> dict:
     """A pasted answer about a canvas -> detections on the source images (no model)."""
-    from workbench.canvas_run import canvas_detections
+    from workbench.multi.canvas import canvas_detections
 
     limits = limits_or_default(ModelFamily.from_name(family), min_pixels, max_pixels)
     return canvas_detections(text, layout, family, limits=limits)
@@ -103,8 +103,8 @@ def canvas_grounding(paths: Sequence[str | os.PathLike], *, services: Any, targe
                      match_size: bool = True, columns: int = 0, backend: str = "openai", model: str = "",
                      base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
                      max_new_tokens: int = 1024, out_dir: str | os.PathLike | None = None) -> dict:
-    """:func:`workbench.canvas_run.ground_canvas` on files (``canvas_max_pixels`` bounds the canvas itself)."""
-    from workbench.canvas_run import ground_canvas
+    """:func:`workbench.multi.canvas.ground_canvas` on files (``canvas_max_pixels`` bounds the canvas itself)."""
+    from workbench.multi.canvas import ground_canvas
 
     engine = _backend(services, backend, model, base_url, family)
     return ground_canvas(engine, list(paths), **_text(target, prompt), task=task, layout=layout,
@@ -117,8 +117,8 @@ def step_grounding(paths: Sequence[str | os.PathLike], *, services: Any, target:
                    task: str = "boxes", image_ids: Sequence[str] = (), naming: str = "picture",
                    backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
                    min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
-    """:func:`workbench.step_by_step.ground_step_by_step` on files."""
-    from workbench.step_by_step import ground_step_by_step
+    """:func:`workbench.multi.steps.ground_step_by_step` on files."""
+    from workbench.multi.steps import ground_step_by_step
 
     engine = _backend(services, backend, model, base_url, family)
     return ground_step_by_step(engine, list(paths), **_text(target, prompt), task=task, image_ids=image_ids,
@@ -130,8 +130,8 @@ def tiled_grounding(path: str | os.PathLike, *, services: Any, target: str = "",
                     task: str = "boxes", tile_max_pixels: int = 0, overlap: float = 0.15, max_aspect: float = 4.0,
                     refine: bool = False, compare: bool = True, backend: str = "openai", model: str = "",
                     base_url: str = "", family: str = "", max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
-    """:func:`workbench.tiled_run.ground_tiled` on a file (``tile_max_pixels`` 0: 1280·28² pixels)."""
-    from workbench.tiled_run import DEFAULT_TILE_PIXELS, ground_tiled
+    """:func:`workbench.multi.tiles.ground_tiled` on a file (``tile_max_pixels`` 0: 1280·28² pixels)."""
+    from workbench.multi.tiles import DEFAULT_TILE_PIXELS, ground_tiled
 
     engine = _backend(services, backend, model, base_url, family)
     return ground_tiled(engine, path, **_text(target, prompt), task=task,

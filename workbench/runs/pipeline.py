@@ -69,7 +69,9 @@ def detection_dict(detection: Any, image_ids: Sequence[str] = ()) -> dict[str, o
 
 def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
     """Parse a backend's raw text with the geometry of this very call."""
-    from grounding.parse import parse_grounding  # the parser package; imported here, where it is used
+    from grounding.parse import (
+        parse_grounding,  # the parser package; imported here, where it is used
+    )
 
     # answers that name images by ID ("image": "front") land on that image, never on the digits in the ID
     parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids)

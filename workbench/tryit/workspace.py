@@ -4,7 +4,7 @@ A visitor uploads, asks and sees boxes; :func:`save_to_dataset` then adds the im
 model's boxes, as a run's proposals) to a dataset in one click. Immutable: every operation returns a
 new :class:`Workspace`, which the UI keeps in per-session state. All geometry goes through ``grounding``.
 
->>> from workbench.image_set import ImageEntry
+>>> from workbench.tryit.image_set import ImageEntry
 >>> ws = Workspace().with_images(Workspace().images.add([ImageEntry.placeholder("a.jpg", (640, 480))]))
 >>> ws = ws.with_output('```json\\n[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]\\n```')
 >>> [(d.label, d.original) for d in ws.result.detections]
@@ -20,10 +20,10 @@ from pathlib import Path
 from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, ProcessedImage
 from grounding.parse import ParseResult, parse_grounding
 from workbench.errors import WorkbenchError
-from workbench.geometry_table import GeometryTable, geometry_table
-from workbench.image_set import ImageSet
-from workbench.item_runs import drafts_from
+from workbench.runs.items import drafts_from
 from workbench.store import DatasetStore, ImageSource
+from workbench.tryit.geometry_table import GeometryTable, geometry_table
+from workbench.tryit.image_set import ImageSet
 
 __all__ = ["GroundingRun", "Workspace", "WorkspaceError", "save_to_dataset"]
 

@@ -7,7 +7,7 @@ operator lists in ``WORKBENCH_ALLOWED_BASE_URLS`` / ``WORKBENCH_ALLOWED_MODELS``
 separated); a local folder is never loaded as a model for them. Locally (one user, the
 operator) any server and model may be chosen unless an allowlist is set.
 
-Servers are compared by origin (scheme, host, port; :mod:`workbench.urls`), never by prefix,
+Servers are compared by origin (scheme, host, port; :mod:`workbench.deployment.urls`), never by prefix,
 and a URL the visitor gives is never used as written where an allowlist applies: the matching
 configured entry is. The configured API key (``WORKBENCH_API_KEY`` / ``OPENAI_API_KEY``) goes
 to the configured server only. Server error bodies are echoed to the local user, never to
@@ -44,9 +44,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from workbench.backends.settings import default_api_key, default_base_url, default_model
+from workbench.config import default_api_key, default_base_url, default_model
+from workbench.deployment.urls import (
+    UrlError,
+    has_userinfo,
+    origin,
+    same_server,
+    shown_url,
+)
 from workbench.errors import BackendError
-from workbench.urls import UrlError, has_userinfo, origin, same_server, shown_url
 
 __all__ = ["Deployment", "ResourceLimits", "PUBLIC_ENV", "is_public", "current"]
 

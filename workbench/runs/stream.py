@@ -3,8 +3,8 @@
 >>> import tempfile, pathlib
 >>> from PIL import Image
 >>> from workbench.backends import FakeBackend
->>> from workbench.backend_settings import BackendSettings
->>> from workbench.uploads import load_upload
+>>> from workbench.config import BackendSettings
+>>> from workbench.tryit.uploads import load_upload
 >>> from workbench.services import Services
 >>> folder = pathlib.Path(tempfile.mkdtemp()); Image.new("RGB", (640, 480)).save(folder / "a.png")
 >>> services = Services.create(folder, backend_factory=lambda kind, **o: FakeBackend(
@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from workbench.backend_settings import BackendSettings
 from workbench.backends import GroundingRequest, RawOutput, TextDelta
+from workbench.config import BackendSettings
 from workbench.errors import BackendError
 from workbench.services import Services
-from workbench.workspace import Workspace, WorkspaceError
+from workbench.tryit.workspace import Workspace, WorkspaceError
 
 __all__ = ["FinishedRun", "stream_grounding"]
 

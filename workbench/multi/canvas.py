@@ -24,14 +24,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grounding import GeometryError, ModelFamily, PixelLimits, ProcessedImage, process_size
-from grounding.canvas import CanvasKind, CanvasLayout, compose_canvas, plan_canvas, snap_for, split_detections
+from grounding import (
+    GeometryError,
+    ModelFamily,
+    PixelLimits,
+    ProcessedImage,
+    process_size,
+)
+from grounding.canvas import (
+    CanvasKind,
+    CanvasLayout,
+    compose_canvas,
+    plan_canvas,
+    snap_for,
+    split_detections,
+)
 from grounding.prompts import GroundingTask
 from workbench.backends.base import ImageInput, ModelBackend
 from workbench.backends.media import upright_rgb
 from workbench.errors import WorkbenchError
-from workbench.grounding_run import image_table
-from workbench.multi_common import detections_json, make_request
+from workbench.multi.common import detections_json, make_request
+from workbench.runs.pipeline import image_table
 
 __all__ = ["LAYOUT_FILE", "CANVAS_FILE", "make_canvas", "read_layout", "canvas_detections", "ground_canvas"]
 

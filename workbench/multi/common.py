@@ -12,10 +12,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from grounding import ModelFamily, PixelLimits
-from grounding.prompts import GroundingTask, ImageNaming, default_image_ids, request_text
+from grounding.prompts import (
+    GroundingTask,
+    ImageNaming,
+    default_image_ids,
+    request_text,
+)
 from workbench.backends.base import GroundingRequest, ImageInput
 from workbench.errors import WorkbenchError
-from workbench.grounding_run import detection_dict
+from workbench.runs.pipeline import detection_dict
 
 __all__ = ["ProgressCallback", "ids_for", "make_request", "detections_json", "report_progress"]
 

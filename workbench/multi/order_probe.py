@@ -28,8 +28,14 @@ from grounding.order_probe import OrderAnswer, probe_orders, probe_report, to_so
 from grounding.prompts import GroundingTask, ImageNaming
 from workbench.backends.base import ImageInput, ModelBackend
 from workbench.errors import WorkbenchError
-from workbench.grounding_run import image_table, parse_output
-from workbench.multi_common import ProgressCallback, detections_json, ids_for, make_request, report_progress
+from workbench.multi.common import (
+    ProgressCallback,
+    detections_json,
+    ids_for,
+    make_request,
+    report_progress,
+)
+from workbench.runs.pipeline import image_table, parse_output
 
 __all__ = ["probe_order"]
 

@@ -23,12 +23,24 @@ from typing import Any
 from grounding import GeometryError, PixelLimits
 from grounding.box_match import compare_answers
 from grounding.prompts import GroundingTask
-from grounding.tiling import Tile, crop_around, merge_tiles, pick_refined, plan_tiles, to_image
+from grounding.tiling import (
+    Tile,
+    crop_around,
+    merge_tiles,
+    pick_refined,
+    plan_tiles,
+    to_image,
+)
 from workbench.backends.base import ImageInput, ModelBackend
 from workbench.backends.media import upright_rgb
 from workbench.errors import WorkbenchError
-from workbench.grounding_run import parse_output
-from workbench.multi_common import ProgressCallback, detections_json, make_request, report_progress
+from workbench.multi.common import (
+    ProgressCallback,
+    detections_json,
+    make_request,
+    report_progress,
+)
+from workbench.runs.pipeline import parse_output
 
 __all__ = ["DEFAULT_TILE_PIXELS", "ground_tiled"]
 

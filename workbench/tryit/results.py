@@ -1,6 +1,6 @@
 """Drawn results and the detection list of a workspace's last run, ready for the UI.
 
->>> from workbench.workspace import Workspace
+>>> from workbench.tryit.workspace import Workspace
 >>> detection_rows(Workspace())
 []
 """
@@ -16,9 +16,9 @@ from PIL import Image
 from grounding.decode import decode_upright
 from grounding.display import DisplayScale
 from grounding.draw import DrawStyle, draw_file
-from workbench.image_set import ImageEntry
-from workbench.uploads import DISPLAY_MAX_SIDE
-from workbench.workspace import Workspace
+from workbench.tryit.image_set import ImageEntry
+from workbench.tryit.uploads import DISPLAY_MAX_SIDE
+from workbench.tryit.workspace import Workspace
 
 __all__ = ["DETECTION_COLUMNS", "detection_rows", "render_results", "open_upright"]
 

@@ -1,9 +1,9 @@
 """Plain functions behind the app's public API endpoints (``/geometry``, ``/parse``, ``/ground``).
 
 They take and return JSON-ready data, so gradio_client scripts and the CLI see the same shapes.
-Every argument is checked for type and range first (:mod:`workbench.api_args`), and the
+Every argument is checked for type and range first (:mod:`workbench.api.args`), and the
 limits of the deployment apply (:class:`~workbench.deployment.ResourceLimits`): a bad call gets
-an :class:`~workbench.api_args.ArgumentError` or a :class:`~workbench.errors.BackendError` in
+an :class:`~workbench.api.args.ArgumentError` or a :class:`~workbench.errors.BackendError` in
 words, before any file is read or any model runs. The files given here must already be the
 visitor's own (the web layer hands over uploads only); ``names`` are what messages call them.
 
@@ -12,7 +12,7 @@ visitor's own (the web layer hands over uploads only); ``names`` are what messag
 >>> parse_output("[]", "qwen2.5-vl", [["640", 480]])
 Traceback (most recent call last):
 ...
-workbench.api_args.ArgumentError: original_sizes[0] width must be a whole number, got text
+workbench.api.args.ArgumentError: original_sizes[0] width must be a whole number, got text
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from pathlib import Path
 
 from grounding import DEFAULT_FAMILY, FAMILIES, ModelFamily, PixelLimits, process_size
 from grounding.parse import parse_grounding
-from workbench import api_args as args
-from workbench.api_args import ArgumentError, choice, text_list, wh_list, whole_number
+from workbench.api import args
+from workbench.api.args import ArgumentError, choice, text_list, wh_list, whole_number
+from workbench.api.geometry import geometry_report
 from workbench.deployment import ResourceLimits, current
-from workbench.image_files import ImageLimitError, check_image_file
-from workbench.images import geometry_report
+from workbench.deployment.files import ImageLimitError, check_image_file
 
 __all__ = ["ground_images", "image_geometry", "parse_output", "limits_or_default", "MAX_SIZES"]
 
@@ -126,7 +126,7 @@ def ground_images(paths: Sequence[str | os.PathLike], prompt: str, *, services, 
     Which backends, servers and models may be used is the deployment's call (``services.backend``).
     """
     from workbench.backends import GroundingRequest
-    from workbench.grounding_run import run_grounding
+    from workbench.runs.pipeline import run_grounding
 
     limits = services.deployment.limits
     if not paths:

@@ -1,4 +1,4 @@
-"""Backend settings from flags and environment variables, with the project's defaults.
+"""The one configuration module: what the environment sets, with the project's defaults.
 
 =====================  ==========================================  ==================================
 variable               meaning                                     default
@@ -8,12 +8,21 @@ variable               meaning                                     default
 ``WORKBENCH_API_KEY``  its API key                                 ``OPENAI_API_KEY``, else ``EMPTY``
 =====================  ==========================================  ==================================
 
+The data folder (``WORKBENCH_DATA_DIR``) is the store's (:mod:`workbench.store.datadir`); what a public
+deployment allows and costs (``WORKBENCH_PUBLIC``, the allowlists, the limits) is
+:mod:`workbench.deployment`'s. :class:`BackendSettings` is which backend a person picked in a page: the
+server URL it offers by default is the configured one *as shown* (without password or query), so it can sit
+in the page; the deployment maps it back to the configured URL when a run asks for it. The API key never
+shows in ``repr``.
+
 >>> default_model({})
 'Qwen/Qwen2.5-VL-3B-Instruct'
 >>> default_model({"WORKBENCH_MODEL": "Qwen/Qwen3-VL-4B-Instruct"})
 'Qwen/Qwen3-VL-4B-Instruct'
 >>> guess_family("qwen3-vl-plus").name, guess_family("Qwen/Qwen2-VL-7B-Instruct").name
 ('qwen3-vl', 'qwen2-vl')
+>>> BackendSettings(kind="openai", model="qwen2.5-vl-7b-instruct", base_url="http://127.0.0.1:8000/v1").options()
+{'model': 'qwen2.5-vl-7b-instruct', 'base_url': 'http://127.0.0.1:8000/v1', 'limits_style': 'vllm'}
 """
 
 from __future__ import annotations
@@ -21,10 +30,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from grounding import QWEN2_5_VL, QWEN2_VL, QWEN3_VL, ModelFamily
 
-__all__ = ["DEFAULT_MODEL", "default_model", "default_base_url", "default_api_key", "guess_family"]
+__all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "BackendSettings", "default_api_key", "default_base_url",
+           "default_model", "guess_family"]
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
 
@@ -59,3 +70,36 @@ def guess_family(model_name: str) -> ModelFamily:
         if pattern.search(name):
             return family
     raise ValueError(f"cannot tell the model family from the name {model_name!r}; give the family explicitly")
+
+
+BACKEND_LABELS = {
+    "paste": "Paste a model's output",
+    "local": "Local model (transformers)",
+    "openai": "OpenAI-compatible server (vLLM, SGLang, DashScope…)",
+}
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    kind: str = "paste"
+    model: str = field(default_factory=lambda: default_model())
+    base_url: str | None = field(default_factory=lambda: _shown(default_base_url()) or None)
+    api_key: str | None = field(default=None, repr=False)
+    limits_style: str = "vllm"
+
+    def options(self) -> dict[str, object]:
+        """Constructor options for :func:`workbench.backends.create_backend` (the API key only when given)."""
+        if self.kind == "local":
+            return {"model": self.model}
+        options: dict[str, object] = {"model": self.model, "base_url": self.base_url, "limits_style": self.limits_style}
+        if self.api_key:
+            options["api_key"] = self.api_key
+        return options
+
+
+def _shown(url: str | None) -> str:
+    from workbench.deployment.urls import (
+        shown_url,  # the deployment package reads this module: import late
+    )
+
+    return shown_url(url)

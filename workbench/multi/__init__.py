@@ -1,0 +1,1 @@
+"""Several images and large images: image naming, order probe, merged canvas, step by step, tiles."""
