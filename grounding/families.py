@@ -72,6 +72,8 @@ class ModelFamily:
     """The family's official request for boxes of ``{target}`` (its cookbook phrasing)."""
     point_prompt: str = ""
     """The same for points ('' when the family has no official point format)."""
+    category_list: bool = False
+    """Its prompt names a comma-separated list of categories (Qwen3-VL), not a phrase ("cats and dogs")."""
 
     @property
     def factor(self) -> int:
@@ -180,6 +182,7 @@ QWEN3_VL = ModelFamily(
                "in JSON format.",
     point_prompt='Locate every instance that belongs to the following categories: "{target}". Report point '
                  "coordinates in JSON format.",
+    category_list=True,
 )
 FAMILIES: tuple[ModelFamily, ...] = (QWEN2_VL, QWEN2_5_VL, QWEN3_VL)
 DEFAULT_FAMILY = QWEN2_5_VL

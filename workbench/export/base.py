@@ -206,7 +206,7 @@ def check_answer(text: str, image_sizes: Sequence[tuple[int, int] | None], geome
         size = image_sizes[index - 1]
         return geometry.extent(size) if size else None
 
-    if geometry.family.name == "qwen2-vl":
+    if not geometry.family.writes_json:
         items = parse_qwen2_answer(text)
         if items is None:
             problems.add(f"{where}: answer is not in Qwen2-VL box syntax")

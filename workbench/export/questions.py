@@ -85,11 +85,7 @@ def has_point_syntax(family: ModelFamily | str) -> bool:
     >>> has_point_syntax("qwen2-vl"), has_point_syntax("qwen3-vl")
     (False, True)
     """
-    try:
-        grounding_instruction("x", family, task=GroundingTask.POINTS)
-    except ValueError:
-        return False
-    return True
+    return bool(ModelFamily.from_name(family).point_prompt)  # family knowledge lives in ModelFamily
 
 
 def task_kinds(task: str, family: ModelFamily | str) -> tuple[str, ...]:
@@ -108,7 +104,7 @@ def join_labels(labels: Sequence[str], family: ModelFamily | str) -> str:
     >>> join_labels(["cat", "dog", "bird"], "qwen2.5-vl"), join_labels(["cat", "dog"], "qwen3-vl")
     ('cat, dog and bird', 'cat, dog')
     """
-    if ModelFamily.from_name(family).name == "qwen3-vl" or len(labels) < 2:
+    if ModelFamily.from_name(family).category_list or len(labels) < 2:
         return ", ".join(labels)
     return ", ".join(labels[:-1]) + " and " + labels[-1]
 

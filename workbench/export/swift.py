@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from grounding.families import ModelFamily
 from workbench.export.base import (
     ExportFormat,
     FormatOutput,
@@ -55,7 +56,7 @@ _TAGS = re.compile(r"(<image>|<video>|<audio>|<bbox>|<ref-object>|<cot-process>|
 
 def bbox_format(family: str) -> str:
     """The ``QWENVL_BBOX_FORMAT`` whose output is the family's own answer syntax."""
-    return "legacy" if family == "qwen2-vl" else "new"
+    return "new" if ModelFamily.from_name(family).writes_json else "legacy"
 
 
 def _ref(label: str, family: str) -> str:

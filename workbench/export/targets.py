@@ -144,7 +144,7 @@ def answer_text(objects: Sequence[tuple[ExportImage, ExportObject]], geometry: G
     >>> answer_text([(image, bowl)], Geometry("qwen3-vl", PixelLimits(3136, 12845056)), multi=False)
     '```json\\n[\\n  {"bbox_2d": [228, 320, 961, 970], "label": "bowl"}\\n]\\n```'
     """
-    if geometry.family.name == "qwen2-vl":
+    if not geometry.family.writes_json:
         if any(obj.kind != "box" for _, obj in objects):
             raise ValueError("Qwen2-VL answers carry boxes only")
         return qwen2_answer([(obj.label, geometry.model_coords(obj.coords, image.wh), image.position if multi else None)
