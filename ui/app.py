@@ -90,7 +90,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             with gr.Tab("Batch", id="batch") as batch_tab:
                 batch_page.build(ctx)
             with gr.Tab("Export", id="export") as export_tab:
-                export_page.build(ctx)
+                export_page.build(ctx).wire(export_tab)
             with gr.Tab("Try it", id="try") as try_tab:
                 try_page.build(ctx, pages)
         tab_list = [queue_tab, review_tab, batch_tab, export_tab, try_tab]

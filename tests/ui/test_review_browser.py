@@ -216,3 +216,46 @@ def test_a_model_run_keeps_human_work_and_shows_what_it_proposed(page, live_app,
     item = _current(services, page)
     assert [(a.label, a.provenance) for a in item.annotations] == [("cat", "model")]
     assert item.annotations[0].coords == pytest.approx((320, 240, 640, 480))
+
+
+def test_the_export_page_asks_the_question_a_person_wrote_and_the_dataset_keeps_it(page, live_app, tmp_path):
+    url, services = live_app
+    name = _dataset(page, "questions")
+    import_files(page, [write_image(tmp_path, 640, 480, fmt="JPEG", name="desk.jpg")])
+    open_item(page, 0)
+    page.locator("#pasted textarea").fill('{"bbox_2d": [10, 10, 200, 200], "label": "mug"}')
+    page.locator("#parse-item").click()
+    wait_text(page, "#notice", "Read 1 box(es)/point(s).")
+    page.keyboard.press("a")
+    wait_text(page, "#notice", "accepted.")
+
+    page.get_by_role("tab", name="Export").click()
+    question = page.locator("#export-question textarea")
+    assert "Locate every {labels}" in question.input_value()  # the family's own phrasing to start from
+    page.locator("#export-task").get_by_text("One question per object (referring)").click()
+    page.wait_for_function("() => document.querySelector('#export-question textarea').value.includes('{label}')")
+    question.fill("Where is the {label}? Answer with its box in JSON.")
+    page.locator("#export").click()
+    wait_text(page, "#notice", "Exported 1 sample(s)")
+    link = page.locator("#export-file a").first
+    with page.expect_download() as download:
+        link.click()
+    target = tmp_path / "questions.zip"
+    download.value.save_as(target)
+    with zipfile.ZipFile(target) as zf:
+        data = next(zf.read(n) for n in zf.namelist() if n.endswith(".json") and "manifest" not in n)
+    assert "Where is the mug? Answer with its box in JSON." in data.decode()
+    record = services.store().dataset(name)
+    assert record.settings["question_templates"]["qwen2.5-vl"] == {
+        "referring": "Where is the {label}? Answer with its box in JSON."}
+
+    page.reload()  # the page offers the dataset's own question again
+    page.get_by_role("tab", name="Export").click()
+    page.locator("#export-task").get_by_text("One question per object (referring)").click()
+    page.wait_for_function(
+        "() => document.querySelector('#export-question textarea').value.startsWith('Where is the {label}?')")
+    question.fill("Where is {unknown}?")  # a placeholder the export cannot fill: said, nothing saved
+    page.locator("#export").click()
+    wait_text(page, "#notice", "{unknown}")
+    assert services.store().dataset(name).settings["question_templates"]["qwen2.5-vl"]["referring"].startswith(
+        "Where is the {label}?")

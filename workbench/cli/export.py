@@ -19,6 +19,7 @@ from workbench.cli.options import (
 )
 from workbench.errors import USER_ERRORS, ExportError
 from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
+from workbench.export.saved import saved_templates
 from workbench.export.questions import TASKS
 
 FormatName = Enum("FormatName", {name: name for name in FORMAT_NAMES}, type=str)  # type: ignore[misc]
@@ -53,7 +54,8 @@ def export(
         "What each training question asks: every labelled object, one referring expression per object, "
         "or points."))] = QuestionTask("objects"),  # type: ignore[call-arg]
     question_template: Annotated[Optional[list[str]], typer.Option(
-        "--question-template", help="TASK=TEMPLATE overriding the family's phrasing (repeatable); placeholders "
+        "--question-template", help="TASK=TEMPLATE overriding the dataset's saved question (Export page) or "
+        "the family's phrasing (repeatable); placeholders "
         "{labels} {label} {image} {picture} {pictures}.")] = None,
     negatives: Annotated[bool, typer.Option(
         help="Keep images/samples with nothing to answer as explicit negatives (default: skip and count them).")
@@ -74,12 +76,13 @@ def export(
     """
     model_family, limits = resolve(family, min_pixels, max_pixels)
     try:
-        settings = ExportSettings(model_family, limits, statuses=tuple(status or ("accepted",)),
-                                  task=task.value, question_templates=_templates(question_template),  # type: ignore[attr-defined]
-                                  negatives=negatives, paths=paths.value,  # type: ignore[attr-defined]
-                                  image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
-                                  vlmr1_task=vlmr1_task.value, transformers_version=transformers_version)  # type: ignore[attr-defined]
         with open_store(data_dir) as store:
+            templates = {**saved_templates(store, dataset, model_family), **_templates(question_template)}
+            settings = ExportSettings(model_family, limits, statuses=tuple(status or ("accepted",)),
+                                      task=task.value, question_templates=templates,  # type: ignore[attr-defined]
+                                      negatives=negatives, paths=paths.value,  # type: ignore[attr-defined]
+                                      image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
+                                      vlmr1_task=vlmr1_task.value, transformers_version=transformers_version)  # type: ignore[attr-defined]
             result = export_dataset(store, dataset, format.value, settings, out, overwrite=overwrite)  # type: ignore[attr-defined]
     except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)

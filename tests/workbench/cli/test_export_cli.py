@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from tests.cli_text import plain
 from tests.workbench.store_data import build_demo
 from workbench.cli import app
+from workbench.export.saved import save_template
 from workbench.store import DATA_DIR_ENV, DatasetStore
 
 
@@ -94,6 +95,24 @@ def test_export_question_and_path_options(data_dir, tmp_path):
     assert (manifest["negatives"], manifest["paths"]) == (True, "relative")
     rows = [json.loads(line) for line in (tmp_path / "out" / "demo-swift" / "swift.jsonl").read_text().splitlines()]
     assert rows[0]["messages"][0]["content"] == "<image>\nWhere is the bowl?" and not rows[0]["images"][0].startswith("/")
+
+
+def test_export_asks_the_question_the_dataset_keeps_unless_the_command_words_another(data_dir, tmp_path):
+    with DatasetStore.open(data_dir) as store:  # what the Export page keeps when a person words the question
+        save_template(store, "demo", "qwen2.5-vl", "referring", "Point me to the {label}.")
+    kept = _run("export", "--format", "swift", "--task", "referring", "--data-dir", data_dir, "demo", tmp_path / "a")
+    assert kept.exit_code == 0, kept.output
+    rows = [json.loads(line) for line in (tmp_path / "a" / "demo-swift" / "swift.jsonl").read_text().splitlines()]
+    assert rows[0]["messages"][0]["content"] == "<image>\nPoint me to the bowl."
+    other = _run("export", "--format", "swift", "--task", "referring", "--question-template",
+                 "referring=Find the {label}.", "--data-dir", data_dir, "demo", tmp_path / "b")
+    assert other.exit_code == 0, other.output
+    rows = [json.loads(line) for line in (tmp_path / "b" / "demo-swift" / "swift.jsonl").read_text().splitlines()]
+    assert rows[0]["messages"][0]["content"] == "<image>\nFind the bowl."
+    for_qwen3 = _run("export", "--format", "swift", "--family", "qwen3-vl", "--task", "referring", "--data-dir",
+                     data_dir, "demo", tmp_path / "c")  # the wording was kept for Qwen2.5-VL only
+    assert for_qwen3.exit_code == 0, for_qwen3.output
+    assert "Point me" not in (tmp_path / "c" / "demo-swift" / "swift.jsonl").read_text()
 
 
 @pytest.mark.parametrize(("args", "message"), [
