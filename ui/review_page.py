@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from grounding import DEFAULT_FAMILY, FAMILIES
+from grounding.parse import coordinate_keys
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
 from ui.context import PRIVATE, QUEUED, AppContext
@@ -76,6 +77,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                  elem_id="review-family")
             min_pixels = gr.Number(None, precision=0, label="min_pixels (blank: the family's)", elem_id="review-min")
             max_pixels = gr.Number(None, precision=0, label="max_pixels (blank: the family's)", elem_id="review-max")
+            keys = gr.Textbox("", label="Extra coordinate keys", placeholder="position, loc",
+                              info="JSON keys your prompt asks coordinates under, read besides bbox_2d/point_2d",
+                              elem_id="review-keys")
             save_settings = gr.Button("Use these for the dataset", size="sm", elem_id="review-settings")
         with gr.Row():
             backend = gr.Radio(list(BACKEND_LABELS.values()), value=BACKEND_LABELS["paste"], label="Backend",
@@ -245,17 +249,21 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return refreshed(cursor.at(parts[0], 1), say("ok", f"Split into {len(parts)} items."))
 
     @speaks(ctx.notice)
-    def _save_settings(data: Any, fam: str, low: Any, high: Any, request: gr.Request = None):
+    def _save_settings(data: Any, fam: str, low: Any, high: Any, extra: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
-        settings = ReviewSettings(fam, int(low) if low else None, int(high) if high else None)
+        settings = ReviewSettings(fam, int(low) if low else None, int(high) if high else None,
+                                  coordinate_keys(extra or ""))
         settings.limits  # raises on min above max, in words
-        ctx.services.store().update_dataset_settings(cursor.dataset, {"family": settings.family,
-                                                                      "min_pixels": settings.min_pixels,
-                                                                      "max_pixels": settings.max_pixels})
+        ctx.services.store().update_dataset_settings(cursor.dataset, {
+            "family": settings.family, "min_pixels": settings.min_pixels, "max_pixels": settings.max_pixels,
+            "coordinate_keys": list(settings.coordinate_keys) or None})
+        reads = (f" Answers are also read under {', '.join(settings.coordinate_keys)}."
+                 if settings.coordinate_keys else "")
         return show(cursor, say("ok", f"This dataset's model is {settings.family} with min_pixels "
-                                      f"{settings.limits.min_pixels} and max_pixels {settings.limits.max_pixels}."))
+                                      f"{settings.limits.min_pixels} and max_pixels {settings.limits.max_pixels}."
+                                      + reads))
 
     def _settings_fields(data: Any, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
@@ -268,7 +276,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                             for n, image in enumerate(store.item(cursor.item).images, 1)]
             except StoreError:
                 pass
-        return (settings.family, settings.min_pixels, settings.max_pixels,
+        return (settings.family, settings.min_pixels, settings.max_pixels, ", ".join(settings.coordinate_keys),
                 gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
 
     @speaks(ctx.notice)
@@ -322,7 +330,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         try:
             outcome = run_on_item(store, engine, item_id, text, limits=settings.limits if same_family else None,
                                   max_new_tokens=int(tokens), expected_version=cursor.version,
-                                  fallback_label=what or "")
+                                  fallback_label=what or "", coordinate_keys=settings.coordinate_keys)
         except StaleItemError as exc:
             return stale(exc, cursor)
         message = run_message(replace(outcome, warnings=(*note, *outcome.warnings)))
@@ -349,9 +357,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         later.click(_structure, [ctx.cursor, gr.State("later")], outs, **PRIVATE)
         group.click(_structure, [ctx.cursor, gr.State("group")], full, **PRIVATE)
         split.click(_structure, [ctx.cursor, gr.State("split")], full, **PRIVATE)
-        save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels], outs, **PRIVATE)
+        save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels, keys], outs, **PRIVATE)
         gr.on([ctx.tabs_review.select, status.change], _settings_fields, ctx.cursor,  # type: ignore[attr-defined]
-              [family, min_pixels, max_pixels, for_picture], **PRIVATE)
+              [family, min_pixels, max_pixels, keys, for_picture], **PRIVATE)
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
         gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task], [prompt, ctx.notice],
               **PRIVATE)

@@ -92,6 +92,19 @@ def _names(values: Sequence[str] | str, what: str) -> tuple[str, ...]:
     return tuple(value.strip() for value in names)
 
 
+def coordinate_keys(values: Sequence[str] | str) -> tuple[str, ...]:
+    """Extra JSON keys that hold coordinates, from a list or a comma-separated text (duplicates dropped).
+
+    >>> coordinate_keys("position, loc,position")
+    ('position', 'loc')
+    >>> coordinate_keys(())
+    ()
+    """
+    if isinstance(values, str):
+        values = [part for part in values.split(",") if part.strip()]
+    return tuple(dict.fromkeys(_names(values, "coordinate_keys")))
+
+
 def _limit(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise GroundingError(f"{what} must be a positive whole number, got {value!r}")

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from grounding import process_size, to_original
 from tests.factories import write_image
 from tests.ui.conftest import (
     EXAMPLES,
@@ -259,3 +260,26 @@ def test_the_export_page_asks_the_question_a_person_wrote_and_the_dataset_keeps_
     wait_text(page, "#notice", "{unknown}")
     assert services.store().dataset(name).settings["question_templates"]["qwen2.5-vl"]["referring"].startswith(
         "Where is the {label}?")
+
+
+def test_answers_under_the_keys_the_prompt_named_are_read_once_the_dataset_knows_them(page, live_app, tmp_path):
+    _, services = live_app
+    name = _dataset(page, "keys")
+    import_files(page, [write_image(tmp_path, 800, 600, fmt="JPEG", name="shelf.jpg")])
+    open_item(page, 0)
+    answer = '[{"position": [100, 100, 300, 250], "label": "jar"}]'
+    page.locator("#pasted textarea").fill(answer)
+    page.locator("#parse-item").click()
+    wait_text(page, "#notice", "no box")  # an unknown key: nothing read, and the page says so
+    assert _current(services, page).annotations == ()
+
+    page.locator("#review-keys textarea, #review-keys input").first.fill("position, loc")
+    page.locator("#review-settings").click()
+    wait_text(page, "#notice", "Answers are also read under position, loc.")
+    assert services.store().dataset(name).settings["coordinate_keys"] == ["position", "loc"]
+    page.locator("#pasted textarea").fill(answer)
+    page.locator("#parse-item").click()
+    wait_text(page, "#notice", "Read 1 box(es)/point(s).")
+    (jar,) = _current(services, page).annotations
+    seen = process_size((800, 600), "qwen2.5-vl")  # the model's pixels, back to the photo's
+    assert jar.label == "jar" and jar.coords == pytest.approx(to_original((100, 100, 300, 250), seen))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from workbench.runs.items import ReviewSettings, paste_on_item
+from workbench.backends.fake import FakeBackend
+from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
 from workbench.store import DatasetStore, ImageSource
 
 
@@ -39,3 +40,25 @@ def test_a_box_outside_the_image_is_clamped_and_marked(store):
                             ReviewSettings("qwen2.5-vl"), target_image=1)
     (box,) = outcome.item.annotations
     assert box.coords[2:] == (640.0, 480.0) and box.attributes["outside"] is True
+
+
+def test_a_dataset_that_names_extra_coordinate_keys_reads_answers_under_them_pasted_or_run(store):
+    store.update_dataset_settings(1, {"coordinate_keys": ["position"]})
+    settings = ReviewSettings.from_dataset(store.dataset_settings(1))
+    assert settings.coordinate_keys == ("position",)
+    answer = '[{"position": [0, 0, 322, 238], "label": "cup"}]'
+    assert paste_on_item(store, 1, answer, ReviewSettings("qwen2.5-vl"), target_image=1).item.annotations == ()
+    pasted = paste_on_item(store, 1, answer, settings, target_image=1)
+    assert [a.label for a in pasted.item.annotations] == ["cup"]
+
+    backend = FakeBackend(lambda request, images: answer, family="qwen2.5-vl")
+    ran = run_on_item(store, backend, 1, "Find the cup; give its position.", limits=settings.limits,
+                      coordinate_keys=settings.coordinate_keys)
+    assert [a.label for a in ran.item.images[0].annotations][-1:] == ["cup"]
+    run, _ = store.proposals(1)  # the item's latest run records the keys it was read with
+    assert run is not None and run.model == "fake" and run.settings["coordinate_keys"] == ["position"]
+
+
+def test_coordinate_keys_written_by_hand_that_make_no_sense_read_as_none():
+    assert ReviewSettings.from_dataset({"coordinate_keys": [3, ""]}).coordinate_keys == ()
+    assert ReviewSettings.from_dataset({"coordinate_keys": "position, loc"}).coordinate_keys == ("position", "loc")

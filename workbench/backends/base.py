@@ -23,7 +23,8 @@ from typing import Protocol, Union, runtime_checkable
 
 from PIL import Image
 
-from grounding import ModelFamily, PixelLimits, ProcessedImage
+from grounding import GroundingError, ModelFamily, PixelLimits, ProcessedImage
+from grounding.parse import coordinate_keys
 from grounding.prompts import ImageNaming, default_image_ids, picture_numbers
 from workbench.errors import BackendError
 
@@ -64,6 +65,8 @@ class GroundingRequest:
     limits: PixelLimits | None = None
     """Pixel limits for this call (e.g. the user's preset); None: the backend's own."""
     naming: ImageNaming | str | None = None
+    coordinate_keys: tuple[str, ...] = ()
+    """Extra JSON keys the prompt asked coordinates under (``"position"``), read besides the usual ones."""
     history: tuple[dict, ...] = ()
     """Earlier messages (``user``/``assistant``, an optional first ``system``) as plain chat dicts;
     image parts are ``{"type": "image", "image_id": ID}`` placeholders for images of this request."""
@@ -94,6 +97,10 @@ class GroundingRequest:
                 raise BackendError(f"add_vision_id={self.add_vision_id} contradicts image naming {naming.value!r}")
             object.__setattr__(self, "naming", naming)
         object.__setattr__(self, "history", check_history(self.history, ids))
+        try:
+            object.__setattr__(self, "coordinate_keys", coordinate_keys(self.coordinate_keys))
+        except GroundingError as exc:
+            raise BackendError(str(exc)) from None
 
     @property
     def image_naming(self) -> ImageNaming:

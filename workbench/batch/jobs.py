@@ -25,6 +25,7 @@ from workbench.batch.progress import BatchProgress
 from workbench.batch.runner import run_batch
 from workbench.batch.units import JobSettings, unit_prompt
 from workbench.errors import USER_ERRORS, WorkbenchError
+from workbench.runs.items import ReviewSettings
 from workbench.store import ItemFilter
 
 __all__ = ["JobRequest", "JobRunner", "describe"]
@@ -106,7 +107,9 @@ class JobRunner:
             limits = None
             if request.min_pixels or request.max_pixels:
                 limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
-            settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens)
+            keys = ReviewSettings.from_dataset(store.dataset_settings(dataset)).coordinate_keys
+            settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens,
+                                               coordinate_keys=keys)
             if request.backend == "openai" and request.geometry_check:
                 store.update_job(job_id, message="checking how the server resizes images…")
                 check_server_geometry(backend, settings.limits)

@@ -64,6 +64,7 @@ class WorkUnit:
             max_new_tokens=settings.max_new_tokens,
             temperature=settings.temperature,
             limits=settings.limits,
+            coordinate_keys=settings.coordinate_keys,
         )
 
 
@@ -77,9 +78,12 @@ class JobSettings:
     max_new_tokens: int = 1024
     temperature: float = 0.0
     add_vision_id: bool | None = None
+    coordinate_keys: tuple[str, ...] = ()
+    """Extra JSON keys the prompt asks coordinates under (the dataset's, or ``--coordinate-key``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "family", ModelFamily.from_name(self.family))
+        object.__setattr__(self, "coordinate_keys", tuple(self.coordinate_keys))
 
     def key(self, prompt: str) -> str:
         """16 hex digits over everything that changes the answer: model, family, limits, generation, prompt."""
@@ -96,6 +100,7 @@ class JobSettings:
             "max_new_tokens": self.max_new_tokens,
             "temperature": self.temperature,
             "add_vision_id": self.add_vision_id,
+            **({"coordinate_keys": list(self.coordinate_keys)} if self.coordinate_keys else {}),
         }
 
     @classmethod

@@ -29,6 +29,7 @@ from typing import Annotated, Optional
 import typer
 
 from grounding import GeometryError, ModelFamily, PixelLimits
+from grounding.parse import coordinate_keys as key_list
 from grounding.prompts import GroundingTask
 from workbench.backends import ModelBackend, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
@@ -70,6 +71,7 @@ EngineOption = Annotated[Engine, typer.Option(case_sensitive=False, help="thread
 CheckOption = Annotated[bool, typer.Option("--geometry-check/--no-geometry-check", help="Probe each server's resizing before the batch.")]
 WaitOption = Annotated[float, typer.Option(min=0, help="Seconds to wait for an unreachable server before stopping.")]
 TimeoutOption = Annotated[float, typer.Option(min=1, help="Seconds one request may take.")]
+KeysOption = Annotated[Optional[str], typer.Option("--coordinate-keys", help="Comma-separated extra JSON keys your prompt asks coordinates under (read besides bbox_2d/point_2d).")]
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class BatchOptions:
     geometry_check: bool = True
     server_wait_s: float = 120.0
     timeout_s: float = 300.0
+    coordinate_keys: tuple[str, ...] = ()
 
     @staticmethod
     def split_labels(labels: str | None) -> tuple[str, ...]:
@@ -122,7 +125,8 @@ def open_backend(options: BatchOptions) -> ModelBackend:
 
 
 def job_settings(backend: ModelBackend, options: BatchOptions) -> JobSettings:
-    return JobSettings.for_backend(backend, options.limits(backend.family()), max_new_tokens=options.max_new_tokens)
+    return JobSettings.for_backend(backend, options.limits(backend.family()), max_new_tokens=options.max_new_tokens,
+                                   coordinate_keys=options.coordinate_keys)
 
 
 def with_prompts(units: Iterable[WorkUnit], family: ModelFamily, options: BatchOptions) -> Iterator[WorkUnit]:
@@ -232,6 +236,7 @@ def annotate_files(
     geometry_check: CheckOption = True,
     server_wait: WaitOption = 120.0,
     timeout: TimeoutOption = 300.0,
+    coordinate_keys: KeysOption = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also images in subfolders.")] = False,
 ) -> None:
     """Pre-annotate every image of FOLDER into a JSONL file (one line per item); re-running resumes."""
@@ -240,6 +245,7 @@ def annotate_files(
         model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,  # type: ignore[attr-defined]
         min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens, concurrency=concurrency,
         engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,  # type: ignore[attr-defined]
+        coordinate_keys=key_list(coordinate_keys or ""),
     )
     try:
         units = list(units_from_folder(folder, recursive=recursive))
@@ -278,12 +284,14 @@ def annotate(
     geometry_check: CheckOption = True,
     server_wait: WaitOption = 120.0,
     timeout: TimeoutOption = 300.0,
+    coordinate_keys: KeysOption = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="WORKBENCH_DATA_DIR", file_okay=False,
                                                      help="Folder of the dataset store.")] = None,
 ) -> None:
     """Pre-annotate the items of DATASET with a model: their boxes land on the items (pre-annotated), never over
     a person's work; a failed item says why and the run goes on; re-running skips what is done."""
     from workbench.batch.dataset import StoreSink, units_from_items
+    from workbench.runs.items import ReviewSettings
     from workbench.store import DatasetStore
 
     options = BatchOptions(
@@ -291,9 +299,13 @@ def annotate(
         model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,  # type: ignore[attr-defined]
         min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens, concurrency=concurrency,
         engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,  # type: ignore[attr-defined]
+        coordinate_keys=key_list(coordinate_keys or ""),
     )
     try:
         with DatasetStore.open(data_dir) as store:
+            if coordinate_keys is None:  # the dataset's own (Review page), unless the command names others
+                kept = ReviewSettings.from_dataset(store.dataset_settings(dataset)).coordinate_keys
+                options = dataclasses.replace(options, coordinate_keys=kept)
             ids, units = units_from_items(store, dataset, statuses=status or ["new"])
             summary = run_job(units, StoreSink(store, dataset), options, total=len(ids))
     except USER_ERRORS as exc:

@@ -26,6 +26,7 @@ from typing import Any
 
 from grounding import (
     DEFAULT_FAMILY,
+    GroundingError,
     ModelFamily,
     PixelLimits,
     ProcessedImage,
@@ -33,6 +34,7 @@ from grounding import (
     process_size,
 )
 from grounding.parse import ParseResult, parse_grounding
+from grounding.parse import coordinate_keys as key_list
 from workbench.backends import GroundingRequest, ModelBackend
 from workbench.errors import WorkbenchError
 from workbench.runs.pipeline import parse_output
@@ -45,11 +47,13 @@ PASTED_MODEL = "pasted output"
 
 @dataclass(frozen=True)
 class ReviewSettings:
-    """How a dataset's model sees its images: the family and the pixel limits (None: the family's checkpoints)."""
+    """How a dataset's model sees its images: the family and the pixel limits (None: the family's checkpoints),
+    and the extra JSON keys its prompts ask coordinates under (``position``), read besides the usual ones."""
 
     family: str = DEFAULT_FAMILY.name
     min_pixels: int | None = None
     max_pixels: int | None = None
+    coordinate_keys: tuple[str, ...] = ()
 
     @property
     def limits(self) -> PixelLimits:
@@ -57,12 +61,20 @@ class ReviewSettings:
 
     @classmethod
     def from_dataset(cls, settings: Mapping[str, Any]) -> ReviewSettings:
-        """Read from a dataset's stored settings (keys ``family``, ``min_pixels``, ``max_pixels``)."""
+        """Read from a dataset's stored settings (keys ``family``, ``min_pixels``, ``max_pixels``,
+        ``coordinate_keys``)."""
         family = ModelFamily.from_name(str(settings.get("family") or cls.family)).name
-        return cls(family, settings.get("min_pixels") or None, settings.get("max_pixels") or None)
+        keys = settings.get("coordinate_keys")
+        try:
+            keys = key_list(keys) if isinstance(keys, (list, str)) else ()
+        except GroundingError:
+            keys = ()  # settings written by hand that make no sense read as none
+        return cls(family, settings.get("min_pixels") or None, settings.get("max_pixels") or None, keys)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"family": self.family, "min_pixels": self.limits.min_pixels, "max_pixels": self.limits.max_pixels}
+        """The settings as a run records them (the keys only when there are some)."""
+        limits = {"family": self.family, "min_pixels": self.limits.min_pixels, "max_pixels": self.limits.max_pixels}
+        return {**limits, "coordinate_keys": list(self.coordinate_keys)} if self.coordinate_keys else limits
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,8 @@ def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: Review
     if not text.strip():
         raise WorkbenchError("paste a model output first")
     result = parse_grounding(text, settings.family, item_geometry(item, settings), target_image=target_image,
-                             image_ids=[image.image_id for image in item.images])
+                             image_ids=[image.image_id for image in item.images],
+                             coordinate_keys=settings.coordinate_keys)
     return _record(store, item, result, text, model=PASTED_MODEL, family=settings.family,
                    settings={**settings.as_dict(), "target_image": target_image}, extra_warnings=(),
                    expected_version=expected_version, fallback_label=fallback_label)
@@ -139,7 +152,8 @@ def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: Review
 def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt: str, *,
                 limits: PixelLimits | None, max_new_tokens: int = 1024, add_vision_id: bool | None = None,
                 on_text: Callable[[str], None] | None = None, expected_version: int | None = None,
-                request_settings: Mapping[str, Any] | None = None, fallback_label: str = "") -> ItemRunOutcome:
+                request_settings: Mapping[str, Any] | None = None, fallback_label: str = "",
+                coordinate_keys: Sequence[str] = ()) -> ItemRunOutcome:
     """Run the model on the item's images and store the answer as the run's proposals on the item.
 
     The answer is parsed with the geometry the backend reports for this very call (the processor's
@@ -148,13 +162,14 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
     item = store.item(item_id)
     request = GroundingRequest(images=tuple(Path(image.file) for image in item.images), prompt=prompt,
                                image_ids=tuple(image.image_id for image in item.images), add_vision_id=add_vision_id,
-                               max_new_tokens=max_new_tokens, limits=limits)
+                               max_new_tokens=max_new_tokens, limits=limits, coordinate_keys=tuple(coordinate_keys))
     output = backend.generate(request, on_text=on_text)
     run = parse_output(request, output)  # the one pipeline: the geometry of this very call, answers by image ID
     result = ParseResult(run.detections)
     used = output.limits or limits
     settings = {"prompt": prompt, "max_new_tokens": max_new_tokens, **dict(request_settings or {}),
-                **({"min_pixels": used.min_pixels, "max_pixels": used.max_pixels} if used else {})}
+                **({"min_pixels": used.min_pixels, "max_pixels": used.max_pixels} if used else {}),
+                **({"coordinate_keys": list(request.coordinate_keys)} if request.coordinate_keys else {})}
     return _record(store, item, result, output.text, model=output.model, family=output.family.name,
                    settings=settings, extra_warnings=run.warnings, expected_version=expected_version,
                    fallback_label=fallback_label)

@@ -74,7 +74,8 @@ def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
     )
 
     # answers that name images by ID ("image": "front") land on that image, never on the digits in the ID
-    parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids)
+    parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids,
+                             coordinate_keys=request.coordinate_keys)
     return GroundingRun(
         request=request,
         output=output,

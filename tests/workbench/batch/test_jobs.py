@@ -46,6 +46,16 @@ def test_a_job_annotates_the_chosen_items_and_says_how_it_went(store):
     assert "0 annotated, 0 failed, 12 already done" in again["message"]
 
 
+def test_a_job_reads_answers_under_the_coordinate_keys_the_dataset_names(store):
+    store.update_dataset_settings(1, {"coordinate_keys": ["position"]})
+    backend = FakeBackend(lambda request, geometry: '[{"position": [0, 0, 28, 28], "label": "cat"}]')
+    runner = JobRunner(lambda: store, lambda kind, **options: backend)
+    job = _wait(store, runner.start(1, JobRequest(backend="local", prompt="Find the cat; give its position.")),
+                {"done"})
+    assert job["done"] == 12
+    assert all([a.label for a in item.annotations] == ["cat"] for item in store.items("d"))
+
+
 def test_a_cancel_stops_the_job_between_items_and_keeps_what_is_done(store):
     gate = threading.Event()
 

@@ -24,6 +24,7 @@ BASE = JobSettings("qwen2.5-vl-7b", "qwen2.5-vl", PixelLimits(3136, 1003520), ma
         pytest.param({"max_new_tokens": 1024}, id="max-new-tokens"),
         pytest.param({"temperature": 0.7}, id="temperature"),
         pytest.param({"add_vision_id": False}, id="vision-id"),
+        pytest.param({"coordinate_keys": ("position",)}, id="coordinate-keys"),
     ],
 )
 def test_every_setting_that_changes_the_answer_changes_the_key(change):
@@ -34,6 +35,16 @@ def test_the_key_is_stable_and_depends_on_the_prompt():
     again = JobSettings("qwen2.5-vl-7b", "qwen2.5-vl", PixelLimits(3136, 1003520), max_new_tokens=512)
     assert again.key("Find cats.") == BASE.key("Find cats.")
     assert BASE.key("Find cats.") != BASE.key("Find dogs.")
+
+
+def test_jobs_without_extra_coordinate_keys_keep_the_keys_of_earlier_runs():
+    assert "coordinate_keys" not in BASE.as_dict()  # a re-run of an older job still skips what it did
+
+
+def test_a_unit_asks_for_the_jobs_extra_coordinate_keys():
+    settings = dataclasses.replace(BASE, coordinate_keys=("position",))
+    assert WorkUnit("item-1", ("a.png",), prompt="Where? Use position.").request(settings).coordinate_keys == (
+        "position",)
 
 
 def test_settings_follow_the_backend():
