@@ -101,8 +101,10 @@ def _ask(services: Any, target: Any, prompt: Any, task: Any) -> dict[str, Any]:
     """What to ask: a target (the family's phrasing) or the caller's own prompt, exactly one of them."""
     target = args.text("target", target, max_chars=1000, default="").strip()
     prompt = args.text("prompt", prompt, max_chars=services.deployment.limits.prompt_chars or 10**9, default="")
-    if bool(target) == bool(prompt.strip()):
-        raise ArgumentError("give either a target (what to find) or a prompt (your own text), not both")
+    if not target and not prompt.strip():
+        raise ArgumentError("give a target (what to find) or a prompt (your own text)")
+    if target and prompt.strip():
+        raise ArgumentError("give a target (what to find) or a prompt (your own text), not both")
     return {"target": target, "prompt": prompt, "task": choice("task", task, _TASKS, default="boxes")}
 
 
