@@ -37,7 +37,7 @@ from workbench.multi.common import with_names
 from workbench.runs.items import ItemRunOutcome, drafts_from
 from workbench.store import DatasetStore, Item
 
-__all__ = ["TOOLS", "item_inputs", "record_tool_run", "probe_item", "canvas_on_item", "steps_on_item",
+__all__ = ["TOOLS", "item_inputs", "record_tool_run", "preview_item", "probe_item", "canvas_on_item", "steps_on_item",
            "tiles_on_item"]
 
 TOOLS = {"canvas": "merged canvas", "steps": "step by step", "tiles": "tiles"}
@@ -100,6 +100,19 @@ def _asked(target: str, prompt: str) -> dict[str, str | None]:
 
 def _limits_setting(limits: PixelLimits | None) -> dict[str, int]:
     return {"min_pixels": limits.min_pixels, "max_pixels": limits.max_pixels} if limits is not None else {}
+
+
+def preview_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, target: str = "", prompt: str = "",
+                 task: str = "boxes", naming: str | None = None, max_new_tokens: int = 1024,
+                 limits: PixelLimits | None = None) -> dict[str, Any]:
+    """The exact prompt the model gets for the item's pictures in their order (:func:`workbench.runs.prompt_view.exact_prompt`)."""
+    from workbench.multi.common import make_request
+    from workbench.runs.prompt_view import exact_prompt
+
+    files, ids = item_inputs(store.item(item_id))
+    request = make_request(backend.family(), files, ids, **_asked(target, prompt), task=task, naming=naming or None,
+                           max_new_tokens=max_new_tokens, limits=limits)
+    return with_names(exact_prompt(backend, request) | {"prompt": request.prompt}, files, ids)
 
 
 def probe_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, target: str = "", prompt: str = "",
