@@ -22,7 +22,14 @@ from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, plain, review_settings
 from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.errors import StoreError
-from workbench.multi.items import TOOLS, canvas_on_item, preview_item, probe_item, steps_on_item, tiles_on_item
+from workbench.multi.items import (
+    TOOLS,
+    canvas_on_item,
+    preview_item,
+    probe_item,
+    steps_on_item,
+    tiles_on_item,
+)
 from workbench.multi.tiles import DEFAULT_TILE_PIXELS
 from workbench.review import Cursor
 
@@ -52,7 +59,7 @@ def probe_rows(result: Mapping[str, Any]) -> list[list[Any]]:
 def probe_summary(result: Mapping[str, Any]) -> str:
     """The probe in words for a Markdown component (IDs and model names shown as typed)."""
     ids = result["image_ids"]
-    named = lambda order: ", ".join(plain(ids[p - 1]) for p in order)  # noqa: E731
+    named = lambda order: ", ".join(plain(ids[p - 1]) for p in order)
     scores = " · ".join(f"{','.join(map(str, o))}: {s:.2f}" for o, s in zip(result["orders"], result["order_scores"]))
     return (f"**{len(result['orders'])} orders** of {len(ids)} pictures with {plain(result['model'])}. "
             f"Most consistent order: **{named(result['most_consistent_order'])}**. "
@@ -175,8 +182,9 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
                                                               api_key=key or None).options())
         if engine.family().name == settings.family:
             return engine, settings.limits, ()
-        return engine, None, (f"{engine.model} is a {engine.family().name} model, not {settings.family} (this "
-                              "dataset's): its own pixel limits were used",)
+        note = (f"{engine.model} is a {engine.family().name} model, not {settings.family} (this dataset's): its own "
+                "pixel limits were used")
+        return engine, None, (note,)
 
     def on_progress(progress: gr.Progress, what: str):
         return lambda done, total: progress((done, total), desc=what)

@@ -62,6 +62,7 @@ def test_every_answer_names_the_callers_files(services, uploads):
     for result in results:
         assert "upload-folder-x1" not in json.dumps(result)
     preview, probe, merged, steps, tiled = results
+    assert preview["naming"] == "ids" and '"f"' in preview["prompt"]
     assert [row["file"] for row in probe["answers"][1]["images"]] == ["back.png", "front.png"]
     assert [s["file"] for s in merged["sources"]] == names and merged["layout"]["layout"] == "grid"
     assert [row["file"] for row in steps["images"]] == names

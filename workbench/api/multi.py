@@ -29,7 +29,14 @@ from grounding import GeometryError, ImageSize
 from grounding.canvas import CanvasKind
 from grounding.prompts import GroundingTask, ImageNaming
 from workbench.api import _family, args
-from workbench.api.args import ArgumentError, choice, flag, number, text_list, whole_number
+from workbench.api.args import (
+    ArgumentError,
+    choice,
+    flag,
+    number,
+    text_list,
+    whole_number,
+)
 from workbench.deployment.files import ImageLimitError, check_image_file
 from workbench.errors import WorkbenchError
 from workbench.multi import api as tools

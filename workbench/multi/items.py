@@ -25,7 +25,7 @@ the tool (``{"tool": "canvas", ...}``), so each tool's answer is its own run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
