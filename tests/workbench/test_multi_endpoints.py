@@ -132,3 +132,21 @@ def test_a_file_that_fails_late_is_named_by_the_caller(services, tmp_path):
         multi.canvas([str(good), str(broken)], services=services, names=["a.png", "cut.png"], target="cat",
                      base_url="http://127.0.0.1:1/v1", model="m")
     assert "cut.png: unreadable image" in str(caught.value) and str(tmp_path) not in str(caught.value)
+
+
+def test_a_public_deployment_gates_every_tool_like_ground(tmp_path, uploads):
+    made: list[str] = []
+    services = Services.create(tmp_path / "data", public=True,
+                               backend_factory=lambda kind, **options: made.append(kind) or FakeBackend(whole_last_image))
+    paths, names = uploads
+    for call, message in (
+        (lambda: multi.prompt_preview(paths, services=services, names=names, target="cat", backend="local",
+                                      model=str(tmp_path)), "not offered here"),
+        (lambda: multi.order_probe(paths, services=services, names=names, target="cat", backend="local",
+                                   model=str(tmp_path)), "not offered here"),
+        (lambda: multi.tiles(paths[0], services=services, name=names[0], target="cat",
+                             base_url="http://127.0.0.1:9/v1"), "this app has no server backend"),
+    ):
+        with pytest.raises(WorkbenchError, match=message):
+            call()
+    assert made == []
