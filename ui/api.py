@@ -1,4 +1,5 @@
-"""Public API endpoints for gradio_client scripts: geometry, parse and ground.
+"""Public API endpoints for gradio_client scripts: geometry, parse and ground, and the multi-image and
+high-resolution tools: prompt_preview, order_probe, canvas, steps and tiles (docs/multi-image.md).
 
 Images are accepted only as files the visitor uploaded through Gradio (``handle_file`` in
 gradio_client: a FileData whose file lies in Gradio's upload folder). A plain string, a path
@@ -21,18 +22,28 @@ from gradio.utils import get_upload_folder
 
 from grounding import DEFAULT_FAMILY
 from workbench.api import ground_images, image_geometry, parse_output
+from workbench.api import multi as tools
 from workbench.deployment.files import file_inside
 from workbench.deployment.gate import visitor
 from workbench.deployment.urls import redact_urls
 from workbench.errors import WorkbenchError
 from workbench.services import Services
 
-__all__ = ["register", "uploaded_files"]
+__all__ = ["register", "uploaded_file", "uploaded_files"]
 
 log = logging.getLogger(__name__)
 
-NOT_UPLOADED = ("images[{i}] is not a file uploaded to this app: send each image as an upload "
+NOT_UPLOADED = ("{what} is not a file uploaded to this app: send each image as an upload "
                 "(gradio_client.handle_file(path)), not as a path, URL or text")
+
+
+def uploaded_file(file: Any) -> tuple[str, str]:
+    """(server path, the visitor's file name) of one upload; gr.Error for anything else."""
+    try:
+        (path,), (name,) = uploaded_files([file], max_files=1)
+    except gr.Error:
+        raise gr.Error(NOT_UPLOADED.format(what="image")) from None
+    return path, name
 
 
 def uploaded_files(files: Any, *, max_files: int) -> tuple[list[str], list[str]]:
@@ -51,7 +62,7 @@ def uploaded_files(files: Any, *, max_files: int) -> tuple[list[str], list[str]]
         path = file.get("path") if isinstance(file, dict) else None
         inside = file_inside(path, folder) if isinstance(path, str) and path else None
         if inside is None:
-            raise gr.Error(NOT_UPLOADED.format(i=i))
+            raise gr.Error(NOT_UPLOADED.format(what=f"images[{i}]"))
         name = file.get("orig_name") if isinstance(file.get("orig_name"), str) else None
         paths.append(str(inside))
         names.append((name or inside.name)[-200:])
@@ -92,9 +103,15 @@ def register(services: Services) -> None:
 
     @_speaks
     def parse(text: str, family: str = DEFAULT_FAMILY.name, original_sizes: list[list[int]] | None = None,
-              min_pixels: int = 0, max_pixels: int = 0) -> dict:
-        """Detections in original pixels from a model output, for images of the given [W, H] sizes."""
-        return parse_output(text, family, original_sizes or [], min_pixels, max_pixels)
+              min_pixels: int = 0, max_pixels: int = 0, coordinate_keys: list[str] | None = None,
+              image_ids: list[str] | None = None) -> dict:
+        """Detections in original pixels from a model output, for images of the given [W, H] sizes.
+
+        ``coordinate_keys``: extra JSON keys that hold coordinates (your prompt named them); ``image_ids``: the IDs
+        your prompt gave the images, one per image, so that ``"image": "img10"`` is mapped by ID.
+        """
+        return parse_output(text, family, original_sizes or [], min_pixels, max_pixels,
+                            coordinate_keys=coordinate_keys or (), image_ids=image_ids or ())
 
     @_speaks
     def ground(images: list[FileData], prompt: str, backend: str = "openai", model: str = "", base_url: str = "",
@@ -110,8 +127,87 @@ def register(services: Services) -> None:
         finally:
             visitor.reset(token)
 
+    def as_visitor(request: gr.Request | None, work: Callable[[], dict]) -> dict:
+        token = visitor.set(_session(request))
+        try:
+            return work()
+        finally:
+            visitor.reset(token)
+
+    @_speaks
+    def prompt_preview(images: list[FileData], target: str = "", prompt: str = "", task: str = "boxes",
+                       image_ids: list[str] | None = None, naming: str = "", backend: str = "openai", model: str = "",
+                       base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
+                       max_new_tokens: int = 1024, request: gr.Request = None) -> dict:
+        """The exact prompt the model would get (nothing is sent): the chat template's text for "local", the
+        request body for "openai". Give a target (what to find) or your own prompt; naming is none, picture or ids."""
+        paths, names = uploaded_files(images, max_files=limits.images_per_request)
+        return as_visitor(request, lambda: tools.prompt_preview(
+            paths, services=services, names=names, target=target, prompt=prompt, task=task, image_ids=image_ids,
+            naming=naming, backend=backend, model=model, base_url=base_url, family=family, min_pixels=min_pixels,
+            max_pixels=max_pixels, max_new_tokens=max_new_tokens))
+
+    @_speaks
+    def order_probe(images: list[FileData], target: str = "", prompt: str = "", task: str = "boxes",
+                    image_ids: list[str] | None = None, naming: str = "", orders: list[list[int]] | None = None,
+                    max_orders: int = 12, seed: int = 0, backend: str = "openai", model: str = "", base_url: str = "",
+                    family: str = "", min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024,
+                    request: gr.Request = None) -> dict:
+        """The same request over several orders of the images (all up to 4 images, else a seeded sample), every
+        answer mapped back to its source image: per image, boxes per order, agreement, count spread; the most
+        consistent order."""
+        paths, names = uploaded_files(images, max_files=limits.images_per_request)
+        return as_visitor(request, lambda: tools.order_probe(
+            paths, services=services, names=names, target=target, prompt=prompt, task=task, image_ids=image_ids,
+            naming=naming, orders=orders, max_orders=max_orders, seed=seed, backend=backend, model=model,
+            base_url=base_url, family=family, min_pixels=min_pixels, max_pixels=max_pixels,
+            max_new_tokens=max_new_tokens))
+
+    @_speaks
+    def canvas(images: list[FileData], target: str = "", prompt: str = "", task: str = "boxes", layout: str = "h",
+               canvas_max_pixels: int = 0, gap: int = 0, match_size: bool = True, columns: int = 0,
+               backend: str = "openai", model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0,
+               max_pixels: int = 0, max_new_tokens: int = 1024, request: gr.Request = None) -> dict:
+        """Merge the images into one canvas (layout h, v or grid), ground it once, and split the boxes back to
+        their source images in their own pixels (boxes across a seam clipped and flagged)."""
+        paths, names = uploaded_files(images, max_files=limits.images_per_request)
+        return as_visitor(request, lambda: tools.canvas(
+            paths, services=services, names=names, target=target, prompt=prompt, task=task, layout=layout,
+            canvas_max_pixels=canvas_max_pixels, gap=gap, match_size=match_size, columns=columns, backend=backend,
+            model=model, base_url=base_url, family=family, min_pixels=min_pixels, max_pixels=max_pixels,
+            max_new_tokens=max_new_tokens))
+
+    @_speaks
+    def steps(images: list[FileData], target: str = "", prompt: str = "", task: str = "boxes",
+              image_ids: list[str] | None = None, naming: str = "picture", backend: str = "openai", model: str = "",
+              base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
+              max_new_tokens: int = 1024, request: gr.Request = None) -> dict:
+        """One image per turn of one conversation, earlier answers kept as history; each turn's boxes on its image."""
+        paths, names = uploaded_files(images, max_files=limits.images_per_request)
+        return as_visitor(request, lambda: tools.steps(
+            paths, services=services, names=names, target=target, prompt=prompt, task=task, image_ids=image_ids,
+            naming=naming, backend=backend, model=model, base_url=base_url, family=family, min_pixels=min_pixels,
+            max_pixels=max_pixels, max_new_tokens=max_new_tokens))
+
+    @_speaks
+    def tiles(image: FileData, target: str = "", prompt: str = "", task: str = "boxes", tile_max_pixels: int = 0,
+              overlap: float = 0.15, max_aspect: float = 4.0, refine: bool = False, compare: bool = True,
+              backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
+              max_new_tokens: int = 1024, request: gr.Request = None) -> dict:
+        """Ground one large or extreme image tile by tile (each tile within tile_max_pixels, 0: 1280*28*28),
+        merge the boxes back (duplicates across overlaps merged), optionally re-ground each box on a crop around
+        it, and compare with one pass over the whole image under the same budget."""
+        path, name = uploaded_file(image)
+        return as_visitor(request, lambda: tools.tiles(
+            path, services=services, name=name, target=target, prompt=prompt, task=task,
+            tile_max_pixels=tile_max_pixels, overlap=overlap, max_aspect=max_aspect, refine=refine, compare=compare,
+            backend=backend, model=model, base_url=base_url, family=family, max_new_tokens=max_new_tokens))
+
     gr.api(geometry, api_name="geometry")
     gr.api(parse, api_name="parse")
     # The fair gate in front of each backend (workbench.deployment.gate) orders model work: one local
     # generation at a time, a few requests per server, one per visitor. Gradio only bounds threads.
     gr.api(ground, api_name="ground", concurrency_id="ground", concurrency_limit=8)
+    gr.api(prompt_preview, api_name="prompt_preview", concurrency_id="ground", concurrency_limit=8)
+    for endpoint in (order_probe, canvas, steps, tiles):
+        gr.api(endpoint, api_name=endpoint.__name__, concurrency_id="ground", concurrency_limit=8)

@@ -1,7 +1,8 @@
 """The Gradio Blocks app: a view over the dataset store. Nothing is built at import time: call :func:`create_app`.
 
 Screens: **Queue** (home: datasets, adding images, filters, thumbnails, labels), **Review** (one
-item in the box editor, keyboard-first), **Export**, and **Try it** (the light demo). The browser
+item in the box editor, keyboard-first), **Several images** (the multi-image and high-resolution
+tools on the current item), **Batch**, **Export**, and **Try it** (the light demo). The browser
 keeps a cursor (dataset, item, filter) in its local storage; the store keeps everything else.
 
 >>> import tempfile
@@ -17,7 +18,7 @@ from dataclasses import replace
 
 import gradio as gr
 
-from ui import api, batch_page, export_page, queue_page, review_page, try_page
+from ui import api, batch_page, export_page, multi_page, queue_page, review_page, try_page
 from ui.context import PRIVATE, AppContext
 from ui.notice import say
 from ui.refresh import Pages
@@ -44,7 +45,7 @@ _HEAD = """
 def _remember_tab(data, evt: gr.SelectData):
     """Keep the screen in the cursor, so a reload comes back to it."""
     cursor = Cursor.from_json(data)
-    tab = {"Queue": "queue", "Review": "review", "Batch": "batch", "Export": "export",
+    tab = {"Queue": "queue", "Review": "review", "Several images": "multi", "Batch": "batch", "Export": "export",
            "Try it": "try"}.get(str(evt.value), "queue")
     return replace(cursor, tab=tab).to_json()
 
@@ -87,13 +88,15 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             with gr.Tab("Review", id="review") as review_tab:
                 ctx.tabs_review = review_tab  # type: ignore[attr-defined]
                 review = review_page.build(ctx, pages)
+            with gr.Tab("Several images", id="multi") as multi_tab:
+                multi_page.build(ctx, pages, multi_tab)
             with gr.Tab("Batch", id="batch") as batch_tab:
                 batch_page.build(ctx)
             with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx).wire(export_tab)
             with gr.Tab("Try it", id="try") as try_tab:
                 try_page.build(ctx, pages)
-        tab_list = [queue_tab, review_tab, batch_tab, export_tab, try_tab]
+        tab_list = [queue_tab, review_tab, multi_tab, batch_tab, export_tab, try_tab]
         for tab in tab_list:
             tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
         pages.queue_outputs = lambda: [queue.gallery, queue.ids, queue.pager, queue.label_filter]  # type: ignore[attr-defined]

@@ -97,7 +97,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     @speaks(ctx.notice)
     def _load(data: Any, request: gr.Request = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
-        tab = cursor.tab if cursor.tab in ("review", "batch", "export", "try") else None
+        tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "export", "try") else None
         shown = everything(cursor, ctx.owner(cursor, request))
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}

@@ -24,7 +24,7 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 
-__all__ = ["ArgumentError", "choice", "text", "text_list", "whole_number", "wh_list", "kind_of"]
+__all__ = ["ArgumentError", "choice", "flag", "number", "text", "text_list", "whole_number", "wh_list", "kind_of"]
 
 
 class ArgumentError(WorkbenchError, ValueError):
@@ -67,6 +67,38 @@ def whole_number(name: str, value: Any, *, low: int | None = None, high: int | N
     if high is not None and number > high:
         raise ArgumentError(f"{name} must be at most {high}, got {number}")
     return number
+
+
+def number(name: str, value: Any, *, low: float, high: float, default: float | None = None) -> float:
+    """A finite number in ``[low, high]``; ``None`` gives ``default`` when there is one.
+
+    >>> number("overlap", 0.2, low=0.0, high=0.5)
+    0.2
+    >>> number("overlap", "0.2", low=0.0, high=0.5)
+    Traceback (most recent call last):
+    ...
+    workbench.api.args.ArgumentError: overlap must be a number, got text
+    """
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ArgumentError(f"{name} must be a number, got {kind_of(value) if not isinstance(value, float) else value}")
+    if not low <= value <= high:
+        raise ArgumentError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return float(value)
+
+
+def flag(name: str, value: Any, *, default: bool) -> bool:
+    """``true``/``false`` (``None`` gives ``default``).
+
+    >>> flag("refine", None, default=False), flag("refine", True, default=False)
+    (False, True)
+    """
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{name} must be true or false, got {kind_of(value)}")
+    return value
 
 
 def text(name: str, value: Any, *, max_chars: int, default: str | None = None) -> str:

@@ -22,7 +22,7 @@ from workbench.backends.base import GroundingRequest, ImageInput
 from workbench.errors import WorkbenchError
 from workbench.runs.pipeline import detection_dict
 
-__all__ = ["ProgressCallback", "ids_for", "make_request", "detections_json", "report_progress"]
+__all__ = ["ProgressCallback", "ids_for", "make_request", "detections_json", "report_progress", "with_names"]
 
 ProgressCallback = Callable[[int, int], None]
 """``(done, total)`` model calls, called after each one (for a progress bar)."""
@@ -62,3 +62,27 @@ def detections_json(detections: Sequence[Any], image_ids: Sequence[str] = ()) ->
 def report_progress(on_progress: ProgressCallback | None, done: int, total: int) -> None:
     if on_progress is not None:
         on_progress(done, total)
+
+
+def with_names(value: Any, paths: Sequence[Any], names: Sequence[str]) -> Any:
+    """``value`` (JSON-ready) with every file path in its text replaced by the name given for it
+    (the caller's file names, or an item's image IDs): no answer shows where the files lie.
+
+    >>> with_names({"file": "/up/x1/a.png", "text": "cannot read /up/x1/a.png"}, ["/up/x1/a.png"], ["a.png"])
+    {'file': 'a.png', 'text': 'cannot read a.png'}
+    """
+    pairs = sorted(zip(map(str, paths), names), key=lambda pair: -len(pair[0]))
+
+    def rename(item: Any) -> Any:
+        if isinstance(item, str):
+            for path, name in pairs:
+                if path in item:
+                    item = item.replace(path, name)
+            return item
+        if isinstance(item, dict):
+            return {key: rename(v) for key, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [rename(v) for v in item]
+        return item
+
+    return rename(value)
