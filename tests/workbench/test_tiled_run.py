@@ -100,6 +100,15 @@ def test_tiles_merge_back_refine_and_compare_with_the_single_pass(tmp_path, fami
     json.dumps(result)
 
 
+def test_refinement_is_bounded_and_says_which_boxes_it_refined(tmp_path):
+    image = position_image(tmp_path / "big.png")
+    result = ground_tiled(FakeBackend(fake_model), image, target="vehicle", tile_max_pixels=BUDGET, refine=True,
+                          max_refine=2, compare=False)
+    refined = [d for d in result["detections"] if d["attributes"].get("refined")]
+    assert len(refined) == 2 and len(result["detections"]) == 5
+    assert "refined the first 2 of 5 boxes (one model call each)" in result["warnings"]
+
+
 def test_without_refinement_the_merged_boxes_are_the_tiles_answers(tmp_path):
     image = position_image(tmp_path / "big.png")
     result = ground_tiled(FakeBackend(fake_model), image, target="vehicle", tile_max_pixels=BUDGET, compare=False)

@@ -46,6 +46,8 @@ __all__ = ["DEFAULT_TILE_PIXELS", "ground_tiled"]
 
 DEFAULT_TILE_PIXELS = 1280 * 28 * 28
 """The transformers class default ``max_pixels``, reported to ground better than larger budgets."""
+MAX_REFINE = 32
+"""At most this many merged boxes are refined (one model call each), whatever the image holds."""
 
 
 def _ground_crop(backend: ModelBackend, picture: Any, tile: Tile, *, target: str | None, prompt: str | None,
@@ -74,6 +76,7 @@ def ground_tiled(
     containment: float = 0.8,
     refine: bool = False,
     refine_margin: float = 0.5,
+    max_refine: int = MAX_REFINE,
     compare: bool = True,
     compare_min_iou: float = 0.3,
     max_new_tokens: int = 1024,
@@ -100,15 +103,18 @@ def ground_tiled(
     merged = list(merge_tiles(found, plan, iou=iou, containment=containment))
     warnings = [f"tile {t['index']}: {w}" for t in tiles for w in t["warnings"]]
     if refine:
-        calls += sum(1 for d in merged if d.kind == "box" and d.label)
-        for k, detection in enumerate(merged):
-            if detection.kind != "box" or not detection.label:
-                continue
+        chosen = [k for k, d in enumerate(merged) if d.kind == "box" and d.label]
+        if len(chosen) > max_refine:  # one model call per box: bounded, and said
+            warnings.append(f"refined the first {max_refine} of {len(chosen)} boxes (one model call each)")
+            chosen = chosen[:max_refine]
+        calls += len(chosen)
+        for step, k in enumerate(chosen, start=1):
+            detection = merged[k]
             crop = crop_around(detection.original, picture.size, margin=refine_margin, index=k)
             candidates, record = _ground_crop(backend, picture, crop, **(options | {"target": detection.label, "prompt": None}))
             merged[k] = pick_refined(detection, candidates)
             warnings += [f"refining {k + 1}: {w}" for w in record["warnings"]]
-            report_progress(on_progress, len(plan.tiles) + k + 1, calls)
+            report_progress(on_progress, len(plan.tiles) + step, calls)
     result: dict[str, Any] = {
         "model": backend.model,
         "family": family.name,
