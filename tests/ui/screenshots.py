@@ -16,6 +16,7 @@ from tests.ui.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     EXAMPLES,
+    choose,
     free_port,
     open_item,
     open_page,
@@ -52,6 +53,8 @@ def main(out: Path = OUT) -> None:
         boxes = PROPOSALS.get(item.images[0].original_name, [])
         store.record_proposals(run.id, item_id, [[AnnotationDraft.box(xyxy, label) for xyxy, label in boxes]])
     store.set_status(report.items[1], "accepted")
+    pair = import_images(store, "two-pictures", [EXAMPLES / "cat.jpg", EXAMPLES / "coffee.jpg"])
+    store.group_items(pair.items)  # one multi-image item, for the Several images page
     demo = create_app(services)
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
@@ -78,6 +81,15 @@ def main(out: Path = OUT) -> None:
             page.locator("#try-parse").click()
             page.wait_for_function("document.querySelectorAll('#try-drawn img').length >= 1")
             page.screenshot(path=str(out / "try-it.png"), full_page=True)
+            choose(page, "dataset", "two-pictures")
+            wait_text(page, "#counts", "two-pictures")
+            open_item(page, 0)
+            page.get_by_role("tab", name="Several images").click()
+            page.locator("#multi-base-url textarea, #multi-base-url input").first.fill("http://127.0.0.1:8000/v1")
+            page.locator("#multi-target textarea, #multi-target input").first.fill("the cat")
+            page.locator("#multi-show-prompt").click()
+            wait_text(page, "#notice", "The exact prompt for item")  # nothing is sent: the server is not asked
+            page.screenshot(path=str(out / "several-images.png"), full_page=True)
             context.close()
             browser.close()
     finally:
