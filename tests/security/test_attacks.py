@@ -97,7 +97,7 @@ def test_dev_zero_is_refused_and_the_app_keeps_answering(app):
     for images in (["/dev/zero"], [{"path": "/dev/zero"}]):
         assert "not a file uploaded to this app" in error_text(app.call("ground", ground(images), timeout=60))
     assert time.monotonic() - started < 60
-    assert app.call("parse", ["[]", "qwen2.5-vl", [[640, 480]], 0, 0])[0] == "complete"
+    assert app.call("parse", ["[]", "qwen2.5-vl", [[640, 480]], 0, 0, None, None])[0] == "complete"
 
 
 @pytest.mark.parametrize("url", [
@@ -178,7 +178,7 @@ def test_wrong_arguments_are_answered_in_words(app, tmp_path, data, words):
     pytest.param(["[]", "qwen2.5-vl", [[640, 480]], "x", 0], "min_pixels must be a whole number", id="min-text"),
 ])
 def test_parse_arguments_are_answered_in_words(app, data, words):
-    assert words in error_text(app.call("parse", data))
+    assert words in error_text(app.call("parse", [*data, None, None]))  # raw HTTP sends every argument
 
 
 def test_geometry_arguments_are_answered_in_words(app, tmp_path):
