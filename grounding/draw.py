@@ -9,9 +9,12 @@ coordinates scaled with it (:class:`~grounding.display.DisplayScale`); line widt
 follow the drawn size.
 
 :func:`draw_file` draws straight from a file: a JPEG is decoded at 1/2, 1/4 or 1/8 scale when
-that is still at least the display size (:func:`grounding.decode.decode_upright`), so a 12 MP
-photo is never decoded at full size to be shown at 1600 pixels. The drawing is done on one
-OpenCV (BGR) array, so supervision's box annotators convert nothing.
+that is still at least the display size, so a 12 MP photo is never decoded at full size to be
+shown at 1600 pixels. OpenCV decodes it (libjpeg-turbo's scaled decoding, like Pillow's
+``draft``) straight into the BGR array everything is drawn on, so neither a Pillow-to-numpy copy
+nor a channel swap comes before the drawing; the EXIF orientation (from the header) is applied
+to the small copy. Other formats go through :func:`grounding.decode.decode_upright`. The
+drawing is done on that one OpenCV (BGR) array, so supervision's box annotators convert nothing.
 
 >>> from PIL import Image
 >>> from grounding.parse import Detection
@@ -22,11 +25,13 @@ OpenCV (BGR) array, so supervision's box annotators convert nothing.
 
 from __future__ import annotations
 
+import os
 import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -36,7 +41,7 @@ from PIL import Image, ImageOps
 from grounding.decode import DecodeSource, decode_upright
 from grounding.display import DisplayScale
 from grounding.fonts import cjk_font_path
-from grounding.image_size import read_image_size
+from grounding.image_size import ImageSize, read_image_size
 from grounding.labels import label_tag, paste_tag, place_tags
 from grounding.parse.result import Detection
 
@@ -122,6 +127,47 @@ def _bgr(rgb: np.ndarray, size_wh: tuple[int, int]) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
+_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+            8: cv2.IMREAD_REDUCED_COLOR_8}
+_UPRIGHT = {  # EXIF orientation -> what ImageOps.exif_transpose does, on a BGR array
+    2: lambda a: cv2.flip(a, 1), 3: lambda a: cv2.rotate(a, cv2.ROTATE_180), 4: lambda a: cv2.flip(a, 0),
+    5: cv2.transpose, 6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
+    7: lambda a: cv2.flip(cv2.transpose(a), -1), 8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),
+}
+
+
+def _jpeg_bgr(source: DecodeSource, header: ImageSize, at_least_wh: tuple[int, int]) -> np.ndarray | None:
+    """Upright BGR pixels of a JPEG decoded at the smallest of 1/1..1/8 scale still at least ``at_least_wh``.
+
+    None when ``source`` is not a JPEG path or bytes, or OpenCV cannot decode it (Pillow then decodes
+    it, or says what is wrong).
+    """
+    if header.format not in ("JPEG", "MPO") or not isinstance(source, (str, os.PathLike, bytes, bytearray)):
+        return None
+    swapped = header.orientation in (5, 6, 7, 8)
+    stored_w, stored_h = (header.height, header.width) if swapped else header.wh
+    want_w, want_h = (at_least_wh[1], at_least_wh[0]) if swapped else at_least_wh
+    factor = max((f for f in _REDUCED if -(-stored_w // f) >= want_w and -(-stored_h // f) >= want_h), default=1)
+    try:
+        data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    except OSError:
+        return None
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION)
+    if bgr is None or bgr.ndim != 3:
+        return None
+    turn = _UPRIGHT.get(header.orientation)
+    return turn(bgr) if turn else bgr
+
+
+def _fit(bgr: np.ndarray, size_wh: tuple[int, int]) -> np.ndarray:
+    """``bgr`` at ``size_wh``: area averaging when shrinking by 2 or more, bilinear otherwise."""
+    h, w = bgr.shape[:2]
+    if (w, h) == tuple(size_wh):
+        return bgr
+    shrink = min(w / size_wh[0], h / size_wh[1])
+    return cv2.resize(bgr, size_wh, interpolation=cv2.INTER_AREA if shrink >= 2 else cv2.INTER_LINEAR)
+
+
 def _display_copy(image: Image.Image, max_side: int) -> tuple[np.ndarray, tuple[int, int]]:
     """BGR pixels of the upright image, longer side at most ``max_side``, and the upright original size."""
     scene = ImageOps.exif_transpose(image) if _orientation(image) not in (1, None) else image
@@ -192,6 +238,11 @@ def draw_file(source: DecodeSource, detections: Sequence[Detection], *, style: D
     >>> draw_file(buffer.getvalue(), [box], style=DrawStyle(max_side=1600)).size
     (1600, 1200)
     """
-    scale = DisplayScale.fit(original_wh or read_image_size(source).wh, style.max_side)
-    decoded = decode_upright(source, scale.display_wh)
-    return _draw(_bgr(np.asarray(decoded), scale.display_wh), detections, scale, style)
+    header = read_image_size(source)
+    scale = DisplayScale.fit(original_wh or header.wh, style.max_side)
+    bgr = _jpeg_bgr(source, header, scale.display_wh)
+    if bgr is not None:
+        scene = _fit(bgr, scale.display_wh)
+    else:
+        scene = _bgr(np.asarray(decode_upright(source, scale.display_wh)), scale.display_wh)
+    return _draw(scene, detections, scale, style)
