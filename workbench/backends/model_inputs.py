@@ -195,7 +195,7 @@ class _Patching:
         c, h, w = pixels.shape
         p, m, t = self.patch, self.merge, self.temporal
         gh, gw = h // (p * m), w // (p * m)
-        values = pixels.to(torch.float32)
+        values = pixels.to(torch.float32, memory_format=torch.contiguous_format, copy=True)  # pixels may be channels-last
         values.sub_(self.mean.view(c, 1, 1)).div_(self.std.view(c, 1, 1))  # torchvision's normalize, in place
         blocks = values.view(c, gh, m, p, gw, m, p).permute(1, 4, 2, 5, 0, 3, 6)  # gh, gw, m, m, c, p, p
         shape = (gh, gw, m, m, c, t, p, p)
@@ -389,7 +389,6 @@ class InputCache:
         pixels = torch.from_numpy(np.array(decoded)).permute(2, 0, 1)  # (3, h, w), as the processor lays them out
         if decoded.size != target:
             pixels = _resize(pixels, target, image_processor.resample)
-        pixels = pixels.contiguous()
         patch = int(image_processor.patch_size)
         grid = torch.tensor([[1, target[1] // patch, target[0] // patch]], dtype=torch.long)
         made = ModelImage(pixels, grid, size)
