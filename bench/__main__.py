@@ -150,7 +150,21 @@ def merged(previous: Sequence[dict], fresh: Sequence[dict], rerun: set[str]) -> 
     return sorted([*kept, *fresh], key=lambda row: order.get(row.get("script"), len(order)))
 
 
-def markdown(rows: Sequence[dict], quick: bool, updated: Sequence[str] = ()) -> str:
+def verdicts(rows: Sequence[dict]) -> str:
+    """One sentence counting the rows that pass and naming those that fail (from the rows, never typed in).
+
+    >>> verdicts([{"benchmark": "a", "pass": True}, {"benchmark": "b", "pass": False}, {"benchmark": "c", "pass": None}])
+    '2 rows with a goal: 1 pass, 1 fail (b); 1 without a goal.'
+    """
+    judged = [row for row in rows if row.get("pass") is not None]
+    failed = [row["benchmark"] for row in judged if not row["pass"]]
+    text = f"{len(judged)} rows with a goal: {len(judged) - len(failed)} pass, {len(failed)} fail"
+    return text + (f" ({'; '.join(failed)})" if failed else "") + f"; {len(rows) - len(judged)} without a goal."
+
+
+def markdown(rows: Sequence[dict], quick: bool, updated: Sequence[str] = (),
+             load: tuple[float, float] | None = None) -> str:
+    """The summary table; ``load``: the 1-minute load average when the run started and ended."""
     verdict = {True: "pass", False: "**FAIL**", None: "—"}
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     run = (f"Rows of {', '.join(updated)} rerun {when} (`--only`); the others from the run before"
@@ -158,9 +172,12 @@ def markdown(rows: Sequence[dict], quick: bool, updated: Sequence[str] = ()) -> 
     lines = [
         "# Benchmark summary",
         "",
-        f"{run}; {os.cpu_count()} CPUs, Python {sys.version.split()[0]}. "
+        f"{run}; {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+        + (f", load average {load[0]:.1f} at the start and {load[1]:.1f} at the end" if load else "") + ". "
         "ratio = ours / peer, both measured in the same run; each script's JSON record beside this file has "
         "the details.",
+        "",
+        verdicts(rows),
         "",
         "| benchmark | ours | peer | ratio | goal | pass | notes |",
         "|---|---|---|---|---|---|---|",
@@ -196,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [known[name] for name in args.only] if args.only else list(BENCHMARKS)
     timeout = args.timeout or (300.0 if args.quick else 1800.0)
 
+    load_before = os.getloadavg()[0]
     outcomes = [run_one(bench, args.quick, timeout) for bench in chosen]
+    load = (load_before, os.getloadavg()[0])
     rows = table_rows(outcomes)
     summary = RESULTS / "SUMMARY.json"
     updated: list[str] = []
@@ -206,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             updated = [bench.name for bench in chosen]
             rows = merged(previous.get("rows", []), rows, set(updated))
     RESULTS.mkdir(exist_ok=True)
-    text = markdown(rows, args.quick, updated)
+    text = markdown(rows, args.quick, updated, load)
     (RESULTS / "SUMMARY.md").write_text(text, encoding="utf-8")
     (RESULTS / "SUMMARY.json").write_text(json.dumps({
         "quick": args.quick, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench._record import write_record
+from bench._record import Goal, Row, write_record
 
 GOAL = 0.9
 
@@ -177,7 +177,13 @@ def main() -> None:
         "server": f"transformers serve --device cpu, tiny Qwen2.5-VL, loopback, {args.server_threads} torch thread(s)",
         "load_average_before_after": [load_before, list(os.getloadavg())],
         "levels": levels, "goal": GOAL, "pass": all(row["pass"] for row in levels),
-    }, packages=("transformers", "torch", "openai", "httpx"))
+    }, packages=("transformers", "torch", "openai", "httpx"), rows=[
+        Row(f"batch client at concurrency {row['concurrency']} (transformers serve, tiny model)", ours=row["ours"],
+            peer=row["peer"], units="items/s", goal=Goal.ratio_at_least(GOAL),
+            notes=f"peer: raw HTTP client with prepared bodies; median of {args.rounds} rounds; median of the "
+                  f"rounds' ratios {row['ratio']:.3f}; client CPU {row['ours_cpu_ms_per_item']:.1f} ms/item "
+                  f"(peer {row['peer_cpu_ms_per_item']:.1f})")
+        for row in levels])
     print(f"wrote {path}")
 
 

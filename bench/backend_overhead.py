@@ -13,8 +13,8 @@ Peer: the plain transformers recipe on the same files in the same process (open 
 ``apply_chat_template``, ``processor(...)``, ``model.generate``, decode), no streaming, no
 geometry; its own outside-generate share is the peer column.
 
-A breakdown of one cold request's outside time (decode + resize + the image processor's
-patching, chat template, assembling the inputs, after generate) is printed and recorded. Writes ``bench/results/backend_overhead.json``.
+A breakdown of one cold request's outside time (decode + resize, chat template, normalizing and
+patching the pixels + tokenizing, after generate) is printed and recorded. Writes ``bench/results/backend_overhead.json``.
 
     python -m bench.backend_overhead --requests 20 --max-new-tokens 64 --threads 1
 """
@@ -93,7 +93,7 @@ def main() -> None:
     share = {name: [] for name in ("repeat", "new_prompt", "new_images", "streaming", "peer")}
     outside = {name: [] for name in share}
     totals = {name: [] for name in share}
-    breakdown = {name: [] for name in ("decode_resize_patch", "chat_template", "assemble_inputs", "after_generate")}
+    breakdown = {name: [] for name in ("decode_resize", "chat_template", "patch_tokenize", "after_generate")}
 
     def note(name: str, total: float, generate: float) -> None:
         share[name].append(100 * (total - generate) / total)
@@ -128,9 +128,9 @@ def main() -> None:
         backend.prepare(cold)
         lookup = time.perf_counter() - t4
         output = backend.generate(cold)
-        breakdown["decode_resize_patch"].append(t1 - t0)
+        breakdown["decode_resize"].append(t1 - t0)
         breakdown["chat_template"].append(t2 - t1)
-        breakdown["assemble_inputs"].append(t3 - t2)
+        breakdown["patch_tokenize"].append(t3 - t2)
         breakdown["after_generate"].append(max(0.0, output.total_s - output.generate_s - lookup))
 
     med = statistics.median

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._record import write_record
+from bench._record import Row, write_record
 
 
 class Counting:
@@ -158,12 +158,27 @@ def main() -> None:
         "single_pass_resized_at_tile_budget": single_budget,
         "tools": results, "ratios": ratios, "pure": split_vs_parse(max(5, args.repeats)),
     }
-    path = write_record("multi_image_cost", record, packages=("torch", "transformers", "supervision", "scipy"))
+    labels = {"canvas": "images merged side by side, one request", "steps": "one image per turn, history kept",
+              "probe": "every order of the three images"}
+    rows = [Row(f"multi-image: {label} (tiny model)", ours=1000 * results[name]["median_s"], units="ms",
+                peer=1000 * base["median_s"],
+                notes=f"peer: one request with the three images; calls x{ratios[name]['calls']:.0f}, "
+                      f"prompt tokens x{ratios[name]['prompt_tokens']:.2f}; {n} new tokens per call")
+            for name, label in labels.items()]
+    rows.append(Row("multi-image: 6000x1500 in tiles (tiny model)", ours=1000 * results["tiles"]["median_s"], units="ms",
+                    peer=1000 * single["median_s"],
+                    notes=f"peer: the whole image in one request under the tiles' budget; calls "
+                          f"x{ratios['tiles_over_single']['calls']:.0f}, prompt tokens "
+                          f"x{ratios['tiles_over_single']['prompt_tokens']:.2f}"))
+    pure = record["pure"]
+    rows.append(Row(f"multi-image: split {pure['boxes']} canvas boxes back to their images", units="ms",
+                    ours=1000 * pure["split_s"], peer=1000 * pure["parse_s"], notes="peer: parsing the same answer"))
+    path = write_record("multi_image_cost", record, packages=("torch", "transformers", "supervision", "scipy"),
+                        rows=rows)
     for name, r in results.items():
         print(f"{name:7s} calls {r['calls']:3d}  prompt tokens {r['prompt_tokens']:6d}  median {r['median_s'] * 1000:8.1f} ms")
     for name, r in ratios.items():
         print(f"{name:18s} calls x{r['calls']:.2f}  tokens x{r['prompt_tokens']:.2f}  time x{r['time']:.2f}")
-    pure = record["pure"]
     print(f"split {pure['boxes']} canvas boxes {pure['split_s'] * 1000:.1f} ms vs parse {pure['parse_s'] * 1000:.1f} ms "
           f"(split/parse {pure['split_over_parse']:.2f})")
     print(f"record: {path}")

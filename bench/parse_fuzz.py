@@ -20,6 +20,7 @@ import traceback
 
 import _timing  # noqa: F401  (puts the repository root on sys.path)
 
+from bench._record import Goal, Row
 from grounding import FAMILIES, process_size
 from grounding.parse import parse_grounding
 from tests.conftest import load_corpus
@@ -130,4 +131,11 @@ if __name__ == "__main__":
                    "pass": result["failures"] == 0 and all(r["pass"] for r in result["adversarial"].values()),
                    "unit": "ms: worst adversarial input, one text of 8n characters (ours) vs eight of n (peer); "
                            "pass also needs 0 fuzz failures"})
-    print("wrote", _timing.write_result("parse_fuzz", result))
+    rows = [
+        Row("parse fuzz: mutated outputs that raised", ours=float(result["failures"]), units="exceptions",
+            goal=Goal.ours_at_most(0), notes=f"{result['inputs']} seeded mutations of {result['seeds']} seeds"),
+        Row(f"parse: worst adversarial input, {8 * args.size} chars (peer: 8 x {args.size})", ours=float(worst["ours"]),
+            peer=float(worst["peer"]), units="ms", goal=Goal.ratio_at_most(GROWTH_GOAL),
+            notes="ratio about 1 when linear, 8 when quadratic; peer: the same amount of text in eight pieces"),
+    ]
+    print("wrote", _timing.write_result("parse_fuzz", result, rows=rows))

@@ -134,6 +134,19 @@ def test_draw_file_decodes_a_rotated_jpeg_small_and_puts_each_box_on_its_place(t
     assert np.abs(pixels - np.asarray(full).astype(int)).mean() < 4  # same picture, decoded another way
 
 
+@pytest.mark.parametrize("orientation", [pytest.param(o, id=f"orientation-{o}") for o in range(1, 9)])
+def test_draw_file_turns_every_exif_orientation_as_pillow_does(tmp_path, orientation):
+    from grounding.draw import draw_file
+    from tests.factories import write_image
+
+    path = write_image(tmp_path, 1200, 800, fmt="JPEG", orientation=orientation)
+    style = DrawStyle(max_side=500, show_labels=False)
+    drawn = draw_file(path, [], style=style)  # OpenCV decodes at 1/2 scale and turns the small copy
+    full = draw_detections(Image.open(path), [], style=style)  # Pillow: full size, exif_transpose
+    assert drawn.size == full.size
+    assert np.abs(np.asarray(drawn).astype(int) - np.asarray(full).astype(int)).mean() < 4
+
+
 def test_draw_file_from_a_display_copy_maps_original_coordinates(tmp_path):
     from grounding.decode import decode_upright
     from grounding.display import DisplayScale

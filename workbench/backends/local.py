@@ -7,7 +7,7 @@
   size each image is resized to, once: exactly :func:`grounding.process_size`, with the
   processor's own resize call; the processor then runs with ``do_resize=False``, so limits given
   at load time cannot be ignored (transformers #41955). See :mod:`workbench.backends.model_inputs`
-  (a large JPEG is decoded at reduced scale first; pixels, patches and inputs are kept for reuse).
+  (a large JPEG is decoded at reduced scale first; sized pixels and token inputs are kept for reuse).
 - The geometry used to read coordinates is the ``image_grid_thw`` the processor returned
   (:func:`grounding.from_grid_thw`), not a recomputation.
 - ``stream`` runs ``generate`` in a worker thread feeding a :class:`~workbench.backends.token_stream.TokenStream`
@@ -32,6 +32,7 @@ import importlib.util
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,8 @@ from workbench.config import default_model
 from workbench.errors import BackendError
 
 __all__ = ["LocalTransformersBackend", "LoadedModel", "pick_runtime"]
+
+_KEPT_TEMPLATES = 256
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ class LocalTransformersBackend(StreamingBackend):
         self._loaded: LoadedModel | None = None
         self._lock = threading.Lock()
         self._inputs = InputCache()
+        self._templates: OrderedDict[Any, str] = OrderedDict()
+        self._templates_lock = threading.Lock()
 
     @property
     def model(self) -> str:
@@ -282,10 +287,23 @@ class LocalTransformersBackend(StreamingBackend):
 
     def _prompt_text(self, loaded: LoadedModel, request: GroundingRequest) -> str:
         """The rendered chat template: the history, then the new turn (one ``<|image_pad|>`` per image;
-        the processor expands each to the image's visual tokens)."""
-        return loaded.processor.apply_chat_template(
-            processor_messages(request), tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
+        the processor expands each to the image's visual tokens). Renders of recent messages are kept
+        (a batch of images asked the same question renders it once)."""
+        messages = processor_messages(request)
+        key = (id(loaded.processor), repr(messages), request.vision_ids)
+        with self._templates_lock:
+            text = self._templates.get(key)
+            if text is not None:
+                self._templates.move_to_end(key)
+                return text
+        text = loaded.processor.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
         )
+        with self._templates_lock:
+            self._templates[key] = text
+            while len(self._templates) > _KEPT_TEMPLATES:
+                self._templates.popitem(last=False)
+        return text
 
     def _model_image(self, loaded: LoadedModel, image: ImageInput, limits: PixelLimits) -> ModelImage:
         """Upright pixels at the processor's size and their patches (decoded small when possible, kept for the next request)."""

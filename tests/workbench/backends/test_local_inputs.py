@@ -2,7 +2,8 @@
 
 The processor's own call on the original images (it resizes them itself) is the reference: the
 backend hands it images already at ``process_size`` (``do_resize=False``) and assembles the inputs
-from per-image patches, so the tensors must be the same, bit for bit, or the boxes could move.
+itself (patches written straight into one tensor, placeholder ids repeated), so the tensors must be
+the same, bit for bit, or the boxes could move.
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def test_inputs_are_the_processors_own_bit_for_bit(tiny_qwen25, tiny_qwen3, two_
     assert list(geometry) == [process_size(wh, family, limits) for wh in [(640, 480), (300, 500)]]
 
 
+@pytest.mark.parametrize("family", ["qwen2.5-vl", "qwen3-vl"])
+def test_the_assembly_is_trusted_not_replaced_by_the_processor(tiny_qwen25, tiny_qwen3, two_images, family):
+    backend = LocalTransformersBackend(str(tiny_qwen25 if family == "qwen2.5-vl" else tiny_qwen3), local_files_only=True)
+    backend.prepare(GroundingRequest(images=two_images, prompt=PROMPT))
+    processor = backend.load().processor
+    assert model_inputs._patching(processor.image_processor) is not None  # our own patch writing is used
+    assert backend._inputs._assembly_checked == {id(processor): True}  # and it matched the processor's call
+
+
 def test_greedy_answer_is_the_plain_recipes(qwen25_backend, two_images):
     request = GroundingRequest(images=two_images, prompt=PROMPT, max_new_tokens=12)
     reference = _reference(qwen25_backend, request)
@@ -101,7 +111,7 @@ def test_kept_pixels_and_inputs_are_reused_and_renewed(tiny_qwen25, tmp_path):
     backend.prepare(GroundingRequest(images=(image,), prompt="Find every dog."))
     stats = backend._inputs.stats()
     assert (stats["input_hits"], stats["input_misses"]) == (1, 2)
-    assert (stats["pixel_hits"], stats["pixel_misses"]) == (2, 1)  # decoded and patched once
+    assert (stats["pixel_hits"], stats["pixel_misses"]) == (2, 1)  # decoded and sized once
     write_image(tmp_path, 640, 480, seed=9, name=image.name)  # the same file, new content
     os.utime(image, ns=(os.stat(image).st_atime_ns, os.stat(image).st_mtime_ns + 10**9))
     _, inputs, _, _ = backend.prepare(GroundingRequest(images=(image,), prompt=PROMPT))
