@@ -208,12 +208,29 @@ class OpenAICompatibleBackend(StreamingBackend):
             **self.limit_fields(request).get("extra_body", {}),
         }
 
-    def complete(self, request: GroundingRequest, body: dict[str, Any] | None = None) -> RawOutput:
+    def geometry(self, request: GroundingRequest) -> tuple[ProcessedImage, ...]:
+        """What the server makes of each image of ``request`` (from the headers and this backend's limits)."""
+        limits = self.limits_for(request)
+        try:
+            return tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+
+    def encoded_body(self, request: GroundingRequest) -> bytes:
+        """:meth:`body` as the UTF-8 JSON bytes that are posted (what a batch builds ahead of sending)."""
+        import json
+
+        return json.dumps(self.body(request), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def complete(self, request: GroundingRequest, body: dict[str, Any] | bytes | None = None,
+                 geometry: tuple[ProcessedImage, ...] | None = None) -> RawOutput:
         """The whole answer in one non-streamed response, through the same client.
 
         For batches: no text pieces to show, so no per-token chunks to decode; the body goes as
-        built, without the SDK's parameter walk. ``body`` is :meth:`body` of ``request`` when the
-        caller built it ahead (a batch encodes the next images while a request is in flight).
+        built, without the SDK's parameter walk. ``body`` (:meth:`body` or :meth:`encoded_body`)
+        and ``geometry`` (:meth:`geometry`) of ``request`` come built when the caller made them
+        ahead: a batch reads and encodes the next images while a request is in flight, so the
+        thread that waits for the server only posts and reads.
         """
         import json
 
@@ -221,10 +238,7 @@ class OpenAICompatibleBackend(StreamingBackend):
 
         started = time.perf_counter()
         limits = self.limits_for(request)
-        try:
-            geometry = tuple(process_size(original_wh(image), self._family, limits) for image in request.images)
-        except ValueError as exc:
-            raise BackendError(str(exc)) from None
+        geometry = self.geometry(request) if geometry is None else geometry
         body = self.body(request) if body is None else body
         waited = time.perf_counter()
         try:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from grounding import ModelFamily, PixelLimits
+from grounding import ModelFamily, PixelLimits, ProcessedImage
 from workbench.backends.base import (
     GroundingRequest,
     RawOutput,
@@ -105,10 +105,12 @@ class Replica:
 
 @dataclass(frozen=True)
 class PreparedCall:
-    """A request with its JSON body built (images read and encoded): what :meth:`ReplicaPool.send` posts."""
+    """A request with its JSON body encoded (images read and encoded) and its geometry measured:
+    what :meth:`ReplicaPool.send` posts."""
 
     request: GroundingRequest
-    body: dict[str, Any]
+    body: bytes
+    geometry: tuple[ProcessedImage, ...]
 
 
 class ReplicaPool:
@@ -182,11 +184,12 @@ class ReplicaPool:
 
     def prepare(self, request: GroundingRequest) -> PreparedCall:
         """Build the request body now (raises :class:`BackendError` for an image that cannot be read)."""
-        return PreparedCall(request, self.replicas[0].backend.body(request))
+        backend = self.replicas[0].backend
+        return PreparedCall(request, backend.encoded_body(request), backend.geometry(request))
 
     def send(self, call: PreparedCall) -> RawOutput:
         """Post a prepared call to the least busy replica, with the same failover as :meth:`generate`."""
-        return collect(self._stream(call.request, restart_after_text=True, whole=True, body=call.body))
+        return collect(self._stream(call.request, restart_after_text=True, whole=True, call=call))
 
     # -- picking and bookkeeping -------------------------------------------------------
     def _acquire(self, avoid: set[int], deadline: float | None) -> Replica:
@@ -230,7 +233,7 @@ class ReplicaPool:
             self._lock.notify_all()
 
     def _stream(
-        self, request: GroundingRequest, *, restart_after_text: bool, whole: bool = False, body: dict[str, Any] | None = None
+        self, request: GroundingRequest, *, restart_after_text: bool, whole: bool = False, call: PreparedCall | None = None
     ) -> Iterator[StreamEvent]:
         tried: set[int] = set()
         busy_answers = 0
@@ -242,7 +245,8 @@ class ReplicaPool:
             error: BaseException | None = None
             kind: FailureKind | None = None
             try:
-                events = (replica.backend.complete(request, body),) if whole else replica.backend.stream(request)
+                events = ((replica.backend.complete(request, call.body, call.geometry) if call else replica.backend.complete(request),)
+                          if whole else replica.backend.stream(request))
                 for event in events:
                     if isinstance(event, TextDelta):
                         emitted = True

@@ -2,9 +2,10 @@
 
 ``run_batch`` reads the units lazily, keeps at most ``concurrency`` model calls in flight
 (worker threads; a server does the batching) and as many units queued behind them, so a
-worker starts its next unit without waiting for the last answer to be stored. It parses each
-answer with its own geometry and stores each unit with one sink call from the calling thread,
-so the sink (an SQLite store) is only ever used from one thread, one unit per transaction.
+worker starts its next unit as soon as it has an answer. The calling thread parses each answer
+with its own geometry and stores each unit with one sink call, so the sink (an SQLite store) is
+only ever used from one thread, one unit per transaction, and no parsing or storing sits between
+one model call and the next.
 
 - A unit that fails (unreadable image, server refusal, anything unexpected) is recorded with
   ``sink.fail`` and the run goes on.
@@ -44,6 +45,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.backends.base import ModelBackend, RawOutput
@@ -72,7 +74,7 @@ def check_inputs(unit: WorkUnit, settings: JobSettings) -> UnitError | None:
 
 
 def _outcome(unit: WorkUnit, settings: JobSettings, produce: Callable[[], RawOutput], queued_s: float,
-             *, checked: bool = False) -> Outcome:
+             *, checked: bool = False) -> Outcome | Answered:
     key = settings.key(unit.prompt)
     problem = None if checked else check_inputs(unit, settings)
     if problem is not None:
@@ -86,20 +88,36 @@ def _outcome(unit: WorkUnit, settings: JobSettings, produce: Callable[[], RawOut
         return UnitError(key, str(exc), "backend")
     except Exception as exc:  # noqa: BLE001 - one unit's surprise must not end a long run; recorded on the unit
         return UnitError(key, f"{type(exc).__name__}: {exc}", "internal")
-    request_s = time.perf_counter() - started
-    try:
-        return unit_result(unit, settings, output, Timings(queued_s, request_s, output.generate_s))
-    except Exception as exc:  # noqa: BLE001 - the parser never raises on model text; anything here is a bug
-        return UnitError(key, f"{type(exc).__name__}: {exc}", "internal")
+    return Answered(unit, output, Timings(queued_s, time.perf_counter() - started, output.generate_s))
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A unit's answer, not parsed yet: the worker that got it goes on to its next call, the
+    calling thread parses (:meth:`outcome`) while that call is in flight."""
+
+    unit: WorkUnit
+    output: RawOutput
+    timings: Timings
+
+    def outcome(self, settings: JobSettings) -> Outcome:
+        try:
+            return unit_result(self.unit, settings, self.output, self.timings)
+        except Exception as exc:  # noqa: BLE001 - the parser never raises on model text; anything here is a bug
+            return UnitError(settings.key(self.unit.prompt), f"{type(exc).__name__}: {exc}", "internal")
+
+
+def _parsed(outcome: Outcome | Answered, settings: JobSettings) -> Outcome:
+    return outcome.outcome(settings) if isinstance(outcome, Answered) else outcome
 
 
 def annotate_unit(backend: ModelBackend, unit: WorkUnit, settings: JobSettings, queued_s: float = 0.0) -> Outcome:
     """One unit through the backend and the parser; failures come back as :class:`UnitError`."""
-    return _outcome(unit, settings, lambda: backend.generate(unit.request(settings)), queued_s)
+    return _parsed(_outcome(unit, settings, lambda: backend.generate(unit.request(settings)), queued_s), settings)
 
 
 def _annotate_group(backend: ModelBackend, jobs: Sequence[tuple[WorkUnit, Any]], settings: JobSettings,
-                    queued_s: float) -> list[Outcome]:
+                    queued_s: float) -> list[Outcome | Answered]:
     units = [unit for unit, _ in jobs]
     if any(call is not None for _, call in jobs):
         send = backend.send  # type: ignore[attr-defined]
@@ -245,7 +263,8 @@ def run_batch(
                 stopped = stopped or f"no server answered ({item.reason})"
                 continue
             in_flight -= 1
-            ledger.record(*item)
+            unit, outcome = item
+            ledger.record(unit, _parsed(outcome, settings))
     finally:
         for _ in workers:
             inbox.put(None)
