@@ -29,7 +29,7 @@ test: install-test
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest
 
 test-fast: install-test
-	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest -m "not slow"
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest -m "not slow" -n auto
 
 screenshots: install-test
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m tests.ui.screenshots

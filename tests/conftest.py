@@ -20,6 +20,12 @@ SLOW_FIXTURES = frozenset({"tiny_qwen25", "tiny_qwen3", "serve_url", "live_app",
 """Tests that build a model, start a server or a browser belong to the slow tier (CI runs every tier)."""
 
 
+def pytest_configure(config):
+    import tests.budget
+
+    tests.budget.FAST = "not slow" in (config.option.markexpr or "")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):

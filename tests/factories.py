@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +23,27 @@ def make_image(width: int, height: int, *, seed: int = 0) -> Image.Image:
 
 def write_image(folder: Path, width: int, height: int, *, fmt: str = "PNG", orientation: int | None = None,
                 seed: int = 0, name: str | None = None) -> Path:
-    """Write a ``width`` x ``height`` image (stored size) in ``fmt``, with an EXIF orientation if given."""
-    image = make_image(width, height, seed=seed)
+    """Write a ``width`` x ``height`` image (stored size) in ``fmt``, with an EXIF orientation if given.
+
+    The same arguments always give the same bytes; they are encoded once per test process.
+    """
     suffix = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}.get(fmt, "." + fmt.lower())
     path = folder / (name or f"img_{width}x{height}_{seed}{suffix}")
+    encode = _encoded if width * height <= 4_000_000 else _encoded.__wrapped__
+    path.write_bytes(encode(width, height, fmt, orientation, seed))
+    return path
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded(width: int, height: int, fmt: str, orientation: int | None, seed: int) -> bytes:
     kwargs = {}
     if orientation is not None:
         exif = Image.Exif()
         exif[ExifTags.Base.Orientation] = orientation
         kwargs["exif"] = exif.tobytes()
-    image.save(path, fmt, **kwargs)
-    return path
+    buffer = io.BytesIO()
+    make_image(width, height, seed=seed).save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
 
 
 def write_black_png(path: Path, width: int, height: int, *, mode: str = "L") -> Path:

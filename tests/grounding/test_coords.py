@@ -20,6 +20,7 @@ from grounding import (
     to_model,
     to_original,
 )
+from tests.budget import examples
 
 
 def test_official_qwen2_vl_conversion_of_the_coco_bowl():
@@ -78,7 +79,7 @@ sizes = st.tuples(st.integers(1, 6000), st.integers(1, 6000)).filter(lambda s: m
 limits = st.sampled_from([None, PixelLimits(3136, 1280 * 28 * 28), PixelLimits(784, 50176)])
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(size=sizes, family=st.sampled_from(FAMILIES), limit=limits, data=st.data())
 def test_round_trip_model_original_model(size, family, limit, data):
     image = process_size(size, family, limit)
@@ -93,7 +94,7 @@ def test_round_trip_model_original_model(size, family, limit, data):
     assert all(math.isclose(a, b, abs_tol=1e-9) for a, b in zip(to_model(to_original(point, image), image), point))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(size=sizes, family=st.sampled_from(FAMILIES))
 def test_round_trip_original_model_original(size, family):
     image = process_size(size, family)

@@ -17,6 +17,7 @@ from grounding import (
     process_size,
     smart_resize_wh,
 )
+from tests.budget import examples
 
 LIMITS_PER_FAMILY = {
     # checkpoint defaults, the transformers class default (cookbook 1280*28^2), small budgets,
@@ -102,7 +103,7 @@ sizes = st.one_of(
 )
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(3000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(size=sizes, family=st.sampled_from(FAMILIES), limit_index=st.integers(0, 4), transpose=st.booleans())
 def test_rule_matches_transformers_smart_resize(size, family, limit_index, transpose):
     from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize

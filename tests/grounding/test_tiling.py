@@ -18,10 +18,11 @@ from grounding.tiling import (
     plan_tiles,
     to_image,
 )
+from tests.budget import examples
 from tests.grounding.known_answers import answer_text, model_unit_in_original
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     w=st.integers(1, 40_000), h=st.integers(1, 40_000), budget=st.integers(50_000, 4_000_000),
     overlap=st.sampled_from([0.0, 0.1, 0.25]), max_aspect=st.sampled_from([2.0, 4.0, 8.0]),
