@@ -83,8 +83,13 @@ def test_refuses_to_run_when_the_server_resizes_otherwise(serve_url, tiny_qwen25
 
 
 def start(folder: Path, out: Path, url: str, model: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "workbench", "annotate-files", str(folder), "--out", str(out), "--labels", "cat",
-               *options(url, model, "--concurrency", "1", "--max-new-tokens", "96")]
+    arguments = ["annotate-files", str(folder), "--out", str(out), "--labels", "cat",
+                 *options(url, model, "--concurrency", "1", "--max-new-tokens", "96")]
+    # As from a terminal, where Ctrl-C reaches the program: a test run launched in the background inherits SIGINT
+    # ignored, and Python then keeps it ignored in its children.
+    command = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+               " sys.argv = ['workbench', *sys.argv[1:]]; runpy.run_module('workbench', run_name='__main__')",
+               *arguments]
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
