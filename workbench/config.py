@@ -6,6 +6,10 @@ variable               meaning                                     default
 ``WORKBENCH_MODEL``    checkpoint (local) or model name (server)   ``Qwen/Qwen2.5-VL-3B-Instruct``
 ``WORKBENCH_BASE_URL`` OpenAI-compatible server                    ``OPENAI_BASE_URL``, else none
 ``WORKBENCH_API_KEY``  its API key                                 ``OPENAI_API_KEY``, else ``EMPTY``
+``WORKBENCH_LIMITS_    how the server takes pixel limits: ``vllm`` ``vllm``
+STYLE``                (``mm_processor_kwargs``), ``transformers``
+                       (``transformers serve``), ``dashscope``
+                       (per image), ``none`` (its own)
 =====================  ==========================================  ==================================
 
 The data folder (``WORKBENCH_DATA_DIR``) is the store's (:mod:`workbench.store.datadir`); what a public
@@ -19,6 +23,8 @@ shows in ``repr``.
 'Qwen/Qwen2.5-VL-3B-Instruct'
 >>> default_model({"WORKBENCH_MODEL": "Qwen/Qwen3-VL-4B-Instruct"})
 'Qwen/Qwen3-VL-4B-Instruct'
+>>> default_limits_style({"WORKBENCH_LIMITS_STYLE": "Transformers"})
+'transformers'
 >>> guess_family("qwen3-vl-plus").name, guess_family("Qwen/Qwen2-VL-7B-Instruct").name
 ('qwen3-vl', 'qwen2-vl')
 >>> BackendSettings(kind="openai", model="qwen2.5-vl-7b-instruct", base_url="http://127.0.0.1:8000/v1").options()
@@ -34,10 +40,12 @@ from dataclasses import dataclass, field
 
 from grounding import QWEN2_5_VL, QWEN2_VL, QWEN3_VL, ModelFamily
 
-__all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "BackendSettings", "default_api_key", "default_base_url",
-           "default_model", "guess_family"]
+__all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "LIMITS_STYLES", "BackendSettings", "default_api_key",
+           "default_base_url", "default_limits_style", "default_model", "guess_family"]
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
+LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
+"""How a server takes the pixel limits (see :meth:`workbench.backends.OpenAICompatibleBackend.limit_fields`)."""
 
 
 def default_model(env: Mapping[str, str] = os.environ) -> str:
@@ -85,7 +93,7 @@ class BackendSettings:
     model: str = field(default_factory=lambda: default_model())
     base_url: str | None = field(default_factory=lambda: _shown(default_base_url()) or None)
     api_key: str | None = field(default=None, repr=False)
-    limits_style: str = "vllm"
+    limits_style: str = field(default_factory=lambda: default_limits_style())
 
     def options(self) -> dict[str, object]:
         """Constructor options for :func:`workbench.backends.create_backend` (the API key only when given)."""
@@ -95,6 +103,12 @@ class BackendSettings:
         if self.api_key:
             options["api_key"] = self.api_key
         return options
+
+
+def default_limits_style(env: Mapping[str, str] = os.environ) -> str:
+    """How the configured server takes pixel limits (``WORKBENCH_LIMITS_STYLE``, else ``vllm``); the backend
+    refuses a value that is not one of :data:`LIMITS_STYLES`, in words."""
+    return (env.get("WORKBENCH_LIMITS_STYLE") or "vllm").strip().lower()
 
 
 def _shown(url: str | None) -> str:

@@ -333,9 +333,12 @@ class Services:
         memory: asking for another checkpoint releases the previous one (a GPU holds one model at a
         time). Server clients are light; the last few are kept.
         """
+        from workbench.config import default_limits_style
         from workbench.deployment.gate import FairGate, GatedBackend
 
         options = self.deployment.backend_options(kind, options)
+        if kind == "openai" and not options.get("limits_style"):
+            options["limits_style"] = default_limits_style()  # part of the key: a client per style
         if kind == "local" and self.deployment.limits.request_s:
             options.setdefault("max_time_s", float(self.deployment.limits.request_s))
         key = (kind, tuple(sorted(options.items())))

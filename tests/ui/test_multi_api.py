@@ -120,6 +120,39 @@ def test_tiles_ground_a_wide_image_tile_by_tile_and_compare(client, tmp_path, ti
     assert "detections" in result["single"] and isinstance(result["detections"], list)
 
 
+def test_a_server_that_takes_limits_otherwise_is_named_with_the_setting_to_change(client, uploads, tiny_qwen25,
+                                                                                 serve_url, monkeypatch):
+    monkeypatch.delenv("WORKBENCH_LIMITS_STYLE", raising=False)  # vLLM's mm_processor_kwargs, by default
+    with pytest.raises(gradio_client.exceptions.AppError, match="mm_processor_kwargs") as refused:
+        client.predict(uploads, "cat", "", "boxes", ["front", "back"], "picture", "openai", str(tiny_qwen25), serve_url,
+                       "qwen2.5-vl", 0, 0, TOKENS, api_name="/steps")
+    assert "set WORKBENCH_LIMITS_STYLE" in str(refused.value) and "'transformers' for transformers serve" in str(refused.value)
+
+
+def test_every_tool_runs_against_an_openai_compatible_server(client, uploads, tmp_path, tiny_qwen25, serve_url,
+                                                             monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LIMITS_STYLE", "transformers")  # how transformers serve takes pixel limits
+    model = str(tiny_qwen25)  # transformers serve names the model by the folder it serves
+    server = ("openai", model, serve_url, "qwen2.5-vl", 0, 0, TOKENS)
+    preview = client.predict(uploads, "cat", "", "boxes", ["front", "back"], "ids", *server, api_name="/prompt_preview")
+    assert preview["format"] == "messages" and preview["body"]["model"] == model
+    texts = " ".join(part.get("text", "") for part in preview["messages"][0]["content"])
+    assert preview["body"]["max_tokens"] == TOKENS and "front: " in texts and '"front"' in texts
+    probe = client.predict(uploads, "cat", "", "boxes", ["front", "back"], "picture", None, 12, 0, *server,
+                           api_name="/order_probe")
+    assert probe["orders"] == [[1, 2], [2, 1]] and len(probe["answers"]) == 2
+    canvas = client.predict(uploads, "cat", "", "boxes", "h", 200_000, 0, True, 0, *server, api_name="/canvas")
+    assert [s["file"] for s in canvas["sources"]] == ["a.png", "b.jpg"]
+    steps = client.predict(uploads, "cat", "", "boxes", ["front", "back"], "picture", *server, api_name="/steps")
+    assert [(t["turn"], t["image_id"]) for t in steps["turns"]] == [(1, "front"), (2, "back")]
+    wide = write_image(tmp_path, 1200, 300, name="wide.png")
+    tiles = client.predict(gradio_client.handle_file(str(wide)), "car", "", "boxes", 100_000, 0.15, 4.0, False, True,
+                           *server[:4], TOKENS, api_name="/tiles")
+    assert tiles["file"] == "wide.png" and len(tiles["tiles"]) == len(tiles["plan"]["tiles"])
+    for result in (preview, probe, canvas, steps, tiles):
+        no_server_paths(result)
+
+
 @pytest.mark.parametrize(("endpoint", "arguments", "message"), [
     ("/order_probe", {"target": "cat"}, "at least two images"),
     ("/prompt_preview", {}, "give a target"),

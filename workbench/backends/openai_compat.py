@@ -50,14 +50,19 @@ from workbench.backends.base import (
 )
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import data_url, original_wh
-from workbench.config import default_base_url, default_model, guess_family
+from workbench.config import (
+    LIMITS_STYLES,
+    default_base_url,
+    default_limits_style,
+    default_model,
+    guess_family,
+)
 from workbench.deployment.urls import redact_urls, shown_url
 from workbench.errors import BackendError
 
 __all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES", "completion_output"]
 
 LimitsStyle = Literal["vllm", "transformers", "dashscope", "none"]
-LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
 
 
 class OpenAICompatibleBackend(StreamingBackend):
@@ -71,7 +76,7 @@ class OpenAICompatibleBackend(StreamingBackend):
         api_key: str | None = None,
         family: ModelFamily | str | None = None,
         limits: PixelLimits | None = None,
-        limits_style: LimitsStyle = "vllm",
+        limits_style: LimitsStyle | None = None,
         timeout: float = 120.0,
         max_retries: int = 3,
         echo_errors: bool = True,
@@ -84,8 +89,10 @@ class OpenAICompatibleBackend(StreamingBackend):
         base_url = base_url or default_base_url()
         if not base_url:
             raise BackendError("no server URL: pass --base-url or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
+        limits_style = limits_style or default_limits_style()  # type: ignore[assignment]
         if limits_style not in LIMITS_STYLES:
-            raise BackendError(f"unknown limits style {limits_style!r}; expected one of {', '.join(LIMITS_STYLES)}")
+            raise BackendError(f"unknown limits style {limits_style!r} (how the server takes pixel limits, "
+                               f"WORKBENCH_LIMITS_STYLE); expected one of {', '.join(LIMITS_STYLES)}")
         try:
             self._family = ModelFamily.from_name(family) if family else guess_family(self._model)
         except ValueError as exc:
@@ -297,8 +304,23 @@ def _backend_error(backend: OpenAICompatibleBackend, exc: Any) -> BackendError:
     if 300 <= exc.status_code < 400:
         return BackendError(f"{backend.shown_url} answered {exc.status_code} (a redirect): redirects are not "
                             "followed; give the server's final URL")
-    reason = f": {redact_urls(_server_message(exc))}" if backend.echo_errors else " (its message is not shown here)"
-    return BackendError(f"{backend.shown_url} answered {exc.status_code}{reason}")
+    message = _server_message(exc)
+    reason = f": {redact_urls(message)}" if backend.echo_errors else " (its message is not shown here)"
+    hint = ""
+    if exc.status_code in (400, 422) and any(name in message for name in _LIMIT_FIELDS.get(backend.limits_style, ())):
+        others = ", ".join(style for style in LIMITS_STYLES if style != backend.limits_style)
+        hint = (f". This server does not take the pixel limits the way {backend.limits_style!r} sends them: set "
+                f"WORKBENCH_LIMITS_STYLE (or --limits-style) to one of {others} ('transformers' for "
+                "transformers serve, 'none' to let the server use its own limits)")
+    return BackendError(f"{backend.shown_url} answered {exc.status_code}{reason}{hint}")
+
+
+_LIMIT_FIELDS = {
+    "vllm": ("mm_processor_kwargs",),
+    "transformers": ("chat_template_kwargs", "processor_kwargs"),
+    "dashscope": ("min_pixels", "max_pixels"),
+}
+"""The request fields each limits style adds: a 4xx naming one means the server takes limits otherwise."""
 
 
 def _server_message(exc: Any) -> str:

@@ -21,7 +21,7 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -46,6 +46,7 @@ from workbench.batch import (
 from workbench.batch.files import units_from_folder
 from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.units import unit_prompt
+from workbench.config import default_limits_style
 from workbench.errors import USER_ERRORS, WorkbenchError
 
 __all__ = ["BatchOptions", "open_backend", "job_settings", "with_prompts", "run_job", "finish", "register"]
@@ -62,7 +63,7 @@ BackendOption = Annotated[BackendKind, typer.Option(case_sensitive=False, help="
 ModelOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Served model name or local checkpoint.")]
 BaseUrlOption = Annotated[Optional[list[str]], typer.Option("--base-url", envvar="WORKBENCH_BASE_URL", help="Server URL; repeat for replicas (spread by load).")]
 FamilyNameOption = Annotated[Optional[str], typer.Option("--family", "-f", help="Model family when the model name does not tell.")]
-StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, help="How pixel limits are sent to the server.")]  # type: ignore[valid-type]
+StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How pixel limits are sent to the server.")]  # type: ignore[valid-type]
 MinPixelsOption = Annotated[Optional[int], typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")]
 MaxPixelsOption = Annotated[Optional[int], typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")]
 MaxTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit per item; cut output is reported.")]
@@ -85,7 +86,7 @@ class BatchOptions:
     model: str | None = None
     base_urls: tuple[str, ...] = ()
     family: str | None = None
-    limits_style: str = "vllm"
+    limits_style: str = field(default_factory=lambda: default_limits_style())
     min_pixels: int | None = None
     max_pixels: int | None = None
     max_new_tokens: int = 1024

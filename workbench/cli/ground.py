@@ -32,7 +32,7 @@ def ground(
     model: Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")] = None,
     base_url: Annotated[Optional[str], typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")] = None,
     family: Annotated[Optional[str], typer.Option(help="Family of a served model when its name does not tell.")] = None,
-    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
+    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
     min_pixels: Annotated[Optional[int], typer.Option(min=1, help="Processor min_pixels.")] = None,
     max_pixels: Annotated[Optional[int], typer.Option(min=1, help="Processor max_pixels.")] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = 1024,

@@ -40,7 +40,7 @@ ModelOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", he
 BaseUrlOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")]
 FamilyNameOption = Annotated[Optional[str], typer.Option(help="Family of a served model when its name does not tell.")]
 LimitsStyleOption = Annotated[LimitsStyleName, typer.Option(  # type: ignore[valid-type]
-    case_sensitive=False, help="How limits are sent to the server.")]
+    case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How limits are sent to the server.")]
 MinPixelsOption = Annotated[Optional[int], typer.Option(min=1, help="Processor min_pixels.")]
 MaxPixelsOption = Annotated[Optional[int], typer.Option(min=1, help="Processor max_pixels.")]
 MaxNewTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")]
