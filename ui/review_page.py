@@ -279,8 +279,17 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return (settings.family, settings.min_pixels, settings.max_pixels, ", ".join(settings.coordinate_keys),
                 gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
 
+    def unsaved_note(settings: Any, fields: tuple) -> tuple[str, ...]:
+        """A warning when the settings fields are not what the dataset uses (they apply once saved)."""
+        differences = settings.unsaved(*fields)
+        if not differences:
+            return ()
+        return (f"Read with the dataset's settings, not the fields above ({'; '.join(differences)}): press "
+                "“Use these for the dataset” to use the fields, then parse or run again.",)
+
     @speaks(ctx.notice)
-    def _parse(data: Any, text: str, picture_for: Any, what: str, request: gr.Request = None):
+    def _parse(data: Any, text: str, picture_for: Any, what: str, fam: str, lo: float | None, hi: float | None,
+               extra_keys: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
@@ -290,7 +299,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                     expected_version=cursor.version, fallback_label=what or "")
         except StaleItemError as exc:
             return stale(exc, cursor)
-        return {**refreshed(cursor.at(outcome.item), run_message(outcome)), pasted: ""}
+        note = unsaved_note(settings, (fam, lo, hi, extra_keys))
+        return {**refreshed(cursor.at(outcome.item), run_message(replace(outcome, warnings=(*note, *outcome.warnings)))),
+                pasted: ""}
 
     def run_message(outcome) -> str:
         where = ("They are the item's boxes now." if outcome.applied else
@@ -312,7 +323,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return {prompt: text, ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, what: str, request: gr.Request = None):
+    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, what: str,
+             fam: str, lo: float | None, hi: float | None, extra_keys: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         store = ctx.services.store()
@@ -327,6 +339,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         same_family = engine.family().name == settings.family
         note = () if same_family else (f"{engine.model} is a {engine.family().name} model, not {settings.family}: "
                                        "its own pixel limits were used",)
+        note = (*unsaved_note(settings, (fam, lo, hi, extra_keys)), *note)
         try:
             outcome = run_on_item(store, engine, item_id, text, limits=settings.limits if same_family else None,
                                   max_new_tokens=int(tokens), expected_version=cursor.version,
@@ -363,8 +376,10 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
         gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task], [prompt, ctx.notice],
               **PRIVATE)
-        parse.click(_parse, [ctx.cursor, pasted, for_picture, target], [*full, pasted], **PRIVATE)
-        run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, target], [*full, output],
+        fields = [family, min_pixels, max_pixels, keys]
+        parse.click(_parse, [ctx.cursor, pasted, for_picture, target, *fields], [*full, pasted], **PRIVATE)
+        run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, target, *fields],
+                  [*full, output],
                   concurrency_id="model", concurrency_limit=1, **QUEUED)
 
     page.wire = wire  # type: ignore[attr-defined]

@@ -20,7 +20,10 @@ from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
 __all__ = ["QueueView", "counts_text", "editor_for", "geometry_markdown", "proposals_markdown", "queue_view",
            "review_settings", "STATUS_CHOICES"]
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+"""Characters that make Markdown anywhere in a line (emphasis, code, links, tables, strike-through)."""
+_LINE_START = re.compile(r"^([ \t]*)([#>+\-=]|\d+(?=[.)]))", re.MULTILINE)
+"""What makes a block only at the start of a line (headings, quotes, lists, rules, numbered lists)."""
 
 
 def plain(text: object) -> str:
@@ -28,9 +31,16 @@ def plain(text: object) -> str:
     the very characters, never as HTML or Markdown.
 
     >>> print(plain("<img src=x onerror=alert(1)> **bold**"))
-    &lt;img src=x onerror=alert\(1\)&gt; \*\*bold\*\*
+    &lt;img src=x onerror=alert(1)&gt; \*\*bold\*\*
+    >>> print(plain("# 1. set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)"))
+    \# 1. set WORKBENCH\_BASE\_URL (e.g. http://127.0.0.1:8000/v1)
+
+    Punctuation that only matters at the start of a line is escaped there alone, so URLs, versions and
+    sentences keep their characters (an escape inside an auto-linked URL would show as a backslash).
     """
-    return _MARKDOWN.sub(r"\\\1", html.escape(str(text), quote=False))
+    escaped = _MARKDOWN.sub(r"\\\1", html.escape(str(text), quote=False))
+    return _LINE_START.sub(lambda m: m.group(1) + "".join("\\" + c if not c.isdigit() else c for c in m.group(2))
+                           + ("\\" if m.group(2)[0].isdigit() else ""), escaped)
 
 
 STATUS_CHOICES = ["all", *ITEM_STATUSES]

@@ -20,7 +20,7 @@ _names = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def messages_dataset(live_app, tmp_path_factory):
-    """A dataset with two single-image items, one of them accepted, and another dataset to collide with."""
+    """A dataset with three single-image items (boxes on the first), and another dataset to collide with."""
     _, services = live_app
     store = services.store()
     folder = tmp_path_factory.mktemp("messages")
@@ -29,6 +29,7 @@ def messages_dataset(live_app, tmp_path_factory):
     store.create_dataset("taken")
     first = store.add_item(dataset, [write_image(folder, 320, 240, name="one.png")])
     store.add_item(dataset, [write_image(folder, 320, 240, seed=1, name="two.png")])
+    store.add_item(dataset, [write_image(folder, 320, 240, seed=2, name="three.png")])  # the one a paste changes
     store.set_annotations(first.id, 1, [AnnotationDraft.box((10, 10, 100, 100), "cat")])
     return name
 
@@ -128,6 +129,13 @@ def limits_min_over_max(page):
     page.locator("#review-settings").click()
 
 
+def parse_with_fields_not_saved(page):
+    _review(page, 2)
+    page.locator("#review-max input").fill("100000")  # typed, but “Use these for the dataset” not pressed
+    _fill(page, "pasted", '[{"bbox_2d": [10, 10, 50, 50], "label": "cat"}]')
+    page.locator("#parse-item").click()
+
+
 def run_without_prompt(page):
     _review(page, 0)
     page.locator("#backend").get_by_text("Local model (transformers)").click()
@@ -187,6 +195,8 @@ CASES = [
     pytest.param(move_picture_at_end, "info", "The picture is already at that end.", id="move-picture-at-end"),
     pytest.param(parse_empty, "error", "paste a model output first", id="parse-nothing"),
     pytest.param(limits_min_over_max, "error", "larger than max_pixels", id="review-limits-min-over-max"),
+    pytest.param(parse_with_fields_not_saved, "warning", "Read with the dataset's settings, not the fields above "
+                 "(max_pixels 100000 (the dataset: the family's))", id="parse-with-fields-not-saved"),
     pytest.param(run_without_prompt, "error", "write a prompt first", id="run-without-a-prompt"),
     pytest.param(write_prompt_without_target, "error", "say what to locate", id="prompt-without-target"),
     pytest.param(export_nothing_accepted, "error", "has no accepted items to export", id="export-nothing-accepted"),

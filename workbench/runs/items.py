@@ -71,6 +71,35 @@ class ReviewSettings:
             keys = ()  # settings written by hand that make no sense read as none
         return cls(family, settings.get("min_pixels") or None, settings.get("max_pixels") or None, keys)
 
+    def unsaved(self, family: str | None, min_pixels: float | None, max_pixels: float | None,
+                coordinate_keys: str | None) -> tuple[str, ...]:
+        """What a page's settings fields say that these (the dataset's) settings do not, in words.
+
+        >>> ReviewSettings("qwen2.5-vl").unsaved("qwen2-vl", None, 100_000, "")
+        ('family qwen2-vl (the dataset: qwen2.5-vl)', "max_pixels 100000 (the dataset: the family's)")
+        """
+        def number(value: float | None) -> int | None:
+            return int(value) if value else None
+
+        def shown(value: object) -> str:
+            return "the family's" if value is None else str(value)
+
+        differences = []
+        if family and family != self.family:
+            differences.append(f"family {family} (the dataset: {self.family})")
+        for name, field_value, stored in (("min_pixels", number(min_pixels), self.min_pixels),
+                                          ("max_pixels", number(max_pixels), self.max_pixels)):
+            if field_value != stored:
+                differences.append(f"{name} {shown(field_value)} (the dataset: {shown(stored)})")
+        try:
+            keys = tuple(key_list(coordinate_keys or ""))
+        except GroundingError:
+            keys = None
+        if keys != self.coordinate_keys:
+            differences.append(f"coordinate keys {coordinate_keys or 'none'!s} (the dataset: "
+                               f"{', '.join(self.coordinate_keys) or 'none'})")
+        return tuple(differences)
+
     def as_dict(self) -> dict[str, Any]:
         """The settings as a run records them (the keys only when there are some)."""
         limits = {"family": self.family, "min_pixels": self.limits.min_pixels, "max_pixels": self.limits.max_pixels}
