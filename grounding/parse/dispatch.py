@@ -133,9 +133,11 @@ class _Builder:
 
     def __init__(self, pictures: tuple[ProcessedImage, ...]) -> None:
         self.scales = [(p.original_wh[0], p.original_wh[1], *p.model_wh) for p in pictures]
+        self.relative = [p.family.is_relative for p in pictures]
+        self.family = pictures[0].family.name if pictures else ""
         self.detections: list[Detection] = []
         self.warnings: list[str] = []
-        self.swapped = self.unlabelled = self.outside = self.long_labels = 0
+        self.swapped = self.unlabelled = self.outside = self.long_labels = self.over_1000 = 0
 
     def add(self, kind: str, label: str, coords: tuple[float, ...], attributes: dict[str, Any], number: int) -> None:
         self.add_many(((kind, label, coords, attributes),), number)
@@ -177,6 +179,8 @@ class _Builder:
                 attributes["quad_original"] = [[qx * ow / mw, qy * oh / mh] for qx, qy in attributes["quad"]]
             if outside:
                 self.outside += 1
+                if self.relative[number - 1] and max(model) > 1000:
+                    self.over_1000 += 1
             append(new(kind, label, number, model, original, outside, attributes))  # type: ignore[arg-type]
 
     def result(self, warnings: list[str]) -> ParseResult:
@@ -189,7 +193,12 @@ class _Builder:
         if self.long_labels:
             warnings.append(f"{self.long_labels} label(s) longer than {MAX_LABEL_CHARS} characters were cut")
         if self.outside:
-            warnings.append(f"{self.outside} detection(s) lie partly outside their image: kept as written, clamp to draw")
+            warnings.append(f"{self.outside} detection(s) reach beyond their image (partly or wholly): kept as "
+                            "written, clamp to draw")
+        if self.over_1000:
+            warnings.append(f"{self.over_1000} of them have values above 1000, where {self.family} writes 0-1000 "
+                            "relative coordinates: the output may come from a model that writes pixels (Qwen2.5-VL); "
+                            "check the family")
         if not self.detections:
             warnings.append("no boxes or points found in the output")
         unique = list(dict.fromkeys(warnings))

@@ -118,7 +118,7 @@ STYLE_CASES = [
     StyleCase("plain-text-lines", Q25, "10,20,110,120 cat\n200,210,300,310 dog\n", [CAT, DOG]),
     StyleCase("corners-swapped", Q25, '[{"bbox_2d": [110, 120, 10, 20], "label": "cat"}]', [CAT], warning="corners reordered"),
     StyleCase("beyond-the-image", Q25, '[{"bbox_2d": [-10, 0, 700, 500], "label": "big"}]',
-              [("box", "big", (-10.0, 0.0, 700.0, 500.0))], warning="outside"),
+              [("box", "big", (-10.0, 0.0, 700.0, 500.0))], warning="reach beyond their image"),
     # GUI agents fine-tuned from Qwen2-VL / Qwen2.5-VL: a point inside box tokens, in an action call
     StyleCase("gui-click-in-box-tokens", Q2,
               "Thought: open the menu\nAction: click(start_box='<|box_start|>(235,512)<|box_end|>')",

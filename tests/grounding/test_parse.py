@@ -42,6 +42,16 @@ def test_outside_is_flagged_in_model_space_and_kept_unclamped():
     assert beyond.original[0] < 0 and beyond.original[2] > 640
 
 
+def test_pixels_given_to_a_0_to_1000_family_suggest_checking_the_family():
+    text = '[{"bbox_2d": [1098, 1304, 1576, 1900], "label": "origami"}]'  # a Qwen2.5-VL answer on a large image
+    relative = parse_grounding(text, "qwen3-vl", process_size((600, 400), "qwen3-vl"))
+    assert relative.warnings[0].startswith("1 detection(s) reach beyond their image (partly or wholly)")
+    assert any("values above 1000, where qwen3-vl writes 0-1000" in w and "check the family" in w
+               for w in relative.warnings)
+    absolute = parse_grounding(text, "qwen2.5-vl", process_size((2000, 2000), "qwen2.5-vl"))
+    assert absolute.warnings == ()  # pixels inside the image: nothing to say
+
+
 # --- several images ---------------------------------------------------------------------------------------------
 
 TWO = (process_size((640, 480), "qwen3-vl"), process_size((1000, 2000), "qwen3-vl"))
