@@ -145,8 +145,12 @@ function down(svg, ev) {
   if (val().readonly) return;
   ev.preventDefault(); svg.setPointerCapture(ev.pointerId);
   const [x, y] = toImage(svg, ev), list = shapes(), tol = tolerance(svg);
-  const handle = handleAt(list[state.sel], x, y, tol);
-  if (handle && !ev.shiftKey) { state.drag = { type: "resize", handle, index: state.sel, start: [x, y], orig: list[state.sel].c.slice(), moved: false, work: list }; return; }
+  let handle = handleAt(list[state.sel], x, y, tol), index = state.sel;
+  if (!handle && !ev.shiftKey) {   // a corner of any box resizes it too, selected or not (its edges move it)
+    const j = hit(list, x, y, tol), h = j >= 0 ? handleAt(list[j], x, y, tol) : null;
+    if (h && h.length === 2) { handle = h; index = j; state.sel = j; }
+  }
+  if (handle && !ev.shiftKey) { state.drag = { type: "resize", handle, index, start: [x, y], orig: list[index].c.slice(), moved: false, work: list }; return; }
   const i = ev.shiftKey ? -1 : hit(list, x, y, tol);
   if (i >= 0) { state.sel = i; state.drag = { type: "move", index: i, start: [x, y], orig: list[i].c.slice(), moved: false, work: list }; return; }
   if (state.mode === "point") {

@@ -193,8 +193,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             item = (store.undo if direction == "undo" else store.redo)(item_id, expected_version=cursor.version)
         except StaleItemError as exc:
             return stale(exc, cursor)
-        return refreshed(cursor.at(item), say("info", f"{direction.capitalize()}: item {item.id} is back to "
-                                                      f"version {item.version} ({item.status})."))
+        state = "as it was before that action" if direction == "undo" else "as that action left it"
+        return refreshed(cursor.at(item), say("info", f"{direction.capitalize()}: item {item.id} is {state} "
+                                                      f"({item.status}; saved as version {item.version})."))
 
     @speaks(ctx.notice)
     def _picture(data: Any, number: Any, request: gr.Request = None):

@@ -126,7 +126,8 @@ def proposals_markdown(view: ItemView) -> str:
         return f"The item's model boxes come from **{plain(view.run.model)}** ({view.run.family})."
     count = sum(len(p) for p in view.proposals)
     return (f"**{plain(view.run.model)}** proposed {count} annotation(s) for this item (dashed yellow). "
-            "They were kept apart because the item had work by hand: take them instead, or add those missing.")
+            "They are not the item's annotations (the item had work by hand, or taking them was undone): "
+            "take them instead, or add those missing.")
 
 
 def open_view(services: Services, cursor: Cursor) -> ItemView:

@@ -132,6 +132,12 @@ def test_one_drawn_box_is_one_undo_step_and_a_press_inside_a_box_moves_it(page, 
     wait_version(page, 8)
     assert len(store.item(item.id).annotations) == 2 and [s["label"] for s in shapes(page)] == ["object", "object"]
 
+    page.keyboard.press("Escape")  # nothing selected: a corner of a box still resizes that box
+    drag(page, (350, 300), (380, 330))
+    wait_version(page, 9)
+    assert sorted(a.coords for a in store.item(item.id).annotations) == [
+        pytest.approx((150, 150, 380, 330), abs=1.5), pytest.approx((160, 160, 220, 220), abs=1.5)]
+
 
 def test_two_browsers_on_one_item_never_silently_overwrite_each_other(browser, live_app, tmp_path):
     url, services = live_app
