@@ -24,6 +24,7 @@ from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.progress import BatchProgress
 from workbench.batch.runner import run_batch
 from workbench.batch.units import JobSettings, unit_prompt
+from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.runs.items import ReviewSettings
 from workbench.store import ItemFilter
@@ -55,6 +56,8 @@ class JobRequest:
             raise WorkbenchError("choose which items to run on (new, pre-annotated...)")
         if not 1 <= self.concurrency <= 64:
             raise WorkbenchError("requests at once must be between 1 and 64")
+        if self.backend == "openai" and not self.base_url and not default_base_url():
+            raise WorkbenchError("no server URL: give one, or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
 
 
 class JobRunner:

@@ -81,6 +81,15 @@ def test_a_job_without_a_prompt_or_with_nothing_to_do_is_refused_in_words(store)
         runner.start(1, JobRequest(backend="local", labels=("cat",), statuses=("accepted",)))
 
 
+def test_a_server_job_without_a_server_url_is_refused_before_it_is_created(store, monkeypatch):
+    for name in ("WORKBENCH_BASE_URL", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    runner = JobRunner(lambda: store, lambda kind, **options: FakeBackend(lambda r, g: ANSWER))
+    with pytest.raises(WorkbenchError, match="no server URL: give one, or set WORKBENCH_BASE_URL"):
+        runner.start(1, JobRequest(backend="openai", labels=("cat",)))
+    assert store.jobs(1) == []
+
+
 def test_jobs_left_running_by_a_stopped_app_are_marked_interrupted(store):
     job_id = store.create_job(1, "annotate", {}, 12)
     store.update_job(job_id, state="running")
