@@ -37,6 +37,9 @@ _ABSOLUTE_PATHS = ("Image paths are absolute (this machine): the trainer finds t
 _ABSOLUTE_CAVEAT = ("Qwen2.5-VL targets are absolute pixels of the RESIZED image: they are right only if the trainer "
                     "resizes with exactly these pixel limits.")
 
+PATH_FORMATS = ("swift", "xcomposer2")
+"""The formats whose image paths follow ``ExportSettings.paths`` (the others are always relative to the export)."""
+
 
 def _transformers_major(version: str | None) -> int | None:
     try:
@@ -67,7 +70,7 @@ def caveats_for(format_name: str, settings: ExportSettings) -> list[str]:
         caveats.append(_SWIFT_CAVEAT)
     if format_name == "vlmr1":
         caveats.append(_VLMR1_CAVEAT)
-    if format_name in ("swift", "xcomposer2") and settings.paths == "absolute":
+    if format_name in PATH_FORMATS and settings.paths == "absolute":
         caveats.append(_ABSOLUTE_PATHS)
     return caveats
 
@@ -101,7 +104,7 @@ def build_manifest(fmt: ExportFormat, dataset: str, settings: ExportSettings, sa
             "annotations_left_out": dict(carried.left_out) if carried else {},
         },
         "negatives": settings.negatives,
-        "paths": settings.paths,
+        "paths": settings.paths if fmt.name in PATH_FORMATS else "relative",  # the others always write relative
         "files": list(output.files),
         "usage": output.usage,
         "caveats": caveats_for(fmt.name, settings),

@@ -36,6 +36,7 @@ def test_export_writes_folder_zip_and_prints_a_summary(data_dir, tmp_path):
                                  "points": 1}
     manifest = json.loads((tmp_path / "out" / "demo-llamafactory" / "manifest.json").read_text())
     assert manifest["trainer_pixel_limits"] == {"min_pixels": 784, "max_pixels": 50176}
+    assert manifest["paths"] == "relative"  # what this format writes, whatever --paths says (swift's and xcomposer2's)
     assert (tmp_path / "out" / "demo-llamafactory.zip").is_file()
 
 
