@@ -17,12 +17,13 @@ from grounding.parse.dispatch import (
     MAX_LABEL_CHARS,
     MAX_OUTPUT_CHARS,
     MAX_WARNINGS,
+    OUTSIDE_WARNING,
     coordinate_keys,
     parse_grounding,
 )
 from grounding.parse.result import LABEL_MISSING, Detection, DetectionKind, ParseResult
 
 __all__ = [
-    "LABEL_MISSING", "MAX_DETECTIONS", "MAX_LABEL_CHARS", "MAX_OUTPUT_CHARS", "MAX_WARNINGS", "Detection",
+    "LABEL_MISSING", "MAX_DETECTIONS", "MAX_LABEL_CHARS", "MAX_OUTPUT_CHARS", "MAX_WARNINGS", "OUTSIDE_WARNING", "Detection",
     "DetectionKind", "ParseResult", "coordinate_keys", "parse_grounding",
 ]

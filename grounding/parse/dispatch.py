@@ -128,6 +128,10 @@ def find_all(text: str, coordinate_keys: Sequence[str] = ()) -> tuple[Found, str
     return found, region
 
 
+OUTSIDE_WARNING = "detection(s) reach beyond their image"
+"""The words of the warning for detections beyond their image (callers that clamp say so in their own words)."""
+
+
 class _Builder:
     """Turns what the styles found into :class:`Detection` objects: geometry, labels, counts for warnings."""
 
@@ -193,8 +197,7 @@ class _Builder:
         if self.long_labels:
             warnings.append(f"{self.long_labels} label(s) longer than {MAX_LABEL_CHARS} characters were cut")
         if self.outside:
-            warnings.append(f"{self.outside} detection(s) reach beyond their image (partly or wholly): kept as "
-                            "written, clamp to draw")
+            warnings.append(f"{self.outside} {OUTSIDE_WARNING} (partly or wholly): kept as written, clamp to draw")
         if self.over_1000:
             warnings.append(f"{self.over_1000} of them have values above 1000, where {self.family} writes 0-1000 "
                             "relative coordinates: the output may come from a model that writes pixels (Qwen2.5-VL); "

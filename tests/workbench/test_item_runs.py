@@ -40,6 +40,17 @@ def test_a_box_outside_the_image_is_clamped_and_marked(store):
                             ReviewSettings("qwen2.5-vl"), target_image=1)
     (box,) = outcome.item.annotations
     assert box.coords[2:] == (640.0, 480.0) and box.attributes["outside"] is True
+    assert outcome.warnings == ("1 box(es)/point(s) reaching beyond their image were clamped into it (the model's "
+                                "coordinates are kept with each)",)
+
+
+def test_one_box_beyond_its_image_and_one_wholly_outside_are_each_said_once(store):
+    text = '[{"bbox_2d": [600, 400, 900, 700], "label": "x"}, {"bbox_2d": [700, 500, 800, 600], "label": "y"}]'
+    outcome = paste_on_item(store, 1, text, ReviewSettings("qwen2.5-vl"), target_image=1)
+    assert [a.label for a in outcome.item.annotations] == ["x"]
+    assert outcome.warnings == ("1 box(es)/point(s) reaching beyond their image were clamped into it (the model's "
+                                "coordinates are kept with each)",
+                                "1 box(es) lay wholly outside their image and were left out")
 
 
 def test_a_dataset_that_names_extra_coordinate_keys_reads_answers_under_them_pasted_or_run(store):

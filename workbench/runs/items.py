@@ -33,7 +33,7 @@ from grounding import (
     clamp_to,
     process_size,
 )
-from grounding.parse import ParseResult, parse_grounding
+from grounding.parse import OUTSIDE_WARNING, ParseResult, parse_grounding
 from grounding.parse import coordinate_keys as key_list
 from workbench.backends import GroundingRequest, ModelBackend
 from workbench.errors import WorkbenchError
@@ -130,13 +130,14 @@ def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]], *,
     asked for, when known) so that it can be reviewed like the others.
     """
     per_image: list[list[AnnotationDraft]] = [[] for _ in images]
-    dropped = unnamed = 0
+    dropped = unnamed = clamped = 0
     for d in result.detections:
         wh = images[d.image - 1]
         coords = clamp_to(d.original, wh)
         if d.kind == "box" and (coords[2] - coords[0] < 1e-6 or coords[3] - coords[1] < 1e-6):
             dropped += 1
             continue
+        clamped += d.outside
         attributes = {k: v for k, v in d.attributes.items() if k not in {"image", "img_idx", "image_id"}}
         attributes["model_coords"] = list(d.model)
         if d.outside:
@@ -145,7 +146,10 @@ def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]], *,
         if not label.strip() and fallback_label.strip():
             label, unnamed = fallback_label.strip(), unnamed + 1
         per_image[d.image - 1].append(AnnotationDraft(d.kind, coords, label, "model", attributes=attributes))
-    warnings = [f"{dropped} box(es) lay wholly outside their image and were left out"] if dropped else []
+    warnings = [f"{clamped} box(es)/point(s) reaching beyond their image were clamped into it (the model's "
+                "coordinates are kept with each)"] if clamped else []
+    if dropped:
+        warnings.append(f"{dropped} box(es) lay wholly outside their image and were left out")
     if unnamed:
         warnings.append(f"{unnamed} box(es) came without a label and were named '{fallback_label.strip()}' "
                         "(what the prompt asked for); rename them if that is wrong")
@@ -157,7 +161,8 @@ def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, 
             fallback_label: str = "") -> ItemRunOutcome:
     per_image, warnings = drafts_from(result, [image.wh for image in item.images], fallback_label=fallback_label)
     run = store.run(item.dataset_id, model=model, family=family, settings=settings)
-    all_warnings = (*extra_warnings, *result.warnings, *warnings)
+    said = tuple(w for w in result.warnings if OUTSIDE_WARNING not in w)  # said here as what was done with them
+    all_warnings = (*extra_warnings, *said, *warnings)
     updated, applied = store.record_proposals(run.id, item.id, per_image, text=text, warnings=all_warnings,
                                               expected_version=expected_version)
     return ItemRunOutcome(updated, applied, sum(len(p) for p in per_image), tuple(all_warnings), text)
