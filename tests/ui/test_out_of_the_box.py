@@ -14,14 +14,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_answering
 from tests.ui.conftest import (
     EXAMPLES,
     drag,
@@ -50,19 +48,6 @@ def _outside_home() -> Path:
     pytest.skip("no writable folder outside the temp folder and the checkout")
 
 
-def _wait_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer in {timeout:.0f} s: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(params=["python app.py", "workbench serve", "space", "docker"])
 def started(request):
     """The app as one of its launchers starts it; yields (url, the data folder it must use, HOME)."""
@@ -87,7 +72,7 @@ def started(request):
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_up(url, process, log)
+        wait_answering(url, process, log, timeout=120.0)
         yield how, url, data, log
     finally:
         process.terminate()
@@ -154,7 +139,7 @@ def test_after_a_restart_the_page_opens_the_same_dataset_and_item(browser, tmp_p
                 process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out,
                                            stderr=subprocess.STDOUT)
             try:
-                _wait_up(url, process, log)
+                wait_answering(url, process, log, timeout=120.0)
                 _, page = open_page(browser, url, context=context)
                 if run == 0:
                     import_files(page, [EXAMPLES / "cat.jpg", EXAMPLES / "coffee.jpg"])
