@@ -47,7 +47,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     with gr.Row():
         files = gr.File(label="Add images to this dataset (files or a zip; the same image twice is added once)",
                         file_count="multiple", file_types=["image", ".zip"], type="filepath", elem_id="import-files",
-                        height=120, scale=3)
+                        height=170, scale=3)
         with gr.Column(scale=2):
             with gr.Accordion("Datasets", open=False, elem_id="datasets-panel"):
                 new_name = gr.Textbox(label="Name", placeholder="e.g. kitchen-cats", elem_id="dataset-name")
@@ -66,8 +66,9 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         prev_page = gr.Button("◀ Page", size="sm", elem_id="page-prev", scale=0)
         pager = gr.Markdown(elem_id="pager")
         next_page = gr.Button("Page ▶", size="sm", elem_id="page-next", scale=0)
+    gr.Markdown("**Items** (click one to review it)", elem_id="queue-gallery-title")  # a label drawn over the first thumbnail
     gallery = gr.Gallery(label="Items (click one to review it)", columns=6, height="auto", allow_preview=False,
-                         object_fit="contain", elem_id="queue-gallery", show_label=True, buttons=[])
+                         object_fit="contain", elem_id="queue-gallery", show_label=False, buttons=[])
     ids = gr.State([])
     with gr.Accordion("Label set", open=False, elem_id="labels-panel"):
         labels_table = gr.Markdown(elem_id="labels-table")
