@@ -24,15 +24,14 @@ import os
 import warnings
 from typing import BinaryIO, Union
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps
 
-from grounding.image_size import ImageReadError
+from grounding.image_size import SWAPPING_ORIENTATIONS, read_errors
 
 __all__ = ["decode_upright"]
 
 DecodeSource = Union[str, os.PathLike, bytes, BinaryIO]
 
-_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
 
 
 def _open(source: DecodeSource) -> Image.Image:
@@ -45,7 +44,7 @@ def _decode(image: Image.Image, at_least_wh: tuple[int, int] | None) -> Image.Im
     if at_least_wh is not None and image.format in ("JPEG", "MPO"):
         orientation = image.getexif().get(ExifTags.Base.Orientation, 1)  # what exif_transpose will apply
         w, h = at_least_wh
-        image.draft("RGB", (h, w) if orientation in _SWAPPING_ORIENTATIONS else (w, h))
+        image.draft("RGB", (h, w) if orientation in SWAPPING_ORIENTATIONS else (w, h))
     image.load()  # also closes a single-frame file Pillow opened itself
     ImageOps.exif_transpose(image, in_place=True)  # no copy when there is nothing to turn
     if image.mode != "RGB":
@@ -69,27 +68,16 @@ def decode_upright(
     """
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "image"
     wanted = resize_to or at_least_wh
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = _open(source)
-            try:
-                upright = _decode(image, wanted)
-            except BaseException:
-                image.close()
-                raise
-            if upright is not image:
-                image.close()
-    except FileNotFoundError:
-        raise ImageReadError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise ImageReadError(f"{name}: is a folder, not an image") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageReadError(f"{name}: image too large to process safely ({exc})") from None
-    except UnidentifiedImageError:
-        raise ImageReadError(f"{name}: not an image, or a format Pillow cannot read") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageReadError(f"{name}: unreadable image ({exc})") from None
+    with read_errors(name), warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        image = _open(source)
+        try:
+            upright = _decode(image, wanted)
+        except BaseException:
+            image.close()
+            raise
+        if upright is not image:
+            image.close()
     if resize_to is not None and upright.size != tuple(resize_to):
         upright = upright.resize(resize_to, resample)
     return upright

@@ -44,7 +44,7 @@ from PIL import Image, ImageOps
 from grounding.decode import DecodeSource, decode_upright
 from grounding.display import DisplayScale
 from grounding.fonts import cjk_font_path
-from grounding.image_size import ImageSize, read_image_size
+from grounding.image_size import SWAPPING_ORIENTATIONS, ImageSize, read_image_size
 from grounding.labels import label_tag, paste_tag, place_tags
 from grounding.parse.result import Detection
 
@@ -159,7 +159,7 @@ def _jpeg_scene(source: DecodeSource, header: ImageSize, size_wh: tuple[int, int
     """
     if header.format not in ("JPEG", "MPO") or not isinstance(source, (str, os.PathLike, bytes, bytearray)):
         return None
-    swapped = header.orientation in (5, 6, 7, 8)
+    swapped = header.orientation in SWAPPING_ORIENTATIONS
     stored_w, stored_h = (header.height, header.width) if swapped else header.wh
     want_w, want_h = (size_wh[1], size_wh[0]) if swapped else size_wh
     factor = max((f for f in _REDUCED if -(-stored_w // f) >= want_w and -(-stored_h // f) >= want_h), default=1)

@@ -23,6 +23,8 @@ import os
 import re
 import struct
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -35,7 +37,8 @@ __all__ = ["ImageReadError", "ImageSize", "ImageSource", "read_image_size"]
 
 ImageSource = Union[str, os.PathLike, bytes, BinaryIO]
 
-_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+"""EXIF orientations that swap width and height when applied."""
 
 
 
@@ -90,6 +93,41 @@ def _orientation(image: Image.Image) -> int:
     except (TypeError, ValueError):
         return 1
     return orientation if 1 <= orientation <= 8 else 1
+
+
+def source_name(source: object) -> str:
+    """How an image source is named in messages: its path, else ``<bytes>`` or the stream's name."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    if isinstance(source, (bytes, bytearray)):
+        return "<bytes>"
+    return str(getattr(source, "name", "<stream>"))
+
+
+@contextmanager
+def read_errors(name: str) -> Iterator[None]:
+    """What goes wrong while Pillow reads ``name`` (missing, a folder, not an image, damaged, a decompression
+    bomb), as :class:`ImageReadError` in words; the one place these errors are translated.
+
+    >>> with read_errors("a.png"):
+    ...     raise FileNotFoundError(2, "No such file")
+    Traceback (most recent call last):
+    grounding.errors.ImageReadError: a.png: no such file
+    """
+    try:
+        yield
+    except ImageReadError:
+        raise
+    except FileNotFoundError:
+        raise ImageReadError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"{name}: is a folder, not an image") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"{name}: image too large to process safely ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name}: not an image, or a format Pillow cannot read") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageReadError(f"{name}: unreadable image ({exc})") from None
 
 
 def _open(source: ImageSource) -> tuple[Image.Image, str]:
@@ -178,7 +216,7 @@ def read_image_size(source: ImageSource) -> ImageSize:
             plain = None  # Pillow's path says what is wrong
         if plain is not None:
             return plain
-    try:
+    with read_errors(source_name(source)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image, name = _open(source)
@@ -186,16 +224,8 @@ def read_image_size(source: ImageSource) -> ImageSize:
             width, height = image.size
             orientation = _orientation(image)
             fmt = image.format or "unknown"
-    except ImageReadError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise ImageReadError(f"{name}: image too large to process safely ({exc})") from None
-    except UnidentifiedImageError:
-        raise ImageReadError(f"{name}: not an image, or a format Pillow cannot read") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageReadError(f"{name}: unreadable image ({exc})") from None
     if width <= 0 or height <= 0:
         raise ImageReadError(f"{name}: image has zero size ({width}x{height})")
-    if orientation in _SWAPPING_ORIENTATIONS:
+    if orientation in SWAPPING_ORIENTATIONS:
         width, height = height, width
     return ImageSize(width=width, height=height, orientation=orientation, format=fmt)

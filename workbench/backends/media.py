@@ -20,9 +20,10 @@ import io
 import os
 import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from grounding import ImageReadError, read_image_size
+from grounding.image_size import read_errors
 from workbench.backends.base import ImageInput
 from workbench.errors import BackendError
 
@@ -52,15 +53,13 @@ def _open(image: ImageInput) -> Image.Image:
     if isinstance(image, Image.Image):
         return image
     try:
-        with warnings.catch_warnings():
+        with read_errors(_name(image)), warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             opened = Image.open(io.BytesIO(_read_bytes(image)))
             opened.load()
         return opened
-    except UnidentifiedImageError:
-        raise BackendError(f"{_name(image)}: not an image, or a format Pillow cannot read") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise BackendError(f"{_name(image)}: unreadable image ({exc})") from None
+    except ImageReadError as exc:
+        raise BackendError(str(exc)) from None
 
 
 def upright_rgb(image: ImageInput) -> Image.Image:

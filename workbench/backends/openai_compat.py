@@ -206,14 +206,10 @@ class OpenAICompatibleBackend(StreamingBackend):
         )
 
     def body(self, request: GroundingRequest) -> dict[str, Any]:
-        """The JSON body of one non-streamed ``/chat/completions`` call for ``request`` (batch engines post it)."""
-        return {
-            "model": self._model,
-            "messages": self.messages(request),
-            "max_tokens": request.max_new_tokens,
-            "temperature": request.temperature,
-            **self.limit_fields(request).get("extra_body", {}),
-        }
+        """The JSON body of one non-streamed ``/chat/completions`` call for ``request`` (batch engines post it):
+        :meth:`request_body` with the SDK's ``extra_body`` merged in, as the SDK sends it."""
+        fields = self.request_body(request)
+        return {**fields, **fields.pop("extra_body", {})}
 
     def geometry(self, request: GroundingRequest) -> tuple[ProcessedImage, ...]:
         """What the server makes of each image of ``request`` (from the headers and this backend's limits)."""
