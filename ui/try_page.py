@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from grounding import FAMILIES, GeometryError, ModelFamily, PixelLimits
+from grounding.double_resize import qwen_vl_utils_default_limits
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
@@ -88,7 +89,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
             with gr.Row():
                 pre_resize = gr.Checkbox(False, label="qwen-vl-utils resizes first (process_vision_info)",
                                          elem_id="pre-resize")
-                pre_resize_max = gr.Number(16384 * 28 * 28, precision=0, label="its max_pixels", elem_id="pre-max")
+                pre_resize_max = gr.Number(qwen_vl_utils_default_limits(first).max_pixels, precision=0, label="its max_pixels", elem_id="pre-max")
     table = gr.Dataframe(headers=GEOMETRY_COLUMNS, label="What the model sees", interactive=False, wrap=True,
                          elem_id="geometry-table")
     summary = gr.Markdown(elem_id="geometry-summary")
@@ -141,8 +142,8 @@ def build(ctx: AppContext, pages: Pages) -> None:
             limits = PixelLimits(int(low), int(high))
             pre_limits = None
             if pre:
-                factor = ModelFamily.from_name(fam).factor
-                pre_limits = PixelLimits(4 * factor * factor, int(pre_max or 16384 * factor * factor))
+                own = qwen_vl_utils_default_limits(fam)
+                pre_limits = PixelLimits(own.min_pixels, int(pre_max or own.max_pixels))
             ws = ws.with_settings(fam, limits, pre_limits)
         except USER_ERRORS as exc:
             message = say("error", f"Pixel limits not applied: {exc}. The table still shows "
@@ -158,7 +159,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
         family_ = ModelFamily.from_name(fam)
         presets = presets_for(family_)
         return (gr.Dropdown(choices=[p.name for p in presets], value=presets[0].name),
-                family_.default_min_pixels, family_.default_max_pixels, 16384 * family_.factor**2)
+                family_.default_min_pixels, family_.default_max_pixels, qwen_vl_utils_default_limits(family_).max_pixels)
 
     family.change(_family, family, [preset, min_pixels, max_pixels, pre_resize_max], **PRIVATE).then(
         _settings, settings_inputs, settings_outputs, **PRIVATE)
