@@ -209,7 +209,8 @@ class OpenAICompatibleBackend(StreamingBackend):
         """The JSON body of one non-streamed ``/chat/completions`` call for ``request`` (batch engines post it):
         :meth:`request_body` with the SDK's ``extra_body`` merged in, as the SDK sends it."""
         fields = self.request_body(request)
-        return {**fields, **fields.pop("extra_body", {})}
+        extra = fields.pop("extra_body", {})
+        return {**fields, **extra}
 
     def geometry(self, request: GroundingRequest) -> tuple[ProcessedImage, ...]:
         """What the server makes of each image of ``request`` (from the headers and this backend's limits)."""
