@@ -4,7 +4,7 @@
 PYTHON ?= python3
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: app test test-fast screenshots install install-test
+.PHONY: app test test-fast lint screenshots install install-test
 
 install:
 	$(PYTHON) -m pip install -r requirements.txt
@@ -25,7 +25,10 @@ install-test: install
 app: install
 	$(PYTHON) app.py
 
-test: install-test
+lint: install-test
+	$(PYTHON) -m ruff check .
+
+test: install-test lint
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest
 
 test-fast: install-test

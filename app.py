@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from ui.launch import build_demo, launch  # noqa: E402
+from ui.launch import build_demo, launch
 
 demo = build_demo()
 

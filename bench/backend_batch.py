@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as a plain script
 
-from bench._record import Goal, Row, write_record  # noqa: E402
+from bench._record import Goal, Row, write_record
 
 SIZES = [(640, 480), (300, 500), (800, 600), (480, 640), (1024, 768), (500, 375), (320, 240), (600, 800)]
 

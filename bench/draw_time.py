@@ -28,7 +28,7 @@ import random
 import tempfile
 from pathlib import Path
 
-import _timing  # noqa: F401  (puts the repository root on sys.path)
+import _timing
 import cv2
 import numpy as np
 import supervision as sv

@@ -24,14 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as a plain script
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+import numpy as np
+from PIL import Image, ImageDraw
 
-from bench._common import environment, random_box, save  # noqa: E402
-from bench._record import Goal, Row  # noqa: E402
-from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset  # noqa: E402
-from workbench.export.files import zip_folder  # noqa: E402
-from workbench.store import AnnotationDraft, DatasetStore, ImageSource  # noqa: E402
+from bench._common import environment, random_box, save
+from bench._record import Goal, Row
+from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
+from workbench.export.files import zip_folder
+from workbench.store import AnnotationDraft, DatasetStore, ImageSource
 
 GOAL = 2.0
 SIZES = [(320, 240), (240, 320), (400, 300), (480, 360), (360, 480), (512, 384)]

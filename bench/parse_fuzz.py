@@ -18,7 +18,7 @@ import random
 import time
 import traceback
 
-import _timing  # noqa: F401  (puts the repository root on sys.path)
+import _timing
 
 from bench._record import Goal, Row
 from grounding import FAMILIES, process_size
@@ -44,7 +44,7 @@ def run(count: int, seed: int) -> dict[str, object]:
         try:
             result = parse_grounding(text, images[0].family, images)
             check_result(result, images)
-        except Exception:  # noqa: BLE001 - counting failures is the point
+        except Exception:
             failures.append({"input": text[:500], "error": traceback.format_exc(limit=3)[-800:]})
             continue
         spent = time.perf_counter() - began

@@ -19,11 +19,10 @@ import argparse
 import random
 import time
 
-import _timing  # noqa: F401  (puts the repository root on sys.path)
+import _timing
 import supervision as sv
 
 from bench._record import Goal, Row
-
 from grounding import process_size
 from grounding.parse import parse_grounding
 from tests.grounding.sv_compare import missing_from_ours
@@ -53,13 +52,13 @@ def run(count: int, repeats: int) -> dict[str, object]:
         texts25 = [make(rng, q25.resized_wh) for _ in range(count)]
         texts3 = [make(rng, (1000, 1000)) for _ in range(count)]
 
-        def ours() -> None:
+        def ours(texts25: list[str] = texts25, texts3: list[str] = texts3) -> None:
             for text in texts25:
                 parse_grounding(text, "qwen2.5-vl", q25)
             for text in texts3:
                 parse_grounding(text, "qwen3-vl", q3)
 
-        def peer() -> None:
+        def peer(texts25: list[str] = texts25, texts3: list[str] = texts3) -> None:
             for text in texts25:
                 sv.Detections.from_vlm(sv.VLM.QWEN_2_5_VL, text, input_wh=q25.resized_wh, resolution_wh=q25.original_wh)
             for text in texts3:

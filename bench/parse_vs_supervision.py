@@ -9,7 +9,7 @@ where the counts differ; docs/parser.md explains each kind of difference.
 
 from __future__ import annotations
 
-import _timing  # noqa: F401  (puts the repository root on sys.path)
+import _timing
 
 from bench._record import Goal, Row
 from grounding.parse import parse_grounding

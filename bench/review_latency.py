@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._record import Goal, Row, write_record  # noqa: E402
-from tests.factories import write_image  # noqa: E402
+from bench._record import Goal, Row, write_record
+from tests.factories import write_image
 
 
 def build(root: Path, items: int) -> tuple[Path, int]:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as a plain script
 
-from bench._common import environment, random_box, save, write_images  # noqa: E402
-from bench._record import Row  # noqa: E402
-from workbench.store import AnnotationDraft, DatasetStore  # noqa: E402
+from bench._common import environment, random_box, save, write_images
+from bench._record import Row
+from workbench.store import AnnotationDraft, DatasetStore
 
 
 def timings(action: Callable[[int], object], count: int) -> list[float]:

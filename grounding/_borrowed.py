@@ -19,9 +19,9 @@ from __future__ import annotations
 import ast
 import importlib.util
 import math
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 __all__ = ["BorrowError", "load_function"]
 
@@ -49,7 +49,7 @@ def _strip_annotations(node: ast.FunctionDef) -> ast.FunctionDef:
     return node
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_function(package: str, relative_path: str, name: str) -> Callable[..., object]:
     """Return ``name`` from ``package/relative_path``, compiled from the installed source.
 
@@ -92,7 +92,7 @@ def load_function(package: str, relative_path: str, name: str) -> Callable[..., 
         body.append(_strip_annotations(node) if isinstance(node, ast.FunctionDef) else node)
     module = ast.Module(body=sorted(body, key=lambda n: not isinstance(n, ast.Assign)), type_ignores=[])
     namespace: dict[str, object] = {"math": math, "__name__": f"grounding._borrowed.{package}"}
-    exec(compile(module, str(path), "exec"), namespace)  # noqa: S102 - the installed package's own code
+    exec(compile(module, str(path), "exec"), namespace)
     function = namespace[name]
     assert callable(function)
     return function

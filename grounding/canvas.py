@@ -118,7 +118,7 @@ class CanvasLayout:
             raise GeometryError("a canvas layout needs at least one source")
         cw, ch = layout.canvas_wh
         for number, p in enumerate(placements, start=1):
-            x1, y1, x2, y2 = p.rect
+            _x1, _y1, x2, y2 = p.rect
             if x2 > cw or y2 > ch:
                 raise GeometryError(f"source {number} lies beyond the {cw}x{ch} canvas")
         return layout

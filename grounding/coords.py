@@ -99,4 +99,4 @@ def round_half_up(value: float) -> int:
     >>> round_half_up(2.5), round(2.5)
     (3, 2)
     """
-    return int(math.floor(value + 0.5))
+    return math.floor(value + 0.5)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageOps
 
@@ -30,7 +30,7 @@ from grounding.image_size import SWAPPING_ORIENTATIONS, read_errors
 
 __all__ = ["decode_upright"]
 
-DecodeSource = Union[str, os.PathLike, bytes, BinaryIO]
+DecodeSource = str | os.PathLike | bytes | BinaryIO
 
 
 

@@ -13,8 +13,8 @@ images can get a side of 0 in qwen-vl-utils (its downscale branch lacks transfor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from grounding._borrowed import load_function
 from grounding.families import ModelFamily

@@ -13,8 +13,8 @@ and wraps the result in :class:`ProcessedImage`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from grounding._borrowed import load_function
 from grounding.errors import GeometryError

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
@@ -35,7 +35,7 @@ from grounding.errors import ImageReadError
 
 __all__ = ["ImageReadError", "ImageSize", "ImageSource", "read_image_size"]
 
-ImageSource = Union[str, os.PathLike, bytes, BinaryIO]
+ImageSource = str | os.PathLike | bytes | BinaryIO
 
 SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 """EXIF orientations that swap width and height when applied."""

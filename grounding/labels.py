@@ -52,7 +52,7 @@ def label_tag(text: str, font_path: str | None, font_size: int, rgb: tuple[int, 
     (3, [0, 0, 255])
     """
     font = _font(font_path, font_size)
-    left, top, right, bottom = font.getbbox(text or " ")
+    left, _top, right, bottom = font.getbbox(text or " ")
     ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (bottom, 0)
     w, h = max(1, right - left) + 2 * padding, ascent + descent + 2 * padding
     tag = Image.new("RGB", (w, h), rgb)
@@ -70,10 +70,7 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
 
 def _is_free(rect: tuple[int, int, int, int], placed: list[tuple[int, int, int, int]]) -> bool:
     x0, y0, x1, y1 = rect
-    for a0, b0, a1, b1 in placed:
-        if a0 < x1 and x0 < a1 and b0 < y1 and y0 < b1:
-            return False
-    return True
+    return all(not (a0 < x1 and x0 < a1 and b0 < y1 and y0 < b1) for a0, b0, a1, b1 in placed)
 
 
 def place_tags(boxes: Sequence[Box], sizes: Sequence[tuple[int, int]], image_wh: tuple[int, int]) -> list[tuple[int, int]]:
@@ -84,7 +81,7 @@ def place_tags(boxes: Sequence[Box], sizes: Sequence[tuple[int, int]], image_wh:
     """
     width, height = image_wh
     placed: list[tuple[int, int, int, int]] = []
-    for (x1, y1, x2, y2), (tw, th) in zip(boxes, sizes, strict=True):
+    for (x1, y1, _x2, y2), (tw, th) in zip(boxes, sizes, strict=True):
         x = int(min(max(round(x1), 0), max(0, width - tw)))
         candidates = [(x, y, x + tw, y + th) for y in
                       (int(min(max(round(y), 0), max(0, height - th))) for y in (y1 - th, y1, y2, y2 - th))]

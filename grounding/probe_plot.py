@@ -13,6 +13,7 @@ and shows its box count; the most consistent order's column is outlined. Input i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,7 @@ def agreement_colour(value: float | None) -> tuple[int, int, int]:
         return (200, 200, 200)
     t = min(max(float(value), 0.0), 1.0)
     stops = [(0.0, (214, 69, 65)), (0.5, (234, 160, 70)), (1.0, (76, 175, 80))]
-    for (t0, c0), (t1, c1) in zip(stops, stops[1:]):
+    for (t0, c0), (t1, c1) in itertools.pairwise(stops):
         if t <= t1:
             f = (t - t0) / (t1 - t0)
             return tuple(round(a + (b - a) * f) for a, b in zip(c0, c1))  # type: ignore[return-value]

@@ -80,7 +80,7 @@ def _speaks(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise
         except (WorkbenchError, ValueError) as exc:
             raise gr.Error(redact_urls(str(exc))) from None
-        except Exception as exc:  # noqa: BLE001 - the visitor gets words, the log gets the trace
+        except Exception as exc:
             log.exception("%s failed", fn.__name__)
             raise gr.Error(f"{fn.__name__} failed ({type(exc).__name__}); the request was not completed") from None
 

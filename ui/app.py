@@ -13,6 +13,7 @@ keeps a cursor (dataset, item, filter) in its local storage; the store keeps eve
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import replace
 
@@ -57,10 +58,8 @@ def create_app(services: Services | None = None) -> gr.Blocks:
     # which is neither the working directory nor the temp folder (~/.local/share/..., /data on a Space):
     # serve exactly that one folder of it, never the database or the image store beside it.
     for folder in services.static_paths():
-        try:
+        with contextlib.suppress(OSError):  # a data folder that cannot be written: the page says so (banner)
             folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass  # a data folder that cannot be written: the page says so (storage banner)
     gr.set_static_paths(services.static_paths())
     with gr.Blocks(title="Grounding Workbench") as demo:
         gr.HTML("", head=_HEAD, visible="hidden", container=False, padding=False)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported
 
-import gradio as gr  # noqa: E402
-from gradio.utils import get_upload_folder  # noqa: E402
+import gradio as gr
+from gradio.utils import get_upload_folder
 
 __all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S"]
 

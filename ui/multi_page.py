@@ -59,7 +59,8 @@ def probe_rows(result: Mapping[str, Any]) -> list[list[Any]]:
 def probe_summary(result: Mapping[str, Any]) -> str:
     """The probe in words for a Markdown component (IDs and model names shown as typed)."""
     ids = result["image_ids"]
-    named = lambda order: ", ".join(plain(ids[p - 1]) for p in order)
+    def named(order):
+        return ", ".join(plain(ids[p - 1]) for p in order)
     scores = " · ".join(f"{','.join(map(str, o))}: {s:.2f}" for o, s in zip(result["orders"], result["order_scores"]))
     return (f"**{len(result['orders'])} orders** of {len(ids)} pictures with {plain(result['model'])}. "
             f"Most consistent order: **{named(result['most_consistent_order'])}**. "

@@ -39,8 +39,8 @@ def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
     labels = ctx.services.store().labels(dataset)
     if not labels:
         return "No labels yet: they are added as boxes get them, or here."
-    return "\n".join(f"- <span style='color:{l.color}'>■</span> {plain(l.name)} — {l.count} annotation(s)"
-                     for l in labels)
+    return "\n".join(f"- <span style='color:{label.color}'>■</span> {plain(label.name)} — {label.count} annotation(s)"
+                     for label in labels)
 
 
 def build(ctx: AppContext, pages: Pages) -> QueuePage:
@@ -48,14 +48,13 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         files = gr.File(label="Add images to this dataset (files or a zip; the same image twice is added once)",
                         file_count="multiple", file_types=["image", ".zip"], type="filepath", elem_id="import-files",
                         height=170, scale=3)
-        with gr.Column(scale=2):
-            with gr.Accordion("Datasets", open=False, elem_id="datasets-panel"):
-                new_name = gr.Textbox(label="Name", placeholder="e.g. kitchen-cats", elem_id="dataset-name")
-                with gr.Row():
-                    create = gr.Button("Create", size="sm", elem_id="dataset-create")
-                    rename = gr.Button("Rename current", size="sm", elem_id="dataset-rename")
-                    delete = gr.Button("Delete current (type its name)", size="sm", variant="stop",
-                                       elem_id="dataset-delete")
+        with gr.Column(scale=2), gr.Accordion("Datasets", open=False, elem_id="datasets-panel"):
+            new_name = gr.Textbox(label="Name", placeholder="e.g. kitchen-cats", elem_id="dataset-name")
+            with gr.Row():
+                create = gr.Button("Create", size="sm", elem_id="dataset-create")
+                rename = gr.Button("Rename current", size="sm", elem_id="dataset-rename")
+                delete = gr.Button("Delete current (type its name)", size="sm", variant="stop",
+                                   elem_id="dataset-delete")
     with gr.Row():
         status_filter = gr.Dropdown(STATUS_CHOICES, value="all", label="Status", elem_id="filter-status", scale=1)
         label_filter = gr.Dropdown(["all"], value="all", label="Label", elem_id="filter-label", scale=1)

@@ -8,6 +8,7 @@ X reject, Ctrl+Z / Ctrl+Y undo/redo; in the editor Del, L, 1–9, Tab, Esc, P.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -256,7 +257,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             raise StoreError("choose a dataset first")
         settings = ReviewSettings(fam, int(low) if low else None, int(high) if high else None,
                                   coordinate_keys(extra or ""))
-        settings.limits  # raises on min above max, in words
+        _ = settings.limits  # raises on min above max, in words
         ctx.services.store().update_dataset_settings(cursor.dataset, {
             "family": settings.family, "min_pixels": settings.min_pixels, "max_pixels": settings.max_pixels,
             "coordinate_keys": list(settings.coordinate_keys) or None})
@@ -272,11 +273,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         store = ctx.services.store()
         choices = [("all pictures (image keys / Picture N)", 0)]
         if cursor.item is not None:
-            try:
+            with contextlib.suppress(StoreError):
                 choices += [(f"picture {n} ({image.image_id})", n)
                             for n, image in enumerate(store.item(cursor.item).images, 1)]
-            except StoreError:
-                pass
         return (settings.family, settings.min_pixels, settings.max_pixels, ", ".join(settings.coordinate_keys),
                 gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
 

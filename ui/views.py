@@ -98,7 +98,7 @@ def editor_for(services: Services, view: ItemView, label: str | None = None) -> 
     image = view.image
     served = services.served()
     copy = served.display(image.file, image.sha256, image.wh)
-    labels = [(l.name, l.color) for l in services.store().labels(view.item.dataset_id, counts=False)]
+    labels = [(label.name, label.color) for label in services.store().labels(view.item.dataset_id, counts=False)]
     proposals = view.proposals[view.picture - 1] if view.proposals else ()
     return editor_value(file_url(copy.path), copy.scale, image.annotations, labels,
                         key=f"{view.item.id}:{view.picture}", proposals=proposals, label=label,

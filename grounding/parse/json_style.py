@@ -195,7 +195,7 @@ def _repair(source: str, limit: int = MAX_REPAIR_CHARS) -> tuple[Any, str]:
         return None, "not-repaired"
     try:
         return json_repair.loads(source), "repaired"
-    except Exception:  # noqa: BLE001 - json-repair must never turn model text into an exception
+    except Exception:
         return None, "unreadable"
 
 

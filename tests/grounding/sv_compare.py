@@ -20,7 +20,7 @@ def from_vlm(text: str, image: ProcessedImage) -> list[tuple[str, tuple[float, .
             found = sv.Detections.from_vlm(sv.VLM.QWEN_3_VL, text, resolution_wh=image.original_wh)
         else:
             return None
-    except Exception:  # noqa: BLE001 - supervision raising on model text is one of the differences we record
+    except Exception:
         return None
     names = found.data.get("class_name", np.array([], dtype=str))
     boxes = np.concatenate([np.minimum(found.xyxy[:, :2], found.xyxy[:, 2:]),

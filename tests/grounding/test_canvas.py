@@ -105,7 +105,7 @@ def test_a_box_across_a_seam_is_clipped_to_the_image_it_overlaps_most_and_flagge
 
 def test_seam_clipping_on_a_size_limited_canvas_lands_on_the_source_edge():
     layout = plan_canvas([(640, 480), (300, 500)], "h", max_pixels=100_000)
-    p1, p2 = layout.placements
+    p1, _p2 = layout.placements
     seam = p1.rect[2]
     box = Detection("box", "cat", 1, (), (seam - 40.0, 10.0, seam + 5.0, 60.0), False)
     (moved,), _ = split_detections([box], layout)

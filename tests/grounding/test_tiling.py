@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -33,12 +34,12 @@ def test_tiles_cover_the_image_within_the_budget_and_overlap(w, h, budget, overl
     assert len(plan.tiles) == columns * rows
     tw, th = plan.tiles[0].size_wh
     assert all(t.size_wh == (tw, th) for t in plan.tiles) and tw * th <= budget
-    assert all(0 <= t.rect[0] and 0 <= t.rect[1] and t.rect[2] <= w and t.rect[3] <= h for t in plan.tiles)
+    assert all(t.rect[0] >= 0 and t.rect[1] >= 0 and t.rect[2] <= w and t.rect[3] <= h for t in plan.tiles)
     xs = sorted({t.offset_xy[0] for t in plan.tiles})
     ys = sorted({t.offset_xy[1] for t in plan.tiles})
     assert xs[0] == 0 and xs[-1] + tw == w and ys[0] == 0 and ys[-1] + th == h  # edge to edge
     for starts, side in ((xs, tw), (ys, th)):
-        for a, b in zip(starts, starts[1:]):
+        for a, b in itertools.pairwise(starts):
             assert a + side - b >= overlap * side - 1  # neighbours share at least the overlap (rounding aside)
     if w * h <= budget and max(w / h, h / w) <= max_aspect:
         assert plan.grid == (1, 1)

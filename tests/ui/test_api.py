@@ -18,7 +18,7 @@ def client(live_app):
 def test_api_lists_the_named_endpoints(client):
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {"/geometry", "/parse", "/ground"} <= set(endpoints)
-    private = [name for name in endpoints if name.startswith("/_") or name.startswith("/lambda")]
+    private = [name for name in endpoints if name.startswith(("/_", "/lambda"))]
     assert private == []
 
 

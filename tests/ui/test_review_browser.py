@@ -39,7 +39,7 @@ def _current(services, page):
 
 
 def test_import_pre_annotate_review_by_keyboard_reload_and_export(page, live_app, tmp_path):
-    url, services = live_app
+    _url, services = live_app
     name = _dataset(page, "walk")
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff not really a jpeg")
@@ -166,7 +166,7 @@ def test_two_browsers_on_one_item_never_silently_overwrite_each_other(browser, l
 
 
 def test_a_portrait_phone_photo_fits_the_window_with_its_buttons(browser, live_app, tmp_path):
-    url, services = live_app
+    url, _services = live_app
     context, page = open_page(browser, url, width=1280, height=800)
     try:
         _dataset(page, "portrait")
@@ -226,7 +226,7 @@ def test_a_model_run_keeps_human_work_and_shows_what_it_proposed(page, live_app,
 
 
 def test_the_export_page_asks_the_question_a_person_wrote_and_the_dataset_keeps_it(page, live_app, tmp_path):
-    url, services = live_app
+    _url, services = live_app
     name = _dataset(page, "questions")
     import_files(page, [write_image(tmp_path, 640, 480, fmt="JPEG", name="desk.jpg")])
     open_item(page, 0)

@@ -90,7 +90,7 @@ def test_fifty_photos_pre_annotated_reviewed_by_keyboard_over_a_reload_and_expor
         assert len(set(decided)) == 6
         statuses = {item.id: item.status for item in store.items("fifty")}
         assert sorted(statuses[i] for i in decided) == ["accepted"] * 5 + ["rejected"]
-        accepted = [item for item in store.items("fifty", statuses=["accepted"])]
+        accepted = list(store.items("fifty", statuses=["accepted"]))
         boxes = sum(len(image.annotations) for item in accepted for image in item.images)
         with_boxes = sum(1 for item in accepted if any(image.annotations for image in item.images))
         assert with_boxes >= PASTED  # the pasted items come first in the queue and were accepted

@@ -62,7 +62,7 @@ def test_known_answers_through_ground_canvas_land_on_the_sources(two_images, kin
     assert result["canvas_image"]["original"] == list(layout.canvas_wh)
     assert result["warnings"] == ["1 box(es) crossed a seam between images: clipped to the image they overlap most"]
     assert [d["file"] for d in result["detections"]] == [str(two_images[s - 1]) for s, _ in KNOWN] + [str(two_images[0])]
-    written, doc = read_layout(result["layout_file"])
+    written, _doc = read_layout(result["layout_file"])
     assert written == layout and Image.open(result["canvas_file"]).size == layout.canvas_wh
     json.dumps(result)
 

@@ -29,5 +29,5 @@ def test_grounding_imports_neither_gradio_nor_torch():
 
 @pytest.mark.parametrize("module", ["workbench"])
 def test_workbench_core_never_imports_gradio(module):
-    modules = [m for m in _modules(workbench)]
+    modules = list(_modules(workbench))
     assert "gradio" not in _imported_after(modules)

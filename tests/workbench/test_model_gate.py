@@ -82,9 +82,8 @@ def test_one_visitor_holds_one_turn_and_others_are_served_in_order():
     holder = threading.Thread(target=first)
     holder.start()
     assert started.wait(30)
-    with pytest.raises(BackendError, match="already have a model request"):
-        with gate.turn("a", wait_s=30):
-            pass
+    with pytest.raises(BackendError, match="already have a model request"), gate.turn("a", wait_s=30):
+        pass
     waiters = []
     queued = []
     for name in ("b", "c"):
@@ -109,10 +108,9 @@ def test_one_visitor_holds_one_turn_and_others_are_served_in_order():
 
 def test_waiting_has_a_bound():
     gate = FairGate(1)
-    with gate.turn("a", wait_s=1):
-        with pytest.raises(BackendError, match="busy with other requests"):
-            with gate.turn("b", wait_s=0.05):
-                pass
+    with gate.turn("a", wait_s=1), pytest.raises(BackendError, match="busy with other requests"), \
+            gate.turn("b", wait_s=0.05):
+        pass
     assert len(gate._queue) == 0 and gate._visitors == set()
 
 

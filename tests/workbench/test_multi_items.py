@@ -62,7 +62,8 @@ def test_a_canvas_answer_lands_on_the_picture_it_covers_in_that_pictures_pixels(
 def test_work_by_hand_is_kept_and_the_tools_boxes_wait_beside_it(store, pair):
     human = AnnotationDraft("box", (10, 10, 50, 50), "mine", "human")
     store.set_annotations(pair.id, 1, [human])
-    answer = lambda request, geometry: box_on(geometry[-1], (0, 0, *geometry[-1].original_wh))
+    def answer(request, geometry):
+        return box_on(geometry[-1], (0, 0, *geometry[-1].original_wh))
     _, outcome = steps_on_item(store, FakeBackend(answer), pair.id, target="thing")
     assert not outcome.applied
     assert [(a.label, a.provenance) for a in outcome.item.annotations] == [("mine", "human")]
@@ -72,7 +73,8 @@ def test_work_by_hand_is_kept_and_the_tools_boxes_wait_beside_it(store, pair):
 
 
 def test_steps_text_keeps_every_turn(store, pair):
-    answer = lambda request, geometry: f"turn with {len(geometry)} picture(s): []"
+    def answer(request, geometry):
+        return f"turn with {len(geometry)} picture(s): []"
     steps_on_item(store, FakeBackend(answer), pair.id, prompt="Find the cups.")
     run, _ = store.proposals(pair.id)
     text, _, error = store.run_text(run.id, pair.id)
@@ -85,7 +87,8 @@ def test_tiles_are_for_one_picture_items(store, pair, tmp_path):
     with pytest.raises(WorkbenchError, match="tiles are for an item of one picture; this one has 2"):
         tiles_on_item(store, FakeBackend(lambda r, g: "[]"), pair.id, target="car")
     wide = store.add_item("pairs", [write_image(tmp_path, 2000, 500, name="wide.png")])
-    answer = lambda request, geometry: box_on(geometry[0], (10, 10, 60, 60))
+    def answer(request, geometry):
+        return box_on(geometry[0], (10, 10, 60, 60))
     result, outcome = tiles_on_item(store, FakeBackend(answer), wide.id, target="car", tile_max_pixels=250_000,
                                     compare=True)
     assert result["plan"]["grid"] == [5, 1] and outcome.detections == len(result["detections"]) == 5

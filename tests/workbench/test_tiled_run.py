@@ -114,7 +114,7 @@ def test_without_refinement_the_merged_boxes_are_the_tiles_answers(tmp_path):
     result = ground_tiled(FakeBackend(fake_model), image, target="vehicle", tile_max_pixels=BUDGET, compare=False)
     assert result["single"] is None and result["comparison"] is None
     for detection in result["detections"]:
-        label, box = next(o for o in OBJECTS if o[0] == detection["label"] and abs(o[1][0] - detection["original"][0]) < 10)
+        _label, box = next(o for o in OBJECTS if o[0] == detection["label"] and abs(o[1][0] - detection["original"][0]) < 10)
         assert detection["original"] == pytest.approx([max(box[0] - LOOSE, 0), max(box[1] - LOOSE, 0),
                                                        min(box[2] + LOOSE, IMAGE_WH[0]), min(box[3] + LOOSE, IMAGE_WH[1])], abs=0.5)
 

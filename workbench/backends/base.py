@@ -19,7 +19,7 @@ import copy
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, Union, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -41,7 +41,7 @@ __all__ = [
     "collect",
 ]
 
-ImageInput = Union[str, os.PathLike, bytes, Image.Image]
+ImageInput = str | os.PathLike | bytes | Image.Image
 """A file path, encoded image bytes, or a PIL image (already upright)."""
 
 
@@ -219,7 +219,7 @@ class RawOutput:
         return cut + self.notes
 
 
-StreamEvent = Union[TextDelta, RawOutput]
+StreamEvent = TextDelta | RawOutput
 
 
 @runtime_checkable

@@ -353,7 +353,7 @@ class LocalTransformersBackend(StreamingBackend):
         t0 = time.perf_counter()
         try:
             ids = _generate_on_gpu(loaded.model, inputs, self._generation(request), None)
-        except Exception as exc:  # noqa: BLE001 - mapped to a BackendError where it is one
+        except Exception as exc:
             raise self._generate_error(exc) from None
         generate_s = time.perf_counter() - t0
         prompt_tokens = int(inputs["input_ids"].shape[1])
@@ -373,7 +373,7 @@ class LocalTransformersBackend(StreamingBackend):
             t0 = time.perf_counter()
             try:
                 result["ids"] = _generate_on_gpu(loaded.model, inputs, generation, streamer)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            except BaseException as exc:
                 result["error"] = exc
                 streamer.end()
             finally:
@@ -478,7 +478,7 @@ class LocalTransformersBackend(StreamingBackend):
         t0 = time.perf_counter()
         try:
             ids = _generate_on_gpu(loaded.model, _on_device(inputs, loaded.model.device), generation, None)
-        except Exception as exc:  # noqa: BLE001 - out of memory splits the batch; others become a BackendError
+        except Exception as exc:
             if _is_out_of_memory(exc):
                 raise _OutOfMemory(exc) from None
             raise self._generate_error(exc) from None

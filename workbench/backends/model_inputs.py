@@ -38,7 +38,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,7 +289,7 @@ def _same(a: Any, b: Any) -> bool:
     import torch
 
     return set(a.keys()) == set(b.keys()) and all(
-        torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k])) for k in a.keys())
+        torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k])) for k in a)
 
 
 class InputCache:

@@ -139,7 +139,7 @@ class JobRunner:
                              message="; ".join(summary.lines(shown_failures=3)))
         except USER_ERRORS as exc:
             store.update_job(job_id, state="failed", message=str(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug: the job says so instead of staying 'running' for ever
+        except Exception as exc:
             store.update_job(job_id, state="failed", message=f"unexpected error ({type(exc).__name__}: {exc})")
         finally:
             with self._lock:

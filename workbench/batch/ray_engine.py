@@ -59,7 +59,7 @@ def _import_ray() -> Any:
     try:
         import aiohttp  # noqa: F401 - the HTTP processor's client
         import ray
-        import ray.data.llm  # noqa: F401
+        import ray.data.llm
     except ImportError:
         raise WorkbenchError(RAY_MISSING) from None
     return ray
@@ -87,7 +87,7 @@ class _Answer:
         self._response.release()
 
 
-def FlatJsonSession() -> Any:  # noqa: N802 - used as the processor's session class factory
+def FlatJsonSession() -> Any:
     """An ``aiohttp`` session that posts ``payload["body"]`` (a JSON string) as the request body."""
     base = _session_base()
 
@@ -117,7 +117,7 @@ class _Payload:
             unit = WorkUnit(row["key"], tuple(row["images"]), tuple(row["image_ids"]), row["prompt"])
             body = json.dumps(backend.body(unit.request(self.settings)))
             return {"payload": {"body": body}, "__inference_error__": ""}
-        except Exception as exc:  # noqa: BLE001 - becomes this unit's failure, not the pipeline's
+        except Exception as exc:
             return {"payload": {"body": ""}, "__inference_error__": str(exc) or type(exc).__name__}
 
 
@@ -250,7 +250,7 @@ def run_batch_ray(
                 break
     except KeyboardInterrupt:
         raise
-    except Exception as exc:  # noqa: BLE001 - Ray raises its own wrappers; the run stops, what was stored stays
+    except Exception as exc:
         cause = str(exc).strip().splitlines()
         stopped = f"the Ray pipeline failed: {cause[-1] if cause else type(exc).__name__}"
     return ledger.summary(stopped)

@@ -254,7 +254,7 @@ class ReplicaPool:
                         answered = True
                     yield event
                 return
-            except Exception as exc:  # noqa: BLE001 - classified below, re-raised unless another replica can answer
+            except Exception as exc:
                 kind = failure_kind(exc)
                 error = exc if isinstance(exc, BackendError) else BackendError(
                     f"{replica.url} broke off the answer: {type(exc).__name__}: {exc}")

@@ -86,7 +86,7 @@ def _outcome(unit: WorkUnit, settings: JobSettings, produce: Callable[[], RawOut
         raise
     except WorkbenchError as exc:
         return UnitError(key, str(exc), "backend")
-    except Exception as exc:  # noqa: BLE001 - one unit's surprise must not end a long run; recorded on the unit
+    except Exception as exc:
         return UnitError(key, f"{type(exc).__name__}: {exc}", "internal")
     return Answered(unit, output, Timings(queued_s, time.perf_counter() - started, output.generate_s))
 
@@ -103,7 +103,7 @@ class Answered:
     def outcome(self, settings: JobSettings) -> Outcome:
         try:
             return unit_result(self.unit, settings, self.output, self.timings)
-        except Exception as exc:  # noqa: BLE001 - the parser never raises on model text; anything here is a bug
+        except Exception as exc:
             return UnitError(settings.key(self.unit.prompt), f"{type(exc).__name__}: {exc}", "internal")
 
 
@@ -128,7 +128,7 @@ def _annotate_group(backend: ModelBackend, jobs: Sequence[tuple[WorkUnit, Any]],
     ready = [u for u in units if check_inputs(u, settings) is None]
     try:
         answers = dict(zip((u.key for u in ready), many([u.request(settings) for u in ready])))
-    except Exception:  # noqa: BLE001 - the batch failed as a whole: isolate the culprit one unit at a time
+    except Exception:
         return [annotate_unit(backend, unit, settings, queued_s) for unit in units]
 
     def produce(unit: WorkUnit) -> Callable[[], RawOutput]:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -56,23 +56,23 @@ BackendKind = Enum("BackendKind", {"local": "local", "openai": "openai"}, type=s
 StyleName = Enum("StyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
 
 # Options every batch command shares (``workbench annotate-files``, ``workbench annotate DATASET``).
-PromptOption = Annotated[Optional[str], typer.Option("--prompt", "-p", help="Prompt text sent with every item.")]
-LabelsOption = Annotated[Optional[str], typer.Option("--labels", "-l", help="Comma-separated labels: the family's official request for them.")]
+PromptOption = Annotated[str | None, typer.Option("--prompt", "-p", help="Prompt text sent with every item.")]
+LabelsOption = Annotated[str | None, typer.Option("--labels", "-l", help="Comma-separated labels: the family's official request for them.")]
 TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points (with --labels).")]
 BackendOption = Annotated[BackendKind, typer.Option(case_sensitive=False, help="openai (servers) or local (transformers, one item at a time).")]  # type: ignore[valid-type]
-ModelOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Served model name or local checkpoint.")]
-BaseUrlOption = Annotated[Optional[list[str]], typer.Option("--base-url", envvar="WORKBENCH_BASE_URL", help="Server URL; repeat for replicas (spread by load).")]
-FamilyNameOption = Annotated[Optional[str], typer.Option("--family", "-f", help="Model family when the model name does not tell.")]
+ModelOption = Annotated[str | None, typer.Option(envvar="WORKBENCH_MODEL", help="Served model name or local checkpoint.")]
+BaseUrlOption = Annotated[list[str] | None, typer.Option("--base-url", envvar="WORKBENCH_BASE_URL", help="Server URL; repeat for replicas (spread by load).")]
+FamilyNameOption = Annotated[str | None, typer.Option("--family", "-f", help="Model family when the model name does not tell.")]
 StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How pixel limits are sent to the server.")]  # type: ignore[valid-type]
-MinPixelsOption = Annotated[Optional[int], typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")]
-MaxPixelsOption = Annotated[Optional[int], typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")]
+MinPixelsOption = Annotated[int | None, typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")]
+MaxPixelsOption = Annotated[int | None, typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")]
 MaxTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit per item; cut output is reported.")]
 ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Requests in flight at once (servers batch them).")]
 EngineOption = Annotated[Engine, typer.Option(case_sensitive=False, help="threads (built in) or ray (Ray Data; RAY_ADDRESS for a cluster).")]  # type: ignore[valid-type]
 CheckOption = Annotated[bool, typer.Option("--geometry-check/--no-geometry-check", help="Probe each server's resizing before the batch.")]
 WaitOption = Annotated[float, typer.Option(min=0, help="Seconds to wait for an unreachable server before stopping.")]
 TimeoutOption = Annotated[float, typer.Option(min=1, help="Seconds one request may take.")]
-KeysOption = Annotated[Optional[str], typer.Option("--coordinate-keys", help="Comma-separated extra JSON keys your prompt asks coordinates under (read besides bbox_2d/point_2d).")]
+KeysOption = Annotated[str | None, typer.Option("--coordinate-keys", help="Comma-separated extra JSON keys your prompt asks coordinates under (read besides bbox_2d/point_2d).")]
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def annotate_files(
 
 def annotate(
     dataset: Annotated[str, typer.Argument(help="Dataset name.")],
-    status: Annotated[Optional[list[str]], typer.Option(
+    status: Annotated[list[str] | None, typer.Option(
         "--status", help="Items of this status (repeatable; default: new).")] = None,
     prompt: PromptOption = None,
     labels: LabelsOption = None,
@@ -286,7 +286,7 @@ def annotate(
     server_wait: WaitOption = 120.0,
     timeout: TimeoutOption = 300.0,
     coordinate_keys: KeysOption = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="WORKBENCH_DATA_DIR", file_okay=False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="WORKBENCH_DATA_DIR", file_okay=False,
                                                      help="Folder of the dataset store.")] = None,
 ) -> None:
     """Pre-annotate the items of DATASET with a model: their boxes land on the items (pre-annotated), never over

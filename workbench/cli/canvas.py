@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,10 +17,10 @@ def canvas(
     images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Image files, in order.")],
     out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for canvas.png and layout.json.")],
     layout: Annotated[CanvasKind, typer.Option(case_sensitive=False, help="h (side by side), v (stacked) or grid.")] = CanvasKind.HORIZONTAL,
-    max_pixels: Annotated[Optional[int], typer.Option(min=1, help="Largest canvas area in pixels (scaled down to fit).")] = None,
+    max_pixels: Annotated[int | None, typer.Option(min=1, help="Largest canvas area in pixels (scaled down to fit).")] = None,
     gap: Annotated[int, typer.Option(min=0, help="Pixels between images.")] = 0,
     match_size: Annotated[bool, typer.Option("--match-size/--native-size", help="Give the images a common height (h), width (v) or cell (grid).")] = True,
-    columns: Annotated[Optional[int], typer.Option(min=1, help="Grid columns (default: about the square root of the count).")] = None,
+    columns: Annotated[int | None, typer.Option(min=1, help="Grid columns (default: about the square root of the count).")] = None,
 ) -> None:
     """Merge images into OUT/canvas.png with OUT/layout.json; print the layout.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -131,7 +131,7 @@ def yolo(dataset: str, folder: Annotated[Path, typer.Argument(exists=True, help=
 @import_app.command("labelstudio")
 def labelstudio(dataset: str, tasks: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
                     "Label Studio's JSON export (a list of tasks)."))],
-                images: Annotated[Optional[Path], typer.Option(exists=True, file_okay=False, help=(
+                images: Annotated[Path | None, typer.Option(exists=True, file_okay=False, help=(
                     "Folder holding the images the tasks name (default: beside the JSON)."))] = None,
                 data_dir: DataDirOption = None) -> None:
     """Import a Label Studio JSON export: annotations as accepted human boxes, predictions as model proposals."""
@@ -145,7 +145,7 @@ def labelstudio(dataset: str, tasks: Annotated[Path, typer.Argument(exists=True,
 @import_app.command("hf")
 def hf(dataset: str, folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help=(
            "A datasets folder (save_to_disk, or local data files) with an image and an objects column."))],
-       split: Annotated[Optional[str], typer.Option(help="Import only this split (default: every split).")] = None,
+       split: Annotated[str | None, typer.Option(help="Import only this split (default: every split).")] = None,
        data_dir: DataDirOption = None) -> None:
     """Import a Hugging Face datasets dataset (this project's layout or COCO-style objects) into DATASET."""
     try:
@@ -181,7 +181,7 @@ def outputs(dataset: str, jsonl: Annotated[Path, typer.Argument(exists=True, dir
 
 
 def items(dataset: Annotated[str, typer.Argument(help="Dataset name.")],
-          status: Annotated[Optional[str], typer.Option(help=f"Only items of this status ({', '.join(ITEM_STATUSES)}).")
+          status: Annotated[str | None, typer.Option(help=f"Only items of this status ({', '.join(ITEM_STATUSES)}).")
                             ] = None,
           as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
           data_dir: DataDirOption = None) -> None:

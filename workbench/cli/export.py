@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,8 +19,8 @@ from workbench.cli.options import (
 )
 from workbench.errors import USER_ERRORS, ExportError
 from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
-from workbench.export.saved import saved_templates
 from workbench.export.questions import TASKS
+from workbench.export.saved import saved_templates
 
 FormatName = Enum("FormatName", {name: name for name in FORMAT_NAMES}, type=str)  # type: ignore[misc]
 Task = Enum("Task", {"rec": "rec", "ovd": "ovd"}, type=str)  # type: ignore[misc]
@@ -46,14 +46,14 @@ def export(
     family: FamilyOption = DEFAULT_FAMILY,
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    status: Annotated[Optional[list[str]], typer.Option(
+    status: Annotated[list[str] | None, typer.Option(
         "--status", help="Statuses of the items to export (repeatable; default: accepted).")] = None,
     image_max_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_max_pixels.")] = 768 * 768,
     image_min_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_min_pixels.")] = 32 * 32,
     task: Annotated[QuestionTask, typer.Option(case_sensitive=False, help=(  # type: ignore[valid-type]
         "What each training question asks: every labelled object, one referring expression per object, "
         "or points."))] = QuestionTask("objects"),  # type: ignore[call-arg]
-    question_template: Annotated[Optional[list[str]], typer.Option(
+    question_template: Annotated[list[str] | None, typer.Option(
         "--question-template", help="TASK=TEMPLATE overriding the dataset's saved question (Export page) or "
         "the family's phrasing (repeatable); placeholders "
         "{labels} {label} {image} {picture} {pictures}.")] = None,
@@ -64,7 +64,7 @@ def export(
         "Image paths for ms-swift and XComposer2: absolute (run from anywhere) or relative (the command "
         "states the root)."))] = Paths("absolute"),  # type: ignore[call-arg]
     vlmr1_task: Annotated[Task, typer.Option(case_sensitive=False, help="VLM-R1 task.")] = Task("rec"),  # type: ignore[valid-type,call-arg]
-    transformers_version: Annotated[Optional[str], typer.Option(
+    transformers_version: Annotated[str | None, typer.Option(
         help="The trainer's transformers version (qwen-vl-finetune ignores pixel limits with 5.x).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export of the same name.")] = False,
     data_dir: DataDirOption = None,

@@ -6,7 +6,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,20 +24,20 @@ LimitsStyle = Enum("LimitsStyle", {s: s for s in LIMITS_STYLES}, type=str)  # ty
 
 def ground(
     images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Image files, in the order the model sees them.")],
-    target: Annotated[Optional[str], typer.Option("--target", "-t", help="What to locate (official family prompt).")] = None,
-    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="What to locate (official family prompt).")] = None,
+    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")] = None,
     task: Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points.")] = GroundingTask.BOXES,
-    ids: Annotated[Optional[str], typer.Option(help="Comma-separated image IDs (default img1,img2,...).")] = None,
+    ids: Annotated[str | None, typer.Option(help="Comma-separated image IDs (default img1,img2,...).")] = None,
     backend: Annotated[Backend, typer.Option(case_sensitive=False, help="local (transformers) or openai (a server).")] = Backend.local,  # type: ignore[valid-type,attr-defined]
-    model: Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")] = None,
-    family: Annotated[Optional[str], typer.Option(help="Family of a served model when its name does not tell.")] = None,
+    model: Annotated[str | None, typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")] = None,
+    base_url: Annotated[str | None, typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")] = None,
+    family: Annotated[str | None, typer.Option(help="Family of a served model when its name does not tell.")] = None,
     limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
-    min_pixels: Annotated[Optional[int], typer.Option(min=1, help="Processor min_pixels.")] = None,
-    max_pixels: Annotated[Optional[int], typer.Option(min=1, help="Processor max_pixels.")] = None,
+    min_pixels: Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")] = None,
+    max_pixels: Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = 1024,
-    vision_id: Annotated[Optional[bool], typer.Option("--vision-id/--no-vision-id", help="'Picture N:' before each image (default: on for several).")] = None,
-    naming: Annotated[Optional[ImageNaming], typer.Option(case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:') or ids (your IDs); instead of --vision-id.")] = None,
+    vision_id: Annotated[bool | None, typer.Option("--vision-id/--no-vision-id", help="'Picture N:' before each image (default: on for several).")] = None,
+    naming: Annotated[ImageNaming | None, typer.Option(case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:') or ids (your IDs); instead of --vision-id.")] = None,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the exact prompt the model would get (chat template text, or the server's messages) and stop.")] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print text and geometry only, without parsing.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Echo generated text to stderr as it comes.")] = False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,21 +28,21 @@ __all__ = [
 BackendName = Enum("BackendName", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
 LimitsStyleName = Enum("LimitsStyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
 
-TargetOption = Annotated[Optional[str], typer.Option("--target", "-t", help="What to locate (the family's official prompt).")]
-PromptOption = Annotated[Optional[str], typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")]
+TargetOption = Annotated[str | None, typer.Option("--target", "-t", help="What to locate (the family's official prompt).")]
+PromptOption = Annotated[str | None, typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")]
 TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points.")]
-IdsOption = Annotated[Optional[str], typer.Option(help="Comma-separated image IDs (default img1,img2,...).")]
-NamingOption = Annotated[Optional[ImageNaming], typer.Option(
+IdsOption = Annotated[str | None, typer.Option(help="Comma-separated image IDs (default img1,img2,...).")]
+NamingOption = Annotated[ImageNaming | None, typer.Option(
     case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:'), ids (your IDs).")]
 BackendOption = Annotated[BackendName, typer.Option(  # type: ignore[valid-type]
     case_sensitive=False, help="local (transformers) or openai (a server).")]
-ModelOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")]
-BaseUrlOption = Annotated[Optional[str], typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")]
-FamilyNameOption = Annotated[Optional[str], typer.Option(help="Family of a served model when its name does not tell.")]
+ModelOption = Annotated[str | None, typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")]
+BaseUrlOption = Annotated[str | None, typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")]
+FamilyNameOption = Annotated[str | None, typer.Option(help="Family of a served model when its name does not tell.")]
 LimitsStyleOption = Annotated[LimitsStyleName, typer.Option(  # type: ignore[valid-type]
     case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How limits are sent to the server.")]
-MinPixelsOption = Annotated[Optional[int], typer.Option(min=1, help="Processor min_pixels.")]
-MaxPixelsOption = Annotated[Optional[int], typer.Option(min=1, help="Processor max_pixels.")]
+MinPixelsOption = Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")]
+MaxPixelsOption = Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")]
 MaxNewTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")]
 
 DEFAULT_BACKEND = BackendName("local")  # type: ignore[call-arg]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,10 +17,10 @@ FamilyOption = Annotated[
     typer.Option("--family", "-f", case_sensitive=False, help="Model family whose resize rule and coordinates apply."),
 ]
 MinPixelsOption = Annotated[
-    Optional[int], typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")
+    int | None, typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")
 ]
 MaxPixelsOption = Annotated[
-    Optional[int], typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")
+    int | None, typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")
 ]
 
 DEFAULT_FAMILY = FamilyName(DEFAULT.name)  # type: ignore[call-arg]

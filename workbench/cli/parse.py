@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -49,17 +49,17 @@ def _read(source: str) -> str:
 
 
 def parse(
-    original: Annotated[Optional[tuple[int, int]], typer.Option("--original", metavar="W H",
+    original: Annotated[tuple[int, int] | None, typer.Option("--original", metavar="W H",
                         help="Original image size in pixels (after EXIF orientation).")] = None,
     source: Annotated[str, typer.Argument(metavar="[FILE|-]", help="File with the model's raw output; - for stdin.")] = "-",
-    canvas: Annotated[Optional[Path], typer.Option("--canvas", exists=True, dir_okay=False, help=(
+    canvas: Annotated[Path | None, typer.Option("--canvas", exists=True, dir_okay=False, help=(
         "layout.json of a merged canvas (workbench canvas): detections go back to the source images."))] = None,
     family: FamilyOption = DEFAULT_FAMILY,
-    resized: Annotated[Optional[tuple[int, int]], typer.Option("--resized", metavar="W H",
+    resized: Annotated[tuple[int, int] | None, typer.Option("--resized", metavar="W H",
                        help="Size the model saw (image_grid_thw x patch size); default: the family's resize rule.")] = None,
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    coord_keys: Annotated[Optional[list[str]], typer.Option(
+    coord_keys: Annotated[list[str] | None, typer.Option(
         "--coord-key", metavar="KEY",
         help='A JSON key that holds coordinates, as your prompt named it (e.g. "result"); repeatable.')] = None,
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -40,7 +40,7 @@ def probe_order(
     task: TaskOption = GroundingTask.BOXES,
     ids: IdsOption = None,
     naming: NamingOption = None,
-    order: Annotated[Optional[list[str]], typer.Option(
+    order: Annotated[list[str] | None, typer.Option(
         "--order", help="An order to try, e.g. 2,1,3 (repeatable; default: all up to 4 images, else a sample).")] = None,
     max_orders: Annotated[int, typer.Option(min=2, help="How many orders to sample beyond 4 images.")] = 12,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
@@ -52,7 +52,7 @@ def probe_order(
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
     max_new_tokens: MaxNewTokensOption = 1024,
-    plot: Annotated[Optional[Path], typer.Option(dir_okay=False, help="Also write the heat map (images x orders) as a PNG.")] = None,
+    plot: Annotated[Path | None, typer.Option(dir_okay=False, help="Also write the heat map (images x orders) as a PNG.")] = None,
 ) -> None:
     """Ground the images in several orders and print how each image's boxes vary, as JSON.
 

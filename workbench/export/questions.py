@@ -33,7 +33,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from grounding import ModelFamily
 from grounding.prompts import (
@@ -78,7 +78,7 @@ class Conversation:
     """True when the sample's own prompt was kept as the question."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def has_point_syntax(family: ModelFamily | str) -> bool:
     """Whether the family has an official way to ask for and answer points (Qwen2-VL has none).
 
@@ -120,7 +120,7 @@ def default_templates(family: ModelFamily | str) -> dict[str, str]:
     return dict(_default_templates(ModelFamily.from_name(family)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _default_templates(family: ModelFamily) -> tuple[tuple[str, str], ...]:
     templates = {"objects": grounding_instruction("{labels}", family),
                  "referring": grounding_instruction("{label}", family)}

@@ -123,7 +123,7 @@ def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Pat
 
 def _scaled(box: Sequence[float], original_wh: tuple[int, int], target_wh: tuple[float, float]) -> list[int]:
     """swift's ``normalize_bbox`` for ``bbox_type: real``: Python ``round`` to the target size."""
-    return [int(round(v / original_wh[i % 2] * target_wh[i % 2])) for i, v in enumerate(box)]
+    return [round(v / original_wh[i % 2] * target_wh[i % 2]) for i, v in enumerate(box)]
 
 
 def render_answer(content: str, refs: Sequence[str], boxes: Sequence[Sequence[int]], fmt: str,

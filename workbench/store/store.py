@@ -21,6 +21,7 @@ stale one is refused with :class:`StaleItemError` (which carries the fresh item)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from workbench.errors import StoreError
 from workbench.store.blobs import Blob, ImageBlobs
@@ -71,8 +72,8 @@ from workbench.store.schema import PRAGMAS
 
 __all__ = ["DatasetRef", "DatasetStore", "StaleItemError", "utc_now"]
 
-DatasetRef = Union[str, int, Dataset]
-ImageInput = Union[ImageSource, str, os.PathLike]
+DatasetRef = str | int | Dataset
+ImageInput = ImageSource | str | os.PathLike
 
 PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#fabed4",
            "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075")
@@ -166,10 +167,8 @@ class DatasetStore:
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
-            try:
+            with contextlib.suppress(sqlite3.DatabaseError):  # the connection may have undone it already
                 self._conn.execute("ROLLBACK")
-            except sqlite3.DatabaseError:
-                pass  # the connection has already undone it
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -224,7 +223,7 @@ class DatasetStore:
                 for id_, name, created, owner_, settings, count in rows]
 
     def rename_dataset(self, ref: DatasetRef, new_name: str, *, owner: str | None = None) -> Dataset:
-        id_, _, _, owner_, _ = self._dataset_row(ref, owner)
+        id_, _, _, _, _ = self._dataset_row(ref, owner)
         new_name = _check_name(new_name)
         try:
             with self._write() as conn:
@@ -638,7 +637,7 @@ class DatasetStore:
             found = (last_done if undo else first_undone)(conn, item_id)
             if found is None:
                 raise StoreError(f"nothing to {word} on this item")
-            action_id, summary, before, after = found
+            action_id, _summary, before, after = found
             expected = after if undo else before
             if (expected_version is not None and row[0] != expected_version) or \
                     dumps(snapshot(conn, item_id)) != dumps(expected):

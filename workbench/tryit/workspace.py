@@ -14,7 +14,7 @@ new :class:`Workspace`, which the UI keeps in per-session state. All geometry go
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits, ProcessedImage
@@ -72,9 +72,9 @@ class GroundingRun:
 
 @dataclass(frozen=True)
 class Workspace:
-    images: ImageSet = ImageSet()
+    images: ImageSet = field(default_factory=ImageSet)
     family: str = DEFAULT_FAMILY.name
-    limits: PixelLimits = PixelLimits.default_for(DEFAULT_FAMILY)
+    limits: PixelLimits = field(default_factory=lambda: PixelLimits.default_for(DEFAULT_FAMILY))
     pre_resize: PixelLimits | None = None
     """qwen-vl-utils' limits when it resizes before the processor (double resize), else None."""
     run: GroundingRun | None = None

@@ -82,7 +82,7 @@ def test_exif_rotated_image_uses_the_displayed_size(qwen25_backend, tmp_path):
 
 def test_qwen3_vl_tiny_uses_patch_16(tiny_qwen3, two_images):
     backend = LocalTransformersBackend(str(tiny_qwen3), local_files_only=True)
-    _, inputs, geometry, limits = backend.prepare(request_for(*two_images))
+    _, _inputs, geometry, limits = backend.prepare(request_for(*two_images))
     assert backend.family().name == "qwen3-vl"
     assert list(geometry) == [process_size(wh, "qwen3-vl", limits) for wh in [(640, 480), (300, 500)]]
     assert geometry[0].resized_wh == (640, 480) and geometry[0].grid_thw == (1, 30, 40)

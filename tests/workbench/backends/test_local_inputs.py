@@ -42,7 +42,7 @@ def _reference(backend: LocalTransformersBackend, request: GroundingRequest):
 
 def _assert_same(ours, reference) -> None:
     assert set(ours.keys()) == set(reference.keys())
-    for name in reference.keys():
+    for name in reference:
         assert torch.equal(ours[name], reference[name]), name
 
 

@@ -100,7 +100,7 @@ class _FlakyProxy(http.server.BaseHTTPRequestHandler):
     upstream = ""
     seen: list[int] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.failures:
             status = self.failures.pop(0)

@@ -73,7 +73,7 @@ def test_the_same_job_through_ray_stores_what_the_built_in_engine_stores(
 @pytest.mark.slow
 def test_server_refusals_are_the_units_failures(ray_engine, serve_url, image_folder, tiny_qwen25):
     pool = ReplicaPool.from_urls([serve_url], model="Qwen/Qwen2.5-VL-7B-Instruct", limits_style="none")
-    units = [u for u in units_from_folder(image_folder, prompt=PROMPT)][:3]
+    units = list(units_from_folder(image_folder, prompt=PROMPT))[:3]
     sink = MemorySink()
     summary = ray_engine.run_batch_ray(units, pool, sink, JobSettings.for_backend(pool, max_new_tokens=4))
     assert summary.complete and summary.failed == 3

@@ -46,7 +46,7 @@ def pool_for(model: Path, urls: list[str], **pool_options) -> ReplicaPool:
 class _Busy(http.server.BaseHTTPRequestHandler):
     """Answers every POST with 503, as an overloaded server."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
         payload = b'{"error": {"message": "overloaded"}}'
         self.send_response(503)

@@ -44,7 +44,7 @@ def test_sinks_follow_the_protocol(make, tmp_path):
 def test_jsonl_records_read_back_and_resume(tmp_path):
     path = tmp_path / "out.jsonl"
     with JsonlSink(path) as sink:
-        unit, result = result_for("a")
+        _unit, result = result_for("a")
         sink.write(result)
         sink.fail(WorkUnit("b", ("b.png",), prompt="p"), UnitError("k", "b.png: not an image", "input"))
     lines = [json.loads(line) for line in path.read_text().splitlines()]

@@ -51,7 +51,7 @@ def test_a_dataset_is_pre_annotated_then_resumed_and_human_work_is_kept(limited_
         assert {i.status for i in items} == {"pre-annotated", "new"}
         mine = items[0]
         assert mine.status == "new" and [a.label for a in mine.annotations] == ["mine"]  # kept, proposals beside
-        run, proposals = store.proposals(mine.id)
+        run, _proposals = store.proposals(mine.id)
         assert run is not None and run.settings["max_pixels"] == TEST_LIMITS.max_pixels
         assert all(store.run_done_with(i.id, "settings_key", run.settings["settings_key"]) for i in items)
     again = CliRunner().invoke(app, [*args, "--status", "pre-annotated"])  # the same items, now 28 pre-annotated

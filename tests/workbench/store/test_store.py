@@ -237,10 +237,10 @@ def test_labels_are_added_with_colours_renamed_and_merged_everywhere(store, tmp_
     store.set_annotations(one.id, 1, [CAT, DOG])
     store.set_annotations(two.id, 1, [AnnotationDraft.box((1, 1, 9, 9), "kitty")])
     labels = store.labels(dataset)
-    assert [(l.name, l.count) for l in labels] == [("cat", 1), ("dog", 1), ("kitty", 1)]
-    assert len({l.color for l in labels}) == 3
+    assert [(label.name, label.count) for label in labels] == [("cat", 1), ("dog", 1), ("kitty", 1)]
+    assert len({label.color for label in labels}) == 3
     assert store.rename_label(dataset, "kitty", "cat") == 1  # a merge
-    assert [(l.name, l.count) for l in store.labels(dataset)] == [("cat", 2), ("dog", 1)]
+    assert [(label.name, label.count) for label in store.labels(dataset)] == [("cat", 2), ("dog", 1)]
     assert store.item(two.id).annotations[0].label == "cat" and store.item(two.id).version == 3
     assert store.set_label_color(dataset, "dog", "#00FF00").color == "#00ff00"
     with pytest.raises(StoreError, match="#rrggbb"):
