@@ -43,7 +43,7 @@ def build(root: Path, items: int) -> tuple[Path, int]:
     dataset = store.create_dataset("big")
     for label in ("cat", "dog", "car", "person"):
         store.add_label(dataset, label)
-    conn = store._conn
+    conn = store.db.conn
     conn.execute("BEGIN")
     for blob in blobs:
         conn.execute("INSERT OR IGNORE INTO images (sha256, file, width, height, format) VALUES (?,?,?,?,?)",

@@ -88,11 +88,11 @@ def build(ctx: AppContext) -> None:
             raise StoreError("choose a dataset first")
         store = ctx.services.store()
         store.dataset(cursor.dataset, owner=ctx.owner(cursor, request))
-        running = [job for job in store.jobs(cursor.dataset) if job["state"] in ("queued", "running")]
+        running = [job for job in store.jobs(cursor.dataset) if job.active]
         if not running:
             return {ctx.notice: say("info", "No job of this dataset is running.")}
         for job in running:
-            ctx.services.jobs().cancel(job["id"])
+            ctx.services.jobs().cancel(job.id)
         return {progress: _jobs_text(cursor.dataset),
                 ctx.notice: say("ok", "Asked the job to stop: the items in flight finish, the rest wait for a "
                                       "new start (they are skipped if already done).")}

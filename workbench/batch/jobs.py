@@ -27,7 +27,7 @@ from workbench.batch.units import JobSettings, unit_prompt
 from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.runs.items import ReviewSettings
-from workbench.store import ItemFilter
+from workbench.store import ItemFilter, Job
 
 __all__ = ["JobRequest", "JobRunner", "describe"]
 
@@ -128,12 +128,12 @@ class JobRunner:
                     eta = "" if p.eta_s is None else f", about {int(p.eta_s)} s left"
                     store.update_job(job_id, done=p.written + p.skipped, failed=p.failed,
                                      message=f"{p.rate:.2f} items/s{eta}")
-                    if store.job(job_id)["cancel"]:
+                    if store.job(job_id).cancel:
                         cancel.set()
 
             summary = run_batch(prompted, backend, StoreSink(store, dataset), settings,
                                 concurrency=1 if request.backend == "local" else request.concurrency,
-                                total=store.job(job_id)["total"], on_progress=progress, cancel=cancel)
+                                total=store.job(job_id).total, on_progress=progress, cancel=cancel)
             state = "cancelled" if summary.stopped == "cancelled" else ("done" if summary.complete else "failed")
             store.update_job(job_id, state=state, done=summary.written + summary.skipped, failed=summary.failed,
                              message="; ".join(summary.lines(shown_failures=3)))
@@ -146,14 +146,14 @@ class JobRunner:
                 self._events.pop(job_id, None)
 
 
-def describe(job: dict[str, Any]) -> str:
+def describe(job: Job) -> str:
     """One line for the page: state, counts, the last message."""
-    total, done, failed = job["total"], job["done"], job["failed"]
+    total, done, failed = job.total, job.done, job.failed
     share = f" ({done / total:.0%})" if total else ""
-    text = f"Job {job['id']}: {job['state']} · {done} of {total} item(s) done{share}"
+    text = f"Job {job.id}: {job.state} · {done} of {total} item(s) done{share}"
     if failed:
         text += f", {failed} failed (each item says why)"
-    if job["message"]:
-        text += f" · {job['message']}"
+    if job.message:
+        text += f" · {job.message}"
     return text
 

@@ -1,6 +1,10 @@
 """The dataset store: SQLite (WAL) + content-hashed image copies under a user-chosen data dir.
 
->>> from workbench.store import DatasetStore, AnnotationDraft, ItemFilter
+:class:`DatasetStore` is the facade; behind it, one module per concern, each functions over one
+connection (:mod:`~workbench.store.db`): datasets, labels, items, queue, actions (+ history), runs, jobs.
+Records (:mod:`~workbench.store.records`) are frozen dataclasses, never rows.
+
+>>> from workbench.store import DatasetStore, AnnotationDraft, ItemFilter, ItemStatus
 """
 
 from workbench.store.blobs import Blob, ImageBlobs
@@ -18,6 +22,8 @@ from workbench.store.records import (
     ItemFilter,
     ItemImage,
     ItemRow,
+    ItemStatus,
+    Job,
     Label,
     Proposal,
     QueuePage,
@@ -45,6 +51,8 @@ __all__ = [
     "ItemFilter",
     "ItemImage",
     "ItemRow",
+    "ItemStatus",
+    "Job",
     "Label",
     "Proposal",
     "QueuePage",

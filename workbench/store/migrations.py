@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workbench.errors import StoreError
+from workbench.store.palette import next_color
 from workbench.store.schema import SCHEMA, SCHEMA_VERSION
 
 __all__ = ["migrate"]
@@ -75,16 +76,13 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
                      "FROM v1_annotations a JOIN v1_sample_images si ON si.id = a.sample_image_id "
                      "JOIN v1_samples s ON s.id = si.sample_id WHERE a.status = 'rejected' AND s.dataset_id = ?",
                      (run_id, dataset_id))
-    from workbench.store.store import (
-        PALETTE,  # the label set: every label in use, coloured in first-seen order
-    )
-
+    # the label set: every label in use, coloured in first-seen order
     for dataset_id, label in conn.execute(
             "SELECT s.dataset_id, a.label FROM v1_annotations a JOIN v1_sample_images si ON si.id = a.sample_image_id "
             "JOIN v1_samples s ON s.id = si.sample_id GROUP BY s.dataset_id, a.label ORDER BY MIN(a.id)").fetchall():
         count = conn.execute("SELECT COUNT(*) FROM labels WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
         conn.execute("INSERT INTO labels (dataset_id, name, color) VALUES (?,?,?)",
-                     (dataset_id, label, PALETTE[count % len(PALETTE)]))
+                     (dataset_id, label, next_color(count)))
     conn.execute("CREATE TABLE legacy_edits AS SELECT * FROM v1_edits")
     for old in ("edits", "annotations", "sample_images", "samples", "datasets"):
         conn.execute(f"DROP TABLE v1_{old}")

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,8 @@ from workbench.store.schema import ITEM_STATUSES
 
 __all__ = [
     "ITEM_STATUSES",
+    "ItemStatus",
+    "Job",
     "KINDS",
     "PROVENANCES",
     "Action",
@@ -44,7 +47,28 @@ __all__ = [
 
 Kind = Literal["box", "point"]
 Provenance = Literal["model", "human"]
-ItemStatus = Literal["new", "pre-annotated", "accepted", "rejected"]
+
+
+class ItemStatus(str, Enum):
+    """Where an item is in review. A plain string too: ``ItemStatus.ACCEPTED == "accepted"``.
+
+    >>> ItemStatus("pre-annotated").reviewed, ItemStatus.ACCEPTED.reviewed, f"{ItemStatus.NEW}"
+    (False, True, 'new')
+    """
+
+    NEW = "new"
+    PRE_ANNOTATED = "pre-annotated"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+    @property
+    def reviewed(self) -> bool:
+        """A person decided on it (accepted or rejected)."""
+        return self in (ItemStatus.ACCEPTED, ItemStatus.REJECTED)
+
 KINDS: tuple[str, ...] = ("box", "point")
 PROVENANCES: tuple[str, ...] = ("model", "human")
 
@@ -186,7 +210,7 @@ class Item:
     position: int
     prompt: str
     images: tuple[ItemImage, ...]
-    status: ItemStatus = "new"
+    status: ItemStatus = ItemStatus.NEW
     version: int = 1
     error: str = ""
     updated_at: str = ""
@@ -254,6 +278,32 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Job:
+    """A batch started from the app (a row of ``jobs``): its state, counts and message as the page shows them.
+
+    ``state``: queued, running, done, failed, cancelled or interrupted; ``cancel`` is the flag a
+    page (or another process) raises for the job's thread to see between items.
+    """
+
+    id: int
+    dataset_id: int
+    kind: str
+    settings: Mapping[str, Any]
+    state: str
+    total: int
+    done: int
+    failed: int
+    message: str
+    cancel: bool
+    created_at: str
+    updated_at: str
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+
+@dataclass(frozen=True)
 class ItemFilter:
     """Which items the queue shows: every field is optional and they combine with AND."""
 
@@ -275,7 +325,7 @@ class ItemRow:
 
     id: int
     position: int
-    status: str
+    status: ItemStatus
     files: tuple[str, ...]
     sha256: tuple[str, ...]
     boxes: int

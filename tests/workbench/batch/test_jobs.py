@@ -27,7 +27,7 @@ def store(tmp_path):
 
 def _wait(store, job_id, states, timeout=60.0):
     deadline = time.monotonic() + timeout
-    while store.job(job_id)["state"] not in states:
+    while store.job(job_id).state not in states:
         assert time.monotonic() < deadline, store.job(job_id)
         time.sleep(0.02)
     return store.job(job_id)
@@ -38,12 +38,12 @@ def test_a_job_annotates_the_chosen_items_and_says_how_it_went(store):
     runner = JobRunner(lambda: store, lambda kind, **options: backend)
     job_id = runner.start(1, JobRequest(backend="local", labels=("cat",), concurrency=2))
     job = _wait(store, job_id, {"done"})
-    assert (job["done"], job["failed"], job["total"]) == (12, 0, 12)
+    assert (job.done, job.failed, job.total) == (12, 0, 12)
     assert "Job 1: done · 12 of 12 item(s) done (100%)" in describe(job)
     assert {i.status for i in store.items("d")} == {"pre-annotated"}
     again = _wait(store, runner.start(1, JobRequest(backend="local", labels=("cat",), statuses=("pre-annotated",))),
                   {"done"})
-    assert "0 annotated, 0 failed, 12 already done" in again["message"]
+    assert "0 annotated, 0 failed, 12 already done" in again.message
 
 
 def test_a_job_reads_answers_under_the_coordinate_keys_the_dataset_names(store):
@@ -52,7 +52,7 @@ def test_a_job_reads_answers_under_the_coordinate_keys_the_dataset_names(store):
     runner = JobRunner(lambda: store, lambda kind, **options: backend)
     job = _wait(store, runner.start(1, JobRequest(backend="local", prompt="Find the cat; give its position.")),
                 {"done"})
-    assert job["done"] == 12
+    assert job.done == 12
     assert all([a.label for a in item.annotations] == ["cat"] for item in store.items("d"))
 
 
@@ -70,7 +70,7 @@ def test_a_cancel_stops_the_job_between_items_and_keeps_what_is_done(store):
     gate.set()
     job = _wait(store, job_id, {"cancelled"})
     done = sum(i.status == "pre-annotated" for i in store.items("d"))
-    assert job["done"] == done < 12 and store.job(job_id)["cancel"] == 1
+    assert job.done == done < 12 and store.job(job_id).cancel == 1
 
 
 def test_a_job_without_a_prompt_or_with_nothing_to_do_is_refused_in_words(store):
@@ -95,4 +95,4 @@ def test_jobs_left_running_by_a_stopped_app_are_marked_interrupted(store):
     store.update_job(job_id, state="running")
     assert store.interrupt_running_jobs() == 1
     job = store.job(job_id)
-    assert job["state"] == "interrupted" and "start it again to go on" in job["message"]
+    assert job.state == "interrupted" and "start it again to go on" in job.message

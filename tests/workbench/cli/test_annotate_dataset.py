@@ -74,7 +74,7 @@ def test_killed_mid_run_then_resumed_annotates_each_item_once(limited_server, ti
     resumed = CliRunner().invoke(app, command[3:])
     assert resumed.exit_code == 0, resumed.output
     with DatasetStore.open(dataset) as store:
-        runs_per_item = Counter(row[0] for row in store._conn.execute("SELECT item_id FROM run_items WHERE error = ''"))
-        history = Counter(row[0] for row in store._conn.execute("SELECT item_id FROM actions WHERE action = 'model run'"))
+        runs_per_item = Counter(row[0] for row in store.db.conn.execute("SELECT item_id FROM run_items WHERE error = ''"))
+        history = Counter(row[0] for row in store.db.conn.execute("SELECT item_id FROM actions WHERE action = 'model run'"))
     assert len(runs_per_item) == 29 and set(runs_per_item.values()) == {1}  # every item, once
     assert set(history.values()) == {1}  # one history entry per item the run changed

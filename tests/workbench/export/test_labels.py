@@ -48,7 +48,7 @@ def test_a_label_read_from_an_older_store_is_cleaned_too(tmp_path):
     with DatasetStore(tmp_path / "db.sqlite3") as store:
         item = store.add_item(store.create_dataset("old"), [write_image(tmp_path, 64, 48)], "")
         store.set_annotations(item.id, 1, [AnnotationDraft.box((1, 1, 9, 9), "x")])
-        store._conn.execute("UPDATE annotations SET label = 'flower\npot'")  # as version 1 stored it
+        store.db.conn.execute("UPDATE annotations SET label = 'flower\npot'")  # as version 1 stored it
         assert store.item(item.id).annotations[0].label == "flower pot"
 
 

@@ -56,7 +56,7 @@ def test_sigkill_inside_an_action_leaves_it_all_or_nothing(tmp_path, after):
     with DatasetStore(db) as store:
         now = store.item(item.id)
         history = store.history(item.id)
-        last_after = json.loads(store._conn.execute(
+        last_after = json.loads(store.db.conn.execute(
             "SELECT after FROM actions WHERE item_id = ? ORDER BY id DESC LIMIT 1", (item.id,)).fetchone()[0])
     rounds = {a.label for a in now.annotations}
     assert len(rounds) == 1 and len(now.annotations) == 300  # never a mix of two actions, never a partial one

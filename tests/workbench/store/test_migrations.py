@@ -88,7 +88,7 @@ def test_a_version_1_store_upgrades_and_keeps_its_data(v1_store):
         assert [label.name for label in store.labels(dataset)] == ["bowl", "car", "ghost"]
         # the upgraded store works like a new one
         assert store.set_status(empty.id, "rejected").status == "rejected"
-        assert store._conn.execute("SELECT COUNT(*) FROM legacy_edits").fetchone()[0] == 1
+        assert store.db.conn.execute("SELECT COUNT(*) FROM legacy_edits").fetchone()[0] == 1
     assert (v1_store / "workbench.sqlite3.v1.bak").is_file()
     old = sqlite3.connect(v1_store / "workbench.sqlite3.v1.bak")
     assert old.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 3  # the backup is the old file, untouched

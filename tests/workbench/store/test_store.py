@@ -42,10 +42,10 @@ def item(store, image):
 
 
 def test_connection_is_wal_with_busy_timeout(store):
-    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
-    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
+    assert store.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_datasets_create_list_rename_delete_with_counts_per_status(store, image, tmp_path):
@@ -63,7 +63,7 @@ def test_datasets_create_list_rename_delete_with_counts_per_status(store, image,
         store.create_dataset("b-set")
     store.delete_dataset("cats")
     assert [d.name for d in store.list_datasets()] == ["b-set"]
-    assert store._conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
+    assert store.db.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0
     with pytest.raises(StoreError, match="no dataset 'cats'"):
         store.dataset("cats")
 
