@@ -77,7 +77,7 @@ def load(db: Database, images_root: Path, where: str, params: Sequence[Any]) -> 
     """Items matching ``where`` (SQL over ``items i``), in queue order, whole."""
     with db.lock:
         items = db.conn.execute(
-            "SELECT i.id, i.dataset_id, i.position, i.prompt, i.status, i.version, i.error, i.updated_at "
+            "SELECT i.id, i.dataset_id, i.position, i.prompt, i.status, i.version, i.error, i.updated_at, i.split "
             f"FROM items i WHERE {where} ORDER BY i.position", params).fetchall()
         images = db.conn.execute(
             "SELECT ii.id, ii.item_id, ii.position, ii.image_id, ii.sha256, im.file, im.width, im.height, "
@@ -96,8 +96,8 @@ def load(db: Database, images_root: Path, where: str, params: Sequence[Any]) -> 
             id_, item_id, position, image_id, sha, images_root / file, width, height, name,
             tuple(by_image.get(id_, ()))))
     return [Item(id_, dataset_id, position, prompt, tuple(by_item.get(id_, ())), ItemStatus(status), version, error,
-                 updated)
-            for id_, dataset_id, position, prompt, status, version, error, updated in items]
+                 updated, split)
+            for id_, dataset_id, position, prompt, status, version, error, updated, split in items]
 
 
 def get(db: Database, images_root: Path, item_id: int) -> Item:

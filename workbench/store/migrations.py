@@ -1,7 +1,7 @@
 """Versioned schema migrations: a store written by any earlier workbench opens with its data kept.
 
-``PRAGMA user_version`` records the schema version. A new file gets the current schema at once;
-an older one is first copied beside itself (``workbench.sqlite3.v1.bak``) with SQLite's online
+``PRAGMA user_version`` records the schema version. A new file gets version 2's tables and every
+later step in one transaction (so a new file and an upgraded one are the same schema); an older one is first copied beside itself (``workbench.sqlite3.v1.bak``) with SQLite's online
 backup, then brought forward one version at a time, each step in one transaction.
 
 Version 1 (the first release) kept *samples* whose annotations each had a review status
@@ -11,6 +11,7 @@ status each. The step maps: every sample becomes an item with its images and pro
 annotation was still pending, else ``new``; rejected annotations become proposals of a
 "rejected in version 1" run (kept, out of the training data); the old edit log stays readable in
 ``legacy_edits`` (it cannot be undone: it described single annotations, not user actions).
+Versions after 2 only add columns and tables (:data:`~workbench.store.schema.SCHEMA_STEPS`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from workbench.errors import StoreError
 from workbench.store.palette import next_color
-from workbench.store.schema import SCHEMA, SCHEMA_VERSION
+from workbench.store.schema import SCHEMA_STEPS, SCHEMA_V2, SCHEMA_VERSION
 
 __all__ = ["migrate"]
 
@@ -40,7 +41,7 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     for index in [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")]:
         conn.execute(f"DROP INDEX {index}")
     images = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'images'").fetchone()
-    for statement in _statements(SCHEMA):
+    for statement in _statements(SCHEMA_V2):
         if images and statement.strip().startswith("CREATE TABLE images"):
             continue  # the content-hashed image table is unchanged
         conn.execute(statement)
@@ -88,7 +89,16 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TABLE v1_{old}")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+def _adding(version: int) -> Callable[[sqlite3.Connection], None]:
+    def step(conn: sqlite3.Connection) -> None:
+        for statement in _statements(SCHEMA_STEPS[version]):
+            conn.execute(statement)
+
+    step.__doc__ = f"Version {version} to {version + 1}: columns and tables added (schema.SCHEMA_STEPS[{version}])."
+    return step
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, **{v: _adding(v) for v in SCHEMA_STEPS}}
 """``MIGRATIONS[n]`` brings a version-``n`` file to version ``n + 1``."""
 
 
@@ -103,8 +113,10 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
     if version == 0 and not tables:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(SCHEMA):
+            for statement in _statements(SCHEMA_V2):
                 conn.execute(statement)
+            for step in range(2, SCHEMA_VERSION):
+                MIGRATIONS[step](conn)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:

@@ -115,6 +115,8 @@ class AnnotationDraft:
     model: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    """For a model's box: how likely it survives review (calibrated), or its raw signal; None when unknown."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "coords", _check_coords(self.kind, self.coords))
@@ -137,7 +139,7 @@ class AnnotationDraft:
     def draft(self) -> AnnotationDraft:
         """The content alone (no ids), e.g. to copy into another item."""
         return AnnotationDraft(self.kind, self.coords, self.label, self.provenance, self.model,
-                               dict(self.settings), dict(self.attributes))
+                               dict(self.settings), dict(self.attributes), self.score)
 
     def same_place(self, other: AnnotationDraft, tolerance: float = 1e-6) -> bool:
         """Same kind, label and coordinates (within ``tolerance`` pixels)."""
@@ -163,6 +165,10 @@ class Proposal:
     coords: tuple[float, ...]
     label: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    """How likely the box survives review (calibrated on the dataset's reviews), or its raw signal."""
+    signals: Mapping[str, Any] = field(default_factory=dict)
+    """What the score was made from (token log-probabilities, agreement, structure flags)."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,8 @@ class Item:
     version: int = 1
     error: str = ""
     updated_at: str = ""
+    split: str = ""
+    """``train``, ``val``, ``test`` or '' (none)."""
 
     def image(self, position: int) -> ItemImage:
         """The image at 1-based ``position`` ("Picture N")."""
@@ -275,6 +283,8 @@ class Run:
     model: str
     family: str
     settings: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "annotate"
+    """``annotate`` (its answers may become annotations) or ``eval`` (measured, never applied)."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ __all__ = [
     "insert_annotation",
 ]
 
-ANNOTATION_COLUMNS = "id, item_image_id, kind, coords, label, provenance, model, settings, attributes"
+ANNOTATION_COLUMNS = "id, item_image_id, kind, coords, label, provenance, model, settings, attributes, score"
 
 
 def dumps(value: Any) -> str:
@@ -31,29 +31,30 @@ def dumps(value: Any) -> str:
 
 
 def annotation_from_row(row: Sequence[Any]) -> Annotation:
-    id_, item_image_id, kind, coords, label, provenance, model, settings, attributes = row
+    id_, item_image_id, kind, coords, label, provenance, model, settings, attributes, score = row
     return Annotation(kind, tuple(json.loads(coords)), label, provenance, model, json.loads(settings),
-                      json.loads(attributes), id=id_, item_image_id=item_image_id)
+                      json.loads(attributes), score, id=id_, item_image_id=item_image_id)
 
 
 def annotation_state(a: Annotation) -> dict[str, Any]:
     """The annotation as history JSON (what undo restores)."""
     return {"id": a.id, "item_image_id": a.item_image_id, "kind": a.kind, "coords": list(a.coords),
             "label": a.label, "provenance": a.provenance, "model": a.model, "settings": dict(a.settings),
-            "attributes": dict(a.attributes)}
+            "attributes": dict(a.attributes), "score": a.score}
 
 
 def annotation_from_state(state: Mapping[str, Any]) -> Annotation:
     return Annotation(state["kind"], tuple(state["coords"]), state["label"], state["provenance"], state["model"],
-                      state["settings"], state["attributes"], id=state["id"], item_image_id=state["item_image_id"])
+                      state["settings"], state["attributes"], state.get("score"), id=state["id"],
+                      item_image_id=state["item_image_id"])
 
 
 def insert_annotation(conn: sqlite3.Connection, item_image_id: int, draft: AnnotationDraft,
                       id_: int | None = None) -> Annotation:
     cursor = conn.execute(
-        f"INSERT INTO annotations ({ANNOTATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+        f"INSERT INTO annotations ({ANNOTATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
         (id_, item_image_id, draft.kind, json.dumps(list(draft.coords)), draft.label, draft.provenance,
-         draft.model, dumps(dict(draft.settings)), dumps(dict(draft.attributes))),
+         draft.model, dumps(dict(draft.settings)), dumps(dict(draft.attributes)), draft.score),
     )
     return Annotation(draft.kind, draft.coords, draft.label, draft.provenance, draft.model, draft.settings,
-                      draft.attributes, id=int(cursor.lastrowid), item_image_id=item_image_id)
+                      draft.attributes, draft.score, id=int(cursor.lastrowid or 0), item_image_id=item_image_id)

@@ -21,11 +21,11 @@ __all__ = ["APPLY_MODES", "apply", "done", "done_with", "get", "proposals", "rec
            "upsert"]
 
 APPLY_MODES = ("auto", "always", "never")
-_RUN_COLUMNS = "id, dataset_id, key, created_at, model, family, settings"
+_RUN_COLUMNS = "id, dataset_id, key, created_at, model, family, settings, kind"
 
 
 def _run(row: Sequence[Any]) -> Run:
-    return Run(*row[:6], json.loads(row[6]))
+    return Run(*row[:6], json.loads(row[6]), row[7])
 
 
 def upsert(db: Database, dataset_id: int, *, model: str, family: str, settings: Mapping[str, Any]) -> Run:
@@ -94,9 +94,9 @@ def record(db: Database, images_root: Path, run_id: int, item_id: int,
                      "(SELECT id FROM item_images WHERE item_id = ?)", (run_id, item_id))
         for image_id, drafts in zip(images, per_image):
             for d in drafts:
-                conn.execute("INSERT INTO proposals (run_id, item_image_id, kind, coords, label, attributes) "
-                             "VALUES (?,?,?,?,?,?)", (run_id, image_id, d.kind, json.dumps(list(d.coords)),
-                                                      d.label, dumps(dict(d.attributes))))
+                conn.execute("INSERT INTO proposals (run_id, item_image_id, kind, coords, label, attributes, score) "
+                             "VALUES (?,?,?,?,?,?,?)", (run_id, image_id, d.kind, json.dumps(list(d.coords)),
+                                                        d.label, dumps(dict(d.attributes)), d.score))
         conn.execute("INSERT OR REPLACE INTO run_items (run_id, item_id, at, text, warnings, error) "
                      "VALUES (?,?,?,?,?, '')", (run_id, item_id, db.clock(), text, dumps(list(warnings))))
         status = conn.execute("SELECT status FROM items WHERE id = ?", (item_id,)).fetchone()[0]
@@ -112,7 +112,7 @@ def record(db: Database, images_root: Path, run_id: int, item_id: int,
             for image_id, drafts in zip(images, per_image):
                 for d in drafts:
                     insert_annotation(conn, image_id, AnnotationDraft(
-                        d.kind, d.coords, d.label, "model", run.model, provenance, d.attributes))
+                        d.kind, d.coords, d.label, "model", run.model, provenance, d.attributes, d.score))
             if status == ItemStatus.NEW:
                 conn.execute("UPDATE items SET status = ? WHERE id = ?", (ItemStatus.PRE_ANNOTATED.value, item_id))
             labels.ensure(conn, items.dataset_of(conn, item_id), [d.label for ds in per_image for d in ds])
@@ -145,7 +145,8 @@ def apply(db: Database, images_root: Path, item_id: int, run_id: int, *, mode: s
                 stored = []
             for p in per_image:
                 draft = AnnotationDraft(p.kind, p.coords, p.label, "model", run.model,
-                                        {"family": run.family, **dict(run.settings), "run": run.id}, p.attributes)
+                                        {"family": run.family, **dict(run.settings), "run": run.id}, p.attributes,
+                                        p.score)
                 if any(a.same_place(draft) for a in stored):
                     continue
                 insert_annotation(conn, image_id, draft)
@@ -168,10 +169,10 @@ def proposals(db: Database, item_id: int, run_id: int | None = None) -> tuple[Ru
     run = get(db, run_id)
     out: list[list[Proposal]] = []
     for (image_id,) in images:
-        rows = db.read("SELECT kind, coords, label, attributes FROM proposals WHERE run_id = ? AND "
+        rows = db.read("SELECT kind, coords, label, attributes, score, signals FROM proposals WHERE run_id = ? AND "
                        "item_image_id = ? ORDER BY id", (run_id, image_id))
-        out.append([Proposal(run_id, image_id, kind, tuple(json.loads(c)), label, json.loads(attrs))
-                    for kind, c, label, attrs in rows])
+        out.append([Proposal(run_id, image_id, kind, tuple(json.loads(c)), label, json.loads(attrs), score,
+                             json.loads(signals)) for kind, c, label, attrs, score, signals in rows])
     return run, out
 
 

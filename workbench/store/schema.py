@@ -1,4 +1,4 @@
-"""The SQLite schema of the dataset store (version 2: datasets of items) and the pragmas every connection gets.
+"""The SQLite schema of the dataset store (version 3) and the pragmas every connection gets.
 
 WAL lets the UI read while an edit commits; ``synchronous=FULL`` makes a commit durable
 before the call returns; ``busy_timeout`` waits for another writer instead of failing.
@@ -7,21 +7,31 @@ Older files are brought to this version by :mod:`workbench.store.migrations`.
 Shape (see ``docs/store-and-export.md``)::
 
     datasets ── labels (name, colour)
-       └── items (one training sample: status, version)
-             ├── item_images (ordered 1..N, user ID, content-hashed file in images)
-             ├── annotations (per item image: box | point, label, provenance model | human)
-             ├── proposals   (per item image, per model run; never edited)
-             └── actions     (one row per user action: the item's state before and after)
+       ├── items (one training sample: status, split, version)
+       │     ├── item_images (ordered 1..N, user ID, content-hashed file in images)
+       │     ├── annotations (per item image: box | point, label, provenance model | human, score)
+       │     ├── proposals   (per item image, per model run; never edited; score and its signals)
+       │     └── actions     (one row per user action: the item's state before and after)
+       ├── runs (a model configuration: annotate or eval) ── run_items (text, warnings, error, stats)
+       ├── evaluations (a grid over a frozen list of items) ── evaluation_cells (one run each, metrics)
+       └── jobs (batches started from the app)
 
->>> "CREATE TABLE items" in SCHEMA
-True
+Version 3 added the item's split, the run's kind, each run item's stats (tokens, seconds), a score
+and its signals on proposals (and on the model annotations taken from them), and evaluations.
+
+>>> "CREATE TABLE items" in SCHEMA_V2, sorted(SCHEMA_STEPS) == list(range(2, SCHEMA_VERSION))
+(True, True)
 """
 
 from __future__ import annotations
 
-__all__ = ["ITEM_STATUSES", "PRAGMAS", "SCHEMA", "SCHEMA_VERSION"]
+__all__ = ["ITEM_STATUSES", "PRAGMAS", "RUN_KINDS", "SCHEMA_STEPS", "SCHEMA_V2", "SCHEMA_V3", "SCHEMA_VERSION", "SPLITS"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+"""An item's split, or '' for none."""
+RUN_KINDS: tuple[str, ...] = ("annotate", "eval")
 
 ITEM_STATUSES: tuple[str, ...] = ("new", "pre-annotated", "accepted", "rejected")
 
@@ -31,7 +41,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
-SCHEMA = """
+SCHEMA_V2 = """
 CREATE TABLE datasets (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     owner TEXT NOT NULL DEFAULT '',
@@ -147,3 +157,37 @@ CREATE TABLE jobs (
     updated_at TEXT NOT NULL
 );
 """
+"""The tables of version 2, as it shipped: a new file starts from them and takes every later step."""
+
+SCHEMA_V3 = """
+ALTER TABLE items ADD COLUMN split TEXT NOT NULL DEFAULT '' CHECK (split IN ('', 'train', 'val', 'test'));
+ALTER TABLE annotations ADD COLUMN score REAL;
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'annotate' CHECK (kind IN ('annotate', 'eval'));
+ALTER TABLE run_items ADD COLUMN stats TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE proposals ADD COLUMN score REAL;
+ALTER TABLE proposals ADD COLUMN signals TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX items_by_split ON items(dataset_id, split, position);
+CREATE TABLE evaluations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    split TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    items TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE evaluation_cells (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    metrics TEXT NOT NULL DEFAULT '{}',
+    error TEXT NOT NULL DEFAULT '',
+    UNIQUE (evaluation_id, position)
+);
+"""
+"""Version 3: the item's split, scores and their signals, the run's kind and its items' stats, evaluations."""
+
+SCHEMA_STEPS: dict[int, str] = {2: SCHEMA_V3}
+"""``SCHEMA_STEPS[n]`` brings a version-``n`` schema to ``n + 1`` by adding only (no data to move)."""

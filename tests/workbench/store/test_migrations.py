@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from tests.factories import write_image
-from workbench.store import DatasetStore, ItemFilter
+from workbench.store import AnnotationDraft, DatasetStore, ItemFilter
 from workbench.store.blobs import ImageBlobs
 
 # The first release's schema, as it shipped (workbench/store/schema.py, SCHEMA_VERSION = 1).
@@ -110,3 +110,43 @@ def test_a_store_from_a_newer_workbench_is_refused(tmp_path):
     conn.close()
     with pytest.raises(StoreError, match="newer workbench"):
         DatasetStore(db)
+
+
+def _shape(path):
+    """Every table's columns (name, type, not null, default) and every index, as SQLite reports them."""
+    conn = sqlite3.connect(path)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    shape = {t: [tuple(c[1:5]) for c in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    shape["indexes"] = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'"))
+    conn.close()
+    return shape
+
+
+def test_a_version_2_store_gains_splits_scores_and_evaluations_and_keeps_its_data(tmp_path):
+    from workbench.store.schema import SCHEMA_V2
+
+    image = write_image(tmp_path, 64, 48, name="cat.png")
+    with DatasetStore(tmp_path / "new" / "workbench.sqlite3") as fresh:
+        item = fresh.add_item(fresh.create_dataset("pets"), [image])
+        fresh.set_annotations(item.id, 1, [AnnotationDraft.box((1, 2, 30, 40), "cat")])
+    root = tmp_path / "old"
+    root.mkdir()
+    conn = sqlite3.connect(root / "workbench.sqlite3")
+    conn.executescript(SCHEMA_V2)
+    conn.execute("PRAGMA user_version=2")
+    conn.execute("ATTACH DATABASE ? AS fresh", (str(tmp_path / "new" / "workbench.sqlite3"),))
+    for table in ("datasets", "labels", "images", "items", "item_images", "actions"):
+        columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} SELECT {columns} FROM fresh.{table}")
+    conn.execute("INSERT INTO main.annotations SELECT id, item_image_id, kind, coords, label, provenance, model, "
+                 "settings, attributes FROM fresh.annotations")
+    conn.commit()
+    conn.execute("DETACH DATABASE fresh")
+    conn.close()
+    with DatasetStore(root / "workbench.sqlite3", images_dir=tmp_path / "new" / "images") as store:
+        (kept,) = store.items("pets")
+        assert [(a.label, a.coords) for a in kept.annotations] == [("cat", (1.0, 2.0, 30.0, 40.0))]
+        assert store.db.conn.execute("SELECT split FROM items").fetchall() == [("",)]
+        assert store.history(kept.id)[0].action == "edit" and store.undo(kept.id).annotations == ()
+    assert (root / "workbench.sqlite3.v2.bak").is_file()
+    assert _shape(root / "workbench.sqlite3") == _shape(tmp_path / "new" / "workbench.sqlite3")

@@ -19,6 +19,7 @@ from workbench.store import (
     ItemFilter,
     StaleItemError,
 )
+from workbench.store.schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[3]
 CAT = AnnotationDraft.box((10, 20, 110, 220), "cat")
@@ -45,7 +46,7 @@ def test_connection_is_wal_with_busy_timeout(store):
     assert store.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
     assert store.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_datasets_create_list_rename_delete_with_counts_per_status(store, image, tmp_path):
