@@ -27,6 +27,7 @@ app: install
 
 lint: install-test
 	$(PYTHON) -m ruff check .
+	$(PYTHON) -m mypy
 
 test: install-test lint
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PYTHON) -m pytest

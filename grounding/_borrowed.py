@@ -88,8 +88,8 @@ def load_function(package: str, relative_path: str, name: str) -> Callable[..., 
         pending.extend(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
 
     body: list[ast.stmt] = []
-    for node in reversed(wanted):  # constants and helpers before their users
-        body.append(_strip_annotations(node) if isinstance(node, ast.FunctionDef) else node)
+    for found in reversed(wanted):  # constants and helpers before their users
+        body.append(_strip_annotations(found) if isinstance(found, ast.FunctionDef) else found)
     module = ast.Module(body=sorted(body, key=lambda n: not isinstance(n, ast.Assign)), type_ignores=[])
     namespace: dict[str, object] = {"math": math, "__name__": f"grounding._borrowed.{package}"}
     exec(compile(module, str(path), "exec"), namespace)

@@ -30,7 +30,7 @@ from grounding.image_size import SWAPPING_ORIENTATIONS, read_errors
 
 __all__ = ["decode_upright"]
 
-DecodeSource = str | os.PathLike | bytes | BinaryIO
+DecodeSource = str | os.PathLike[str] | bytes | BinaryIO
 
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,7 +87,8 @@ _SCENE_PALETTE = sv.ColorPalette([_scene_color(color) for color in PALETTE.color
 
 
 @lru_cache(maxsize=32)
-def _annotators(thickness: int, radius: int, outside_color: str):
+def _annotators(thickness: int, radius: int,
+                outside_color: str) -> tuple[sv.BoxAnnotator, sv.BoxCornerAnnotator, sv.DotAnnotator]:
     return (
         sv.BoxAnnotator(color=_SCENE_PALETTE, thickness=thickness, color_lookup=sv.ColorLookup.CLASS),
         sv.BoxCornerAnnotator(color=_scene_color(sv.Color.from_hex(outside_color)), thickness=thickness * 2,
@@ -144,7 +145,7 @@ def _fit(rgb: np.ndarray, size_wh: tuple[int, int]) -> np.ndarray:
 
 _REDUCED = {1: 0, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
             8: cv2.IMREAD_REDUCED_GRAYSCALE_8}  # the scale bits; colour comes from IMREAD_COLOR_RGB
-_UPRIGHT = {  # EXIF orientation -> what ImageOps.exif_transpose does, on an array
+_UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {  # EXIF orientation -> ImageOps.exif_transpose
     2: lambda a: cv2.flip(a, 1), 3: lambda a: cv2.rotate(a, cv2.ROTATE_180), 4: lambda a: cv2.flip(a, 0),
     5: cv2.transpose, 6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
     7: lambda a: cv2.flip(cv2.transpose(a), -1), 8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),
@@ -198,7 +199,7 @@ class _Plan:
     outside: sv.Detections | None
     points: sv.Detections | None
     tags: list[tuple[np.ndarray, tuple[int, int]]]
-    annotators: tuple
+    annotators: tuple[sv.BoxAnnotator, sv.BoxCornerAnnotator, sv.DotAnnotator]
 
 
 def _plan(detections: Sequence[Detection], scale: DisplayScale, style: DrawStyle) -> _Plan:

@@ -23,11 +23,11 @@ import os
 import re
 import struct
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
@@ -35,7 +35,7 @@ from grounding.errors import ImageReadError
 
 __all__ = ["ImageReadError", "ImageSize", "ImageSource", "read_image_size"]
 
-ImageSource = str | os.PathLike | bytes | BinaryIO
+ImageSource = str | os.PathLike[str] | bytes | BinaryIO
 
 SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 """EXIF orientations that swap width and height when applied."""
@@ -59,7 +59,7 @@ class ImageSize:
 _XMP_ORIENTATION = re.compile(r'tiff:Orientation(="|>)([0-9])')
 
 
-def _xmp_orientation(info: dict) -> int:
+def _xmp_orientation(info: Mapping[Any, Any]) -> int:
     xmp = info.get("XML:com.adobe.xmp") or info.get("xmp") or ""
     if isinstance(xmp, bytes):
         xmp = xmp.decode("utf-8", "replace")

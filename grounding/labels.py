@@ -54,7 +54,7 @@ def label_tag(text: str, font_path: str | None, font_size: int, rgb: tuple[int, 
     font = _font(font_path, font_size)
     left, _top, right, bottom = font.getbbox(text or " ")
     ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (bottom, 0)
-    w, h = max(1, right - left) + 2 * padding, ascent + descent + 2 * padding
+    w, h = max(1, int(right - left)) + 2 * padding, int(ascent + descent) + 2 * padding
     tag = Image.new("RGB", (w, h), rgb)
     ImageDraw.Draw(tag).text((padding - left, padding), text, font=font, fill=text_color_for(rgb))
     pixels = np.ascontiguousarray(np.asarray(tag)[:, :, ::-1]) if bgr else np.asarray(tag)

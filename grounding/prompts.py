@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import Any
 
 from grounding.errors import GroundingError
 from grounding.families import ModelFamily
@@ -116,7 +117,7 @@ def image_label(naming: ImageNaming | str, number: int, image_id: str) -> str:
     return ""
 
 
-def label_images(messages: Sequence[dict], naming: ImageNaming | str, *, skip_picture: bool = False) -> list[dict]:
+def label_images(messages: Sequence[dict[str, Any]], naming: ImageNaming | str, *, skip_picture: bool = False) -> list[dict[str, Any]]:
     """Copies of ``messages`` with each image placeholder preceded by its label text part.
 
     Images are counted across all messages, as the chat template counts them. ``skip_picture``
@@ -132,11 +133,11 @@ def label_images(messages: Sequence[dict], naming: ImageNaming | str, *, skip_pi
     if naming is ImageNaming.PICTURE and skip_picture:
         naming = ImageNaming.NONE
     number = 0
-    labelled: list[dict] = []
+    labelled: list[dict[str, Any]] = []
     for message in messages:
         message = dict(message)
         if isinstance(message.get("content"), list):
-            content: list[dict] = []
+            content: list[dict[str, Any]] = []
             for part in message["content"]:
                 if part.get("type") == "image":
                     number += 1
@@ -248,7 +249,7 @@ def request_text(
 def build_messages(
     image_ids: Sequence[str], text: str, *, picture_labels: bool = False, system: str | None = None,
     naming: ImageNaming | str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """One user turn: the images in the user's order, then the text.
 
     ``picture_labels`` writes ``Picture N: `` as text before each image, which renders to the
@@ -262,7 +263,7 @@ def build_messages(
     [{'type': 'text', 'text': 'a: '}, {'type': 'image', 'image_id': 'a'}]
     """
     numbers = picture_numbers(image_ids)
-    content: list[dict] = [{"type": "image", "image_id": image_id} for image_id in numbers]
+    content: list[dict[str, Any]] = [{"type": "image", "image_id": image_id} for image_id in numbers]
     content.append({"type": "text", "text": text})
     messages = [{"role": "user", "content": content}]
     if naming is None:

@@ -168,14 +168,17 @@ def _cut(box: Coords, tile: Tile, plan: TilePlan) -> bool:
     return False
 
 
+def _area(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
+
+
 def _zone_iou(a: np.ndarray, b: np.ndarray, zone: tuple[float, float, float, float]) -> float:
     """IoU of two boxes clipped to ``zone`` (the pixels two tiles share; both tiles saw them)."""
     lo, hi = np.array(zone[:2]), np.array(zone[2:])
     ca = np.concatenate([np.clip(a[:2], lo, hi), np.clip(a[2:], lo, hi)])
     cb = np.concatenate([np.clip(b[:2], lo, hi), np.clip(b[2:], lo, hi)])
-    area = lambda box: max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)  # noqa: E731
-    inter = area(np.concatenate([np.maximum(ca[:2], cb[:2]), np.minimum(ca[2:], cb[2:])]))
-    union = area(ca) + area(cb) - inter
+    inter = _area(np.concatenate([np.maximum(ca[:2], cb[:2]), np.minimum(ca[2:], cb[2:])]))
+    union = _area(ca) + _area(cb) - inter
     return inter / union if union > 0 else 0.0
 
 
@@ -218,8 +221,10 @@ def _groups(boxes: np.ndarray, tiles: list[Tile | None], cut: list[bool], iou: f
                 candidates.append((score, i, j))
     # best pairs first; a group holds at most one box per tile (two boxes of one tile are two objects)
     members: dict[int, set[int]] = {i: {i} for i in range(len(boxes))}
-    found_in: dict[int, set[object]] = {i: {tiles[i].index if tiles[i] is not None else ("none", i)}
-                                         for i in range(len(boxes))}
+    found_in: dict[int, set[object]] = {}
+    for i in range(len(boxes)):
+        tile = tiles[i]
+        found_in[i] = {tile.index if tile is not None else ("none", i)}
     for _, i, j in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
         ri, rj = root(i), root(j)
         if ri == rj or found_in[ri] & found_in[rj]:

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import gradio as gr
 
-from ui import api, batch_page, export_page, multi_page, queue_page, review_page, try_page
+from ui import batch_page, endpoints, export_page, multi_page, queue_page, review_page, try_page
 from ui.context import PRIVATE, AppContext
 from ui.notice import say
 from ui.refresh import Pages
@@ -102,5 +102,5 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         queue.wire()  # type: ignore[attr-defined]
         review.wire()  # type: ignore[attr-defined]
         pages.try_save()  # type: ignore[attr-defined]
-        api.register(services)
+        endpoints.register(services)
     return demo

@@ -21,9 +21,9 @@ from ui.refresh import Pages, dataset_part, queue_part, review_part
 from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.errors import USER_ERRORS
 from workbench.presets import preset_limits, presets_for
-from workbench.runs.stream import stream_grounding
 from workbench.tryit.geometry_table import GEOMETRY_COLUMNS
 from workbench.tryit.results import DETECTION_COLUMNS, detection_rows, render_results
+from workbench.tryit.stream import stream_grounding
 from workbench.tryit.uploads import UploadError, load_upload
 from workbench.tryit.workspace import Workspace, save_to_dataset
 

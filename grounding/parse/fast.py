@@ -7,7 +7,7 @@ without the general machinery. It answers only when the general path would find 
 that another style reads around or inside the value (no ``<``, no ``=``, no ``(`` or line starting
 with a number outside it), no repeated keys, every object flat (scalars, and one coordinate key
 holding 4 or 2 finite numbers), no image keys. Otherwise it returns ``None`` and
-:func:`~grounding.parse.dispatch.parse_grounding` runs every style. ``tests/grounding/test_parse_fast.py``
+:func:`~grounding.parse.dispatch.parse_grounding` runs every style. ``tests/grounding/parse/test_fast.py``
 checks on the style table, the corpus, seeded outputs and fuzzed ones that both paths agree.
 
 >>> fast_json('```json\\n[{"bbox_2d": [1, 2, 3, 4], "label": "cat"}]\\n```').entries

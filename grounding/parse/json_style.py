@@ -28,7 +28,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public since 2.6, missing from typeshed
 from typing import Any
 
 import json_repair
@@ -63,7 +63,7 @@ class Chunk:
     closed_at: dict[int, int] = field(default_factory=dict)  # depth after closing a value -> last such end
 
 
-class Split(list):
+class Split(list[Any]):
     """Objects that the model wrote as one object with repeated keys."""
 
 

@@ -67,7 +67,7 @@ def clean_label(value: Any) -> str:
         if value is None:
             return ""
         value = str(value)
-    text = value.strip()
+    text = str(value).strip()
     if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
         return text[1:-1].strip()
     return text
@@ -94,15 +94,17 @@ def _coordinate_groups(value: Any) -> list[tuple[float, ...]] | None:
     if isinstance(value, Mapping):
         for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS):
             if all(name in value for name in names):
-                numbers = [as_number(value[name]) for name in names]
-                return [tuple(numbers)] if all(n is not None for n in numbers) else None  # type: ignore[arg-type]
+                found = [as_number(value[name]) for name in names]
+                numbers = [n for n in found if n is not None]
+                return [tuple(numbers)] if len(numbers) == len(found) else None
         return None
     if isinstance(value, (list, tuple)):
         if not value:
             return []
-        numbers = [as_number(v) for v in value]
-        if all(n is not None for n in numbers):
-            return [tuple(numbers)]  # type: ignore[arg-type]
+        found = [as_number(v) for v in value]
+        numbers = [n for n in found if n is not None]
+        if len(numbers) == len(found):
+            return [tuple(numbers)]
         groups: list[tuple[float, ...]] = []
         for item in value:
             if isinstance(item, (list, tuple, Mapping, str)):

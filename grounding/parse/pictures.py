@@ -39,7 +39,7 @@ _POSITION_WITH_IDS = re.compile(r"(?:(?:picture|image|pic)\s*(?:#|no\.?\s*)?|图
 _DIGITS = re.compile(r"\d{1,6}")
 
 
-class Mentions(list):
+class Mentions(list[tuple[int, int]]):
     """``(offset, picture number)`` pairs in order, with their offsets kept for bisecting."""
 
     def __init__(self, pairs: Sequence[tuple[int, int]] = ()) -> None:
@@ -54,7 +54,7 @@ def _id_mentions(text: str, image_ids: Sequence[str]) -> list[tuple[int, int]]:
     names = "|".join(re.escape(i) for i in ids)
     pattern = re.compile(rf"(?:\b(?:picture|image|pic)\s+[\"'`*]*(?P<a>{names})(?![\w-])"
                          rf"|(?<![\w-])(?P<b>{names})[\"'`*]*\s*[:：])", re.IGNORECASE)
-    number = {}
+    number: dict[str, int] = {}
     for position, image_id in enumerate(image_ids, start=1):
         number.setdefault(image_id.casefold(), position)
     return [(m.start(), number[(m.group("a") or m.group("b")).casefold()]) for m in pattern.finditer(text)

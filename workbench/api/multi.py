@@ -4,7 +4,7 @@
 Like :func:`workbench.api.ground_images`: every argument is checked for type and range first and
 answered in words (:mod:`workbench.api.args`), each file against the deployment's per-upload limits
 (its header only), before any backend is made or model loaded. The work is then
-:mod:`workbench.multi.api`'s, with the model behind the deployment's gate (``services.backend``).
+:mod:`workbench.multi.tools`'s, with the model behind the deployment's gate (``services.backend``).
 The files are the visitor's own (the web layer hands over uploads only); ``names`` are what the
 answers and messages call them: no answer holds a file's path.
 
@@ -39,7 +39,7 @@ from workbench.api.args import (
 )
 from workbench.deployment.files import ImageLimitError, check_image_file
 from workbench.errors import WorkbenchError
-from workbench.multi import api as tools
+from workbench.multi import tools
 from workbench.multi.common import with_names
 
 __all__ = ["MAX_ORDERS", "MAX_TILES", "prompt_preview", "order_probe", "canvas", "steps", "tiles"]
@@ -130,7 +130,7 @@ def prompt_preview(paths: Sequence[str | os.PathLike], *, services: Any, names: 
                    target: str = "", prompt: str = "", task: str = "boxes", image_ids: Sequence[str] | None = None,
                    naming: str = "", backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
                    min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024) -> dict:
-    """The exact prompt the model would get for these images (:func:`workbench.multi.api.prompt_preview`)."""
+    """The exact prompt the model would get for these images (:func:`workbench.multi.tools.prompt_preview`)."""
     paths, shown, _ = _files(services, paths, names)
     options = {**_ask(services, target, prompt, task), **_model(services, backend, model, base_url, family,
                                                                  min_pixels, max_pixels, max_new_tokens)}
@@ -160,7 +160,7 @@ def order_probe(paths: Sequence[str | os.PathLike], *, services: Any, names: Seq
                 naming: str = "", orders: Sequence[Sequence[int]] | None = None, max_orders: int = 12, seed: int = 0,
                 backend: str = "openai", model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0,
                 max_pixels: int = 0, max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
-    """The same request over several orders of the images (:func:`workbench.multi.api.order_probe`)."""
+    """The same request over several orders of the images (:func:`workbench.multi.tools.order_probe`)."""
     paths, shown, _ = _files(services, paths, names)
     if len(paths) < 2:
         raise ArgumentError("the order probe needs at least two images")
@@ -181,7 +181,7 @@ def canvas(paths: Sequence[str | os.PathLike], *, services: Any, names: Sequence
            gap: int = 0, match_size: bool = True, columns: int = 0, backend: str = "openai", model: str = "",
            base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
            max_new_tokens: int = 1024) -> dict:
-    """Ground the images merged into one canvas (:func:`workbench.multi.api.canvas_grounding`).
+    """Ground the images merged into one canvas (:func:`workbench.multi.tools.canvas_grounding`).
 
     ``canvas_max_pixels`` 0: the images' own total area, within the deployment's per-upload pixel limit.
     """
@@ -203,7 +203,7 @@ def steps(paths: Sequence[str | os.PathLike], *, services: Any, names: Sequence[
           target: str = "", prompt: str = "", task: str = "boxes", image_ids: Sequence[str] | None = None,
           naming: str = "picture", backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
           min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
-    """One image per turn of one conversation (:func:`workbench.multi.api.step_grounding`)."""
+    """One image per turn of one conversation (:func:`workbench.multi.tools.step_grounding`)."""
     paths, shown, _ = _files(services, paths, names)
     options = {**_ask(services, target, prompt, task), **_model(services, backend, model, base_url, family,
                                                                  min_pixels, max_pixels, max_new_tokens)}
@@ -217,7 +217,7 @@ def tiles(path: str | os.PathLike, *, services: Any, name: str | None = None, ta
           task: str = "boxes", tile_max_pixels: int = 0, overlap: float = 0.15, max_aspect: float = 4.0,
           refine: bool = False, compare: bool = True, backend: str = "openai", model: str = "", base_url: str = "",
           family: str = "", max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
-    """One large image ground tile by tile (:func:`workbench.multi.api.tiled_grounding`), at most
+    """One large image ground tile by tile (:func:`workbench.multi.tools.tiled_grounding`), at most
     :data:`MAX_TILES` tiles; ``tile_max_pixels`` 0: 1280·28² pixels per tile."""
     from grounding.tiling import plan_tiles
     from workbench.multi.tiles import DEFAULT_TILE_PIXELS

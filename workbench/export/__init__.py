@@ -5,8 +5,8 @@
 ('qwen_finetune', 'llamafactory', 'swift')
 """
 
-from workbench.export.api import ExportResult, export_dataset
 from workbench.export.base import ExportFormat, FormatOutput
+from workbench.export.dataset import ExportResult, export_dataset
 from workbench.export.registry import FORMAT_NAMES, FORMATS, get_format
 from workbench.export.settings import ExportSettings
 

@@ -6,8 +6,8 @@ from PIL import Image
 
 from workbench.backends import FakeBackend
 from workbench.config import BackendSettings
-from workbench.runs.stream import FinishedRun, stream_grounding
 from workbench.services import Services
+from workbench.tryit.stream import FinishedRun, stream_grounding
 from workbench.tryit.uploads import load_upload
 from workbench.tryit.workspace import Workspace
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits
-from workbench.api import limits_or_default
 
 __all__ = [
     "prompt_preview", "order_probe", "canvas_make", "canvas_parse", "canvas_grounding", "step_grounding",
@@ -42,7 +41,7 @@ def _backend(services: Any, backend: str, model: str, base_url: str, family: str
 def _limits(engine: Any, family: str, min_pixels: int, max_pixels: int) -> PixelLimits | None:
     if not (min_pixels or max_pixels):
         return None
-    return limits_or_default(family or engine.family(), min_pixels, max_pixels)
+    return PixelLimits.default_for(family or engine.family(), min_pixels, max_pixels)
 
 
 def _text(target: str, prompt: str) -> dict[str, str | None]:
@@ -94,7 +93,7 @@ def canvas_parse(text: str, layout: str | os.PathLike | dict, family: str = DEFA
     """A pasted answer about a canvas -> detections on the source images (no model)."""
     from workbench.multi.canvas import canvas_detections
 
-    limits = limits_or_default(ModelFamily.from_name(family), min_pixels, max_pixels)
+    limits = PixelLimits.default_for(ModelFamily.from_name(family), min_pixels, max_pixels)
     return canvas_detections(text, layout, family, limits=limits)
 
 

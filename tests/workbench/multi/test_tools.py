@@ -8,7 +8,7 @@ import pytest
 
 from grounding import to_model
 from workbench.backends import FakeBackend
-from workbench.multi.api import (
+from workbench.multi.tools import (
     canvas_grounding,
     canvas_make,
     canvas_parse,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.grounding.parse.test_corpus import case_geometry
 from tests.grounding.parse_cases import STYLE_CASES, geometry
 from tests.grounding.sv_compare import from_vlm, missing_from_ours
-from tests.grounding.test_parse_corpus import case_geometry
 
 SV_FAMILIES = ("qwen2.5-vl", "qwen3-vl")
 JSON_CASES = [c for c in STYLE_CASES if c.family in SV_FAMILIES]
