@@ -108,7 +108,7 @@ def main() -> None:
     from workbench.multi.common import make_request
     from workbench.multi.order_probe import probe_order
     from workbench.multi.steps import ground_step_by_step
-    from workbench.multi.tiles import DEFAULT_TILE_PIXELS, ground_tiled
+    from workbench.multi.tiles import ground_tiled
     from workbench.runs.pipeline import parse_output
 
     torch.manual_seed(0)
@@ -127,7 +127,7 @@ def main() -> None:
                                naming=None, max_new_tokens=n, limits=None)
         parse_output(request, engine.generate(request))
 
-    budget = PixelLimits(family.default_min_pixels, DEFAULT_TILE_PIXELS)
+    budget = PixelLimits(family.default_min_pixels, family.cookbook_max_pixels)
 
     def single(engine):  # the whole image in one call, under the tiles' budget
         request = make_request(family, [big], ["img1"], target="cat", prompt=None, task="boxes", naming=None,

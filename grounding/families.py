@@ -81,6 +81,20 @@ class ModelFamily:
         return self.patch_size * self.merge_size
 
     @property
+    def cookbook_max_pixels(self) -> int:
+        """The cookbooks' pixel budget, 1280 visual tokens (1280·factor²): a tile's default size.
+
+        >>> QWEN2_5_VL.cookbook_max_pixels, QWEN3_VL.min_tile_pixels
+        (1003520, 4096)
+        """
+        return 1280 * self.factor * self.factor
+
+    @property
+    def min_tile_pixels(self) -> int:
+        """The smallest pixel budget worth one call: 2×2 merged patches (4·factor²)."""
+        return 4 * self.factor * self.factor
+
+    @property
     def is_relative(self) -> bool:
         return self.coordinates is CoordinateConvention.RELATIVE_1000
 

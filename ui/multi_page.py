@@ -30,7 +30,6 @@ from workbench.multi.items import (
     steps_on_item,
     tiles_on_item,
 )
-from workbench.multi.tiles import DEFAULT_TILE_PIXELS
 from workbench.review import Cursor
 
 __all__ = ["PROBE_COLUMNS", "build", "probe_rows", "tool_summary"]
@@ -143,7 +142,8 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
             gr.Markdown("**Tiles** (an item of one large picture): tiles within the budget, merged back, compared "
                         "with one pass.")
             with gr.Row():
-                tile_pixels = gr.Number(DEFAULT_TILE_PIXELS, precision=0, label="pixels per tile")
+                tile_pixels = gr.Number(0, precision=0, minimum=0,
+                                        label="pixels per tile (0: the family's 1280 tokens)")
                 overlap = gr.Slider(0.0, 0.5, value=0.15, step=0.05, label="overlap")
             with gr.Row():
                 refine = gr.Checkbox(False, label="re-ground each box on a crop")

@@ -28,7 +28,7 @@ def presets_for(family: ModelFamily | str) -> list[Preset]:
     low = family.default_min_pixels
     return [
         Preset(f"checkpoint default (16384·{f}²)", PixelLimits.default_for(family)),
-        Preset(f"cookbook 1280·{f}²", PixelLimits(low, 1280 * f * f)),
+        Preset(f"cookbook 1280·{f}²", PixelLimits(low, family.cookbook_max_pixels)),
         Preset("LLaMA-Factory 768²", PixelLimits(min(low, 32 * 32), 768 * 768)),
         Preset("qwen-vl-finetune 50176", PixelLimits(784, 50176)),
         Preset(f"fixed 256 tokens (256·{f}²)", PixelLimits(256 * f * f, 256 * f * f)),

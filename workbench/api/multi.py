@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from grounding import GeometryError, ImageSize
+from grounding import ImageSize
 from grounding.canvas import CanvasKind
 from grounding.prompts import GroundingTask, ImageNaming
 from workbench.api import _family, args
@@ -48,7 +48,6 @@ MAX_ORDERS = 24
 """Most orders one probe may run (every order of 4 images)."""
 MAX_TILES = 64
 """Most tiles one tiled run may ground (a smaller tile budget on a large image asks for more)."""
-MIN_TILE_PIXELS = 4 * 28 * 28
 _TASKS = tuple(t.value for t in GroundingTask)
 _NAMINGS = tuple(n.value for n in ImageNaming)
 _LAYOUTS = tuple(k.value for k in CanvasKind)
@@ -218,31 +217,19 @@ def tiles(path: str | os.PathLike, *, services: Any, name: str | None = None, ta
           refine: bool = False, compare: bool = True, backend: str = "openai", model: str = "", base_url: str = "",
           family: str = "", max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
     """One large image ground tile by tile (:func:`workbench.multi.tools.tiled_grounding`), at most
-    :data:`MAX_TILES` tiles; ``tile_max_pixels`` 0: 1280·28² pixels per tile."""
-    from grounding.tiling import plan_tiles
-    from workbench.multi.tiles import DEFAULT_TILE_PIXELS
-
-    paths, shown, (size,) = _files(services, [path], None if name is None else [name])
+    :data:`MAX_TILES` tiles; ``tile_max_pixels`` 0: the family's 1280 tokens per tile (both checked by
+    :func:`workbench.multi.tiles.ground_tiled` before any call)."""
+    paths, shown, _ = _files(services, [path], None if name is None else [name])
     limits = services.deployment.limits
     options = {**_ask(services, target, prompt, task), **_model(services, backend, model, base_url, family, 0, 0,
                                                                  max_new_tokens)}
     options.pop("min_pixels"), options.pop("max_pixels")
     budget = whole_number("tile_max_pixels", tile_max_pixels, low=0, high=limits.max_pixels or None, default=0)
-    if budget and budget < MIN_TILE_PIXELS:
-        raise ArgumentError(f"tile_max_pixels must be at least {MIN_TILE_PIXELS} (or 0 for the default), got {budget}")
-    budget = budget or DEFAULT_TILE_PIXELS
     share = number("overlap", overlap, low=0.0, high=0.5, default=0.15)
     aspect = number("max_aspect", max_aspect, low=1.0, high=50.0, default=4.0)
-    try:
-        count = len(plan_tiles((size.width, size.height), max_pixels=budget, overlap=share, max_aspect=aspect).tiles)
-    except GeometryError as exc:
-        raise ArgumentError(f"cannot tile {shown[0]}: {exc}") from None
-    if count > MAX_TILES:
-        raise ArgumentError(f"{shown[0]} would need {count} tiles of at most {budget} pixels; at most {MAX_TILES} "
-                            "here: give a larger tile_max_pixels")
     with _named(paths, shown):
-        result = tools.tiled_grounding(paths[0], services=services, tile_max_pixels=budget, overlap=share,
-                                       max_aspect=aspect, refine=flag("refine", refine, default=False),
+        result = tools.tiled_grounding(paths[0], services=services, tile_max_pixels=budget, max_tiles=MAX_TILES,
+                                       overlap=share, max_aspect=aspect, refine=flag("refine", refine, default=False),
                                        compare=flag("compare", compare, default=True), on_progress=on_progress,
                                        **options)
     return with_names({"file": shown[0], **result}, paths, shown)

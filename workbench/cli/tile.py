@@ -25,7 +25,7 @@ from workbench.cli.model_options import (
     make_backend,
 )
 from workbench.errors import USER_ERRORS
-from workbench.multi.tiles import DEFAULT_TILE_PIXELS, ground_tiled
+from workbench.multi.tiles import ground_tiled
 
 
 def tile(
@@ -33,7 +33,7 @@ def tile(
     target: TargetOption = None,
     prompt: PromptOption = None,
     task: TaskOption = GroundingTask.BOXES,
-    tile_pixels: Annotated[int, typer.Option(min=3136, help="Pixel budget of one call (each tile fits it; so does the single pass).")] = DEFAULT_TILE_PIXELS,
+    tile_pixels: Annotated[int | None, typer.Option(min=1, help="Pixel budget of one call (each tile fits it; so does the single pass); default the family's 1280 tokens (1280·28² or 1280·32²).")] = None,
     overlap: Annotated[float, typer.Option(min=0.0, max=0.85, help="Share of a tile its neighbour overlaps.")] = 0.15,
     max_aspect: Annotated[float, typer.Option(min=1.0, help="Most elongated tile allowed (long side / short side).")] = 4.0,
     refine: Annotated[bool, typer.Option("--refine", help="Ground each merged box again on a crop around it.")] = False,

@@ -169,18 +169,17 @@ def tiles_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, t
                   on_progress: Any = None) -> tuple[dict[str, Any], ItemRunOutcome]:
     """Ground a one-picture item tile by tile; the merged boxes become the run's proposals (the single pass
     is compared, not stored)."""
-    from workbench.multi.tiles import DEFAULT_TILE_PIXELS, ground_tiled
+    from workbench.multi.tiles import ground_tiled
 
     files, ids = item_inputs(store.item(item_id))
     if len(files) != 1:
         raise WorkbenchError(f"tiles are for an item of one picture; this one has {len(files)} (split it into "
                              "single images on the Review page, or use the canvas or step by step)")
     asked = _asked(target, prompt)
-    budget = tile_max_pixels or DEFAULT_TILE_PIXELS
-    result = ground_tiled(backend, files[0], **asked, task=task, tile_max_pixels=budget, overlap=overlap,
+    result = ground_tiled(backend, files[0], **asked, task=task, tile_max_pixels=tile_max_pixels, overlap=overlap,
                           refine=refine, compare=compare, max_new_tokens=max_new_tokens, on_progress=on_progress)
     result = with_names(result, files, ids)
-    settings = {**asked, "task": task, "tile_max_pixels": budget, "overlap": overlap, "refine": refine,
+    settings = {**asked, "task": task, "tile_max_pixels": result["limits"]["max_pixels"], "overlap": overlap, "refine": refine,
                 "max_new_tokens": max_new_tokens}
     return result, record_tool_run(store, item_id, result, tool="tiles", settings=settings, fallback_label=target)
 

@@ -17,6 +17,7 @@ same budget: the comparison shows what tiling buys on this image.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,9 +43,8 @@ from workbench.multi.common import (
 )
 from workbench.runs.pipeline import parse_output
 
-__all__ = ["DEFAULT_TILE_PIXELS", "ground_tiled"]
+__all__ = ["ground_tiled"]
 
-DEFAULT_TILE_PIXELS = 1280 * 28 * 28
 """The transformers class default ``max_pixels``, reported to ground better than larger budgets."""
 MAX_REFINE = 32
 """At most this many merged boxes are refined (one model call each), whatever the image holds."""
@@ -69,7 +69,8 @@ def ground_tiled(
     target: str | None = None,
     prompt: str | None = None,
     task: GroundingTask | str = GroundingTask.BOXES,
-    tile_max_pixels: int = DEFAULT_TILE_PIXELS,
+    tile_max_pixels: int | None = None,
+    max_tiles: int | None = None,
     overlap: float = 0.15,
     max_aspect: float = 4.0,
     iou: float = 0.5,
@@ -83,14 +84,26 @@ def ground_tiled(
     on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """JSON-ready: the tile plan, each tile's answer, the merged detections (image pixels), and with
-    ``compare`` the single-pass detections and a comparison (``a`` = tiled, ``b`` = single pass)."""
+    ``compare`` the single-pass detections and a comparison (``a`` = tiled, ``b`` = single pass).
+
+    ``tile_max_pixels`` (None: the family's :attr:`~grounding.ModelFamily.cookbook_max_pixels`) is one
+    call's budget, at least the family's :attr:`~grounding.ModelFamily.min_tile_pixels`; a plan of more than
+    ``max_tiles`` tiles is refused before any call."""
     picture = upright_rgb(image)
     family = backend.family()
+    budget = tile_max_pixels or family.cookbook_max_pixels
+    if budget < family.min_tile_pixels:
+        raise WorkbenchError(f"a tile needs at least {family.min_tile_pixels} pixels for {family.name} "
+                             f"(4·{family.factor}²), got {budget}")
     try:
-        limits = PixelLimits(min(family.default_min_pixels, tile_max_pixels), tile_max_pixels)
-        plan = plan_tiles(picture.size, max_pixels=tile_max_pixels, overlap=overlap, max_aspect=max_aspect)
+        limits = PixelLimits(min(family.default_min_pixels, budget), budget)
+        plan = plan_tiles(picture.size, max_pixels=budget, overlap=overlap, max_aspect=max_aspect)
     except GeometryError as exc:
         raise WorkbenchError(f"cannot tile the image: {exc}") from None
+    if max_tiles is not None and len(plan.tiles) > max_tiles:
+        shown = os.fspath(image) if isinstance(image, (str, os.PathLike)) else "the image"
+        raise WorkbenchError(f"{shown} would need {len(plan.tiles)} tiles of at most {budget} pixels; at most "
+                             f"{max_tiles} here: give a larger tile budget")
     options = {"target": target, "prompt": prompt, "task": task, "limits": limits, "max_new_tokens": max_new_tokens}
     found: list[Any] = []
     tiles: list[dict[str, Any]] = []

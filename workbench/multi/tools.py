@@ -128,12 +128,13 @@ def step_grounding(paths: Sequence[str | os.PathLike], *, services: Any, target:
 def tiled_grounding(path: str | os.PathLike, *, services: Any, target: str = "", prompt: str = "",
                     task: str = "boxes", tile_max_pixels: int = 0, overlap: float = 0.15, max_aspect: float = 4.0,
                     refine: bool = False, compare: bool = True, backend: str = "openai", model: str = "",
-                    base_url: str = "", family: str = "", max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
-    """:func:`workbench.multi.tiles.ground_tiled` on a file (``tile_max_pixels`` 0: 1280·28² pixels)."""
-    from workbench.multi.tiles import DEFAULT_TILE_PIXELS, ground_tiled
+                    base_url: str = "", family: str = "", max_new_tokens: int = 1024, on_progress: Any = None,
+                    max_tiles: int | None = None) -> dict:
+    """:func:`workbench.multi.tiles.ground_tiled` on a file (``tile_max_pixels`` 0: the family's 1280 tokens)."""
+    from workbench.multi.tiles import ground_tiled
 
     engine = _backend(services, backend, model, base_url, family)
     return ground_tiled(engine, path, **_text(target, prompt), task=task,
-                        tile_max_pixels=int(tile_max_pixels) or DEFAULT_TILE_PIXELS, overlap=float(overlap),
+                        tile_max_pixels=int(tile_max_pixels) or None, overlap=float(overlap),
                         max_aspect=float(max_aspect), refine=bool(refine), compare=bool(compare),
-                        max_new_tokens=int(max_new_tokens), on_progress=on_progress)
+                        max_new_tokens=int(max_new_tokens), on_progress=on_progress, max_tiles=max_tiles)

@@ -99,15 +99,23 @@ def test_the_canvas_is_kept_within_the_upload_pixel_limit_by_default(services, u
                                           base_url="http://127.0.0.1:1/v1"), "base_url is for the openai backend"),
     (lambda s, p, n: multi.tiles(p[0], services=s, name=n[0], target="cat", overlap=0.9),
      "overlap must be between 0 and 0.5, got 0.9"),
-    (lambda s, p, n: multi.tiles(p[0], services=s, name=n[0], target="cat", tile_max_pixels=100),
-     "tile_max_pixels must be at least 3136"),
-    (lambda s, p, n: multi.tiles(p[0], services=s, name=n[0], target="cat", tile_max_pixels=3136),
-     r"front.png would need \d+ tiles of at most 3136 pixels; at most 64 here"),
 ])
 def test_bad_arguments_are_answered_in_words_before_any_model_runs(services, uploads, call, message):
     paths, names = uploads
     with pytest.raises(ArgumentError, match=message):
         call(services, paths, names)
+    assert services.calls == []
+
+
+@pytest.mark.parametrize(("budget", "message"), [
+    (100, r"a tile needs at least 3136 pixels for qwen2.5-vl \(4·28²\), got 100"),
+    (3136, r"front.png would need \d+ tiles of at most 3136 pixels; at most 64 here"),
+])
+def test_a_tile_budget_is_checked_against_the_family_before_any_model_runs(services, uploads, budget, message):
+    paths, names = uploads
+    with pytest.raises(WorkbenchError, match=message):
+        multi.tiles(paths[0], services=services, name=names[0], target="cat", tile_max_pixels=budget,
+                    base_url="http://127.0.0.1:1/v1", model="m")
     assert services.calls == []
 
 
