@@ -21,9 +21,9 @@ from grounding.parse.dispatch import (
     coordinate_keys,
     parse_grounding,
 )
-from grounding.parse.result import LABEL_MISSING, Detection, DetectionKind, ParseResult
+from grounding.parse.result import LABEL_MISSING, Detection, DetectionKind, Note, ParseResult
 
 __all__ = [
     "LABEL_MISSING", "MAX_DETECTIONS", "MAX_LABEL_CHARS", "MAX_OUTPUT_CHARS", "MAX_WARNINGS", "OUTSIDE_WARNING", "Detection",
-    "DetectionKind", "ParseResult", "coordinate_keys", "parse_grounding",
+    "DetectionKind", "Note", "ParseResult", "coordinate_keys", "parse_grounding",
 ]

@@ -39,7 +39,7 @@ from grounding.parse.pictures import (
 from grounding.parse.plain import plain_line_detections
 from grounding.parse.raw import Found, ImageName, RawDetection
 from grounding.parse.regions import answer_text, blank
-from grounding.parse.result import LABEL_MISSING, Detection, ParseResult
+from grounding.parse.result import LABEL_MISSING, Detection, Note, ParseResult
 from grounding.parse.tokens import bare_pair_detections, token_detections
 
 __all__ = [
@@ -197,7 +197,8 @@ class _Builder:
         if self.long_labels:
             warnings.append(f"{self.long_labels} label(s) longer than {MAX_LABEL_CHARS} characters were cut")
         if self.outside:
-            warnings.append(f"{self.outside} {OUTSIDE_WARNING} (partly or wholly): kept as written, clamp to draw")
+            warnings.append(Note(f"{self.outside} {OUTSIDE_WARNING} (partly or wholly): kept as written, clamp to draw",
+                                 "outside"))
         if self.over_1000:
             warnings.append(f"{self.over_1000} of them have values above 1000, where {self.family} writes 0-1000 "
                             "relative coordinates: the output may come from a model that writes pixels (Qwen2.5-VL); "

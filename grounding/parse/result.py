@@ -12,13 +12,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Detection", "DetectionKind", "ParseResult", "LABEL_MISSING"]
+__all__ = ["Detection", "DetectionKind", "Note", "ParseResult", "LABEL_MISSING"]
 
 DetectionKind = Literal["box", "point"]
 
 LABEL_MISSING = "label_missing"
 """Attribute set to ``True`` on a detection the model wrote without a label (its ``label`` is ``""``):
 the caller may name it, e.g. after the prompt's target."""
+
+
+class Note(str):
+    """A warning's words, with a ``code`` saying which warning it is (for callers that say it their own way).
+
+    >>> note = Note("3 detection(s) reach beyond their image", "outside")
+    >>> note == "3 detection(s) reach beyond their image", note.code
+    (True, 'outside')
+    """
+
+    code: str
+
+    def __new__(cls, text: str, code: str = "") -> Note:
+        note = super().__new__(cls, text)
+        note.code = code
+        return note
 
 
 @dataclass(frozen=True, init=False)
@@ -76,6 +92,11 @@ class ParseResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
+
+    def warnings_except(self, *codes: str) -> tuple[str, ...]:
+        """The warnings but those of the given :class:`Note` codes (e.g. ``"outside"`` for a caller that clamps
+        and says so itself)."""
+        return tuple(w for w in self.warnings if getattr(w, "code", "") not in codes)
 
     def for_image(self, image: int) -> tuple[Detection, ...]:
         """Detections that belong to picture ``image`` (1-based)."""

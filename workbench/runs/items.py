@@ -33,7 +33,7 @@ from grounding import (
     clamp_to,
     process_size,
 )
-from grounding.parse import OUTSIDE_WARNING, ParseResult, parse_grounding
+from grounding.parse import ParseResult, parse_grounding
 from grounding.parse import coordinate_keys as key_list
 from workbench.backends import GroundingRequest, ModelBackend
 from workbench.errors import WorkbenchError
@@ -161,7 +161,7 @@ def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, 
             fallback_label: str = "") -> ItemRunOutcome:
     per_image, warnings = drafts_from(result, [image.wh for image in item.images], fallback_label=fallback_label)
     run = store.run(item.dataset_id, model=model, family=family, settings=settings)
-    said = tuple(w for w in result.warnings if OUTSIDE_WARNING not in w)  # said here as what was done with them
+    said = result.warnings_except("outside")  # said below as what was done with them
     all_warnings = (*extra_warnings, *said, *warnings)
     updated, applied = store.record_proposals(run.id, item.id, per_image, text=text, warnings=all_warnings,
                                               expected_version=expected_version)
