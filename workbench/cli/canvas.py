@@ -10,7 +10,7 @@ import typer
 from grounding.canvas import CanvasKind
 from workbench.cli.model_options import echo_json, fail
 from workbench.errors import USER_ERRORS
-from workbench.multi.canvas import canvas_detections, make_canvas, read_layout
+from workbench.multi.canvas import make_canvas
 
 
 def canvas(
@@ -32,19 +32,6 @@ def canvas(
     except USER_ERRORS as exc:
         raise fail(exc) from None
     echo_json(doc)
-
-
-def parse_canvas(text: str, layout: Path, family: object, resized: tuple[int, int] | None,
-                 min_pixels: int | None, max_pixels: int | None) -> dict:
-    """``workbench parse --canvas``: parse with the canvas's geometry, split the detections back to the sources."""
-    from workbench.cli.parse import _geometry
-
-    try:
-        plan, doc = read_layout(layout)
-        image = _geometry(family, plan.canvas_wh, resized, min_pixels, max_pixels)
-        return canvas_detections(text, doc, image.family, geometry=image)
-    except USER_ERRORS as exc:
-        raise fail(exc) from None
 
 
 def register(app: typer.Typer) -> None:

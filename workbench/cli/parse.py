@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from grounding import GeometryError, ProcessedImage, process_size
 from grounding.parse import parse_grounding
+from workbench.cli.model_options import fail
 from workbench.cli.options import (
     DEFAULT_FAMILY,
     FamilyOption,
@@ -18,6 +19,8 @@ from workbench.cli.options import (
     MinPixelsOption,
     resolve,
 )
+from workbench.errors import USER_ERRORS
+from workbench.multi.canvas import canvas_detections, read_layout
 
 __all__ = ["parse", "register"]
 
@@ -35,6 +38,17 @@ def _geometry(family: object, original: tuple[int, int], resized: tuple[int, int
     except GeometryError as exc:
         raise typer.BadParameter(str(exc)) from None
     return image
+
+
+def parse_canvas(text: str, layout: Path, family: object, resized: tuple[int, int] | None,
+                 min_pixels: int | None, max_pixels: int | None) -> dict[str, Any]:
+    """``workbench parse --canvas``: parse with the canvas's geometry, split the detections back to the sources."""
+    try:
+        plan, doc = read_layout(layout)
+        image = _geometry(family, plan.canvas_wh, resized, min_pixels, max_pixels)
+        return canvas_detections(text, doc, image.family, geometry=image)
+    except USER_ERRORS as exc:
+        raise fail(exc) from None
 
 
 def _read(source: str) -> str:
@@ -68,8 +82,6 @@ def parse(
     Model text never fails the command; a bad size or an unreadable file exits with code 1.
     """
     if canvas is not None:  # the canvas is the image the model saw; its layout sends boxes to the sources
-        from workbench.cli.canvas import parse_canvas
-
         typer.echo(json.dumps(parse_canvas(_read(source), canvas, family, resized, min_pixels, max_pixels), indent=2, ensure_ascii=False))
         return
     if original is None:
