@@ -14,9 +14,9 @@ import _timing
 from bench._record import Goal, Row
 from grounding.parse import parse_grounding
 from tests.conftest import load_corpus
+from tests.grounding.parse.test_corpus import case_geometry
 from tests.grounding.parse_cases import STYLE_CASES, geometry
 from tests.grounding.sv_compare import from_vlm, missing_from_ours
-from tests.grounding.test_parse_corpus import case_geometry
 
 
 def inputs():
