@@ -33,10 +33,12 @@ if it ever differs, the processor is called every time from then on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -202,14 +204,19 @@ class _Patching:
         out.view(shape).copy_(blocks.unsqueeze(5).expand(shape))
 
 
-_PATCHING: dict[int, _Patching | None] = {}
+_PATCHING: dict[int, tuple[weakref.ref[Any], _Patching | None]] = {}
+"""Per image processor (by id, with a reference that says it is still the same object: an id is reused once
+its object is gone, and a Qwen3-VL processor must not get a Qwen2.5-VL one's patch size)."""
 
 
 def _patching(image_processor: Any) -> _Patching | None:
-    key = id(image_processor)
-    if key not in _PATCHING:
-        _PATCHING[key] = _Patching.of(image_processor)
-    return _PATCHING[key]
+    found = _PATCHING.get(id(image_processor))
+    if found is not None and found[0]() is image_processor:
+        return found[1]
+    made = _Patching.of(image_processor)
+    with contextlib.suppress(TypeError):  # no weak references to it: not cached
+        _PATCHING[id(image_processor)] = (weakref.ref(image_processor), made)
+    return made
 
 
 def vision_inputs(images: list[ModelImage], image_processor: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from tests.factories import write_image
+from workbench.backends import model_inputs
 from workbench.backends.model_inputs import _Lru, image_key
 
 
@@ -29,3 +30,24 @@ def test_a_file_is_known_by_path_size_and_mtime(tmp_path):
     assert image_key(path) != first
     assert image_key(tmp_path / "missing.png") is None
     assert image_key(path.read_bytes()) == image_key(bytearray(path.read_bytes()))
+
+
+class _Processor:
+    """What _Patching reads of an image processor."""
+
+    do_rescale = do_normalize = True
+    rescale_factor = 1 / 255
+    image_mean = image_std = (0.5, 0.5, 0.5)
+    merge_size = temporal_patch_size = 2
+
+    def __init__(self, patch_size: int) -> None:
+        self.patch_size = patch_size
+
+
+def test_an_image_processor_is_never_given_another_ones_patching_under_a_reused_id():
+    qwen25, qwen3 = _Processor(14), _Processor(16)
+    assert model_inputs._patching(qwen25).patch == 14
+    # as if qwen25 were gone and qwen3 had been given its id
+    model_inputs._PATCHING[id(qwen3)] = model_inputs._PATCHING[id(qwen25)]
+    assert model_inputs._patching(qwen3).patch == 16
+    assert model_inputs._patching(qwen3).patch == 16  # and now cached as its own
