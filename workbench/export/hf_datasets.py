@@ -1,4 +1,4 @@
-"""A Hugging Face ``datasets`` dataset saved to disk: one row per sample image.
+"""A Hugging Face ``datasets`` dataset saved to disk: one row per sample image, every picture of a sample.
 
 Columns: ``image`` (Image feature, the file's own bytes embedded: a JPEG stays a JPEG; an
 EXIF-rotated file is stored upright in its own format), ``image_id``, ``sample``, ``picture``,
@@ -127,5 +127,5 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
     return problems.result()
 
 
-FORMAT = ExportFormat("hf_datasets", "Hugging Face datasets (save_to_disk)", False,
+FORMAT = ExportFormat("hf_datasets", "Hugging Face datasets (save_to_disk)", True,
                       "original-image pixels, xyxy", write, validate)

@@ -71,7 +71,7 @@ def to_rows(samples: Sequence[ExportSample], settings: ExportSettings, dialogue:
         for image in sample.images:
             single = replace(sample, images=(image,))
             if settings.vlmr1_task == "ovd":  # fenced JSON whatever the family: odLength parses nothing else
-                talk = conversation(single, settings.family, "objects", dialogue.templates)
+                talk = conversation(single, settings.family, "objects", dialogue.templates, settings.negative_labels)
                 dialogue.own_prompts += talk.own_prompt
                 dialogue.generated += 1 - talk.own_prompt
                 [turn] = talk.turns

@@ -171,19 +171,29 @@ def test_vlmr1_ovd_a_perfect_answer_scores_one(hard_store, tmp_path, family):
     assert f"--max_pixels {limits.max_pixels}" in usage
 
 
-def test_points_only_samples_are_skipped_and_counted_unless_negatives(hard_store, tmp_path):
+def test_points_only_samples_are_skipped_and_counted_even_with_negatives(hard_store, tmp_path):
     result = export_dataset(hard_store, "hard", "swift", ExportSettings.create("qwen2.5-vl"), tmp_path / "a")
     rows = _rows(result.folder / "swift.jsonl")
     assert all(row["objects"]["ref"] for row in rows) and len(rows) == 3
-    assert "1 samples skipped: every annotation they had was left out (export with negatives to keep them " \
-           "as explicit negatives)" in result.warnings
+    assert "1 samples skipped: every annotation they had was of a kind this export leaves out (they are not " \
+           "negatives: something is there)" in result.warnings
     assert result.manifest["skipped"] == {"without_annotations": 1, "all_annotations_left_out": 1,
                                           "annotations_left_out": {"point": 2}}
     kept = export_dataset(hard_store, "hard", "swift", ExportSettings.create("qwen2.5-vl", negatives=True),
                           tmp_path / "b")
     rows = _rows(kept.folder / "swift.jsonl")
-    assert len(rows) == 5 and rows[-1]["objects"]["ref"] == []
+    # the empty picture is a negative; the points-only one is not ("nothing here" would be a lie): still skipped
+    assert len(rows) == 4 and rows[-1]["objects"]["ref"] == [] and kept.manifest["skipped"]["all_annotations_left_out"] == 1
     assert rows[-1]["messages"][1]["content"] == "```json\n[\n]\n```"
+    question = rows[-1]["messages"][0]["content"]  # the negative asks for the labels the export teaches
+    assert question == ("<image>\nLocate every say \"cheese\", back\\slash, 猫, 🐱 cat, plain, window, shelf and icon "
+                        "in the image and output the bbox coordinates in JSON format.")
+
+
+def test_negatives_in_yolo_are_empty_pictures_only(hard_store, tmp_path):
+    result = export_dataset(hard_store, "hard", "yolo", ExportSettings.create("qwen2.5-vl", negatives=True), tmp_path)
+    labels = {path.stem.split("-", 2)[2]: path.read_text() for path in (result.folder / "labels").glob("*.txt")}
+    assert labels["empty"] == "" and "only-points" not in labels  # no empty label file for a picture of points
 
 
 def test_an_export_with_nothing_left_says_why(hard_store, tmp_path):
