@@ -67,7 +67,10 @@ def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes
     the 8-bit RGB the reviewer saw (:func:`grounding.decode.rgb8`). ``as_jpeg`` also re-encodes
     other formats as JPEG (Pascal VOC's ``JPEGImages``). Only the header is read to decide.
     """
-    data = Path(source).read_bytes()
+    return _encode(Path(source).read_bytes(), as_jpeg=as_jpeg)
+
+
+def _encode(data: bytes, *, as_jpeg: bool = False) -> bytes | None:
     size = read_image_size(data)
     wide = needs_rgb8(data)
     if _plain(size, as_jpeg) and not wide:
@@ -104,8 +107,9 @@ def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = Fal
 
 def upright_bytes(source: str | os.PathLike) -> bytes:
     """The upright image's bytes in its own format (the file's own bytes when it is upright already)."""
-    data = encode_upright(source)
-    return Path(source).read_bytes() if data is None else data
+    data = Path(source).read_bytes()
+    encoded = _encode(data)
+    return data if encoded is None else encoded
 
 
 def export_name(image: ExportImage, *, per_entry: bool = False, as_jpeg: bool = False) -> str:
