@@ -8,12 +8,11 @@ turned, with no second generation of JPEG loss, at a fraction of a decode and re
 multiple of the MCU, 8 or 16 px): it is re-encoded instead, as is everything when ``jpegtran``
 is not installed (Debian's ``libjpeg-turbo-progs``; ``make install-test``, the Dockerfile and
 ``packages.txt`` install it). Metadata is kept (``-copy all``) but for the EXIF Orientation
-tag, set to 1, and an MPO's index of its other pictures (only the first is written).
+tag, removed as ``exif_transpose`` removes it, and an MPO's index of its other pictures (only the
+first is written).
 
 >>> TRANSFORMS[6], TRANSFORMS[3]
 (('-rotate', '90'), ('-rotate', '180'))
->>> _exif_orientation_to_1(b"Exif\\x00\\x00MM\\x00*\\x00\\x00\\x00\\x08\\x00\\x01\\x01\\x12\\x00\\x03\\x00\\x00\\x00\\x01\\x00\\x06\\x00\\x00")[-6:]
-b'\\x00\\x01\\x00\\x00\\x00\\x00'
 """
 
 from __future__ import annotations
@@ -23,6 +22,8 @@ import shutil
 import struct
 import subprocess
 from functools import cache
+
+from PIL import ExifTags, Image
 
 __all__ = ["TRANSFORMS", "jpegtran", "rotate_upright"]
 
@@ -72,9 +73,9 @@ def _upright_markers(jpeg: bytes) -> bytes | None:
         segment = jpeg[position:position + 2 + length]
         body = segment[4:]
         if marker == 0xE1 and body.startswith(b"Exif\x00\x00"):
-            patched = _exif_orientation_to_1(body)
-            if patched is not None:
-                segment, reset = segment[:4] + patched, True
+            exif = _without_orientation(body)
+            if exif is not None:
+                segment, reset = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif, True
         elif marker == 0xE2 and body.startswith(b"MPF\x00"):
             segment = b""  # the index of the other pictures of an MPO, which are not written
         out.append(segment)
@@ -85,22 +86,16 @@ def _upright_markers(jpeg: bytes) -> bytes | None:
     return b"".join(out)
 
 
-def _exif_orientation_to_1(body: bytes) -> bytes | None:
-    """The APP1 EXIF body with IFD0's Orientation (0x0112) set to 1; None when it has none."""
-    tiff = body[6:]
-    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+def _without_orientation(body: bytes) -> bytes | None:
+    """The APP1 EXIF body without its Orientation tag (as ``exif_transpose`` leaves it: a reader that sees no tag
+    transposes nothing, not even a copy); None when it has none, or the rest would not fit a segment."""
+    exif = Image.Exif()
+    try:
+        exif.load(body)
+    except Exception:  # a broken EXIF block: leave the picture to the re-encode
         return None
-    order = "<" if tiff[:2] == b"II" else ">"
-    ifd = struct.unpack(order + "I", tiff[4:8])[0]
-    if ifd + 2 > len(tiff):
+    if ExifTags.Base.Orientation not in exif:
         return None
-    count = struct.unpack(order + "H", tiff[ifd:ifd + 2])[0]
-    for n in range(count):
-        entry = ifd + 2 + 12 * n
-        if entry + 12 > len(tiff):
-            return None
-        tag, kind = struct.unpack(order + "HH", tiff[entry:entry + 4])
-        if tag == 0x0112 and kind == 3:  # SHORT, value in the entry itself
-            value = struct.pack(order + "H", 1) + b"\x00\x00"
-            return body[:6] + tiff[:entry + 8] + value + tiff[entry + 12:]
-    return None
+    del exif[ExifTags.Base.Orientation]
+    data = exif.tobytes()
+    return data if len(data) + 2 <= 0xFFFF else None

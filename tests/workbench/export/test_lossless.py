@@ -4,6 +4,7 @@ re-encoded instead when jpegtran is missing or cannot turn the picture perfectly
 from __future__ import annotations
 
 import io
+import subprocess
 
 import numpy as np
 import pytest
@@ -40,7 +41,7 @@ def test_every_orientation_is_turned_upright_in_the_dct_domain(tmp_path, orienta
     turned = encode_upright(source)
     assert turned is not None and turned == lossless.rotate_upright(source.read_bytes(), orientation)
     with Image.open(io.BytesIO(turned)) as image:
-        assert image.getexif().get(ExifTags.Base.Orientation) == 1  # shown as it is now
+        assert ExifTags.Base.Orientation not in image.getexif()  # shown as it is now, by any reader
         assert image.size == ((48, 64) if orientation >= 5 else (64, 48))
     # the same picture as Pillow's exif_transpose of the decoded original (the decoder's rounding aside)
     assert np.abs(_pixels(turned) - _upright_reference(source)).max() <= 3
@@ -51,7 +52,8 @@ def test_turning_is_lossless(tmp_path):
     source = _jpeg(tmp_path / "phone.jpg", orientation=6)
     original = source.read_bytes()
     turned = lossless.rotate_upright(original, 6)
-    back = lossless.rotate_upright(turned, 8)  # the inverse turn gives back the very same coefficients
+    back = subprocess.run([lossless.jpegtran(), "-rotate", "270", "-perfect"], input=turned, capture_output=True,
+                          check=True).stdout  # the inverse turn gives back the very same coefficients
     assert np.array_equal(_pixels(back), _pixels(original))
     with Image.open(io.BytesIO(turned)) as image, Image.open(source) as before:  # not re-encoded at another quality
         assert {k: sorted(v) for k, v in image.quantization.items()} == \
