@@ -9,10 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GRADIO_SERVER_PORT=7860 \
     WORKBENCH_DATA_DIR=/data
 
-# CJK-capable font for drawn labels (same package as packages.txt on Spaces).
+# CJK-capable font for drawn labels; jpegtran turns rotated phone photos upright losslessly in exports
+# (same packages as packages.txt on Spaces).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk libjpeg-turbo-progs \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 workbench \

@@ -16,6 +16,7 @@ install-test: install
 	@need=""; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$$need fonts-noto-cjk"; \
+	command -v jpegtran >/dev/null 2>&1 || need="$$need libjpeg-turbo-progs"; \
 	if [ -n "$$need" ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	  if command -v apt-get >/dev/null 2>&1; then $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends $$need; \

@@ -1,22 +1,36 @@
-"""Export time per format against a floor measured in the same run: read the store, copy the images, zip.
+"""Export time per format against a floor measured in the same run: read the store, copy the images, one JSON, zip.
 
-The dataset: 2,000 samples over 2,400 distinct small images (a fifth of the samples have two),
-real files written once into a temporary folder (photo-like JPEGs, one screenshot-like PNG in four), 1-4 boxes per image and sometimes a point. The floor is the least any export must do:
-``store.items`` (the store knows each image's size), a plain copy of every image file and a
-zip of that folder. Each format runs the whole ``export_dataset`` (conversion, image copies,
-validation as the trainer's loader would check, manifest, zip). Goal (issue 15): every format
-<= 2x the floor; no image is decoded to learn its size. Floor and format runs alternate
-``--repeats`` times and the fastest of each is kept (a shared machine's load hits both alike), after
-one untimed floor and export (the first format is not timed on a fresher machine state than the others);
-the CPU time of the process is recorded beside the wall time (less sensitive to other load).
+Two datasets, each 2,000 samples over 2,400 distinct images (a fifth of the samples have two),
+real files written once into a temporary folder:
 
-    python -m bench.export_formats [--samples 2000] [--images 2400] [--formats coco,yolo] [--repeats 3]
+- ``upright``: small photo-like JPEGs and, one in four, screenshot-like PNGs; 1-4 boxes per image,
+  sometimes a point;
+- ``rotated``: the same, but one image in 20 is a phone photo: a 4032x3024 JPEG with EXIF
+  orientation 6 or 8 (shown 3024x4032), which every export must write upright (trainers open
+  files with plain PIL).
+
+The floor is the least any export must do: ``store.items`` (the store knows each image's size),
+a plain copy of every image file, one JSON of the samples and a zip of that folder. Each format
+runs the whole ``export_dataset`` (conversion, image copies and upright turns, validation as the
+trainer's loader would check, manifest, zip). Goal (issue 21): every format <= 2x the floor on
+both sets; no image is decoded to learn its size. Floor and format runs alternate ``--repeats``
+times and the fastest of each is kept (a shared machine's load hits both alike), after one
+untimed floor and export (the first format is not timed on a fresher machine state than the
+others); the CPU time of the process and its children (jpegtran) is recorded beside the wall time
+(less sensitive to other load).
+
+    python -m bench.export_formats [--samples 2000] [--images 2400] [--sets upright,rotated] [--formats coco,yolo]
+        [--repeats 3] [--rotated-every 20]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import resource
 import shutil
+import struct
 import sys
 import tempfile
 import time
@@ -64,6 +78,39 @@ def write_images(folder: Path, count: int, seed: int, png_every: int = 4) -> lis
     return paths
 
 
+PHONE_WH = (4032, 3024)
+
+
+def write_phone_photos(folder: Path, count: int, seed: int) -> list[Path]:
+    """``count`` distinct 12 MP phone photos (4032x3024 JPEG, quality 90, EXIF orientation 6 or 8, about 2 MB).
+
+    Two pictures are encoded (a photo-like gradient with noise, one per orientation); each file is one
+    of them with its own JPEG comment, so every file is distinct bytes (a distinct image to the store)
+    and costs an export what a different photo of that size costs."""
+    from PIL import ExifTags
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    w, h = PHONE_WH
+    encoded = {}
+    for orientation in (6, 8):
+        base = np.add.outer(np.linspace(0, 200, h), np.linspace(0, 55, w))[..., None].repeat(3, axis=2)
+        pixels = (base + rng.integers(0, 16, size=(h, w, 3))).clip(0, 255).astype(np.uint8)
+        exif = Image.Exif()
+        exif[ExifTags.Base.Orientation] = orientation
+        buffer = io.BytesIO()
+        Image.fromarray(pixels, "RGB").save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+        encoded[orientation] = buffer.getvalue()
+    paths = []
+    for n in range(count):
+        data = encoded[6 if n % 2 == 0 else 8]
+        comment = f"phone photo {n}".encode()
+        path = folder / f"phone{n:04d}.jpg"
+        path.write_bytes(data[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + data[2:])
+        paths.append(path)
+    return paths
+
+
 def build_dataset(store: DatasetStore, name: str, samples: int, images: list[Path], seed: int) -> None:
     """``samples`` accepted items using every image once, in order; the first ones get two images each."""
     import random
@@ -90,18 +137,29 @@ def build_dataset(store: DatasetStore, name: str, samples: int, images: list[Pat
         store.add_item_blobs(name, sources, f"Find everything in sample {n}.", drafts, status="accepted")
 
 
+def cpu_time() -> float:
+    """CPU seconds of this process and of its finished children (jpegtran runs as a child process)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def floor(store: DatasetStore, name: str, out: Path) -> tuple[float, float]:
-    """Read the store, copy every distinct image file, zip the folder: the least any export does.
+    """Read the store, copy every distinct image file, write one JSON of the samples, zip the folder: the least
+    any export does.
 
     Returns (wall seconds, CPU seconds of this process)."""
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), cpu_time()
     samples = store.items(name, statuses=("accepted",))
     folder = out / "floor"
     (folder / "images").mkdir(parents=True)
     for file in {image.file for sample in samples for image in sample.images}:
         shutil.copyfile(file, folder / "images" / file.name)
+    (folder / "samples.json").write_text(json.dumps([
+        {"images": [f"images/{image.file.name}" for image in sample.images],
+         "objects": [[a.label, list(a.coords)] for image in sample.images for a in image.annotations]}
+        for sample in samples]), encoding="utf-8")
     zip_folder(folder, out / "floor.zip")
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    seconds, cpu = time.perf_counter() - start, cpu_time() - cpu
     shutil.rmtree(folder)
     (out / "floor.zip").unlink()
     return seconds, cpu
@@ -109,68 +167,95 @@ def floor(store: DatasetStore, name: str, out: Path) -> tuple[float, float]:
 
 def timed_export(store: DatasetStore, name: str, fmt: str, settings: ExportSettings,
                  out: Path) -> tuple[float, float, dict]:
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), cpu_time()
     result = export_dataset(store, name, fmt, settings, out)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    seconds, cpu = time.perf_counter() - start, cpu_time() - cpu
     facts = {"entries": result.manifest["counts"]["entries"], "zip_mb": round(result.zip_path.stat().st_size / 1e6, 2)}
     shutil.rmtree(result.folder)
     result.zip_path.unlink()
     return seconds, cpu, facts
 
 
+def images_for(root: Path, kind: str, count: int, rotated_every: int, png_every: int) -> list[Path]:
+    """The set's distinct image files: every ``rotated_every``-th a rotated phone photo in the ``rotated`` set."""
+    small = write_images(root / kind, count, seed=1 if kind == "upright" else 3, png_every=png_every)
+    if kind == "upright" or not rotated_every:
+        return small
+    phones = iter(write_phone_photos(root / "phones", count // rotated_every, seed=4))
+    return [next(phones) if n % rotated_every == rotated_every - 1 else path for n, path in enumerate(small)]
+
+
+def run_set(store: DatasetStore, name: str, formats: list[str], settings: ExportSettings, root: Path,
+            repeats: int) -> dict[str, dict]:
+    results = {}
+    # untimed, once: without it the first format's floor ran at about half the time of every later one
+    # (a machine state fresher than any later format sees), so its ratio was not comparable
+    floor(store, name, root)
+    timed_export(store, name, formats[0], settings, root / "out")
+    for fmt in formats:
+        floors, runs = [], []
+        for _ in range(repeats):  # interleaved, so both see the same machine load
+            floors.append(floor(store, name, root))
+            runs.append(timed_export(store, name, fmt, settings, root / "out"))
+        peer, ours = min(wall for wall, _ in floors), min(wall for wall, _, _ in runs)
+        peer_cpu, ours_cpu = min(cpu for _, cpu in floors), min(cpu for _, cpu, _ in runs)
+        ratio, cpu_ratio = ours / peer, ours_cpu / peer_cpu
+        results[fmt] = {"ours_s": round(ours, 3), "peer_floor_s": round(peer, 3), "ratio": round(ratio, 2),
+                        "ours_cpu_s": round(ours_cpu, 3), "peer_floor_cpu_s": round(peer_cpu, 3),
+                        "cpu_ratio": round(cpu_ratio, 2), "goal": GOAL, "pass": ratio <= GOAL, **runs[0][2]}
+        print(f"{name:8s} {fmt:14s} {ours:7.2f} s  floor {peer:6.2f} s  x{ratio:5.2f}  "
+              f"(CPU {ours_cpu:6.2f} s / {peer_cpu:6.2f} s  x{cpu_ratio:5.2f})  "
+              f"{'pass' if ratio <= GOAL else 'FAIL'}", file=sys.stderr)
+    return results
+
+
+SET_NOTES = {"upright": "upright JPEG/PNG", "rotated": "1 in {every} a rotated 12 MP phone photo"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--images", type=int, default=2400, help="distinct images (at most twice --samples)")
+    parser.add_argument("--sets", default="upright,rotated")
     parser.add_argument("--formats", default=",".join(FORMAT_NAMES))
     parser.add_argument("--family", default="qwen2.5-vl")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--png-every", type=int, default=4, help="one image in N is a PNG (0: JPEG only)")
+    parser.add_argument("--rotated-every", type=int, default=20, help="one image in N of the rotated set is a phone "
+                        "photo")
     parser.add_argument("--json", help="also write the record here")
     args = parser.parse_args()
     import datasets  # noqa: F401  (imported once before timing: the hf_datasets export pays it only once per process)
 
+    from workbench.export.lossless import jpegtran
+
     root = Path(tempfile.mkdtemp(prefix="bench-export-"))
-    results = {}
+    sets = args.sets.split(",")
+    results: dict[str, dict] = {}
     try:
         start = time.perf_counter()
-        images = write_images(root / "src", args.images, seed=1, png_every=args.png_every)
         with DatasetStore(root / "data" / "workbench.sqlite3", durable=False) as store:
-            build_dataset(store, "bench", args.samples, images, seed=2)
+            for kind in sets:
+                images = images_for(root, kind, args.images, args.rotated_every, args.png_every)
+                build_dataset(store, kind, args.samples, images, seed=2)
             build_s = time.perf_counter() - start
             settings = ExportSettings.create(args.family, created_at="2026-01-01T00:00:00+00:00")
-            # untimed, once: without it the first format's floor ran at about half the time of every later one
-            # (a machine state fresher than any later format sees), so its ratio was not comparable
-            floor(store, "bench", root)
-            timed_export(store, "bench", args.formats.split(",")[0], settings, root / "out")
-            for fmt in args.formats.split(","):
-                floors, runs = [], []
-                for _ in range(args.repeats):  # interleaved, so both see the same machine load
-                    floors.append(floor(store, "bench", root))
-                    runs.append(timed_export(store, "bench", fmt, settings, root / "out"))
-                peer, ours = min(wall for wall, _ in floors), min(wall for wall, _, _ in runs)
-                peer_cpu, ours_cpu = min(cpu for _, cpu in floors), min(cpu for _, cpu, _ in runs)
-                ratio, cpu_ratio = ours / peer, ours_cpu / peer_cpu
-                results[fmt] = {"ours_s": round(ours, 3), "peer_floor_s": round(peer, 3), "ratio": round(ratio, 2),
-                                "ours_cpu_s": round(ours_cpu, 3), "peer_floor_cpu_s": round(peer_cpu, 3),
-                                "cpu_ratio": round(cpu_ratio, 2), "goal": GOAL, "pass": ratio <= GOAL,
-                                **runs[0][2]}
-                print(f"{fmt:14s} {ours:7.2f} s  floor {peer:6.2f} s  x{ratio:5.2f}  "
-                      f"(CPU {ours_cpu:6.2f} s / {peer_cpu:6.2f} s  x{cpu_ratio:5.2f})  "
-                      f"{'pass' if ratio <= GOAL else 'FAIL'}", file=sys.stderr)
+            for kind in sets:
+                results[kind] = run_set(store, kind, args.formats.split(","), settings, root, args.repeats)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     save(args.json, {"bench": "export_formats", "samples": args.samples, "distinct_images": args.images,
-                     "png_every": args.png_every,
+                     "png_every": args.png_every, "rotated_every": args.rotated_every,
+                     "phone_photo_wh": list(PHONE_WH), "jpegtran": jpegtran(),
                      "family": args.family, "repeats": args.repeats, "build_store_s": round(build_s, 2),
-                     "peer": "read the store + copy every image file + zip (same run)",
-                     "formats": results, "all_pass": all(r["pass"] for r in results.values()),
+                     "peer": "read the store + copy every image file + one JSON + zip (same run)",
+                     "sets": results, "all_pass": all(r["pass"] for rows in results.values() for r in rows.values()),
                      "environment": environment()},
-         rows=tuple(Row(f"export {fmt}, {args.samples} samples", ours=r["ours_s"], peer=r["peer_floor_s"], units="s",
-                        goal=Goal.ratio_at_most(GOAL),
-                        notes=f"peer: read the store + copy the images + zip (the floor); CPU ratio {r['cpu_ratio']}; "
-                              f"best of {args.repeats}, alternating")
-                    for fmt, r in results.items()))
+         rows=tuple(Row(f"export {fmt}, {args.samples} samples, {SET_NOTES[kind].format(every=args.rotated_every)}",
+                        ours=r["ours_s"], peer=r["peer_floor_s"], units="s", goal=Goal.ratio_at_most(GOAL),
+                        notes=f"peer: read the store + copy the images + one JSON + zip (the floor); CPU ratio "
+                              f"{r['cpu_ratio']}; best of {args.repeats}, alternating")
+                    for kind, rows in results.items() for fmt, r in rows.items()))
 
 
 if __name__ == "__main__":

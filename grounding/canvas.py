@@ -230,6 +230,8 @@ def compose_canvas(images: Sequence[Any], layout: CanvasLayout, *, fill: tuple[i
     """
     from PIL import Image
 
+    from grounding.decode import rgb8
+
     if len(images) != len(layout.placements):
         raise GeometryError(f"{len(images)} images for a canvas of {len(layout.placements)}")
     canvas = Image.new("RGB", layout.canvas_wh, fill)
@@ -237,7 +239,7 @@ def compose_canvas(images: Sequence[Any], layout: CanvasLayout, *, fill: tuple[i
         if tuple(image.size) != placement.source_wh:
             raise GeometryError(f"image {number} is {image.size[0]}x{image.size[1]}, the layout says "
                                 f"{placement.source_wh[0]}x{placement.source_wh[1]}")
-        picture = image.convert("RGB")
+        picture = rgb8(image)
         if placement.placed_wh != placement.source_wh:
             picture = picture.resize(placement.placed_wh, Image.Resampling.LANCZOS)
         canvas.paste(picture, placement.offset_xy)

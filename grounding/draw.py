@@ -41,7 +41,7 @@ import numpy as np
 import supervision as sv
 from PIL import Image, ImageOps
 
-from grounding.decode import DecodeSource, decode_upright
+from grounding.decode import DecodeSource, decode_upright, rgb8
 from grounding.display import DisplayScale
 from grounding.fonts import cjk_font_path
 from grounding.image_size import SWAPPING_ORIENTATIONS, ImageSize, read_image_size
@@ -181,13 +181,13 @@ def _display_copy(image: Image.Image, max_side: int) -> tuple[np.ndarray, tuple[
     upright original size."""
     scene = ImageOps.exif_transpose(image) if _orientation(image) not in (1, None) else image
     if scene.mode not in ("RGB", "RGBA", "L"):
-        scene = scene.convert("RGB")
+        scene = rgb8(scene)  # 16-bit and float pixels scaled, not clipped
     fit = DisplayScale.fit(scene.size, max_side)
     if not fit.is_identity:
         # reducing_gap: box-reduce by an integer factor first, then resample (fast, and sharp enough to look at)
         scene = scene.resize(fit.display_wh, Image.Resampling.BILINEAR, reducing_gap=2.0)
     if scene.mode != "RGB":
-        scene = scene.convert("RGB")
+        scene = rgb8(scene)
     return np.array(scene), fit.original_wh
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
+from grounding.decode import decode_upright
 from grounding.display import DisplayScale
 from workbench.errors import StoreError
 
@@ -46,16 +46,10 @@ class ServedCopy:
 
 
 def open_upright(path: str | os.PathLike, size_hint: tuple[int, int] | None = None) -> Image.Image:
-    """The image as the user sees it (EXIF orientation applied), RGB; decoded at reduced size when
-    ``size_hint`` (upright W, H) is much smaller than the file (JPEG draft mode)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(path) as image:
-            if size_hint and image.format == "JPEG":
-                orientation = image.getexif().get(0x0112, 1)
-                image.draft("RGB", size_hint if orientation < 5 else size_hint[::-1])
-            image.load()
-            return ImageOps.exif_transpose(image).convert("RGB")
+    """The image as the user sees it (EXIF orientation applied), 8-bit RGB by its values' real range (a 16-bit
+    PNG is not white); decoded at reduced size when ``size_hint`` (upright W, H) is much smaller than the file
+    (JPEG draft mode). :func:`grounding.decode.decode_upright`, the one decode path."""
+    return decode_upright(path, size_hint)
 
 
 class ServedFiles:
@@ -77,7 +71,7 @@ class ServedFiles:
                 with os.fdopen(fd, "wb") as out:
                     picture.save(out, "JPEG", quality=88)
                 os.replace(tmp, target)
-            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:  # ImageReadError too
                 raise StoreError(f"{source.name}: cannot make a copy for the browser ({exc})") from None
         return ServedCopy(target, scale.display_wh, original_wh)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
 from grounding import ImageReadError
-from grounding.decode import decode_upright
+from grounding.decode import decode_upright, needs_rgb8, rgb8
 from tests.factories import write_image
 
 
@@ -64,3 +66,82 @@ def _write(path, data: bytes):
 def _truncated(folder):
     full = write_image(folder, 800, 600, fmt="JPEG")
     return _write(folder / "cut.jpg", full.read_bytes()[:3000])
+
+
+# --- every mode to 8-bit RGB by its real range (issue 25: 16-bit PNGs turned white) ---------------------------
+
+def _encoded(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def _ramp(mode: str, values: np.ndarray) -> Image.Image:
+    return Image.fromarray(values.reshape(2, -1), mode) if mode != "I;16" else Image.fromarray(
+        values.reshape(2, -1).astype(np.uint16), "I;16")
+
+
+@pytest.mark.parametrize(("mode", "values", "expected"), [
+    pytest.param("I;16", np.array([0, 257, 32896, 65535], np.uint16), [0, 1, 128, 255], id="16-bit-grey"),
+    pytest.param("I", np.array([0, 1000, 40000, 65535], np.int32), [0, 4, 156, 255], id="32-bit-int-16-bit-values"),
+    pytest.param("I", np.array([0, 10, 128, 255], np.int32), [0, 10, 128, 255], id="32-bit-int-8-bit-values"),
+    pytest.param("I", np.array([-1000, 0, 1000, 3000], np.int32), [0, 64, 128, 255], id="32-bit-int-own-span"),
+    pytest.param("F", np.array([0.0, 0.25, 0.5, 1.0], np.float32), [0, 64, 128, 255], id="float-0-1"),
+    pytest.param("F", np.array([0.0, 10.5, 100.0, 255.0], np.float32), [0, 11, 100, 255], id="float-0-255"),
+    pytest.param("F", np.array([-2.0, 0.0, 2.0, 6.0], np.float32), [0, 64, 128, 255], id="float-own-span"),
+])
+def test_wide_modes_are_scaled_not_clipped(mode, values, expected):
+    image = _ramp(mode, values)
+    assert image.mode == mode
+    out = rgb8(image)
+    assert out.mode == "RGB"
+    assert [out.getpixel((i % 2, i // 2)) for i in range(4)] == [(v, v, v) for v in expected]
+
+
+def test_sixteen_bit_png_is_shown_as_its_range_not_white(tmp_path):
+    values = np.linspace(0, 65535, 64 * 48).reshape(48, 64).astype(np.uint16)
+    path = tmp_path / "deep.png"
+    Image.fromarray(values, "I;16").save(path)
+    with Image.open(path) as opened:
+        assert opened.mode == "I;16"
+        assert np.array(opened.convert("RGB")).min() == 255 or np.array(opened.convert("RGB")).mean() > 250  # clipped
+    shown = np.array(decode_upright(path))
+    assert shown.shape == (48, 64, 3)
+    assert shown[..., 0] == pytest.approx(values / 257, abs=0.51)  # scaled by the 16-bit range
+    assert needs_rgb8(path) and needs_rgb8(path.read_bytes())
+
+
+def test_sixteen_bit_rgb_png_keeps_its_range(tmp_path):
+    import cv2
+
+    rgb = np.zeros((2, 2, 3), np.uint16)
+    rgb[0, 0], rgb[0, 1], rgb[1, 0] = (65535, 32768, 0), (257, 514, 771), (65535, 65535, 65535)
+    ok, data = cv2.imencode(".png", rgb[..., ::-1])  # OpenCV writes BGR
+    assert ok
+    shown = np.array(decode_upright(data.tobytes()))
+    assert shown[0, 0].tolist() == [255, 128, 0] and shown[1, 0].tolist() == [255, 255, 255]
+    assert shown[0, 1].tolist() == [1, 2, 3]
+    assert not needs_rgb8(data.tobytes())  # Pillow opens it as 8-bit RGB already: a plain convert reads the same
+
+
+@pytest.mark.parametrize(("mode", "colour", "expected"), [
+    pytest.param("LA", (200, 0), (200, 200, 200), id="grey-alpha"),
+    pytest.param("P", 7, None, id="palette"),
+    pytest.param("CMYK", (0, 255, 255, 0), (255, 0, 0), id="cmyk"),
+    pytest.param("1", 1, (255, 255, 255), id="bilevel"),
+    pytest.param("RGBA", (10, 20, 30, 0), (10, 20, 30), id="rgba"),
+    pytest.param("La", (200, 255), (200, 200, 200), id="premultiplied-grey-alpha"),
+])
+def test_other_modes_become_rgb_as_pillow_converts_them(mode, colour, expected):
+    image = Image.new(mode, (3, 2), colour)
+    if mode == "P":
+        image.putpalette([v for n in range(256) for v in (n, 255 - n, 7)])
+        expected = (7, 248, 7)
+    out = rgb8(image)
+    assert out.mode == "RGB" and out.size == (3, 2)
+    assert out.getpixel((2, 1)) == expected
+
+
+def test_rgb_images_come_back_unchanged():
+    image = Image.new("RGB", (2, 2), (1, 2, 3))
+    assert rgb8(image) is image

@@ -23,6 +23,7 @@ import warnings
 from PIL import Image, ImageOps
 
 from grounding import ImageReadError, read_image_size
+from grounding.decode import rgb8
 from grounding.image_size import read_errors
 from workbench.backends.base import ImageInput
 from workbench.errors import BackendError
@@ -63,11 +64,12 @@ def _open(image: ImageInput) -> Image.Image:
 
 
 def upright_rgb(image: ImageInput) -> Image.Image:
-    """The image as the user sees it: EXIF orientation applied, RGB."""
+    """The image as the user sees it: EXIF orientation applied, 8-bit RGB (:func:`grounding.decode.rgb8`: a 16-bit
+    PNG is scaled, not clipped to white)."""
     opened = _open(image)
     if not isinstance(image, Image.Image):
         opened = ImageOps.exif_transpose(opened)
-    return opened if opened.mode == "RGB" else opened.convert("RGB")
+    return rgb8(opened)
 
 
 def original_wh(image: ImageInput) -> tuple[int, int]:

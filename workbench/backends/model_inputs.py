@@ -54,7 +54,7 @@ from grounding import (
     PixelLimits,
     process_size,
 )
-from grounding.decode import decode_upright
+from grounding.decode import decode_upright, rgb8
 from workbench.backends.base import ImageInput
 from workbench.backends.media import original_wh
 from workbench.errors import BackendError
@@ -136,7 +136,7 @@ class _Lru:
 
 def _decode(image: ImageInput, at_least_wh: tuple[int, int]) -> Image.Image:
     if isinstance(image, Image.Image):  # the caller's, already upright
-        return image if image.mode == "RGB" else image.convert("RGB")
+        return rgb8(image)
     try:
         return decode_upright(image, at_least_wh)
     except ImageReadError as exc:

@@ -60,7 +60,9 @@ class ExportFormat:
     name: str
     title: str
     multi_image: bool
-    """False: one entry per image (multi-image samples are split)."""
+    """True: samples stay whole, every picture in order (formats with one row or task per image link them by
+    sample and picture number, so an empty middle picture keeps its place). False: one entry per image
+    (multi-image samples are split; images with nothing to say are skipped one by one)."""
     coordinates: str
     """In words, what the coordinates in the files are."""
     write: Callable[[Sequence[ExportSample], ExportSettings, Path], FormatOutput]

@@ -2,7 +2,9 @@
 
 One image entry per sample image, files under ``images/``. The document holds what
 pycocotools' ``COCO`` indexes (``images``, ``annotations``, ``categories``) plus ``info`` (which
-``COCO.loadRes`` copies); sizes come from the store, never from decoding the images.
+``COCO.loadRes`` copies); sizes come from the store, never from decoding the images. Each image
+entry also says where it came from (``"workbench": {sample, picture, image_id, status}``), so an
+import makes the same samples again; ``x + w`` gives back exactly the ``x2`` that was stored.
 
 >>> coco_box((146, 137, 615, 415))
 [146.0, 137.0, 469.0, 278.0]
@@ -10,6 +12,7 @@ pycocotools' ``COCO`` indexes (``images``, ``annotations``, ``categories``) plus
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,11 +32,25 @@ from workbench.export.settings import ExportSettings
 
 ANNOTATIONS = "annotations.json"
 IMAGES = "images"
+ORIGIN = "workbench"
+"""Key of each image entry's origin (sample, picture, image ID, status), which ``workbench import coco`` reads;
+COCO readers ignore keys they do not know."""
+
+
+def _extent(start: float, end: float) -> float:
+    """``end - start``, nudged by an ulp where needed so that ``start + extent == end`` (a reader's x + w gives
+    back exactly the x2 that was written, not one a rounding away)."""
+    extent = end - start
+    for _ in range(4):
+        if start + extent == end:
+            break
+        extent = math.nextafter(extent, math.inf if start + extent < end else -math.inf)
+    return extent if start + extent == end else end - start
 
 
 def coco_box(xyxy: Sequence[float]) -> list[float]:
     x1, y1, x2, y2 = (float(v) for v in xyxy)
-    return [x1, y1, x2 - x1, y2 - y1]
+    return [x1, y1, _extent(x1, x2), _extent(y1, y2)]
 
 
 def to_coco(samples: Sequence[ExportSample], created_at: str | None) -> dict:
@@ -42,7 +59,7 @@ def to_coco(samples: Sequence[ExportSample], created_at: str | None) -> dict:
     images, annotations = [], []
     for image_id, entry in enumerate(entries_of(samples), 1):
         w, h = entry.image.wh
-        images.append({"id": image_id, "file_name": entry.name, "width": w, "height": h})
+        images.append({"id": image_id, "file_name": entry.name, "width": w, "height": h, ORIGIN: entry.origin})
         for box in entry.image.boxes:
             bbox = coco_box(box.coords)
             annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": ids[box.label],

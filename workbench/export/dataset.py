@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from workbench.export.base import MANIFEST_NAME, ExportFormat
 from workbench.export.files import write_json, zip_folder
 from workbench.export.manifest import build_manifest, limits_warning
 from workbench.export.registry import get_format
-from workbench.export.samples import Carried, carry, export_samples
+from workbench.export.samples import Carried, carry, export_samples, labels_of
 from workbench.export.settings import ExportSettings
 from workbench.export.workbench_format import write_raw
 from workbench.store import DatasetRef, DatasetStore, Item, utc_now
@@ -46,8 +46,8 @@ def _carry_report(fmt: ExportFormat, settings: ExportSettings, carried: Carried)
     lines = [f"{count} {_PLURAL.get(kind, kind)} left out: this {fmt.name} export{task} carries {kept}"
              for kind, count in carried.left_out.items()]
     if carried.skipped_dropped:
-        lines.append(f"{carried.skipped_dropped} {unit} skipped: every annotation they had was left out "
-                     "(export with negatives to keep them as explicit negatives)")
+        lines.append(f"{carried.skipped_dropped} {unit} skipped: every annotation they had was of a kind this "
+                     "export leaves out (they are not negatives: something is there)")
     if carried.skipped_empty:
         lines.append(f"{carried.skipped_empty} {unit} skipped: no annotation with the exported review statuses "
                      f"({', '.join(settings.statuses)}); export with negatives to keep them as explicit negatives")
@@ -68,6 +68,9 @@ def _write(fmt: ExportFormat, name: str, samples: list[Item], settings: ExportSe
         if not carried.samples:
             raise ExportError(f"nothing to export as {fmt.name}: " + "; ".join(report))
         exported = carried.samples
+        if settings.negatives:  # what a negative's question asks for: the labels this export teaches
+            settings = replace(settings, negative_labels={kind: tuple(labels_of(exported, (kind,)))
+                                                          for kind in fmt.carried_kinds(settings)})
         output = fmt.write(exported, settings, folder)
     warnings.extend(output.warnings)
     if fmt.name == "qwen_finetune" and (warning := limits_warning(settings)):

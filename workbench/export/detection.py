@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workbench.export.files import copy_images, export_name
 from workbench.export.samples import ExportImage, ExportSample, labels_of
@@ -32,14 +33,28 @@ class Entry:
 
     name: str
     image: ExportImage
+    sample: int = 0
+    """The sample's position in the dataset."""
+    status: str = "accepted"
+    """The item's review status."""
 
     @property
     def stem(self) -> str:
         return Path(self.name).stem
 
+    @property
+    def origin(self) -> dict[str, Any]:
+        """Where the image came from, for ``workbench import`` to make the sample again (IDs, picture order, status).
+
+        >>> Entry("s000003-2-back.jpg", ExportImage("back", 2, Path("b.jpg"), "", "", (8, 8), ()), 3).origin
+        {'sample': 3, 'picture': 2, 'image_id': 'back', 'status': 'accepted'}
+        """
+        return {"sample": self.sample, "picture": self.image.position, "image_id": self.image.image_id,
+                "status": self.status}
+
 
 def entries_of(samples: Sequence[ExportSample], *, as_jpeg: bool = False) -> list[Entry]:
-    return [Entry(export_name(image, per_entry=True, as_jpeg=as_jpeg), image)
+    return [Entry(export_name(image, per_entry=True, as_jpeg=as_jpeg), image, sample.position, sample.status)
             for sample in samples for image in sample.images]
 
 

@@ -44,7 +44,7 @@ class Dialogue:
 
     def pairs(self, sample: ExportSample, geometry: Geometry) -> list[tuple[str, str]]:
         """(question, answer) per turn, in order."""
-        talk = conversation(sample, self.settings.family, self.task, self.templates)
+        talk = conversation(sample, self.settings.family, self.task, self.templates, self.settings.negative_labels)
         self.own_prompts += talk.own_prompt
         self.generated += len(talk.turns) - talk.own_prompt
         multi = len(sample.images) > 1

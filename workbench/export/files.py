@@ -22,6 +22,8 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from grounding import ImageSize, read_image_size
+from grounding.decode import needs_rgb8, rgb8
+from workbench.export.lossless import rotate_upright
 from workbench.export.samples import ExportImage, ExportSample
 
 __all__ = ["copy_images", "copy_upright", "encode_upright", "export_name", "upright_bytes", "write_json", "write_jsonl",
@@ -45,31 +47,45 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
             out.write("\n")
 
 
-def _plain(size: ImageSize, as_jpeg: bool) -> bool:
-    """True when a file of this header serves as it is (upright, and a JPEG where one is asked for)."""
-    return size.orientation == 1 and (size.format in ("JPEG", "MPO") or not as_jpeg)
+def _plain(size: ImageSize, as_jpeg: bool, data: bytes | None = None) -> bool:
+    """True when a file of this header serves as it is (upright, a JPEG where one is asked for, and 8-bit pixels
+    a plain ``convert("RGB")`` reads as shown: not 16-bit grey, see :func:`grounding.decode.rgb8`)."""
+    return size.orientation == 1 and (size.format in ("JPEG", "MPO") or not as_jpeg) and \
+        (data is None or not needs_rgb8(data))
 
 
 def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes | None:
-    """The bytes to write for ``source``: None when the file serves as it is, else a re-encoded copy.
+    """The bytes to write for ``source``: None when the file serves as it is, else a new copy.
 
     Annotations are in upright (displayed) pixels, while trainers open files with plain PIL and no
     ``exif_transpose`` (qwen-vl-finetune, LLaMA-Factory, qwen-vl-utils): a rotated phone photo copied
-    byte for byte would train on boxes of the other orientation. So an EXIF-rotated file is
-    transposed (and loses the tag) and re-encoded in its own format (JPEG at quality 95, 4:4:4;
-    MPO phone photos as JPEG). ``as_jpeg`` also re-encodes other formats as JPEG (Pascal VOC's
-    ``JPEGImages``). Only the header is read to decide; upright files are never decoded.
+    byte for byte would train on boxes of the other orientation. So an EXIF-rotated JPEG is turned
+    upright in the DCT domain (:func:`~workbench.export.lossless.rotate_upright`: lossless, its
+    Orientation tag reset); any other rotated file, or a JPEG jpegtran cannot turn perfectly, is
+    transposed and re-encoded in its own format (JPEG at quality 95, 4:4:4; MPO phone photos as
+    JPEG). Pixels a plain ``convert("RGB")`` would clip (16-bit grey, 32-bit, float) are written as
+    the 8-bit RGB the reviewer saw (:func:`grounding.decode.rgb8`). ``as_jpeg`` also re-encodes
+    other formats as JPEG (Pascal VOC's ``JPEGImages``). Only the header is read to decide.
     """
-    size = read_image_size(source)
-    if _plain(size, as_jpeg):
+    return _encode(Path(source).read_bytes(), as_jpeg=as_jpeg)
+
+
+def _encode(data: bytes, *, as_jpeg: bool = False) -> bytes | None:
+    size = read_image_size(data)
+    wide = needs_rgb8(data)
+    if _plain(size, as_jpeg) and not wide:
         return None
+    if size.format in ("JPEG", "MPO") and size.orientation != 1 and (turned := rotate_upright(data, size.orientation)):
+        return turned
     fmt = "JPEG" if size.format == "MPO" else size.format  # phone photos: JPEG with a preview image
-    with Image.open(source) as image:
-        if size.orientation == 1:  # only a change of format: no transpose, the EXIF block kept as it is
+    with Image.open(io.BytesIO(data)) as image:
+        if size.orientation == 1:  # no transpose, the EXIF block kept as it is
             upright, exif = image, image.info.get("exif")
         else:
             upright = ImageOps.exif_transpose(image)  # also drops the Orientation tag from its EXIF
             exif = upright.getexif().tobytes()
+        if wide:
+            upright = rgb8(upright)  # the pixels the reviewer saw, not the ones a plain convert clips
         fmt = "JPEG" if as_jpeg else (fmt if fmt in _WRITABLE else "PNG")
         options: dict[str, Any] = {"exif": exif} if exif else {}
         if fmt == "JPEG":
@@ -91,8 +107,9 @@ def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = Fal
 
 def upright_bytes(source: str | os.PathLike) -> bytes:
     """The upright image's bytes in its own format (the file's own bytes when it is upright already)."""
-    data = encode_upright(source)
-    return Path(source).read_bytes() if data is None else data
+    data = Path(source).read_bytes()
+    encoded = _encode(data)
+    return data if encoded is None else encoded
 
 
 def export_name(image: ExportImage, *, per_entry: bool = False, as_jpeg: bool = False) -> str:
@@ -105,8 +122,10 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
                 subdir: str = "images", as_jpeg: bool = False) -> int:
     """Copy each distinct image once (``file``), or once per sample image (``entry_name``); returns files written.
 
-    Files that need re-encoding (rotated photos, VOC's JPEGs) are done on a few threads: Pillow
-    releases the GIL while it decodes and encodes, so they overlap on a multi-core machine.
+    Files that must be turned or re-encoded (rotated photos, VOC's JPEGs of other formats, 16-bit
+    pictures) go to one worker per core as soon as they are met, while this thread copies the plain
+    files: the copies never wait behind an encode, and jpegtran, Pillow's codecs and its transposes
+    run outside the GIL, so the encodes use every core.
     """
     target_dir = folder / subdir
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -114,16 +133,16 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
     for sample in samples:
         for image in sample.images:
             jobs.setdefault(export_name(image, per_entry=per_entry, as_jpeg=as_jpeg), image.source)
-    encode = []
-    for name, source in jobs.items():
-        data = Path(source).read_bytes()  # one read serves the header check and the copy (small files)
-        if _plain(read_image_size(data), as_jpeg):
-            (target_dir / name).write_bytes(data)  # plain copies gain nothing from threads
-        else:
-            encode.append((name, source))
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for _ in pool.map(lambda job: copy_upright(job[1], target_dir / job[0], as_jpeg=as_jpeg), encode):
-            pass
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        encodes = []
+        for name, source in jobs.items():
+            data = Path(source).read_bytes()  # one read serves the header check and the copy (small files)
+            if _plain(read_image_size(data), as_jpeg, data):
+                (target_dir / name).write_bytes(data)
+            else:
+                encodes.append(pool.submit(copy_upright, source, target_dir / name, as_jpeg=as_jpeg))
+        for done in encodes:
+            done.result()  # raises what an encode raised
     return len(jobs)
 
 

@@ -1,4 +1,4 @@
-"""A Hugging Face ``datasets`` dataset saved to disk: one row per sample image.
+"""A Hugging Face ``datasets`` dataset saved to disk: one row per sample image, every picture of a sample.
 
 Columns: ``image`` (Image feature, the file's own bytes embedded: a JPEG stays a JPEG; an
 EXIF-rotated file is stored upright in its own format), ``image_id``, ``sample``, ``picture``,
@@ -11,7 +11,9 @@ the first layout ``workbench import hf`` reads back.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grounding import ImageReadError, read_image_size
@@ -50,9 +52,12 @@ def features():  # imported lazily: datasets is heavy to import
 
 def to_columns(samples: Sequence[ExportSample]) -> dict[str, list]:
     columns: dict[str, list] = {name: [] for name in features()}
+    sources = [image.source for sample in samples for image in sample.images]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # rotated photos turned on every core
+        upright = iter(list(pool.map(upright_bytes, sources)))
     for sample in samples:
         for image in sample.images:
-            columns["image"].append({"bytes": upright_bytes(image.source), "path": Path(image.file).name})
+            columns["image"].append({"bytes": next(upright), "path": Path(image.file).name})
             columns["image_id"].append(image.image_id)
             columns["sample"].append(sample.position)
             columns["picture"].append(image.position)
@@ -127,5 +132,5 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
     return problems.result()
 
 
-FORMAT = ExportFormat("hf_datasets", "Hugging Face datasets (save_to_disk)", False,
+FORMAT = ExportFormat("hf_datasets", "Hugging Face datasets (save_to_disk)", True,
                       "original-image pixels, xyxy", write, validate)

@@ -1,7 +1,8 @@
 """Label Studio tasks: reviewed boxes under ``annotations``, model proposals under ``predictions``.
 
-One task per sample image (Label Studio's image tag holds one image); the prompt and the
-image's sample/picture/ID go into ``data``. Objects a person drew, edited or accepted are
+One task per sample image (Label Studio's image tag holds one image), every picture of a sample
+(an empty one too, so the numbers stay right); the prompt, the image's sample/picture/ID and the
+item's review status go into ``data``, and ``workbench import labelstudio`` makes the samples again. Objects a person drew, edited or accepted are
 ground truth and go into the task's ``annotations``; model detections still pending review
 go into ``predictions``, which Label Studio shows as pre-annotations. Rectangles and keypoints
 are in percent of the original image. ``label_config.xml`` sets up a matching project.
@@ -66,9 +67,10 @@ def to_tasks(samples: Sequence[ExportSample], settings: ExportSettings) -> list[
                        for n, obj in enumerate(image.objects, 1)]
             reviewed = [result for done, result in results if done]
             proposed = [result for done, result in results if not done]
+            looked_at = reviewed or (not image.objects and sample.status == "accepted")  # a reviewed empty picture
             task: dict = {"data": {"image": image.file, "prompt": sample.prompt, "sample": sample.position,
-                                   "picture": image.position, "image_id": image.image_id},
-                          "annotations": [{"result": reviewed}] if reviewed or not image.objects else [],
+                                   "picture": image.position, "image_id": image.image_id, "status": sample.status},
+                          "annotations": [{"result": reviewed}] if looked_at else [],
                           "predictions": []}
             if proposed:
                 task["predictions"] = [{"model_version": f"grounding-workbench/{settings.family.name}",
@@ -148,5 +150,5 @@ def _check_result(result: dict, config: dict[str, set[str]], wh: tuple[int, int]
         problems.add(f"{where}: {kind} {value} is not inside 0-100 %")
 
 
-FORMAT = ExportFormat("labelstudio", "Label Studio tasks (annotations and predictions)", False,
+FORMAT = ExportFormat("labelstudio", "Label Studio tasks (annotations and predictions)", True,
                       "percent of the original image (x, y, width, height)", write, validate)

@@ -32,6 +32,11 @@ _VLMR1_CAVEAT = ("VLM-R1's Qwen module cannot train multi-image samples, and its
                  "image's model input size only. OVD ground truth is in model coordinates under the limits below, "
                  "because its odLength reward compares raw outputs; train OVD with "
                  "--is_reward_customized_from_vlm_module False --reward_method odLength.")
+_XCOMPOSER2_CAVEAT = ("XComposer2's finetune.py resizes every image to --img_size x --img_size (490 in its "
+                      "finetune.sh) whatever its aspect: targets are on that square (Qwen2.5-VL: its pixels; "
+                      "Qwen2-VL/Qwen3-VL: 0-1000), for --img_size 490 --hd_num -1 (not 4KHD tiling). data.txt "
+                      "holds the sample count in thousands for --given_num True (as its finetune.sh passes); "
+                      "without it the number is read as a ratio.")
 _ABSOLUTE_PATHS = ("Image paths are absolute (this machine): the trainer finds them from any working directory; "
                    "export with paths='relative' (--paths relative) to move the folder elsewhere.")
 _ABSOLUTE_CAVEAT = ("Qwen2.5-VL targets are absolute pixels of the RESIZED image: they are right only if the trainer "
@@ -64,8 +69,10 @@ def caveats_for(format_name: str, settings: ExportSettings) -> list[str]:
     caveats = []
     if format_name == "qwen_finetune":
         caveats.append(QWEN_FINETUNE_TRANSFORMERS_CAVEAT)
-    if format_name in ("qwen_finetune", "llamafactory", "xcomposer2") and not settings.family.is_relative:
+    if format_name in ("qwen_finetune", "llamafactory") and not settings.family.is_relative:
         caveats.append(_ABSOLUTE_CAVEAT)
+    if format_name == "xcomposer2":
+        caveats.append(_XCOMPOSER2_CAVEAT)
     if format_name == "swift":
         caveats.append(_SWIFT_CAVEAT)
     if format_name == "vlmr1":

@@ -200,11 +200,20 @@ class _Asker:
 
 
 def conversation(sample: ExportSample, family: ModelFamily | str, task: str = "objects",
-                 templates: Mapping[str, str] | None = None) -> Conversation:
+                 templates: Mapping[str, str] | None = None,
+                 negative_labels: Mapping[str, Sequence[str]] | None = None) -> Conversation:
     """The question/answer turns of one sample (objects already filtered to what the export carries).
 
     ``templates`` override the family's defaults per task. For ``referring`` there is one turn
     per object; otherwise one turn with every object, its question naming each label once.
+    An explicit negative (a sample with no object) asks for the labels the export teaches, per
+    kind (``negative_labels``, e.g. ``{"box": ["cat", "dog"]}``), and is answered with nothing:
+    "every cat and dog" -> none here, which is what a reviewed empty picture says.
+
+    >>> from pathlib import Path
+    >>> empty = ExportSample(1, 1, "", (ExportImage("a", 1, Path("a.jpg"), "a.jpg", "a.jpg", (8, 8), ()),))
+    >>> conversation(empty, "qwen2.5-vl", negative_labels={"box": ["cat", "dog"]}).turns[0].question
+    'Locate every cat and dog in the image and output the bbox coordinates in JSON format.'
     """
     family = ModelFamily.from_name(family)
     asker = _Asker(sample, family, {**default_templates(family), **(templates or {})})
@@ -216,9 +225,11 @@ def conversation(sample: ExportSample, family: ModelFamily | str, task: str = "o
         return Conversation(turns, False)
     lines = [asker.line(_KIND_TEMPLATE[kind], kind, join_labels(labels, family), "the image")
              for kind in ("box", "point") if (labels := _labels(objects, kind))]
-    if not lines:  # an explicit negative: ask for what the task is about, answer nothing
-        lines = [asker.line(_KIND_TEMPLATE["point" if task == "points" else "box"],
-                            "point" if task == "points" else "box", "object", "the image")]
+    if not lines:  # an explicit negative: ask for what the export teaches, answer nothing
+        kind = "point" if task == "points" else "box"
+        asked = list((negative_labels or {}).get(kind, ()))
+        lines = [asker.line(_KIND_TEMPLATE[kind], kind, join_labels(asked, family) if asked else "object",
+                            "the image")]
     generated = asker.question(lines)
     official = asker.question([_official_line(join_labels(_labels(objects, kind), family), family, kind, asker.multi)
                                for kind in ("box", "point") if _labels(objects, kind)])

@@ -158,11 +158,15 @@ class Carried:
 
 def carry(samples: Sequence[ExportSample], kinds: Sequence[str], *, per_image: bool,
           negatives: bool) -> Carried:
-    """Keep the objects of ``kinds``; skip entries left with none unless ``negatives`` asks for them.
+    """Keep the objects of ``kinds``; skip entries left with none, unless they are negatives ``negatives`` asks for.
 
     An entry is a sample, or with ``per_image`` (formats with one entry per image) one image.
     Without ``negatives`` an entry with nothing to train on is left out instead of being
-    written with an empty answer (which teaches the model to answer "nothing").
+    written with an empty answer (which teaches the model to answer "nothing"). A negative is
+    an entry a person reviewed with nothing in it: one whose objects were all of kinds the
+    export leaves out (a points-only picture in a box-only format) is not one, and is skipped
+    even with ``negatives`` (its answer would say "nothing here" about a picture that has
+    something).
 
     >>> box, point = ExportObject("box", (1, 1, 5, 5), "cat"), ExportObject("point", (2, 2), "nose")
     >>> images = [ExportImage(f"i{n}", n, Path("a.png"), "a.png", "a.png", (8, 8), objects)
@@ -172,6 +176,9 @@ def carry(samples: Sequence[ExportSample], kinds: Sequence[str], *, per_image: b
     (['i1'], {'point': 2})
     >>> result.skipped_empty, result.skipped_dropped
     (1, 1)
+    >>> kept = carry([ExportSample(1, 1, "", tuple(images))], ("box",), per_image=True, negatives=True)
+    >>> [image.image_id for s in kept.samples for image in s.images], kept.skipped_dropped
+    (['i1', 'i3'], 1)
     """
     wanted = set(kinds)
     left_out: dict[str, int] = {}
@@ -190,10 +197,12 @@ def carry(samples: Sequence[ExportSample], kinds: Sequence[str], *, per_image: b
         originals = [[image] for image in sample.images] if per_image else [list(sample.images)]
         chosen: list[ExportImage] = []
         for group, original in zip(groups, originals):
-            if negatives or any(image.objects for image in group):
+            if any(image.objects for image in group):
                 chosen.extend(group)
             elif any(image.objects for image in original):
-                dropped += 1
+                dropped += 1  # something is there, of a kind this export cannot say: never a negative
+            elif negatives:
+                chosen.extend(group)
             else:
                 empty += 1
         if chosen:

@@ -58,6 +58,9 @@ class ExportSettings:
     """The trainer's transformers version, when known (qwen-vl-finetune ignores limits with 5.x)."""
     created_at: str | None = None
     """Timestamp written into the manifest; None means now (pass one for reproducible output)."""
+    negative_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The labels an explicit negative's question asks for, per kind (``{"box": ("cat", "dog")}``):
+    :func:`~workbench.export.api.export_dataset` fills it with the labels of what it exports."""
 
     def __post_init__(self) -> None:
         unknown = set(self.statuses) - set(ITEM_STATUSES)
@@ -72,6 +75,8 @@ class ExportSettings:
             raise ExportError(f"paths must be 'absolute' or 'relative', got {self.paths!r}")
         check_templates(self.question_templates, self.family, self.task)
         object.__setattr__(self, "question_templates", MappingProxyType(dict(self.question_templates)))
+        object.__setattr__(self, "negative_labels", MappingProxyType({kind: tuple(labels) for kind, labels
+                                                                      in self.negative_labels.items()}))
 
     @classmethod
     def create(cls, family: ModelFamily | str, *, min_pixels: int | None = None, max_pixels: int | None = None,

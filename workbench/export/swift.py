@@ -81,7 +81,8 @@ def to_row(sample: ExportSample, settings: ExportSettings, folder: Path) -> tupl
     multi = len(sample.images) > 1
     refs, boxes, image_ids = [], [], []
     index = {image.image_id: n for n, image in enumerate(sample.images)}
-    talk = conversation(sample, settings.family, settings.task, settings.question_templates)
+    talk = conversation(sample, settings.family, settings.task, settings.question_templates,
+                        settings.negative_labels)
     messages: list[dict] = []
     for n, turn in enumerate(talk.turns):
         messages.append({"role": "user", "content": user_text(sample, turn.question) if n == 0 else turn.question})

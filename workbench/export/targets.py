@@ -13,6 +13,8 @@ The official conversion example (640x428 bowl, Qwen2-VL):
 [228, 320, 961, 970]
 >>> Geometry("qwen2.5-vl", PixelLimits(3136, 12845056)).model_coords((0, 0, 640, 480), (640, 480))
 [0, 0, 643, 475]
+>>> Geometry("qwen2.5-vl", PixelLimits(3136, 12845056), fixed_wh=(490, 490)).model_coords((0, 0, 320, 480), (640, 480))
+[0, 0, 245, 489]
 """
 
 from __future__ import annotations
@@ -46,13 +48,19 @@ class Geometry:
     """Original pixels -> one family's training targets, for images of any size (cached per size)."""
 
     def __init__(self, family: ModelFamily | str, limits: PixelLimits,
-                 pre_resize: Callable[[tuple[int, int]], tuple[int, int]] | None = None) -> None:
+                 pre_resize: Callable[[tuple[int, int]], tuple[int, int]] | None = None, *,
+                 fixed_wh: tuple[int, int] | None = None) -> None:
+        """``fixed_wh``: the trainer resizes every image to exactly this size, whatever its own
+        (XComposer2's 490x490), instead of the family's processor."""
         self.family = ModelFamily.from_name(family)
         self.limits = limits
         self._pre_resize = pre_resize
+        self._fixed_wh = fixed_wh
         self.seen = lru_cache(maxsize=4096)(self._seen)
 
     def _seen(self, original_wh: tuple[int, int]) -> ProcessedImage:
+        if self._fixed_wh is not None:
+            return ProcessedImage(original_wh=tuple(original_wh), resized_wh=self._fixed_wh, family=self.family)
         pre = self._pre_resize(original_wh) if self._pre_resize else None
         return trainer_geometry(original_wh, self.family, self.limits, pre_resize_wh=pre)
 

@@ -17,6 +17,12 @@ vlm_modules/qwen_module.py): the loader strips ``<image>`` from the question and
 
 Its Qwen module cannot train multi-image samples (one output row per image), so every entry
 holds exactly one image: multi-image samples are split, with a warning.
+
+Which checkpoints it trains at all: ``get_vlm_module`` picks the Qwen module for any model path
+containing "qwen", and that module's ``get_model_class`` accepts a path containing ``Qwen2-VL``
+or ``Qwen2.5-VL`` (case as written) and raises "Unsupported model" for any other, Qwen3-VL
+included (:data:`TRAINER_CHECKED`). An export for another family says so in its warnings and
+manifest (``vlmr1_trainer``).
 """
 
 from __future__ import annotations
@@ -42,6 +48,35 @@ from workbench.export.questions import conversation
 from workbench.export.samples import ExportImage, ExportSample
 from workbench.export.settings import ExportSettings
 from workbench.export.targets import Geometry, json_answer, original_ints
+
+TRAINER_CHECKED = "om-ai-lab/VLM-R1 main at 90052f4 (2026-07-07), vlm_modules/qwen_module.py"
+"""Where :data:`MODEL_CLASSES` was read: what VLM-R1 accepts today."""
+MODEL_CLASSES = {"qwen2-vl": ("Qwen2-VL", "Qwen2VLForConditionalGeneration"),
+                 "qwen2.5-vl": ("Qwen2.5-VL", "Qwen2_5_VLForConditionalGeneration")}
+"""Families VLM-R1's Qwen module trains: the text its model path must contain, the class it loads."""
+
+
+def trainer_support(settings: ExportSettings) -> dict[str, object]:
+    """What VLM-R1 accepts today and whether it takes this export's family (the manifest's ``vlmr1_trainer``).
+
+    >>> trainer_support(ExportSettings.create("qwen3-vl"))["accepts_family"]
+    False
+    """
+    found = MODEL_CLASSES.get(settings.family.name)
+    return {"checked": TRAINER_CHECKED, "accepts_family": found is not None,
+            "families": sorted(MODEL_CLASSES),
+            "model_path_must_contain": found[0] if found else None, "model_class": found[1] if found else None}
+
+
+def support_warning(settings: ExportSettings) -> str | None:
+    """A warning when VLM-R1 refuses checkpoints of the export's family."""
+    if settings.family.name in MODEL_CLASSES:
+        return None
+    accepted = " or ".join(repr(text) for text, _ in MODEL_CLASSES.values())
+    return (f"VLM-R1 refuses {settings.family.name} checkpoints today: its Qwen module's get_model_class accepts a "
+            f"model path containing {accepted} and raises 'Unsupported model' for any other ({TRAINER_CHECKED}); "
+            f"these files are for {settings.family.name}, for a VLM-R1 that supports it")
+
 
 REC_QUESTION = "Please provide the bounding box coordinate of the region this sentence describes: {label}."
 """VLM-R1's own REC phrasing (its RefCOCO data), the default ``referring`` template of this format."""
@@ -71,7 +106,7 @@ def to_rows(samples: Sequence[ExportSample], settings: ExportSettings, dialogue:
         for image in sample.images:
             single = replace(sample, images=(image,))
             if settings.vlmr1_task == "ovd":  # fenced JSON whatever the family: odLength parses nothing else
-                talk = conversation(single, settings.family, "objects", dialogue.templates)
+                talk = conversation(single, settings.family, "objects", dialogue.templates, settings.negative_labels)
                 dialogue.own_prompts += talk.own_prompt
                 dialogue.generated += 1 - talk.own_prompt
                 [turn] = talk.turns
@@ -92,6 +127,12 @@ def _quoted(path: Path) -> str:
     return json.dumps(str(path)) if " " in str(path) else str(path)
 
 
+def _checkpoint(settings: ExportSettings) -> str:
+    found = MODEL_CLASSES.get(settings.family.name)
+    return f"a {found[0]} checkpoint, its path containing '{found[0]}'" if found else \
+        f"{settings.family.name} checkpoint: refused by VLM-R1 today"
+
+
 def command(settings: ExportSettings, folder: Path) -> str:
     """The VLM-R1 command line that trains on this export (run from its src/open-r1-multimodal)."""
     if settings.vlmr1_task == "rec":
@@ -99,7 +140,7 @@ def command(settings: ExportSettings, folder: Path) -> str:
     else:
         task = "--is_reward_customized_from_vlm_module False --task_type odLength --reward_method odLength"
     return (f"cd <VLM-R1>/src/open-r1-multimodal && torchrun --nproc_per_node 8 src/open_r1/grpo_jsonl.py "
-            f"--model_name_or_path <{settings.family.name} checkpoint> "
+            f"--model_name_or_path <{_checkpoint(settings)}> "
             f"--data_file_paths {_quoted(folder / file_name(settings))} --image_folders {_quoted(folder)} "
             f"{task} --reward_funcs accuracy format --min_pixels {settings.limits.min_pixels} "
             f"--max_pixels {settings.limits.max_pixels} --output_dir <output folder> "
@@ -110,11 +151,13 @@ def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Pat
     warnings: list[str] = []
     dialogue = Dialogue(settings, format_templates={"referring": REC_QUESTION},
                         task="referring" if settings.vlmr1_task == "rec" else "objects")
+    if (refused := support_warning(settings)) is not None:
+        warnings.append(refused)
     rows = to_rows(samples, settings, dialogue, warnings)
     copy_images(samples, folder)
     write_jsonl(folder / file_name(settings), rows)
     return FormatOutput(len(rows), (file_name(settings), "images/"), tuple(warnings), command(settings, folder),
-                        dialogue.details())
+                        {**dialogue.details(), "vlmr1_trainer": trainer_support(settings)})
 
 
 def ground_truth(answer: str) -> str:

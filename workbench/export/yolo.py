@@ -1,7 +1,9 @@
 """YOLO labels (``cls cx cy w h`` normalised, 6 decimals) and a ``data.yaml`` Ultralytics accepts.
 
 ``data.yaml`` names the classes and, as Ultralytics' dataset check requires, ``train`` and
-``val`` (both ``images``: the export makes no split), relative to the file's own folder.
+``val`` (both ``images``: the export makes no split), relative to the file's own folder. An
+image with an empty label file is a reviewed negative (nothing there), as in Ultralytics.
+``workbench_origins.json`` says which sample, picture, image ID and status each file came from.
 A value written with 6 decimals is off by up to half a unit in the last place, so a box read
 back may reach ``W * 1e-6`` beyond the image (a clamped box on the right edge of a 4032 px
 photo: 0.004 px); the validator allows exactly that, no more.
@@ -27,12 +29,16 @@ from workbench.export.base import (
     check_label,
 )
 from workbench.export.detection import class_names, entries_of, write_entry_images
+from workbench.export.files import write_json
 from workbench.export.samples import ExportSample
 from workbench.export.settings import ExportSettings
 
 DECIMALS = 6
 DATA_YAML = "data.yaml"
 IMAGES, LABELS = "images", "labels"
+ORIGINS = "workbench_origins.json"
+"""Where each image came from (sample, picture, image ID, status), by file stem: YOLO has no place for it,
+Ultralytics ignores the file, and ``workbench import yolo`` makes the samples again from it."""
 
 
 def tolerance(wh: tuple[int, int]) -> tuple[float, float]:
@@ -58,9 +64,10 @@ def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Pat
         (folder / LABELS / f"{entry.stem}.txt").write_text("".join(lines), encoding="utf-8")
     data = {"train": IMAGES, "val": IMAGES, "nc": len(names), "names": names}
     (folder / DATA_YAML).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_json(folder / ORIGINS, {entry.stem: entry.origin for entry in entries}, indent=None)
     usage = (f"Ultralytics: model.train(data='{folder / DATA_YAML}') (train and val are the same images: "
              "split them for a real validation).")
-    return FormatOutput(len(entries), (DATA_YAML, f"{IMAGES}/", f"{LABELS}/"), (), usage)
+    return FormatOutput(len(entries), (DATA_YAML, f"{IMAGES}/", f"{LABELS}/", ORIGINS), (), usage)
 
 
 def validate(folder: Path, settings: ExportSettings) -> list[str]:

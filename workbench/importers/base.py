@@ -23,7 +23,8 @@ from grounding import ImageReadError, read_image_size
 from workbench.errors import StoreError, WorkbenchError
 from workbench.store import AnnotationDraft, DatasetStore, ImageSource
 
-__all__ = ["DatasetImportError", "ImportImage", "ImportReport", "ImportSample", "draft", "image_wh", "write_samples"]
+__all__ = ["DatasetImportError", "ImportImage", "ImportReport", "ImportSample", "Picture", "draft", "image_wh",
+           "regroup", "write_samples"]
 
 
 class DatasetImportError(WorkbenchError):
@@ -141,4 +142,38 @@ def draft(kind: str, coords: Sequence[float], label: str, where: str, **options:
         return AnnotationDraft(kind, tuple(coords), label, **options)  # type: ignore[arg-type]
     except (ValueError, TypeError) as exc:
         raise DatasetImportError(f"{where}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One image of a per-image source (a COCO image, a YOLO file, a Label Studio task, a datasets row) and
+    where this project's export said it belongs: its sample and picture number, and the item's status."""
+
+    image: ImportImage
+    prompt: str = ""
+    status: str | None = None
+    sample: Any = None
+    """The sample it was exported from (None: an image of its own)."""
+    picture: int = 1
+
+
+def regroup(pictures: Sequence[Picture]) -> list[ImportSample]:
+    """One sample per ``sample`` key (its images in picture order), else one per picture; in first-seen order.
+
+    This project's exports write one entry per image for formats that have no multi-image samples
+    and say which sample and picture each came from; importing them back makes those samples again.
+
+    >>> a, b = ImportImage(b"", "a"), ImportImage(b"", "b")
+    >>> [[i.image_id for i in s.images] for s in regroup([Picture(b, sample=1, picture=2), Picture(a, sample=1)])]
+    [['a', 'b']]
+    """
+    groups: dict[Any, list[Picture]] = {}
+    for n, picture in enumerate(pictures):
+        groups.setdefault(("sample", picture.sample) if picture.sample is not None else ("own", n), []).append(picture)
+    samples = []
+    for members in groups.values():
+        members.sort(key=lambda member: member.picture)
+        first = members[0]
+        samples.append(ImportSample(tuple(m.image for m in members), first.prompt, status=first.status))
+    return samples
 

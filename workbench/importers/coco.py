@@ -1,13 +1,19 @@
 """COCO detection JSON -> a dataset: one single-image sample per COCO image, boxes as accepted ground truth.
 
-Read by supervision's own COCO loader (``sv.DetectionDataset.from_coco``), so whatever it
-accepts we accept; labels come from the category names.
+Checked by supervision's own COCO loader (``sv.DetectionDataset.from_coco``: image paths kept inside
+the images folder, categories, box extents), so whatever it accepts we accept; labels come from
+the category names. The coordinates themselves are read from the JSON as Python floats, not from
+supervision's ``float32`` arrays (which turn 600.7 into 600.7000122). Images this project exported
+(``"workbench": {sample, picture, image_id, status}`` in the entry) become their samples again,
+with their IDs and status.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import supervision as sv
 
@@ -15,12 +21,28 @@ from workbench.importers.base import (
     DatasetImportError,
     ImportImage,
     ImportReport,
-    ImportSample,
+    Picture,
+    regroup,
     write_samples,
 )
-from workbench.store import AnnotationDraft, DatasetStore
+from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore
 
-__all__ = ["import_coco"]
+__all__ = ["coco_xyxy", "import_coco"]
+
+
+def coco_xyxy(bbox: list[Any]) -> tuple[float, float, float, float]:
+    """COCO ``[x, y, w, h]`` -> ``(x1, y1, x2, y2)`` in double precision.
+
+    >>> coco_xyxy([600.7, 10, 0.2, 5])
+    (600.7, 10.0, 600.9000000000001, 15.0)
+    """
+    x, y, w, h = (float(v) for v in bbox)
+    return (x, y, x + w, y + h)
+
+
+def _origin(entry: dict[str, Any]) -> dict[str, Any]:
+    origin = entry.get("workbench")
+    return origin if isinstance(origin, dict) else {}
 
 
 def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.PathLike,
@@ -28,13 +50,22 @@ def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.Pa
     """Import ``annotations_path`` (images under ``images_dir``) into ``dataset`` (created if missing)."""
     try:
         coco = sv.DetectionDataset.from_coco(str(images_dir), str(annotations_path))
+        doc = json.loads(Path(annotations_path).read_text(encoding="utf-8"))
     except Exception as exc:  # supervision raises many types for bad files; all mean "cannot read it"
         raise DatasetImportError(f"{annotations_path}: not a COCO detection file supervision can read ({exc})") from None
-    samples = []
-    for path in coco.image_paths:
-        detections = coco.annotations[path]
-        drafts = tuple(AnnotationDraft.box(tuple(float(v) for v in xyxy), coco.classes[int(class_id)],
-                                           provenance="human")
-                       for xyxy, class_id in zip(detections.xyxy, detections.class_id))
-        samples.append(ImportSample((ImportImage(Path(path), Path(path).stem, drafts),), prompt, status="accepted"))
-    return write_samples(store, dataset, samples)
+    names = {category["id"]: str(category["name"]) for category in doc["categories"]}
+    boxes: dict[Any, list[dict[str, Any]]] = {}
+    for annotation in doc["annotations"]:  # in file order, as supervision groups them
+        boxes.setdefault(annotation["image_id"], []).append(annotation)
+    pictures = []
+    for path, entry in zip(coco.image_paths, doc["images"], strict=True):  # supervision keeps the file's order
+        drafts = tuple(AnnotationDraft.box(coco_xyxy(a["bbox"]), names[a["category_id"]], provenance="human")
+                       for a in boxes.get(entry["id"], []))
+        origin = _origin(entry)
+        grouped = isinstance(origin.get("sample"), int) and isinstance(origin.get("picture"), int)
+        status = origin.get("status") if origin.get("status") in ITEM_STATUSES else "accepted"
+        image_id = str(origin.get("image_id") or Path(path).stem)
+        pictures.append(Picture(ImportImage(Path(path), image_id, drafts), prompt, status,
+                                sample=origin["sample"] if grouped else None,
+                                picture=origin["picture"] if grouped else 1))
+    return write_samples(store, dataset, regroup(pictures))

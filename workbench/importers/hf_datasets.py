@@ -31,8 +31,10 @@ from workbench.importers.base import (
     ImportImage,
     ImportReport,
     ImportSample,
+    Picture,
     draft,
     image_wh,
+    regroup,
     reviewed_status,
     write_samples,
 )
@@ -131,8 +133,7 @@ def import_hf(store: DatasetStore, dataset: str, path: str | os.PathLike, *, spl
 def _read(path: Path, parts: list[tuple[str, Any]]) -> list[ImportSample]:
     from datasets import Image
 
-    samples: list[ImportSample] = []
-    groups: dict[tuple[str, Any], list[tuple[int, ImportImage, str]]] = {}
+    pictures: list[Picture] = []
     for name, part in parts:
         columns = set(part.column_names)
         if "image" not in columns or "objects" not in columns:
@@ -152,13 +153,8 @@ def _read(path: Path, parts: list[tuple[str, Any]]) -> list[ImportSample]:
             wh = image_wh(source, where)
             image = ImportImage(source, str(row.get("image_id") or Path(file_name).stem or f"row{n}"),
                                 _row_drafts(row, ours, names, wh, where), name=file_name)
-            if ours and row.get("sample") is not None:
-                groups.setdefault((name, row["sample"]), []).append((int(row.get("picture") or 1), image,
-                                                                      str(row.get("prompt") or ""), row))
-            else:
-                samples.append(ImportSample((image,), str(row.get("prompt") or ""), status=_status(row, (image,))))
-    for members in groups.values():
-        members.sort(key=lambda member: member[0])
-        images = tuple(image for _, image, _, _ in members)
-        samples.append(ImportSample(images, members[0][2], status=_status(members[0][3], images)))
-    return samples
+            grouped = ours and row.get("sample") is not None
+            pictures.append(Picture(image, str(row.get("prompt") or ""), _status(row, (image,)),
+                                    sample=(name, row["sample"]) if grouped else None,
+                                    picture=int(row.get("picture") or 1) if grouped else 1))
+    return regroup(pictures)

@@ -1,6 +1,8 @@
-"""Label Studio JSON export -> a dataset: one single-image sample per task.
+"""Label Studio JSON export -> a dataset: one single-image sample per task (or per exported sample).
 
-Rectangles (``rectanglelabels``, x/y/width/height in percent) become boxes and keypoints
+Tasks this project exported (``data`` with ``sample`` and ``picture``) become their multi-image
+samples again, with the ``status`` they had. Rectangles (``rectanglelabels``, x/y/width/height in
+percent) become boxes and keypoints
 (``keypointlabels``) points, in original pixels of the upright image. A task's latest
 annotation that was not cancelled is ground truth (``human``, ``accepted``); its predictions
 are model proposals (``model``, ``pending``, the ``model_version`` as the model). Other
@@ -31,12 +33,13 @@ from workbench.importers.base import (
     DatasetImportError,
     ImportImage,
     ImportReport,
-    ImportSample,
+    Picture,
     draft,
     image_wh,
+    regroup,
     write_samples,
 )
-from workbench.store import AnnotationDraft, DatasetStore
+from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore
 
 __all__ = ["box_from_percent", "import_labelstudio"]
 
@@ -116,7 +119,7 @@ def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.P
     skipped: dict[str, int] = {}
     rotated = [0]
     warnings: list[str] = []
-    samples = []
+    pictures: list[Picture] = []
     for n, task in enumerate(tasks, 1):
         where = f"{path.name} task {task.get('id', n)}"
         data = task["data"]
@@ -135,10 +138,14 @@ def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.P
             if isinstance(prediction, dict):
                 drafts += _drafts(prediction.get("result", []), wh, where, skipped, rotated, provenance="model",
                                   model=prediction.get("model_version") or None)
-        samples.append(ImportSample((ImportImage(image, str(data.get("image_id") or image.stem), tuple(drafts)),),
-                                    str(data.get("prompt") or ""), status="accepted" if done else None))
+        status = data.get("status") if data.get("status") in ITEM_STATUSES else ("accepted" if done else None)
+        sample, picture = data.get("sample"), data.get("picture")
+        grouped = isinstance(sample, int) and isinstance(picture, int)  # this project's export: one task per picture
+        pictures.append(Picture(ImportImage(image, str(data.get("image_id") or image.stem), tuple(drafts)),
+                                str(data.get("prompt") or ""), status, sample=sample if grouped else None,
+                                picture=picture if grouped else 1))
     warnings += [f"{count} {kind} results left out (only rectangles and keypoints are imported)"
                  for kind, count in skipped.items()]
     if rotated[0]:
         warnings.append(f"{rotated[0]} rotated rectangles imported as the upright boxes around them")
-    return write_samples(store, dataset, samples, warnings=warnings)
+    return write_samples(store, dataset, regroup(pictures), warnings=warnings)

@@ -12,7 +12,10 @@ Two layouts are read:
 A line is ``class cx cy w h`` normalised to the upright image (a sixth value, a confidence, is
 ignored; a polygon row becomes its bounding box). Boxes are converted to original pixels of
 the upright image and clamped into it (6-decimal rounding can reach a hair past its edge).
-An image without a label file is imported with no boxes.
+An image with an empty label file is a reviewed negative (``accepted``, no boxes), as Ultralytics
+reads it; an image without a label file is imported with no boxes, ``new``. A folder this project
+exported also holds ``workbench_origins.json``: its images become their samples again, with their
+IDs, picture order and status.
 
 >>> yolo_box(0.5, 0.5, 1.0, 0.5, (640, 480))
 (0.0, 120.0, 640.0, 360.0)
@@ -20,23 +23,27 @@ An image without a label file is imported with no boxes.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from grounding import clamp_to
+from workbench.export.yolo import ORIGINS
 from workbench.importers.base import (
     DatasetImportError,
     ImportImage,
     ImportReport,
-    ImportSample,
+    Picture,
     draft,
     image_wh,
+    regroup,
     write_samples,
 )
-from workbench.store import DatasetStore
+from workbench.store import ITEM_STATUSES, DatasetStore
 
 __all__ = ["import_yolo", "yolo_box"]
 
@@ -139,11 +146,32 @@ def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *,
     if not images:
         raise DatasetImportError(f"{folder}: no images found")
     warnings: list[str] = []
-    samples = []
+    origins = _origins(folder)
+    pictures = []
     for image in images:
         wh = image_wh(image, str(image))
         labels = _label_file(image)
-        boxes = _boxes(labels, names, wh, warnings) if labels.is_file() else ()
-        samples.append(ImportSample((ImportImage(image, image.stem, boxes),), prompt, status="accepted" if boxes else None))
-    return write_samples(store, dataset, samples, warnings=warnings[:20] + (
+        reviewed = labels.is_file()  # an empty label file: a person looked and found nothing (a negative)
+        boxes = _boxes(labels, names, wh, warnings) if reviewed else ()
+        origin = origins.get(image.stem, {})
+        grouped = isinstance(origin.get("sample"), int) and isinstance(origin.get("picture"), int)
+        status = origin.get("status") if origin.get("status") in ITEM_STATUSES else ("accepted" if reviewed else None)
+        pictures.append(Picture(ImportImage(image, str(origin.get("image_id") or image.stem), boxes), prompt, status,
+                                sample=origin["sample"] if grouped else None,
+                                picture=origin["picture"] if grouped else 1))
+    return write_samples(store, dataset, regroup(pictures), warnings=warnings[:20] + (
         [f"... and {len(warnings) - 20} more"] if len(warnings) > 20 else []))
+
+
+def _origins(folder: Path) -> dict[str, dict[str, Any]]:
+    """What this project's export wrote of each image's sample, picture, ID and status (by file stem); {} if none."""
+    path = (folder.parent if folder.is_file() else folder) / ORIGINS
+    if not path.is_file():
+        return {}
+    try:
+        origins = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetImportError(f"{path}: cannot read it ({exc})") from None
+    if not isinstance(origins, dict):
+        raise DatasetImportError(f"{path}: expected an object of image origins by file stem")
+    return {str(stem): origin for stem, origin in origins.items() if isinstance(origin, dict)}

@@ -81,7 +81,7 @@ def test_import_own_export_and_coco(data_dir, tmp_path):
     coco = _run("import", "coco", "fromcoco", tmp_path / "out" / "demo-coco" / "annotations.json",
                 tmp_path / "out" / "demo-coco" / "images", "--data-dir", other)
     assert coco.exit_code == 0, coco.output
-    assert json.loads(coco.stdout)["items"] == 4
+    assert json.loads(coco.stdout)["items"] == 3  # 4 COCO images: the two pictures of one sample are one item again
 
 
 def test_export_question_and_path_options(data_dir, tmp_path):
@@ -123,3 +123,17 @@ def test_export_asks_the_question_the_dataset_keeps_unless_the_command_words_ano
 def test_bad_question_templates_exit_1(data_dir, tmp_path, args, message):
     result = _run("export", "--data-dir", data_dir, *args, "demo", tmp_path / "out")
     assert result.exit_code == 1 and message in plain(result.output)
+
+
+@pytest.mark.parametrize(("family", "accepted"), [("qwen3-vl", False), ("qwen2.5-vl", True), ("qwen2-vl", True)])
+def test_vlmr1_export_says_whether_vlmr1_trains_the_family(data_dir, tmp_path, family, accepted):
+    result = _run("export", "--format", "vlmr1", "--family", family, "--data-dir", data_dir, "demo", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    refused = [w for w in summary["warnings"] if w.startswith(f"VLM-R1 refuses {family} checkpoints today")]
+    assert bool(refused) is not accepted
+    manifest = json.loads((tmp_path / "out" / "demo-vlmr1" / "manifest.json").read_text())
+    assert manifest["vlmr1_trainer"]["accepts_family"] is accepted
+    assert ("refused by VLM-R1 today" in summary["usage"]) is not accepted
+    if accepted:  # its get_model_class looks for this text in the model path
+        assert f"path containing '{manifest['vlmr1_trainer']['model_path_must_contain']}'" in summary["usage"]

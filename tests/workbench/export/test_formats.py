@@ -119,8 +119,10 @@ BREAKS = [
         "value", "<answer>[146.5,137,615,415]</answer>")), "integers", id="vlmr1-float-answer"),
     pytest.param("vlmr1", lambda f: _break_jsonl(f, "vlmr1_rec.jsonl", lambda rows: rows[0].__setitem__(
         "image", [rows[0]["image"], rows[0]["image"]])), "single-image", id="vlmr1-multi-image-entry"),
-    pytest.param("xcomposer2", lambda f: (f / "data.txt").write_text("missing.json 1.0\n"), "existing file",
+    pytest.param("xcomposer2", lambda f: (f / "data.txt").write_text("missing.json 1.0\n"), "not this export's",
                  id="xcomposer2-data-txt"),
+    pytest.param("xcomposer2", lambda f: (f / "data.txt").write_text(f"{f / 'xcomposer2.json'} 1.0\n"),
+                 "1.0 makes finetune.py draw 1000 samples of 3", id="xcomposer2-given-num"),
     pytest.param("xcomposer2", lambda f: _break_json(f, "xcomposer2.json", lambda d: d[1]["conversations"][0].__setitem__(
         "value", "<ImageHere> only one")), "1 <ImageHere> for 2 images", id="xcomposer2-placeholders"),
     pytest.param("labelstudio", lambda f: _break_json(f, "tasks.json", lambda d: d[0]["annotations"][0]["result"][0]["value"].__setitem__(

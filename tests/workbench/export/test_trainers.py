@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -95,27 +96,67 @@ def open_path(text: str):
     return path
 
 
-@pytest.mark.parametrize("paths", ["absolute", "relative"])
-def test_xcomposer2_data_txt_works_as_its_finetune_reads_it(hard_store, tmp_path, monkeypatch, paths):
+def _finetune_data(data_path: str) -> dict[str, list]:
+    """XComposer2's make_supervised_data_module with --given_num True (InternLM-XComposer-2.0/finetune/finetune.py),
+    without its random draw: how many samples each data.txt line makes it train on."""
+    train_json = {}
+    with open(data_path) as f:
+        lines = f.readlines()
+    for line in lines:
+        line = line.strip().split(" ")
+        with open(line[0]) as f:
+            temp = json.load(f)
+        assert len(line) == 2
+        num = int(float(line[1]) * 1000)
+        temp = temp[:num] if len(temp) > num else temp + temp[:num - len(temp)]
+        train_json[line[0]] = temp
+    return train_json
+
+
+@pytest.mark.parametrize("paths,folder", [("absolute", "out"), ("relative", "out"), ("absolute", "out dir")])
+def test_xcomposer2_data_txt_works_as_its_finetune_reads_it(hard_store, tmp_path, monkeypatch, paths, folder):
     from PIL import Image
 
     result = export_dataset(hard_store, "hard", "xcomposer2", ExportSettings.create("qwen2.5-vl", paths=paths),
-                            tmp_path / "out")
+                            tmp_path / folder)
     usage = result.manifest["usage"]
+    assert "--given_num True --img_size 490 --hd_num -1" in usage
     data_path = re.search(r"--data_path (\S+)", usage).group(1)
-    if paths == "relative":  # the command changes into the export folder first
-        assert usage.startswith(f"cd {result.folder} && ")
+    moved = re.match(r"cd (\S+|\"[^\"]+\") && ", usage)
+    if paths == "relative" or " " in folder:  # the command changes into the export folder first
+        assert moved and Path(json.loads(moved.group(1)) if moved.group(1).startswith('"') else moved.group(1)) \
+            == result.folder
         monkeypatch.chdir(result.folder)
     else:
+        assert not moved
         (tmp_path / "elsewhere").mkdir()
         monkeypatch.chdir(tmp_path / "elsewhere")
-    with open(data_path) as f:  # finetune.py: line.strip().split(' '), then open(line[0])
-        line = f.readlines()[0].strip().split(" ")
-    with open(line[0]) as f:
-        entries = json.load(f)
-    for image in entries[0]["image"]:
-        with Image.open(image) as opened:  # data_mix.py: Image.open(path)
+    samples = json.loads((result.folder / "xcomposer2.json").read_text(encoding="utf-8"))
+    [trained] = _finetune_data(data_path).values()
+    assert len(trained) == len(samples) == 4  # every sample once, not a random 1,000 of them
+    for image in samples[0]["image"]:
+        with Image.open(image) as opened:  # data_mix.py: Image.open(path).convert('RGB')
             assert opened.size
+
+
+def test_xcomposer2_data_txt_counts_past_a_thousand(tmp_path):
+    from workbench.export.xcomposer2 import given_num
+
+    assert all(int(float(given_num(n)) * 1000) == n for n in range(1, 30001))
+    assert int(float("1.001") * 1000) == 1000  # why the plain count/1000 is not enough
+
+
+@pytest.mark.parametrize("family", ["qwen2.5-vl", "qwen3-vl"])
+def test_xcomposer2_targets_are_on_its_490_square(hard_store, tmp_path, family):
+    result = export_dataset(hard_store, "hard", "xcomposer2", ExportSettings.create(family), tmp_path)
+    [first, *_] = json.loads((result.folder / "xcomposer2.json").read_text(encoding="utf-8"))
+    answer = json.loads(first["conversations"][1]["value"].removeprefix("```json\n").removesuffix("\n```"))
+    [item] = [s for s in hard_store.items("hard") if s.images[0].image_id == "phone"]
+    (w, h), boxes = item.images[0].wh, [a.coords for a in item.images[0].annotations]
+    extent, top = ((490, 490), 489) if family == "qwen2.5-vl" else ((1000, 1000), 1000)
+    expected = [[min(round_half_up(v * extent[k % 2] / (w, h)[k % 2]), top) for k, v in enumerate(box)]
+                for box in boxes]  # XComposer2 resizes every image to 490x490: no Qwen resize anywhere
+    assert [entry["bbox_2d"] for entry in answer] == expected
 
 
 def _vlmr1_map(predicted: list[dict], truth: list[dict]) -> float:
@@ -171,19 +212,29 @@ def test_vlmr1_ovd_a_perfect_answer_scores_one(hard_store, tmp_path, family):
     assert f"--max_pixels {limits.max_pixels}" in usage
 
 
-def test_points_only_samples_are_skipped_and_counted_unless_negatives(hard_store, tmp_path):
+def test_points_only_samples_are_skipped_and_counted_even_with_negatives(hard_store, tmp_path):
     result = export_dataset(hard_store, "hard", "swift", ExportSettings.create("qwen2.5-vl"), tmp_path / "a")
     rows = _rows(result.folder / "swift.jsonl")
     assert all(row["objects"]["ref"] for row in rows) and len(rows) == 3
-    assert "1 samples skipped: every annotation they had was left out (export with negatives to keep them " \
-           "as explicit negatives)" in result.warnings
+    assert "1 samples skipped: every annotation they had was of a kind this export leaves out (they are not " \
+           "negatives: something is there)" in result.warnings
     assert result.manifest["skipped"] == {"without_annotations": 1, "all_annotations_left_out": 1,
                                           "annotations_left_out": {"point": 2}}
     kept = export_dataset(hard_store, "hard", "swift", ExportSettings.create("qwen2.5-vl", negatives=True),
                           tmp_path / "b")
     rows = _rows(kept.folder / "swift.jsonl")
-    assert len(rows) == 5 and rows[-1]["objects"]["ref"] == []
+    # the empty picture is a negative; the points-only one is not ("nothing here" would be a lie): still skipped
+    assert len(rows) == 4 and rows[-1]["objects"]["ref"] == [] and kept.manifest["skipped"]["all_annotations_left_out"] == 1
     assert rows[-1]["messages"][1]["content"] == "```json\n[\n]\n```"
+    question = rows[-1]["messages"][0]["content"]  # the negative asks for the labels the export teaches
+    assert question == ("<image>\nLocate every say \"cheese\", back\\slash, 猫, 🐱 cat, plain, window, shelf and icon "
+                        "in the image and output the bbox coordinates in JSON format.")
+
+
+def test_negatives_in_yolo_are_empty_pictures_only(hard_store, tmp_path):
+    result = export_dataset(hard_store, "hard", "yolo", ExportSettings.create("qwen2.5-vl", negatives=True), tmp_path)
+    labels = {path.stem.split("-", 2)[2]: path.read_text() for path in (result.folder / "labels").glob("*.txt")}
+    assert labels["empty"] == "" and "only-points" not in labels  # no empty label file for a picture of points
 
 
 def test_an_export_with_nothing_left_says_why(hard_store, tmp_path):
