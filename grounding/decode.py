@@ -88,7 +88,7 @@ def rgb8(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def needs_rgb8(source: bytes | str | os.PathLike) -> bool:
+def needs_rgb8(source: bytes | str | os.PathLike[str]) -> bool:
     """True when a file's pixels are in a mode :func:`rgb8` scales (a plain ``convert("RGB")`` would clip them).
 
     Reads the header only (a PNG's IHDR, else Pillow's header parse); a JPEG never is.
@@ -110,7 +110,7 @@ def needs_rgb8(source: bytes | str | os.PathLike) -> bool:
             return image.mode in WIDE_MODES
 
 
-def _head(path: str | os.PathLike) -> bytes:
+def _head(path: str | os.PathLike[str]) -> bytes:
     with read_errors(os.fspath(path)), open(path, "rb") as file:
         return file.read(32)
 
@@ -148,7 +148,7 @@ def decode_upright(
     Raises :class:`~grounding.ImageReadError` with the reason for a file that is missing, not an
     image, damaged or too large to decode safely.
     """
-    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "image"
+    name = os.fspath(source) if isinstance(source, (str, os.PathLike[str])) else "image"
     wanted = resize_to or at_least_wh
     with read_errors(name), warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
