@@ -148,7 +148,7 @@ def decode_upright(
     Raises :class:`~grounding.ImageReadError` with the reason for a file that is missing, not an
     image, damaged or too large to decode safely.
     """
-    name = os.fspath(source) if isinstance(source, (str, os.PathLike[str])) else "image"
+    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "image"
     wanted = resize_to or at_least_wh
     with read_errors(name), warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
