@@ -37,7 +37,7 @@ def test_reviews_say_which_proposals_survived(store, tmp_path):
     item = propose(store, item, [((10, 10, 50, 50), "cat", 0.9), ((60, 10, 100, 50), "cat", 0.8),
                                  ((110, 10, 150, 50), "cat", 0.7), ((10, 60, 50, 95), "cat", 0.6),
                                  ((120, 60, 160, 95), "dog", 0.5)])
-    kept, nudged, moved, _deleted, relabelled = item.annotations
+    kept, _nudged, _moved, _deleted, relabelled = item.annotations
     person = [kept.draft(), AnnotationDraft.box((61, 10, 100, 50), "cat"), AnnotationDraft.box((110, 30, 150, 70), "cat"),
               AnnotationDraft.box(relabelled.coords, "fox")]
     item = store.set_annotations(item.id, 1, person)
