@@ -527,7 +527,7 @@ class LocalTransformersBackend(StreamingBackend):
             text = self._strip_stop(decode(new_ids, skip_special_tokens=False), loaded.stop_texts)
             tokens = None
             if request.logprobs and recorded[0]:
-                chosen, values, top_ids = (part[row] for part in recorded)
+                chosen, values, top_ids = recorded[0][row], recorded[1][row], recorded[2][row]
                 tokens = self._tokens(loaded, new_ids, chosen, [v[:request.logprobs] for v in values],
                                       [t[:request.logprobs] for t in top_ids])
             outputs.append(self._raw_output(request, loaded, new_ids, int(prompt_tokens[row]), text, geometry,
