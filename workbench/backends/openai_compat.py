@@ -307,6 +307,7 @@ def _refuses_logprobs(request: GroundingRequest, exc: Any) -> bool:
     """A 400/422 naming the log-probability fields, to a request that sent them (some servers take no such field)."""
     return bool(request.logprobs) and getattr(exc, "status_code", 0) in (400, 422) and "logprob" in _server_message(exc)
 
+
 def completion_output(
     answer: dict[str, Any], images: tuple[ProcessedImage, ...], *, model: str, max_new_tokens: int,
     limits: PixelLimits, total_s: float = 0.0, generate_s: float = 0.0, logprobs: int = 0, server: str = "the server",
