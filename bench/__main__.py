@@ -76,6 +76,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("annotate_throughput", "batch client items/s vs a raw HTTP client against transformers serve",
               quick=("--items", "12", "--rounds", "1")),
     Benchmark("multi_image_cost", "canvas, step-by-step, order probe, tiles vs one request (tiny model)"),
+    Benchmark("review_order", "simulated review: wrong boxes in the first 30 % by confidence vs file order, random",
+              quick=("--items", "80", "--calibrate-on", "35", "--seeds", "7")),
 )
 
 

@@ -74,6 +74,9 @@ class ModelFamily:
     """The same for points ('' when the family has no official point format)."""
     category_list: bool = False
     """Its prompt names a comma-separated list of categories (Qwen3-VL), not a phrase ("cats and dogs")."""
+    none_prompt: str = ""
+    """A sentence added to the request so that "nothing there" has an answer in the family's own syntax
+    (an empty JSON list, or the word ``none``), read back as an explicit empty answer."""
 
     @property
     def factor(self) -> int:
@@ -166,6 +169,7 @@ QWEN2_VL = ModelFamily(
     context_tokens=32768,
     # its answers: <|box_start|>(x1,y1),(x2,y2)<|box_end|> after the referring expression
     box_prompt="Detect the bounding box of <|object_ref_start|>{target}<|object_ref_end|>.",
+    none_prompt='If there is no {target}, answer "none".',
 )
 QWEN2_5_VL = ModelFamily(
     name="qwen2.5-vl",
@@ -180,6 +184,7 @@ QWEN2_5_VL = ModelFamily(
     # the cookbook (spatial understanding): absolute pixels of the resized image, JSON bbox_2d / point_2d
     box_prompt="Locate every {target} in the image and output the bbox coordinates in JSON format.",
     point_prompt="Locate every {target} in the image and output the point coordinates in JSON format.",
+    none_prompt="If there is no {target} in the image, output an empty list: [].",
 )
 QWEN3_VL = ModelFamily(
     name="qwen3-vl",
@@ -197,6 +202,7 @@ QWEN3_VL = ModelFamily(
     point_prompt='Locate every instance that belongs to the following categories: "{target}". Report point '
                  "coordinates in JSON format.",
     category_list=True,
+    none_prompt="If no instance of these categories is present, output an empty list: [].",
 )
 FAMILIES: tuple[ModelFamily, ...] = (QWEN2_VL, QWEN2_5_VL, QWEN3_VL)
 DEFAULT_FAMILY = QWEN2_5_VL

@@ -195,13 +195,18 @@ def grounding_instruction(
     image_ids: Sequence[str] = (),
     extra: str = "",
     naming: ImageNaming | str = ImageNaming.PICTURE,
+    allow_none: bool = False,
 ) -> str:
     """The family's official grounding request for ``target``, plus the multi-image instruction.
 
-    ``extra`` is free user text appended on its own line (e.g. "Ignore reflections.").
+    ``extra`` is free user text appended on its own line (e.g. "Ignore reflections."). ``allow_none``
+    adds the family's wording for "nothing there" (:attr:`ModelFamily.none_prompt`), whose answer the
+    parser reads as an explicit empty answer.
 
     >>> grounding_instruction("the red car", "qwen2-vl")
     'Detect the bounding box of <|object_ref_start|>the red car<|object_ref_end|>.'
+    >>> grounding_instruction("cat", "qwen2.5-vl", allow_none=True).split(". ")[1]
+    'If there is no cat in the image, output an empty list: [].'
     """
     family = ModelFamily.from_name(family)
     task = GroundingTask(task)
@@ -212,8 +217,10 @@ def grounding_instruction(
     if not template:
         raise GroundingError(f"{family.name} has no official {task.value} format; ask for boxes instead")
     lines = [template.format(target=target)]
+    if allow_none and family.none_prompt:
+        lines[0] += " " + family.none_prompt.format(target=target)
     if len(image_ids) > 1:  # the cookbook phrasing speaks of one image
-        lines[0] = lines[0].replace(" in the image ", " in the images ")
+        lines[0] = lines[0].replace(" in the image ", " in the images ").replace(" in the image,", " in the images,")
     lines += [line for line in (image_key_instruction(image_ids, family, naming), extra.strip()) if line]
     return "\n".join(lines)
 

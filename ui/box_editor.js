@@ -15,6 +15,18 @@ function currentLabel() {
   return val().label || names[0] || "object";
 }
 
+// A model box's score: P(it survives review) once the dataset is calibrated, else a raw signal in 0-1.
+function scored(s) { return s.from === "model" && typeof s.score === "number"; }
+function scoreTint(p) { return "hsl(" + Math.round(120 * Math.min(Math.max(p, 0), 1)) + ", 90%, 45%)"; }
+function scoreText(p) { return (val().calibrated ? "p " : "raw ") + p.toFixed(2); }
+// Tab order: the weakest scored box first, then the others by score, unscored ones last (in drawing order)
+function tabOrder(list) {
+  return list.map((s, i) => i).sort((a, b) => {
+    const sa = scored(list[a]) ? list[a].score : 2, sb = scored(list[b]) ? list[b].score : 2;
+    return sa - sb || a - b;
+  });
+}
+
 function commit(next, sel) {
   state.sel = sel;
   const v = Object.assign({}, val(), { shapes: next, label: currentLabel(), commit: (val().commit || 0) + 1, sel: sel });
@@ -100,6 +112,7 @@ function render() {
   list.forEach((s, i) => {
     const g = document.createElementNS(NS, "g"); g.setAttribute("class", "wb-shape" + (i === state.sel ? " wb-selected" : "") + (s.from === "model" ? " wb-model" : ""));
     g.setAttribute("data-index", i); g.setAttribute("data-label", s.label);
+    if (scored(s)) g.setAttribute("data-score", s.score);
     const color = colorOf(s.label);
     if (s.kind === "point") {
       const c = document.createElementNS(NS, "circle"); c.setAttribute("cx", s.c[0]); c.setAttribute("cy", s.c[1]); c.setAttribute("r", (i === state.sel ? 7 : 5) * px);
@@ -107,7 +120,8 @@ function render() {
     } else {
       const r = document.createElementNS(NS, "rect");
       r.setAttribute("x", s.c[0]); r.setAttribute("y", s.c[1]); r.setAttribute("width", Math.max(s.c[2] - s.c[0], 0)); r.setAttribute("height", Math.max(s.c[3] - s.c[1], 0));
-      r.setAttribute("stroke", color); r.setAttribute("fill", color); r.setAttribute("fill-opacity", i === state.sel ? 0.18 : 0.06);
+      r.setAttribute("stroke", color); r.setAttribute("fill", scored(s) ? scoreTint(s.score) : color);
+      r.setAttribute("fill-opacity", scored(s) ? (i === state.sel ? 0.35 : 0.22) : (i === state.sel ? 0.18 : 0.06));
       r.setAttribute("stroke-width", (i === state.sel ? 3.5 : 2) * px); g.appendChild(r);
       if (i === state.sel) {
         [[0, 1], [2, 1], [0, 3], [2, 3]].forEach(([a, b]) => {
@@ -119,6 +133,10 @@ function render() {
     }
     const t = document.createElementNS(NS, "text"); t.setAttribute("x", s.c[0] + 2 * px); t.setAttribute("y", Math.max(s.c[1] - 4 * px, 12 * px));
     t.setAttribute("font-size", 13 * px); t.setAttribute("fill", color); t.setAttribute("class", "wb-tag"); t.textContent = s.label || "(no label)";
+    if (scored(s)) {
+      const sc = document.createElementNS(NS, "tspan"); sc.setAttribute("class", "wb-score"); sc.setAttribute("fill", scoreTint(s.score));
+      sc.textContent = " " + scoreText(s.score); t.appendChild(sc);
+    }
     g.appendChild(t);
     svg.appendChild(g);
   });
@@ -130,7 +148,9 @@ function render() {
   img.style.width = Math.round(v.w * fit) + "px"; img.style.height = "auto";
   const info = document.createElement("div"); info.className = "wb-info";
   const s = list[state.sel];
-  info.textContent = s ? ("selected: " + (s.label || "(no label)") + " · " + (s.from === "model" ? "from the model" : "by hand")) :
+  const why = s && scored(s) ? (val().calibrated ? " · P(survives review) " + s.score.toFixed(2)
+                                                 : " · raw signal " + s.score.toFixed(2) + " (not calibrated yet)") : "";
+  info.textContent = s ? ("selected: " + (s.label || "(no label)") + " · " + (s.from === "model" ? "from the model" : "by hand") + why) :
     "Drag to draw · click a box to select, drag to move, corners to resize · Shift+drag draws inside a box · Del deletes · L cycles its label · 1–9 pick a label · P boxes/points · Esc deselects";
   root.appendChild(info);
   svg.addEventListener("pointerdown", ev => down(svg, ev));
@@ -208,7 +228,7 @@ function up(svg, ev) {
   const s = list[d.index];
   if (s.kind === "box") s.c = [Math.min(s.c[0], s.c[2]), Math.min(s.c[1], s.c[3]), Math.max(s.c[0], s.c[2]), Math.max(s.c[1], s.c[3])];
   if (s.kind === "box" && (s.c[2] - s.c[0] < MIN || s.c[3] - s.c[1] < MIN)) { render(); return; }
-  s.dirty = true; s.from = "human";
+  s.dirty = true; s.from = "human"; s.score = null;
   commit(list, d.index);
 }
 
@@ -216,7 +236,7 @@ function setLabel(name) {
   state.label = name;
   const list = shapes();
   if (state.sel >= 0 && state.sel < list.length && list[state.sel].label !== name) {
-    list[state.sel].label = name; list[state.sel].from = "human"; commit(list, state.sel);
+    list[state.sel].label = name; list[state.sel].from = "human"; list[state.sel].score = null; commit(list, state.sel);
   } else render();
 }
 
@@ -236,8 +256,11 @@ function onKey(ev) {
     ev.preventDefault(); list.splice(sel, 1); commit(list, -1); return;
   }
   if (key === "Escape") { state.sel = -1; render(); return; }
-  if (key === "Tab" && list.length && !ev.ctrlKey && !ev.metaKey) {
-    ev.preventDefault(); state.sel = ((sel < 0 ? -1 : sel) + (ev.shiftKey ? list.length - 1 : 1)) % list.length; render(); return;
+  if (key === "Tab" && list.length && !ev.ctrlKey && !ev.metaKey) {  // the weakest box first
+    ev.preventDefault();
+    const order = tabOrder(list), at = order.indexOf(sel);
+    state.sel = order[at < 0 ? (ev.shiftKey ? list.length - 1 : 0) : (at + (ev.shiftKey ? list.length - 1 : 1)) % list.length];
+    render(); return;
   }
   if ((key === "l" || key === "L") && !ev.ctrlKey && !ev.metaKey && names.length) {
     ev.preventDefault();

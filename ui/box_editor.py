@@ -58,6 +58,7 @@ _CSS = """
 .wb-model rect { stroke-dasharray: none; }
 .wb-handle { fill: #fff; stroke: #000; stroke-width: 1px; cursor: nwse-resize; }
 .wb-proposal { fill: none; stroke: #ffeb3b; pointer-events: none; }
+.wb-score { pointer-events: none; font-family: sans-serif; paint-order: stroke; stroke: #000; stroke-width: 0.6px; }
 .wb-band { fill: rgba(255, 255, 255, 0.15); stroke: #fff; stroke-dasharray: 4 3; pointer-events: none; }
 .wb-info { font-size: 12px; opacity: 0.8; line-height: 1.3; }
 .wb-empty { padding: 40px; text-align: center; opacity: 0.7; }
@@ -74,14 +75,20 @@ def empty_value(message: str = "Open an item from the queue.") -> dict[str, Any]
 
 
 def _shape(a: Annotation | AnnotationDraft, scale: DisplayScale) -> dict[str, Any]:
+    score = None if a.score is None or a.provenance != "model" else round(float(a.score), 4)
     return {"aid": getattr(a, "id", None), "kind": a.kind, "c": [round(v, 3) for v in scale.to_display(a.coords)],
-            "label": a.label, "from": a.provenance, "dirty": False}
+            "label": a.label, "from": a.provenance, "dirty": False, "score": score}
 
 
 def editor_value(image_url: str, scale: DisplayScale, annotations: Sequence[Annotation],
                  labels: Sequence[tuple[str, str]], *, key: str, proposals: Sequence[Proposal] = (),
-                 label: str | None = None, readonly: bool = False, alt: str = "") -> dict[str, Any]:
-    """The editor's value for one image: display-pixel shapes, the dataset's labels (name, colour)."""
+                 label: str | None = None, readonly: bool = False, alt: str = "",
+                 calibrated: bool = False) -> dict[str, Any]:
+    """The editor's value for one image: display-pixel shapes, the dataset's labels (name, colour).
+
+    A model box carries its ``score``; ``calibrated`` says whether scores are probabilities that the
+    box survives review (else raw signals): the editor tints each model box by it, shows it, and Tab
+    visits the weakest box first."""
     labels = list(labels) or [("object", "#e6194b")]  # a dataset without labels yet still has one to draw with
     names = [name for name, _ in labels]
     known = dict(labels)
@@ -102,6 +109,7 @@ def editor_value(image_url: str, scale: DisplayScale, annotations: Sequence[Anno
                       for p in proposals],
         "commit": 0,
         "readonly": readonly,
+        "calibrated": calibrated,
     }
 
 
@@ -123,7 +131,7 @@ def drafts_from_value(value: Mapping[str, Any], scale: DisplayScale,
             drafts.append(AnnotationDraft(known.kind, known.coords, label, provenance,
                                           known.model if provenance == "model" else None,
                                           dict(known.settings) if provenance == "model" else {},
-                                          dict(known.attributes)))
+                                          dict(known.attributes), known.score if provenance == "model" else None))
             continue
         coords = [float(v) for v in shape["c"]]
         original = clamp_to(scale.to_original(coords), scale.original_wh)

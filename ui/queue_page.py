@@ -11,7 +11,8 @@ import gradio as gr
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, queue_part, review_part
-from ui.views import PROVENANCE_CHOICES, STATUS_CHOICES, plain
+from ui.views import ORDER_CHOICES, PROVENANCE_CHOICES, STATUS_CHOICES, confidence_markdown, plain
+from workbench.confidence import dataset_calibration, refit
 from workbench.errors import StoreError
 from workbench.importers import import_images
 from workbench.review import Cursor
@@ -31,6 +32,8 @@ class QueuePage:
     provenance_filter: gr.Dropdown
     name_filter: gr.Textbox
     labels_table: gr.Markdown
+    order: gr.Dropdown
+    confidence: gr.Markdown
 
 
 def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
@@ -61,6 +64,18 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         provenance_filter = gr.Dropdown(PROVENANCE_CHOICES, value="any", label="Boxes by", elem_id="filter-by",
                                         scale=1)
         name_filter = gr.Textbox(label="File name contains", elem_id="filter-name", scale=2)
+        order = gr.Dropdown([label for label, _ in ORDER_CHOICES], value=ORDER_CHOICES[0][0], label="Order",
+                            elem_id="filter-order", scale=1)
+    with gr.Accordion("Confidence: review the likely-wrong boxes first", open=False, elem_id="confidence-panel"):
+        confidence = gr.Markdown(elem_id="confidence-status")
+        with gr.Row():
+            refit_now = gr.Button("Refit on the reviews now", size="sm", elem_id="confidence-refit", scale=0)
+            threshold = gr.Slider(0.5, 1.0, value=0.9, step=0.01, label="Accept every item whose boxes all score at "
+                                  "least", elem_id="accept-threshold", scale=3)
+            count = gr.Button("Count them first", size="sm", elem_id="accept-count", scale=0)
+        preview = gr.Markdown(elem_id="accept-preview")
+        take = gr.Button("Accept them", variant="primary", size="sm", visible=False, elem_id="accept-confident")
+        counted = gr.State(None)
     with gr.Row():
         prev_page = gr.Button("◀ Page", size="sm", elem_id="page-prev", scale=0)
         pager = gr.Markdown(elem_id="pager")
@@ -79,20 +94,24 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             add_label = gr.Button("Add / recolour", size="sm", elem_id="label-add")
             rename_label = gr.Button("Rename or merge", size="sm", elem_id="label-rename")
     page = QueuePage(files, gallery, ids, pager, status_filter, label_filter, provenance_filter, name_filter,
-                     labels_table)
+                     labels_table, order, confidence)
     pages.queue = page
     r = lambda: pages.review  # noqa: E731 (built after this page)
 
     def outputs() -> list[Any]:
         rv = r()
         return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, gallery, ids, pager, label_filter, labels_table,
-                rv.status, rv.editor, rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons]
+                rv.status, rv.editor, rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons, confidence, order,
+                preview, take]
 
     def everything(cursor: Cursor, owner: str, message: str = "") -> dict:
         cursor, bar = dataset_part(ctx, cursor, owner)
         cursor, review = review_part(ctx, pages, cursor)
+        shown_order = next((label for label, value in ORDER_CHOICES if value == cursor.filter.order),
+                           ORDER_CHOICES[0][0])
         return {**bar, **queue_part(ctx, pages, cursor), **review, labels_table: labels_markdown(ctx, cursor.dataset),
-                ctx.cursor: cursor.to_json(), ctx.notice: message}
+                confidence: confidence_markdown(ctx.services.store(), cursor.dataset), order: shown_order,
+                preview: "", take: gr.Button(visible=False), ctx.cursor: cursor.to_json(), ctx.notice: message}
 
     @speaks(ctx.notice)
     def _load(data: Any, request: gr.Request = None):
@@ -164,11 +183,12 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             cursor = cursor.at(store.item(first_new))
         return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings))), files: None}
 
-    def _filtered(data: Any, status: str, label: str, by: str, name: str, request: gr.Request = None):
+    def _filtered(data: Any, status: str, label: str, by: str, name: str, ordered: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         flt = ItemFilter(status=None if status in (None, "all") else status,
                          label=None if label in (None, "all") else label,
-                         provenance=None if by in (None, "any") else by, name=(name or "").strip() or None)
+                         provenance=None if by in (None, "any") else by, name=(name or "").strip() or None,
+                         order=dict(ORDER_CHOICES).get(ordered))
         if flt == cursor.filter:
             return {ctx.notice: gr.skip()}
         cursor = replace(cursor, filter=flt, page=1, item=None)
@@ -189,6 +209,43 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         cursor, review = review_part(ctx, pages, cursor.at(item, 1))
         cursor = replace(cursor, tab="review")
         return {**review, ctx.cursor: cursor.to_json(), ctx.tabs: gr.Tabs(selected="review"), ctx.notice: ""}
+
+    @speaks(ctx.notice)
+    def _refit(data: Any, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        report = refit(ctx.services.store(), cursor.dataset)
+        return everything(cursor, ctx.owner(cursor, request),
+                          say("ok", f"Rescored {report.rescored} proposed box(es). {report.message}"))
+
+    @speaks(ctx.notice)
+    def _count(data: Any, at_least: float, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        store = ctx.services.store()
+        rows = store.confident_items(cursor.dataset, float(at_least))
+        boxes, expected = sum(n for _, n, _ in rows), sum(e for _, _, e in rows)
+        head = (f"At {float(at_least):.2f} this takes **{len(rows)} pre-annotated item(s)** ({boxes} box(es), every "
+                "one a model's)")
+        if dataset_calibration(store, cursor.dataset) is not None:
+            text = f"{head}; expected wrong boxes among them: **{expected:.1f}** (from the calibration)."
+        else:
+            text = (f"{head}. The scores are raw signals, not calibrated probabilities: the number of wrong boxes "
+                    "it would accept is not known until the dataset is calibrated.")
+        button = gr.Button(f"Accept these {len(rows)} item(s)", visible=bool(rows))
+        return {preview: text, take: button, counted: float(at_least), ctx.notice: ""}
+
+    @speaks(ctx.notice)
+    def _take(data: Any, at_least: float | None, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
+        if cursor.dataset is None or at_least is None:
+            raise StoreError("count the items first")
+        taken = ctx.services.store().accept_confident(cursor.dataset, float(at_least))
+        message = say("ok", f"Accepted {len(taken)} item(s) whose boxes all score at least {float(at_least):.2f}: "
+                            "one history entry each (open one and press Ctrl+Z to take its accept back).")
+        return {**everything(cursor, ctx.owner(cursor, request), message), counted: None}
 
     @speaks(ctx.notice)
     def _label(data: Any, name: str, new: str, color: str | None, action: str, request: gr.Request = None):
@@ -214,9 +271,12 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         rename.click(_rename, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         delete.click(_delete, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         files.upload(_import, [ctx.cursor, files], [*outs, files], **QUEUED)
-        filters = [status_filter, label_filter, provenance_filter, name_filter]
-        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit],
+        filters = [status_filter, label_filter, provenance_filter, name_filter, order]
+        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit, order.input],
               speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], outs, **PRIVATE)
+        refit_now.click(_refit, [ctx.cursor], outs, **QUEUED)
+        count.click(_count, [ctx.cursor, threshold], [ctx.notice, preview, take, counted], **PRIVATE)
+        take.click(_take, [ctx.cursor, counted], [*outs, counted], **PRIVATE)
         page_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter]
         prev_page.click(_page, [ctx.cursor, gr.State(-1)], page_outs, **PRIVATE)
         next_page.click(_page, [ctx.cursor, gr.State(+1)], page_outs, **PRIVATE)

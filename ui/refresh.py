@@ -13,6 +13,7 @@ import gradio as gr
 
 from ui.context import AppContext
 from ui.views import (
+    answer_flags,
     counts_text,
     editor_for,
     geometry_markdown,
@@ -84,6 +85,6 @@ def review_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, label: str | N
         r.editor: editor_for(ctx.services, view, label),
         r.picture: gr.Radio(choices=pictures, value=view.picture, visible=len(pictures) > 1),
         r.geometry: geometry_markdown(view, settings),
-        r.proposals: proposals_markdown(view),
+        r.proposals: proposals_markdown(view, answer_flags(store, view)),
         r.proposal_buttons: gr.Row(visible=bool(view.proposals)),
     }

@@ -15,13 +15,14 @@ from typing import Any
 import gradio as gr
 
 from grounding import DEFAULT_FAMILY, FAMILIES
-from grounding.parse import coordinate_keys
+from grounding.parse import EMPTY_ANSWER_NOTE, coordinate_keys
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, review_settings, status_text
+from workbench.confidence.agreement import AGREEMENT_MODES
 from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.errors import StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
@@ -88,6 +89,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         with gr.Row():
             target = gr.Textbox(label="What to find", placeholder="cat, the red car", elem_id="target", scale=3)
             task = gr.Dropdown([t.value for t in GroundingTask], value="boxes", label="Ask for", scale=1)
+            allow_none = gr.Checkbox(True, label="It may be absent (the family's wording for \"none\")",
+                                     elem_id="allow-none", scale=1)
             write = gr.Button("Write prompt", size="sm", elem_id="write-prompt", scale=1)
         prompt = gr.Textbox(label="Prompt", lines=2, elem_id="prompt")
         with gr.Group(visible=False) as model_box:
@@ -98,6 +101,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                 api_key = gr.Textbox("", label="API key (blank: the server's configured key)", type="password")
             with gr.Row():
                 max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens")
+                agreement = gr.Dropdown([("off", ""), *((words, key) for key, words in AGREEMENT_MODES.items())],
+                                        value="", label="Agreement check (a second call)", elem_id="agreement")
                 run = gr.Button("Run on this item", variant="primary", elem_id="run-item")
         with gr.Group(visible=True) as paste_box:
             pasted = gr.Textbox(label="Model output to parse for this item", lines=4, elem_id="pasted")
@@ -304,6 +309,10 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                 pasted: ""}
 
     def run_message(outcome) -> str:
+        if outcome.empty:  # an answer, not a failure
+            notes = [w for w in outcome.warnings if w != EMPTY_ANSWER_NOTE]
+            return say("warning" if notes else "ok", "The model answered that there is none (an explicit empty "
+                       "answer): the item has no model boxes.", notes)
         where = ("They are the item's boxes now." if outcome.applied else
                  "The item has work by hand, so they are shown beside it (dashed).")
         kind = "warning" if outcome.warnings else "ok"
@@ -314,17 +323,18 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return (gr.Group(visible=kind != "paste"), gr.Group(visible=kind == "paste"), gr.Textbox(visible=kind != "paste"))
 
     @speaks(ctx.notice)
-    def _write_prompt(data: Any, what: str, kind: str, request: gr.Request = None):
+    def _write_prompt(data: Any, what: str, kind: str, none: bool, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
         ids = [image.image_id for image in store.item(cursor.item).images] if cursor.item else []
-        text = grounding_instruction(what or "", settings.family, task=kind, image_ids=ids if len(ids) > 1 else ())
+        text = grounding_instruction(what or "", settings.family, task=kind, image_ids=ids if len(ids) > 1 else (),
+                                     allow_none=bool(none))
         return {prompt: text, ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, what: str,
-             fam: str, lo: float | None, hi: float | None, extra_keys: str, request: gr.Request = None):
+    def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, second: str,
+             what: str, fam: str, lo: float | None, hi: float | None, extra_keys: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         store = ctx.services.store()
@@ -343,7 +353,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         try:
             outcome = run_on_item(store, engine, item_id, text, limits=settings.limits if same_family else None,
                                   max_new_tokens=int(tokens), expected_version=cursor.version,
-                                  fallback_label=what or "", coordinate_keys=settings.coordinate_keys)
+                                  fallback_label=what or "", coordinate_keys=settings.coordinate_keys,
+                                  agreement=second or None)
         except StaleItemError as exc:
             return stale(exc, cursor)
         message = run_message(replace(outcome, warnings=(*note, *outcome.warnings)))
@@ -374,11 +385,12 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         gr.on([ctx.tabs_review.select, status.change], _settings_fields, ctx.cursor,  # type: ignore[attr-defined]
               [family, min_pixels, max_pixels, keys, for_picture], **PRIVATE)
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
-        gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task], [prompt, ctx.notice],
+        gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task, allow_none], [prompt, ctx.notice],
               **PRIVATE)
         fields = [family, min_pixels, max_pixels, keys]
         parse.click(_parse, [ctx.cursor, pasted, for_picture, target, *fields], [*full, pasted], **PRIVATE)
-        run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, target, *fields],
+        run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, agreement, target,
+                         *fields],
                   [*full, output],
                   concurrency_id="model", concurrency_limit=1, **QUEUED)
 

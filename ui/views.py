@@ -11,14 +11,19 @@ import re
 from dataclasses import dataclass
 
 from grounding import ProcessedImage
+from grounding.parse import EMPTY_ANSWER_NOTE
 from ui.box_editor import editor_value, empty_value, file_url
+from workbench.confidence import dataset_calibration
+from workbench.confidence import status_text as confidence_status
+from workbench.errors import StoreError
 from workbench.review import Cursor, ItemView, item_view, status_line
-from workbench.runs.items import ReviewSettings
+from workbench.runs.items import LOOP_NOTE, ReviewSettings
 from workbench.services import Services
 from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
+from workbench.store.scores import ORDERS
 
-__all__ = ["QueueView", "counts_text", "editor_for", "geometry_markdown", "proposals_markdown", "queue_view",
-           "review_settings", "STATUS_CHOICES"]
+__all__ = ["ORDER_CHOICES", "QueueView", "confidence_markdown", "counts_text", "editor_for", "geometry_markdown",
+           "proposals_markdown", "queue_view", "review_settings", "STATUS_CHOICES"]
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 """Characters that make Markdown anywhere in a line (emphasis, code, links, tables, strike-through)."""
@@ -44,6 +49,8 @@ def plain(text: object) -> str:
 
 
 STATUS_CHOICES = ["all", *ITEM_STATUSES]
+ORDER_CHOICES: list[tuple[str, str | None]] = [("file order", None), *((words, key) for key, words in ORDERS.items())]
+"""The queue's orders as the Order dropdown shows them, and their ``ItemFilter.order``."""
 PROVENANCE_CHOICES = ["any", "model", "human"]
 STATUS_MARK = {"new": "○", "pre-annotated": "◐", "accepted": "✓", "rejected": "✗"}
 
@@ -77,12 +84,14 @@ def queue_view(services: Services, cursor: Cursor) -> QueueView:
     page = store.queue(cursor.dataset, cursor.filter, page=cursor.page, page_size=48)
     served = services.served()
     gallery, ids = [], []
+    weakest = store.weakest_scores([row.id for row in page.rows]) if cursor.filter.order else {}
     for row in page.rows:
         if row.first_file is not None:
             thumb = served.thumbnail(row.first_file, row.sha256[0], row.first_wh)
             labels = ", ".join(row.labels[:3]) + ("…" if len(row.labels) > 3 else "")
             extra = f" +{len(row.files) - 1}" if len(row.files) > 1 else ""
-            caption = (f"#{row.id} {STATUS_MARK.get(row.status, '')} {row.status} · {row.boxes} box(es)"
+            score = f" · weakest {weakest[row.id]:.2f}" if row.id in weakest else ""
+            caption = (f"#{row.id} {STATUS_MARK.get(row.status, '')} {row.status} · {row.boxes} box(es){score}"
                        f"{' · ' + labels if labels else ''} · {row.files[0]}{extra}"
                        f"{' · ⚠ ' + row.error if row.error else ''}")
             gallery.append((str(thumb.path), caption))
@@ -100,9 +109,28 @@ def editor_for(services: Services, view: ItemView, label: str | None = None) -> 
     copy = served.display(image.file, image.sha256, image.wh)
     labels = [(label.name, label.color) for label in services.store().labels(view.item.dataset_id, counts=False)]
     proposals = view.proposals[view.picture - 1] if view.proposals else ()
+    calibrated = dataset_calibration(services.store(), view.item.dataset_id) is not None
     return editor_value(file_url(copy.path), copy.scale, image.annotations, labels,
                         key=f"{view.item.id}:{view.picture}", proposals=proposals, label=label,
-                        alt=f"{image.original_name} ({image.image_id})")
+                        alt=f"{image.original_name} ({image.image_id})", calibrated=calibrated)
+
+
+def confidence_markdown(store: DatasetStore, dataset: int | None) -> str:
+    """What the dataset's scores are: calibrated (with held-out AUROC and ECE) or the raw signal, and how far."""
+    return "" if dataset is None else plain(confidence_status(store, dataset))
+
+
+def answer_flags(store: DatasetStore, view: ItemView) -> list[str]:
+    """What the latest answer on the item said about itself: nothing there, a loop, cut at the token limit."""
+    if view.run is None:
+        return []
+    try:
+        _, warnings, _ = store.run_text(view.run.id, view.item.id)
+    except StoreError:
+        return []
+    flags = [note for note in (EMPTY_ANSWER_NOTE, LOOP_NOTE) if note in warnings]
+    flags += [w for w in warnings if w.startswith("output cut at")]
+    return flags
 
 
 def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
@@ -119,15 +147,18 @@ def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
     return "\n".join(rows)
 
 
-def proposals_markdown(view: ItemView) -> str:
+def proposals_markdown(view: ItemView, flags: list[str] | None = None) -> str:
     if view.run is None:
         return "No model has run on this item yet."
+    said = "".join(f"\n\n⚑ The answer: {plain(flag)}." for flag in flags or ())
+    scored = [a.score for a in view.item.annotations if a.score is not None]
+    weakest = f" Weakest box: {min(scored):.2f} (Tab visits the weakest first)." if scored else ""
     if not view.proposals:
-        return f"The item's model boxes come from **{plain(view.run.model)}** ({view.run.family})."
+        return f"The item's model boxes come from **{plain(view.run.model)}** ({view.run.family}).{weakest}{said}"
     count = sum(len(p) for p in view.proposals)
     return (f"**{plain(view.run.model)}** proposed {count} annotation(s) for this item (dashed yellow). "
             "They are not the item's annotations (the item had work by hand, or taking them was undone): "
-            "take them instead, or add those missing.")
+            f"take them instead, or add those missing.{said}")
 
 
 def open_view(services: Services, cursor: Cursor) -> ItemView:

@@ -21,6 +21,7 @@ from typing import Any
 from grounding import GeometryError, ProcessedImage, process_size
 from workbench.runs.items import ReviewSettings
 from workbench.store import DatasetStore, Item, ItemFilter, Proposal, Run
+from workbench.store.scores import ORDERS
 
 __all__ = ["Cursor", "ItemView", "geometry_rows", "item_view", "new_token", "owner_key", "status_line"]
 
@@ -60,7 +61,8 @@ class Cursor:
         try:
             raw = data.get("filter") or {}
             flt = ItemFilter(**{k: (str(v) if v else None) for k, v in raw.items()
-                                if k in ("status", "label", "provenance", "name")})
+                                if k in ("status", "label", "provenance", "name")},
+                             order=raw.get("order") if raw.get("order") in ORDERS else None)
             return cls(_int(data.get("dataset")), _int(data.get("item")), max(1, _int(data.get("picture")) or 1),
                        _int(data.get("version")) or 0, flt, max(1, _int(data.get("page")) or 1),
                        str(data.get("token") or ""), str(data.get("tab") or "queue"))

@@ -17,13 +17,16 @@ from grounding.parse.dispatch import (
     MAX_LABEL_CHARS,
     MAX_OUTPUT_CHARS,
     MAX_WARNINGS,
+    NOTHING_FOUND,
     OUTSIDE_WARNING,
     coordinate_keys,
     parse_grounding,
 )
+from grounding.parse.empty import EMPTY_ANSWER_NOTE, is_explicit_empty
 from grounding.parse.result import LABEL_MISSING, Detection, DetectionKind, Note, ParseResult
 
 __all__ = [
-    "LABEL_MISSING", "MAX_DETECTIONS", "MAX_LABEL_CHARS", "MAX_OUTPUT_CHARS", "MAX_WARNINGS", "OUTSIDE_WARNING", "Detection",
-    "DetectionKind", "Note", "ParseResult", "coordinate_keys", "parse_grounding",
+    "LABEL_MISSING", "MAX_DETECTIONS", "MAX_LABEL_CHARS", "MAX_OUTPUT_CHARS", "MAX_WARNINGS", "EMPTY_ANSWER_NOTE", "NOTHING_FOUND",
+    "OUTSIDE_WARNING", "Detection",
+    "DetectionKind", "Note", "ParseResult", "coordinate_keys", "is_explicit_empty", "parse_grounding",
 ]

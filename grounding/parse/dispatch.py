@@ -27,6 +27,7 @@ from grounding.errors import GroundingError
 from grounding.families import ModelFamily
 from grounding.geometry import ProcessedImage
 from grounding.parse.actions import action_detections
+from grounding.parse.empty import is_explicit_empty
 from grounding.parse.fast import fast_json
 from grounding.parse.json_style import json_detections
 from grounding.parse.markup import html_bbox_detections, point_tag_detections
@@ -128,6 +129,9 @@ def find_all(text: str, coordinate_keys: Sequence[str] = ()) -> tuple[Found, str
     return found, region
 
 
+NOTHING_FOUND = "no boxes or points found in the output"
+"""The warning for an answer with nothing readable in it (an explicit empty answer gets no warning)."""
+
 OUTSIDE_WARNING = "detection(s) reach beyond their image"
 """The words of the warning for detections beyond their image (callers that clamp say so in their own words)."""
 
@@ -204,7 +208,7 @@ class _Builder:
                             "relative coordinates: the output may come from a model that writes pixels (Qwen2.5-VL); "
                             "check the family")
         if not self.detections:
-            warnings.append("no boxes or points found in the output")
+            warnings.append(NOTHING_FOUND)
         unique = list(dict.fromkeys(warnings))
         if len(unique) > MAX_WARNINGS:
             unique = unique[:MAX_WARNINGS - 1] + [f"... and {len(unique) - MAX_WARNINGS + 1} more warnings"]
@@ -287,7 +291,7 @@ def parse_grounding(
         fast = fast_json(text, keys, max_detections)
         if fast is not None:
             builder.add_many(fast.entries, target_image or 1)
-            return builder.result(warnings + fast.warnings)
+            return _said_none(builder.result(warnings + fast.warnings), text)
 
     found, prose = find_all(text, keys)
     warnings += found.warnings
@@ -302,4 +306,11 @@ def parse_grounding(
             builder.add(raw.kind, raw.label, raw.coords, raw.attributes, number)
     if len(pictures) > 1 and target_image is None and not mentions and any(r.image_hint is None for r in raws):
         warnings.append("several images but no image key or 'Picture N' for some detections: put on picture 1")
-    return builder.result(warnings)
+    return _said_none(builder.result(warnings), text)
+
+
+def _said_none(result: ParseResult, text: str) -> ParseResult:
+    """An answer with nothing in it that says so (``[]``, "none") is an explicit empty answer, not a failure."""
+    if result.detections or not is_explicit_empty(text):
+        return result
+    return ParseResult((), tuple(w for w in result.warnings if w != NOTHING_FOUND), empty=True)

@@ -89,9 +89,13 @@ class ParseResult:
 
     detections: tuple[Detection, ...] = ()
     warnings: tuple[str, ...] = ()
+    empty: bool = False
+    """The model answered that there is nothing to find (``[]``, "none", "not present"): an answer, not a
+    parse failure (:func:`grounding.parse.empty.is_explicit_empty`)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
+        out = {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
+        return {**out, "empty": True} if self.empty else out
 
     def warnings_except(self, *codes: str) -> tuple[str, ...]:
         """The warnings but those of the given :class:`Note` codes (e.g. ``"outside"`` for a caller that clamps

@@ -160,6 +160,6 @@ STYLE_CASES = [
               [("box", "the cat", (10.0, 20.0, 110.0, 120.0))]),
     StyleCase("scientific-notation-data-bbox", Q25, '<p data-bbox="1e1 20 1.1e2 +120">cat</p>',
               [("box", "p", (10.0, 20.0, 110.0, 120.0))]),
-    StyleCase("no-coordinates", Q25, "I cannot see any cat in this image.", [], warning="no boxes or points"),
+    StyleCase("no-coordinates", Q25, "The cat sits on the left, near the window.", [], warning="no boxes or points"),
     StyleCase("empty-text", Q25, "", [], warning="no boxes or points"),
 ]

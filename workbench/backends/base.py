@@ -24,12 +24,15 @@ from typing import Protocol, runtime_checkable
 from PIL import Image
 
 from grounding import GroundingError, ModelFamily, PixelLimits, ProcessedImage
+from grounding.confidence.tokens import TokenLogprob
 from grounding.parse import coordinate_keys
 from grounding.prompts import ImageNaming, default_image_ids, picture_numbers
 from workbench.errors import BackendError
 
 __all__ = [
+    "DEFAULT_TOP_LOGPROBS",
     "ImageInput",
+    "MAX_TOP_LOGPROBS",
     "GroundingRequest",
     "check_history",
     "history_image_ids",
@@ -43,6 +46,11 @@ __all__ = [
 
 ImageInput = str | os.PathLike | bytes | Image.Image
 """A file path, encoded image bytes, or a PIL image (already upright)."""
+
+MAX_TOP_LOGPROBS = 20
+"""Most alternatives asked per token (OpenAI's limit; vLLM's default ``max_logprobs``)."""
+DEFAULT_TOP_LOGPROBS = 5
+"""Alternatives per token asked for confidence (enough for the digits' expected error)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,10 @@ class GroundingRequest:
     history: tuple[dict, ...] = ()
     """Earlier messages (``user``/``assistant``, an optional first ``system``) as plain chat dicts;
     image parts are ``{"type": "image", "image_id": ID}`` placeholders for images of this request."""
+    logprobs: int = 0
+    """Token log-probabilities for per-box confidence: 0 none; N > 0 each token's log-probability and the
+    N most likely tokens at its step (``RawOutput.token_logprobs``; a server that does not return them
+    gives None)."""
 
     def __post_init__(self) -> None:
         if not self.images:
@@ -78,6 +90,8 @@ class GroundingRequest:
             raise BackendError("the prompt is empty")
         if self.max_new_tokens < 1:
             raise BackendError(f"max new tokens must be at least 1, got {self.max_new_tokens}")
+        if not 0 <= self.logprobs <= MAX_TOP_LOGPROBS:
+            raise BackendError(f"logprobs must be between 0 and {MAX_TOP_LOGPROBS}, got {self.logprobs}")
         ids = self.image_ids or tuple(default_image_ids(len(self.images)))
         if len(ids) != len(self.images):
             raise BackendError(f"{len(self.images)} images but {len(ids)} image IDs")
@@ -201,6 +215,9 @@ class RawOutput:
     generate_s: float = 0.0
     """Seconds inside the model's ``generate`` (or waiting for the server's answer)."""
     notes: tuple[str, ...] = field(default=())
+    token_logprobs: tuple[TokenLogprob, ...] | None = None
+    """Each generated token with its log-probability and the most likely ones at its step, when the request
+    asked for them and the backend gave them (:mod:`grounding.confidence.tokens`); None otherwise."""
 
     @property
     def family(self) -> ModelFamily:

@@ -56,6 +56,7 @@ from workbench.backends.base import (
 )
 from workbench.backends.conversation import processor_messages
 from workbench.backends.model_inputs import InputCache, ModelImage, image_key
+from workbench.backends.token_logprobs import LogprobRecorder, token_logprobs
 from workbench.backends.token_stream import TokenStream
 from workbench.config import default_model
 from workbench.errors import BackendError
@@ -337,6 +338,17 @@ class LocalTransformersBackend(StreamingBackend):
                                    f"its patch size is not {loaded.family.name}'s")
         return geometry
 
+    @staticmethod
+    def _recorder(generation: dict[str, Any], top: int) -> LogprobRecorder | None:
+        """Add a log-probability recorder to ``generation`` when ``top`` alternatives are asked (else None)."""
+        if top <= 0:
+            return None
+        from transformers import LogitsProcessorList
+
+        recorder = LogprobRecorder(top)
+        generation["logits_processor"] = LogitsProcessorList([recorder])
+        return recorder
+
     def _generation(self, request: GroundingRequest) -> dict[str, Any]:
         bound = {"max_time": float(self.max_time_s)} if self.max_time_s else {}
         if request.temperature > 0:
@@ -350,16 +362,18 @@ class LocalTransformersBackend(StreamingBackend):
             return super().generate(request, on_text)
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
+        generation = self._generation(request)
+        recorder = self._recorder(generation, request.logprobs)
         t0 = time.perf_counter()
         try:
-            ids = _generate_on_gpu(loaded.model, inputs, self._generation(request), None)
+            ids = _generate_on_gpu(loaded.model, inputs, generation, None)
         except Exception as exc:
             raise self._generate_error(exc) from None
         generate_s = time.perf_counter() - t0
         prompt_tokens = int(inputs["input_ids"].shape[1])
         text = loaded.processor.tokenizer.decode(ids[0, prompt_tokens:], skip_special_tokens=False)
         return self._output(request, loaded, ids, prompt_tokens, self._strip_stop(text, loaded.stop_texts),
-                            geometry, limits, started, generate_s)
+                            geometry, limits, started, generate_s, recorder)
 
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         started = time.perf_counter()
@@ -367,6 +381,7 @@ class LocalTransformersBackend(StreamingBackend):
         streamer = TokenStream(loaded.processor.tokenizer.backend_tokenizer)
         cancelled = threading.Event()
         generation = self._generation(request) | {"stopping_criteria": _cancel_criteria(cancelled)}
+        recorder = self._recorder(generation, request.logprobs)
         result: dict[str, Any] = {}
 
         def work() -> None:
@@ -395,18 +410,33 @@ class LocalTransformersBackend(StreamingBackend):
             raise self._generate_error(result["error"])
         prompt_tokens = int(inputs["input_ids"].shape[1])
         yield self._output(request, loaded, result["ids"], prompt_tokens, "".join(pieces), geometry, limits,
-                           started, result["generate_s"])
+                           started, result["generate_s"], recorder)
 
     def _output(
         self, request: GroundingRequest, loaded: LoadedModel, ids: Any, prompt_tokens: int, text: str,
         geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
+        recorder: LogprobRecorder | None = None,
     ) -> RawOutput:
-        return self._raw_output(request, loaded, ids[0, prompt_tokens:].tolist(), prompt_tokens, text, geometry,
-                                limits, started, generate_s)
+        new_ids = ids[0, prompt_tokens:].tolist()
+        tokens = None
+        if recorder is not None:
+            chosen, values, top_ids = recorder.result(ids[:, prompt_tokens:])
+            tokens = self._tokens(loaded, new_ids, chosen[0], values[0], top_ids[0]) if chosen else None
+        return self._raw_output(request, loaded, new_ids, prompt_tokens, text, geometry, limits, started,
+                                generate_s, tokens)
+
+    @staticmethod
+    def _tokens(loaded: LoadedModel, new_ids: list[int], chosen: list[float], values: list[list[float]],
+                top_ids: list[list[int]]) -> tuple[Any, ...]:
+        """One answer's tokens with their log-probabilities (end-of-turn and padding left out, as from the text)."""
+        tokenizer = loaded.processor.tokenizer
+        skip = loaded.eos_ids | ({tokenizer.pad_token_id} if tokenizer.pad_token_id is not None else set())
+        return token_logprobs(tokenizer, new_ids, chosen, values, top_ids, frozenset(skip))
 
     def _raw_output(
         self, request: GroundingRequest, loaded: LoadedModel, new_ids: list[int], prompt_tokens: int, text: str,
         geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
+        tokens: tuple[Any, ...] | None = None,
     ) -> RawOutput:
         ended = bool(new_ids) and new_ids[-1] in loaded.eos_ids
         finish = "length" if len(new_ids) >= request.max_new_tokens and not ended else "stop"
@@ -426,6 +456,7 @@ class LocalTransformersBackend(StreamingBackend):
             total_s=time.perf_counter() - started,
             generate_s=generate_s,
             notes=notes,
+            token_logprobs=tokens,
         )
 
     # --- several requests per forward pass ---------------------------------------------------------------
@@ -475,6 +506,7 @@ class LocalTransformersBackend(StreamingBackend):
         generation = self._generation(requests[0]) | {"max_new_tokens": max(r.max_new_tokens for r in requests)}
         if loaded.processor.tokenizer.pad_token_id is not None:
             generation["pad_token_id"] = loaded.processor.tokenizer.pad_token_id
+        recorder = self._recorder(generation, max(r.logprobs for r in requests))
         t0 = time.perf_counter()
         try:
             ids = _generate_on_gpu(loaded.model, _on_device(inputs, loaded.model.device), generation, None)
@@ -486,14 +518,20 @@ class LocalTransformersBackend(StreamingBackend):
         width = int(inputs["input_ids"].shape[1])
         prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
         decode = loaded.processor.tokenizer.decode
+        recorded = recorder.result(ids[:, width:]) if recorder is not None else ([], [], [])
         outputs, first = [], 0
         for row, (request, (limits, sized)) in enumerate(zip(requests, per_request, strict=True)):
             geometry = self._geometry(loaded, sized, grids[first:first + len(sized)])
             first += len(sized)
             new_ids = _answer_ids(ids[row, width:].tolist(), request.max_new_tokens, loaded.eos_ids)
             text = self._strip_stop(decode(new_ids, skip_special_tokens=False), loaded.stop_texts)
+            tokens = None
+            if request.logprobs and recorded[0]:
+                chosen, values, top_ids = recorded[0][row], recorded[1][row], recorded[2][row]
+                tokens = self._tokens(loaded, new_ids, chosen, [v[:request.logprobs] for v in values],
+                                      [t[:request.logprobs] for t in top_ids])
             outputs.append(self._raw_output(request, loaded, new_ids, int(prompt_tokens[row]), text, geometry,
-                                            limits, started, generate_s))
+                                            limits, started, generate_s, tokens))
         return outputs
 
     @staticmethod

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 from grounding import ModelFamily, PixelLimits, ProcessedImage, process_size
+from grounding.confidence.tokens import tokens_from_openai
 from workbench.backends.base import (
     GroundingRequest,
     RawOutput,
@@ -158,6 +160,7 @@ class OpenAICompatibleBackend(StreamingBackend):
             "messages": self.messages(request),
             "max_tokens": request.max_new_tokens,
             "temperature": request.temperature,
+            **({"logprobs": True, "top_logprobs": request.logprobs} if request.logprobs else {}),
             **self.limit_fields(request),
         }
 
@@ -176,6 +179,7 @@ class OpenAICompatibleBackend(StreamingBackend):
             "stream_options": {"include_usage": True},
         }
         pieces: list[str] = []
+        logprobs: list[dict[str, Any]] = []
         finish = "stop"
         usage = None
         waited = time.perf_counter()
@@ -187,11 +191,19 @@ class OpenAICompatibleBackend(StreamingBackend):
                     if choice.delta and choice.delta.content:
                         pieces.append(choice.delta.content)
                         yield TextDelta(choice.delta.content)
+                    if getattr(choice, "logprobs", None) is not None and choice.logprobs.content:
+                        logprobs.extend(entry.model_dump() for entry in choice.logprobs.content)
                     if choice.finish_reason:
                         finish = choice.finish_reason
-        except (openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError) as exc:
+        except openai.APIStatusError as exc:
+            if not pieces and _refuses_logprobs(request, exc):
+                yield from self._without_logprobs(request, self.stream)
+                return
+            raise _backend_error(self, exc) from None
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
             raise _backend_error(self, exc) from None
         generate_s = time.perf_counter() - waited
+        tokens, notes = _tokens(request, {"content": logprobs}, self.shown_url)
         yield RawOutput(
             text="".join(pieces),
             images=geometry,
@@ -203,7 +215,16 @@ class OpenAICompatibleBackend(StreamingBackend):
             completion_tokens=getattr(usage, "completion_tokens", None),
             total_s=time.perf_counter() - started,
             generate_s=generate_s,
+            notes=notes,
+            token_logprobs=tokens,
         )
+
+    def _without_logprobs(self, request: GroundingRequest, call: Any) -> Iterator[StreamEvent]:
+        """The request again without log-probabilities (the server refused the fields), saying so."""
+        for event in call(replace(request, logprobs=0)):
+            if isinstance(event, RawOutput):
+                event = replace(event, notes=(*event.notes, _no_logprobs(self.shown_url, refused=True)))
+            yield event
 
     def body(self, request: GroundingRequest) -> dict[str, Any]:
         """The JSON body of one non-streamed ``/chat/completions`` call for ``request`` (batch engines post it):
@@ -247,7 +268,12 @@ class OpenAICompatibleBackend(StreamingBackend):
         waited = time.perf_counter()
         try:
             text = self._client.post("/chat/completions", body=body, cast_to=str)
-        except (openai.APITimeoutError, openai.APIConnectionError, openai.APIStatusError) as exc:
+        except openai.APIStatusError as exc:
+            if _refuses_logprobs(request, exc):
+                output = self.complete(replace(request, logprobs=0), geometry=geometry)
+                return replace(output, notes=(*output.notes, _no_logprobs(self.shown_url, refused=True)))
+            raise _backend_error(self, exc) from None
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
             raise _backend_error(self, exc) from None
         generate_s = time.perf_counter() - waited
         try:
@@ -258,14 +284,36 @@ class OpenAICompatibleBackend(StreamingBackend):
                                + (f": {redact_urls(text[:200])!r}" if self.echo_errors else "")) from None
         return completion_output(
             answer, geometry, model=self._model, max_new_tokens=request.max_new_tokens, limits=limits,
-            total_s=time.perf_counter() - started, generate_s=generate_s,
+            total_s=time.perf_counter() - started, generate_s=generate_s, logprobs=request.logprobs,
+            server=self.shown_url,
         )
+
+
+def _no_logprobs(server: str, *, refused: bool = False) -> str:
+    why = "refused the log-probability fields" if refused else "returned no token log-probabilities"
+    return (f"{server} {why}: this answer's confidence comes from its structure only (overlaps, border, loops, "
+            "truncation)")
+
+
+def _tokens(request: GroundingRequest, logprobs: Any, server: str) -> tuple[Any, tuple[str, ...]]:
+    """The answer's tokens when the request asked for them, and a note when the server gave none."""
+    if not request.logprobs:
+        return None, ()
+    tokens = tokens_from_openai(logprobs)
+    return tokens, (() if tokens else (_no_logprobs(server),))
+
+
+def _refuses_logprobs(request: GroundingRequest, exc: Any) -> bool:
+    """A 400/422 naming the log-probability fields, to a request that sent them (some servers take no such field)."""
+    return bool(request.logprobs) and getattr(exc, "status_code", 0) in (400, 422) and "logprob" in _server_message(exc)
+
 
 def completion_output(
     answer: dict[str, Any], images: tuple[ProcessedImage, ...], *, model: str, max_new_tokens: int,
-    limits: PixelLimits, total_s: float = 0.0, generate_s: float = 0.0,
+    limits: PixelLimits, total_s: float = 0.0, generate_s: float = 0.0, logprobs: int = 0, server: str = "the server",
 ) -> RawOutput:
-    """A chat completion's JSON (``choices[0].message.content``, ``finish_reason``, ``usage``) as a :class:`RawOutput`.
+    """A chat completion's JSON (``choices[0].message.content``, ``finish_reason``, ``usage``, and
+    ``logprobs`` when ``logprobs`` alternatives were asked) as a :class:`RawOutput`.
 
     >>> completion_output({"choices": [{"message": {"content": "[]"}, "finish_reason": "length"}],
     ...                    "usage": {"prompt_tokens": 391}}, (), model="m", max_new_tokens=8,
@@ -274,6 +322,7 @@ def completion_output(
     """
     choice = (answer.get("choices") or [{}])[0]
     usage = answer.get("usage") or {}
+    tokens = tokens_from_openai(choice.get("logprobs")) if logprobs else None
     return RawOutput(
         text=(choice.get("message") or {}).get("content") or "",
         images=images,
@@ -285,6 +334,8 @@ def completion_output(
         completion_tokens=usage.get("completion_tokens"),
         total_s=total_s,
         generate_s=generate_s,
+        notes=() if tokens or not logprobs else (_no_logprobs(server),),
+        token_logprobs=tokens,
     )
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from grounding.parse import ParseResult
 from workbench.batch.results import UnitError, UnitResult
 from workbench.batch.units import WorkUnit
-from workbench.runs.items import drafts_from
+from workbench.confidence.scoring import dataset_scorer
+from workbench.runs.items import answer_notes, drafts_with_signals
 from workbench.store import DatasetRef, DatasetStore, ItemFilter
 
 __all__ = ["StoreSink", "units_from_items"]
@@ -67,10 +68,17 @@ class StoreSink:
     def write(self, result: UnitResult) -> None:
         item = self.store.item(int(result.unit_key))
         detections = tuple(d for image in result.images for d in image.detections)
-        per_image, warnings = drafts_from(ParseResult(detections), [image.wh for image in item.images])
+        signals = [dict(s) for image in result.images for s in image.signals]
+        known = {label.name for label in self.store.labels(self.dataset_id, counts=False)}
+        for detection, found in zip(detections, signals):
+            found["unknown_label"] = bool(known) and detection.label not in known
+        score, _ = dataset_scorer(self.store, self.dataset_id)
+        per_image, per_image_signals, warnings = drafts_with_signals(
+            ParseResult(detections), [image.wh for image in item.images], signals, score=score)
         run = self._run(result)
+        notes = tuple(n for n in answer_notes(result.text, signals, False) if n not in result.warnings)
         self.store.record_proposals(run.id, item.id, per_image, text=result.text,
-                                    warnings=(*result.warnings, *warnings))
+                                    warnings=(*result.warnings, *notes, *warnings), signals=per_image_signals)
 
     def fail(self, unit: WorkUnit, error: UnitError) -> None:
         self.store.record_failure(None, int(unit.key), f"{error.stage}: {error.message}")

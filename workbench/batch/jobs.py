@@ -19,11 +19,13 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grounding import PixelLimits
+from workbench.backends.base import DEFAULT_TOP_LOGPROBS
 from workbench.batch.dataset import StoreSink, units_from_items
 from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.progress import BatchProgress
 from workbench.batch.runner import run_batch
 from workbench.batch.units import JobSettings, unit_prompt
+from workbench.confidence.scoring import refit
 from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.runs.items import ReviewSettings
@@ -112,7 +114,7 @@ class JobRunner:
                 limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
             keys = ReviewSettings.from_dataset(store.dataset_settings(dataset)).coordinate_keys
             settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens,
-                                               coordinate_keys=keys)
+                                               coordinate_keys=keys, logprobs=DEFAULT_TOP_LOGPROBS)
             if request.backend == "openai" and request.geometry_check:
                 store.update_job(job_id, message="checking how the server resizes images…")
                 check_server_geometry(backend, settings.limits)
@@ -135,8 +137,9 @@ class JobRunner:
                                 concurrency=1 if request.backend == "local" else request.concurrency,
                                 total=store.job(job_id).total, on_progress=progress, cancel=cancel)
             state = "cancelled" if summary.stopped == "cancelled" else ("done" if summary.complete else "failed")
+            calibrated = refit(store, dataset).message  # after each batch: the new boxes get the dataset's scores
             store.update_job(job_id, state=state, done=summary.written + summary.skipped, failed=summary.failed,
-                             message="; ".join(summary.lines(shown_failures=3)))
+                             message="; ".join([*summary.lines(shown_failures=3), calibrated]))
         except USER_ERRORS as exc:
             store.update_job(job_id, state="failed", message=str(exc))
         except Exception as exc:

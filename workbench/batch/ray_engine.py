@@ -133,7 +133,7 @@ def answer_output(answer: dict[str, Any], images: Sequence[Any], settings: JobSe
     sizes = sizes or [original_wh(image) for image in images]
     geometry = tuple(process_size(wh, settings.family, settings.limits) for wh in sizes)
     return completion_output(answer, geometry, model=settings.model, max_new_tokens=settings.max_new_tokens,
-                             limits=settings.limits)
+                             limits=settings.limits, logprobs=settings.logprobs)
 
 
 def _outcome(unit: WorkUnit, row: dict[str, Any], settings: JobSettings, url: str) -> Any:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grounding import PixelLimits, ProcessedImage
-from grounding.parse import Detection
+from grounding.confidence import box_signals
+from grounding.parse import EMPTY_ANSWER_NOTE, Detection
 from workbench.backends.base import RawOutput
 from workbench.batch.units import JobSettings, WorkUnit
 from workbench.runs.pipeline import parse_output
@@ -57,6 +58,8 @@ class ImageResult:
     source: str
     geometry: ProcessedImage
     detections: tuple[Detection, ...]
+    signals: tuple[dict[str, Any], ...] = ()
+    """Each detection's confidence signals (:func:`grounding.confidence.box_signals`), in the same order."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,7 @@ class ImageResult:
             "source": self.source,
             **self.geometry.as_dict(),
             "detections": [d.as_dict() for d in self.detections],
+            **({"signals": list(self.signals)} if self.signals else {}),
         }
 
 
@@ -132,10 +136,14 @@ def unit_result(unit: WorkUnit, settings: JobSettings, output: RawOutput, timing
     """Parse ``output`` with its own geometry and group the detections by image."""
     started = time.perf_counter()
     run = parse_output(unit.request(settings), output)
+    signals = box_signals(output.text, run.detections, output.images, tokens=output.token_logprobs,
+                          finish_reason=output.finish_reason)
     parse_s = time.perf_counter() - started
     per_image: list[list[Detection]] = [[] for _ in unit.images]
-    for detection in run.detections:
+    per_image_signals: list[list[dict[str, Any]]] = [[] for _ in unit.images]
+    for detection, found in zip(run.detections, signals):
         per_image[min(max(detection.image, 1), len(per_image)) - 1].append(detection)
+        per_image_signals[min(max(detection.image, 1), len(per_image)) - 1].append(found)
     timings = timings or Timings(request_s=output.total_s, generate_s=output.generate_s)
     return UnitResult(
         unit_key=unit.key,
@@ -147,10 +155,11 @@ def unit_result(unit: WorkUnit, settings: JobSettings, output: RawOutput, timing
         text=output.text,
         finish_reason=output.finish_reason,
         images=tuple(
-            ImageResult(image_id, image_name(image, image_id), geometry, tuple(found))
-            for image_id, image, geometry, found in zip(unit.image_ids, unit.images, output.images, per_image)
+            ImageResult(image_id, image_name(image, image_id), geometry, tuple(found), tuple(said))
+            for image_id, image, geometry, found, said in zip(unit.image_ids, unit.images, output.images, per_image,
+                                                                per_image_signals)
         ),
-        warnings=run.warnings,
+        warnings=(*run.warnings, EMPTY_ANSWER_NOTE) if run.empty else run.warnings,
         prompt_tokens=output.prompt_tokens,
         completion_tokens=output.completion_tokens,
         timings=Timings(timings.queued_s, timings.request_s, timings.generate_s, parse_s),

@@ -65,6 +65,7 @@ class WorkUnit:
             temperature=settings.temperature,
             limits=settings.limits,
             coordinate_keys=settings.coordinate_keys,
+            logprobs=settings.logprobs,
         )
 
 
@@ -80,6 +81,9 @@ class JobSettings:
     add_vision_id: bool | None = None
     coordinate_keys: tuple[str, ...] = ()
     """Extra JSON keys the prompt asks coordinates under (the dataset's, or ``--coordinate-key``)."""
+    logprobs: int = 0
+    """Token log-probabilities asked for confidence (``GroundingRequest.logprobs``); they do not change the
+    answer, so they are not part of :meth:`key`."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "family", ModelFamily.from_name(self.family))

@@ -12,6 +12,7 @@ import typer
 from workbench.cli import (
     annotate,
     canvas,
+    confidence,
     datasets,
     export,
     geometry,
@@ -50,6 +51,7 @@ datasets.register(app)
 parse_command.register(app)
 serve.register(app)
 annotate.register(app)
+confidence.register(app)
 
 
 def main() -> None:

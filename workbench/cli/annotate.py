@@ -32,6 +32,7 @@ from grounding import GeometryError, ModelFamily, PixelLimits
 from grounding.parse import coordinate_keys as key_list
 from grounding.prompts import GroundingTask
 from workbench.backends import ModelBackend, create_backend
+from workbench.backends.base import DEFAULT_TOP_LOGPROBS, MAX_TOP_LOGPROBS
 from workbench.backends.openai_compat import LIMITS_STYLES
 from workbench.batch import (
     BatchProgress,
@@ -96,6 +97,8 @@ class BatchOptions:
     server_wait_s: float = 120.0
     timeout_s: float = 300.0
     coordinate_keys: tuple[str, ...] = ()
+    logprobs: int = 0
+    """Alternatives per token asked for the boxes' confidence (0: none)."""
 
     @staticmethod
     def split_labels(labels: str | None) -> tuple[str, ...]:
@@ -127,7 +130,7 @@ def open_backend(options: BatchOptions) -> ModelBackend:
 
 def job_settings(backend: ModelBackend, options: BatchOptions) -> JobSettings:
     return JobSettings.for_backend(backend, options.limits(backend.family()), max_new_tokens=options.max_new_tokens,
-                                   coordinate_keys=options.coordinate_keys)
+                                   coordinate_keys=options.coordinate_keys, logprobs=options.logprobs)
 
 
 def with_prompts(units: Iterable[WorkUnit], family: ModelFamily, options: BatchOptions) -> Iterator[WorkUnit]:
@@ -286,12 +289,17 @@ def annotate(
     server_wait: WaitOption = 120.0,
     timeout: TimeoutOption = 300.0,
     coordinate_keys: KeysOption = None,
+    logprobs: Annotated[int, typer.Option(
+        "--logprobs", min=0, max=MAX_TOP_LOGPROBS,
+        help="Alternatives per token asked for the boxes' confidence (0: none; servers without them still work).")
+    ] = DEFAULT_TOP_LOGPROBS,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="WORKBENCH_DATA_DIR", file_okay=False,
                                                      help="Folder of the dataset store.")] = None,
 ) -> None:
     """Pre-annotate the items of DATASET with a model: their boxes land on the items (pre-annotated), never over
     a person's work; a failed item says why and the run goes on; re-running skips what is done."""
     from workbench.batch.dataset import StoreSink, units_from_items
+    from workbench.confidence.scoring import refit
     from workbench.runs.items import ReviewSettings
     from workbench.store import DatasetStore
 
@@ -300,7 +308,7 @@ def annotate(
         model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,  # type: ignore[attr-defined]
         min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens, concurrency=concurrency,
         engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,  # type: ignore[attr-defined]
-        coordinate_keys=key_list(coordinate_keys or ""),
+        coordinate_keys=key_list(coordinate_keys or ""), logprobs=logprobs,
     )
     try:
         with DatasetStore.open(data_dir) as store:
@@ -309,6 +317,7 @@ def annotate(
                 options = dataclasses.replace(options, coordinate_keys=kept)
             ids, units = units_from_items(store, dataset, statuses=status or ["new"])
             summary = run_job(units, StoreSink(store, dataset), options, total=len(ids))
+            typer.echo(refit(store, dataset).message, err=True)  # after each batch: the dataset's scores
     except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None

@@ -32,7 +32,8 @@ from workbench.importers import (
     import_yolo,
     read_outputs_jsonl,
 )
-from workbench.store import ITEM_STATUSES
+from workbench.store import ITEM_STATUSES, ItemFilter
+from workbench.store.scores import ORDERS
 
 dataset_app = typer.Typer(help="Create, list, rename and delete datasets.", no_args_is_help=True)
 import_app = typer.Typer(help="Import images, COCO, YOLO, Label Studio or Hugging Face datasets, a workbench "
@@ -183,12 +184,24 @@ def outputs(dataset: str, jsonl: Annotated[Path, typer.Argument(exists=True, dir
 def items(dataset: Annotated[str, typer.Argument(help="Dataset name.")],
           status: Annotated[str | None, typer.Option(help=f"Only items of this status ({', '.join(ITEM_STATUSES)}).")
                             ] = None,
+          order: Annotated[str, typer.Option(
+              help="file (the dataset's order), confidence (the item whose weakest box scores lowest first, each "
+                   "box with its confidence) or edits (most expected edits first).")] = "file",
           as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
           data_dir: DataDirOption = None) -> None:
     """List the items of DATASET: id, status, images (file, original size), boxes and points."""
+    from workbench.confidence import status_text
+
+    if order not in ("file", *ORDERS):
+        raise _fail(ValueError(f"--order must be file, {', '.join(ORDERS)}; got {order!r}"))
+    scored = order != "file"
     try:
         with open_store(data_dir) as store:
-            chosen = store.items(dataset, statuses=[status] if status else None)
+            ids = store.item_ids(dataset, ItemFilter(status=status or None, order=None if not scored else order))
+            found = {item.id: item for item in store.items(dataset, statuses=[status] if status else None)}
+            chosen = [found[i] for i in ids if i in found]
+            if scored:  # say whether the scores are probabilities or the raw signal
+                typer.echo(status_text(store, dataset), err=True)
     except USER_ERRORS as exc:
         raise _fail(exc) from None
     for item in chosen:
@@ -197,11 +210,18 @@ def items(dataset: Annotated[str, typer.Argument(help="Dataset name.")],
                           for i in item.images],
                "boxes": sum(a.kind == "box" for a in item.annotations),
                "points": sum(a.kind == "point" for a in item.annotations)}
+        scores = [a.score for a in item.annotations if a.score is not None]
+        if scored:
+            row["weakest"] = min(scores) if scores else None
+            row["annotations"] = [{"picture": image.position, "kind": a.kind, "label": a.label,
+                                   "coords": list(a.coords), "provenance": a.provenance, "confidence": a.score}
+                                  for image in item.images for a in image.annotations]
         if as_json:
             typer.echo(json.dumps(row, ensure_ascii=False))
         else:
             files = ", ".join(f"{i['file']} {i['original'][0]}x{i['original'][1]}" for i in row["images"])
-            typer.echo(f"{item.id}\t{item.status}\t{row['boxes']} box(es)\t{row['points']} point(s)\t{files}")
+            weakest = (f"\tweakest {min(scores):.3f}" if scores else "\tno score") if scored else ""
+            typer.echo(f"{item.id}\t{item.status}\t{row['boxes']} box(es)\t{row['points']} point(s){weakest}\t{files}")
 
 
 def register(app: typer.Typer) -> None:

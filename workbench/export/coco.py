@@ -63,7 +63,8 @@ def to_coco(samples: Sequence[ExportSample], created_at: str | None) -> dict:
         for box in entry.image.boxes:
             bbox = coco_box(box.coords)
             annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": ids[box.label],
-                                "bbox": bbox, "area": bbox[2] * bbox[3], "segmentation": [], "iscrowd": 0})
+                                "bbox": bbox, "area": bbox[2] * bbox[3], "segmentation": [], "iscrowd": 0,
+                                **({"score": box.score} if box.score is not None else {})})  # as COCO results
     return {"info": {"description": "Grounding Workbench export", "date_created": created_at or ""},
             "licenses": [],
             "categories": [{"id": n, "name": name, "supercategory": "object"} for name, n in ids.items()],

@@ -52,6 +52,8 @@ def label_config(labels: Sequence[str]) -> str:
 def _result(obj: ExportObject, image: ExportImage, result_id: str) -> dict:
     w, h = image.wh
     common = {"id": result_id, "to_name": "image", "original_width": w, "original_height": h, "image_rotation": 0}
+    if obj.score is not None and not obj.reviewed:  # a prediction's region score
+        common["score"] = obj.score
     if obj.kind == "box":
         value = percent_box(obj.coords, image.wh) | {"rotation": 0, "rectanglelabels": [obj.label]}
         return common | {"from_name": "label", "type": "rectanglelabels", "value": value}
@@ -73,8 +75,9 @@ def to_tasks(samples: Sequence[ExportSample], settings: ExportSettings) -> list[
                           "annotations": [{"result": reviewed}] if looked_at else [],
                           "predictions": []}
             if proposed:
+                scores = [r["score"] for r in proposed if "score" in r]
                 task["predictions"] = [{"model_version": f"grounding-workbench/{settings.family.name}",
-                                        "result": proposed}]
+                                        **({"score": min(scores)} if scores else {}), "result": proposed}]
             tasks.append(task)
     return tasks
 

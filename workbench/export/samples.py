@@ -34,6 +34,8 @@ class ExportObject:
     """``human`` (drawn or edited by a person) or ``model`` (a model's detection), from the store."""
     status: str = "pre-annotated"
     """The review status of the item it belongs to (``accepted`` when a person accepted the item)."""
+    score: float | None = None
+    """A model box's score (P(survives review) once the dataset is calibrated); None for a person's."""
 
     @property
     def reviewed(self) -> bool:
@@ -120,7 +122,8 @@ def export_samples(samples: Iterable[Item], warnings: list[str] | None = None) -
                 label = relabelled.get(a.label) or clean_label(a.label)
                 if label != a.label:
                     relabelled[a.label] = label
-                objects.append(ExportObject(a.kind, inside, label, a.provenance, sample.status))
+                objects.append(ExportObject(a.kind, inside, label, a.provenance, sample.status,
+                                            a.score if a.provenance == "model" else None))
             suffix = image.file.suffix
             images.append(ExportImage(
                 image_id=image.image_id,

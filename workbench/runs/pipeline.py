@@ -32,6 +32,8 @@ class GroundingRun:
     output: RawOutput
     detections: tuple[Any, ...]
     warnings: tuple[str, ...]
+    empty: bool = False
+    """The model answered that there is nothing to find (an explicit empty answer, not a failure)."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: model, images with their geometry, raw text, detections, warnings."""
@@ -43,6 +45,7 @@ class GroundingRun:
             "finish_reason": self.output.finish_reason,
             "detections": [detection_dict(d, self.request.image_ids) for d in self.detections],
             "warnings": list(self.warnings),
+            **({"empty": True} if self.empty else {}),
         }
 
 
@@ -81,6 +84,7 @@ def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
         output=output,
         detections=tuple(parsed.detections),
         warnings=tuple(output.warnings) + tuple(parsed.warnings),
+        empty=parsed.empty,
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from workbench.errors import StoreError
 from workbench.store import items, labels
 from workbench.store.db import Database
-from workbench.store.history import first_undone, last_done, record_action, restore, snapshot
+from workbench.store.history import comparable, first_undone, last_done, record_action, restore, snapshot
 from workbench.store.records import AnnotationDraft, Item
 from workbench.store.rows import ANNOTATION_COLUMNS, annotation_from_row, dumps, insert_annotation
 from workbench.store.rules import check_image_id, check_status
@@ -158,7 +158,7 @@ def step(db: Database, images_root: Path, item_id: int, expected_version: int | 
         action_id, _summary, before, after = found
         expected = after if undo else before
         if (expected_version is not None and row[0] != expected_version) or \
-                dumps(snapshot(conn, item_id)) != dumps(expected):
+                comparable(snapshot(conn, item_id)) != comparable(expected):
             raise StaleItemError(f"cannot {word}: item {item_id} was changed elsewhere since; here is how it is "
                                  "now", items.get(db, images_root, item_id))
         restore(conn, item_id, before if undo else after)

@@ -25,7 +25,7 @@ from workbench.store.rows import (
     insert_annotation,
 )
 
-__all__ = ["read_actions", "record_action", "restore", "snapshot"]
+__all__ = ["comparable", "read_actions", "record_action", "restore", "snapshot"]
 
 
 def snapshot(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
@@ -38,6 +38,13 @@ def snapshot(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
         "JOIN item_images ii ON ii.id = a.item_image_id WHERE ii.item_id = ? ORDER BY a.id", (item_id,)).fetchall()
     return {"status": status, "prompt": prompt, "images": images,
             "annotations": [annotation_state(annotation_from_row(row)) for row in rows]}
+
+
+def comparable(state: dict[str, Any]) -> str:
+    """A snapshot as compared by undo and redo: scores left out (derived data, rescored after each calibration
+    without a history entry), so a rescored item can still be undone."""
+    annotations = [{k: v for k, v in a.items() if k != "score"} for a in state.get("annotations", [])]
+    return dumps({**state, "annotations": annotations})
 
 
 def restore(conn: sqlite3.Connection, item_id: int, state: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from workbench.errors import StoreError
 from workbench.store.db import Database
 from workbench.store.records import ItemFilter, ItemRow, ItemStatus, QueuePage
 from workbench.store.rules import check_status
+from workbench.store.scores import order_sql
 
 __all__ = ["filter_sql", "ids", "index_of", "neighbour", "page"]
 
@@ -42,14 +43,17 @@ def filter_sql(dataset_id: int, filter: ItemFilter) -> tuple[str, list[Any]]:
 
 
 def ids(db: Database, dataset_id: int, filter: ItemFilter | None = None) -> list[int]:
-    where, params = filter_sql(dataset_id, filter or ItemFilter())
-    return [row[0] for row in db.read(f"SELECT i.id FROM items i WHERE {where} ORDER BY i.position", params)]
+    flt = filter or ItemFilter()
+    where, params = filter_sql(dataset_id, flt)
+    return [row[0] for row in db.read(f"SELECT i.id FROM items i WHERE {where} ORDER BY {order_sql(flt.order)}",
+                                      params)]
 
 
 def page(db: Database, images_root: Path, dataset_id: int, filter: ItemFilter | None = None, *, page: int = 1,
          page_size: int = 48) -> QueuePage:
     """One page of the items that match ``filter``, with files, status and annotation counts."""
-    where, params = filter_sql(dataset_id, filter or ItemFilter())
+    flt = filter or ItemFilter()
+    where, params = filter_sql(dataset_id, flt)
     page_size = max(1, min(int(page_size), 500))
     with db.lock:
         total = db.conn.execute(f"SELECT COUNT(*) FROM items i WHERE {where}", params).fetchone()[0]
@@ -57,7 +61,8 @@ def page(db: Database, images_root: Path, dataset_id: int, filter: ItemFilter | 
         page = min(max(1, int(page)), pages)
         rows = db.conn.execute(
             "SELECT i.id, i.position, i.status, i.error FROM items i "
-            f"WHERE {where} ORDER BY i.position LIMIT ? OFFSET ?", (*params, page_size, (page - 1) * page_size)
+            f"WHERE {where} ORDER BY {order_sql(flt.order)} LIMIT ? OFFSET ?",
+            (*params, page_size, (page - 1) * page_size)
         ).fetchall()
         item_ids = [row[0] for row in rows]
         marks = ",".join("?" * len(item_ids))
@@ -92,9 +97,12 @@ def neighbour(db: Database, dataset_id: int, item_id: int | None, *, step: int =
     ``unreviewed`` looks for the next item still ``new`` or ``pre-annotated`` (wrapping to the
     start), as "accept and open the next" does. None when there is none.
     """
-    where, params = filter_sql(dataset_id, filter or ItemFilter())
+    flt = filter or ItemFilter()
+    where, params = filter_sql(dataset_id, flt)
     if unreviewed:
         where += " AND i.status IN ('new', 'pre-annotated')"
+    if flt.order:
+        return _neighbour_in_order(db, where, params, flt.order, item_id, step, unreviewed)
     position = None
     if item_id is not None:
         rows = db.read("SELECT position FROM items WHERE id = ?", (item_id,))
@@ -115,9 +123,29 @@ def neighbour(db: Database, dataset_id: int, item_id: int | None, *, step: int =
     return None
 
 
+def _neighbour_in_order(db: Database, where: str, params: list[Any], order: str, item_id: int | None, step: int,
+                        wrap: bool) -> int | None:
+    """:func:`neighbour` in a score order: the ordered ids, read whole (sorting by score reads every item anyway)."""
+    ordered = [row[0] for row in db.read(f"SELECT i.id FROM items i WHERE {where} ORDER BY {order_sql(order)}", params)]
+    if not ordered:
+        return None
+    if item_id is None or item_id not in ordered:  # from outside the order (just accepted, filtered out): its start
+        return ordered[0] if step > 0 else ordered[-1]
+    at = ordered.index(item_id) + (1 if step > 0 else -1)
+    if 0 <= at < len(ordered):
+        return ordered[at]
+    if wrap and len(ordered) > 1:
+        return ordered[0] if step > 0 else ordered[-1]
+    return None
+
+
 def index_of(db: Database, dataset_id: int, item_id: int, filter: ItemFilter | None = None) -> int | None:
     """1-based place of the item among those matching ``filter`` (None when it does not match)."""
-    where, params = filter_sql(dataset_id, filter or ItemFilter())
+    flt = filter or ItemFilter()
+    if flt.order:
+        ordered = ids(db, dataset_id, flt)
+        return ordered.index(item_id) + 1 if item_id in ordered else None
+    where, params = filter_sql(dataset_id, flt)
     rows = db.read(f"SELECT COUNT(*) FROM items i WHERE {where} AND i.position <= "
                    "(SELECT position FROM items WHERE id = ?)", (*params, item_id))
     matches = db.read(f"SELECT 1 FROM items i WHERE {where} AND i.id = ?", (*params, item_id))

@@ -323,6 +323,9 @@ class ItemFilter:
     """``model`` (items with a model annotation), ``human`` (with a human one) or None."""
     name: str | None = None
     """Part of an image file name (case-insensitive)."""
+    order: str | None = None
+    """How the matching items are ordered: None the file order, ``confidence`` the weakest box first,
+    ``edits`` the most expected edits first (:data:`workbench.store.scores.ORDERS`). Not a filter."""
 
     @property
     def is_empty(self) -> bool:

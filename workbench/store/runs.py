@@ -73,7 +73,8 @@ def record_failure(db: Database, run_id: int | None, item_id: int, error: str) -
 
 def record(db: Database, images_root: Path, run_id: int, item_id: int,
            per_image: Sequence[Sequence[AnnotationDraft]], *, text: str = "", warnings: Sequence[str] = (),
-           apply: str = "auto", expected_version: int | None = None) -> bool:
+           apply: str = "auto", expected_version: int | None = None,
+           signals: Sequence[Sequence[Mapping[str, Any]]] | None = None) -> bool:
     """Store what a run proposed for each image of the item; whether the proposals became its annotations.
 
     ``apply``: ``auto`` makes the proposals the item's annotations when no person has worked
@@ -92,11 +93,13 @@ def record(db: Database, images_root: Path, run_id: int, item_id: int,
             raise StoreError(f"item {item_id} has {len(images)} images, the run answered for {len(per_image)}")
         conn.execute("DELETE FROM proposals WHERE run_id = ? AND item_image_id IN "
                      "(SELECT id FROM item_images WHERE item_id = ?)", (run_id, item_id))
-        for image_id, drafts in zip(images, per_image):
-            for d in drafts:
-                conn.execute("INSERT INTO proposals (run_id, item_image_id, kind, coords, label, attributes, score) "
-                             "VALUES (?,?,?,?,?,?,?)", (run_id, image_id, d.kind, json.dumps(list(d.coords)),
-                                                        d.label, dumps(dict(d.attributes)), d.score))
+        for n, (image_id, drafts) in enumerate(zip(images, per_image)):
+            found = list(signals[n]) if signals is not None and n < len(signals) else []
+            for k, d in enumerate(drafts):
+                conn.execute("INSERT INTO proposals (run_id, item_image_id, kind, coords, label, attributes, score, "
+                             "signals) VALUES (?,?,?,?,?,?,?,?)",
+                             (run_id, image_id, d.kind, json.dumps(list(d.coords)), d.label, dumps(dict(d.attributes)),
+                              d.score, dumps(dict(found[k])) if k < len(found) else "{}"))
         conn.execute("INSERT OR REPLACE INTO run_items (run_id, item_id, at, text, warnings, error) "
                      "VALUES (?,?,?,?,?, '')", (run_id, item_id, db.clock(), text, dumps(list(warnings))))
         status = conn.execute("SELECT status FROM items WHERE id = ?", (item_id,)).fetchone()[0]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import StoreError
-from workbench.store import actions, datasets, items, jobs, labels, queue, runs
+from workbench.store import actions, datasets, items, jobs, labels, queue, runs, scores
 from workbench.store.actions import StaleItemError
 from workbench.store.blobs import Blob, ImageBlobs
 from workbench.store.datadir import DB_NAME, resolve_data_dir
@@ -271,11 +271,13 @@ class DatasetStore:
 
     def record_proposals(self, run_id: int, item_id: int, per_image: Sequence[Sequence[AnnotationDraft]], *,
                          text: str = "", warnings: Sequence[str] = (), apply: str = "auto",
-                         expected_version: int | None = None) -> tuple[Item, bool]:
+                         expected_version: int | None = None,
+                         signals: Sequence[Sequence[Mapping[str, Any]]] | None = None) -> tuple[Item, bool]:
         """Store what a run proposed for each image of the item; the item and whether they were applied
-        (``apply``: ``auto`` when nobody worked on it yet, ``always`` or ``never``)."""
+        (``apply``: ``auto`` when nobody worked on it yet, ``always`` or ``never``); ``signals`` per image and
+        draft are stored with the proposals (what their scores were made from)."""
         applied = runs.record(self.db, self._root, run_id, item_id, per_image, text=text, warnings=warnings,
-                              apply=apply, expected_version=expected_version)
+                              apply=apply, expected_version=expected_version, signals=signals)
         return self.item(item_id), applied
 
     def apply_proposals(self, item_id: int, run_id: int, *, mode: str = "replace",
@@ -291,6 +293,28 @@ class DatasetStore:
     def run_text(self, run_id: int, item_id: int) -> tuple[str, list[str], str]:
         """(model text, warnings, error) a run stored for the item."""
         return runs.text(self.db, run_id, item_id)
+
+    # -- confidence: scores, their calibration, the review they order ----------------------------
+
+    def reviewed_boxes(self, dataset: DatasetRef) -> list[tuple[int, dict[str, Any], bool]]:
+        """``(item id, signals, survived)`` per box a model proposed on an item a person accepted."""
+        return scores.reviewed_boxes(self.db, self._id(dataset))
+
+    def rescore(self, dataset: DatasetRef, score: Callable[[Mapping[str, Any]], float]) -> int:
+        """Score every proposal with signals (and the model annotations taken from them); no history."""
+        return scores.rescore(self.db, self._id(dataset), score)
+
+    def weakest_scores(self, item_ids: Sequence[int]) -> dict[int, float]:
+        """Each item's lowest annotation score (items without one left out)."""
+        return scores.weakest(self.db, item_ids)
+
+    def confident_items(self, dataset: DatasetRef, threshold: float) -> list[tuple[int, int, float]]:
+        """``(item, boxes, expected wrong boxes)`` of the pre-annotated items whose boxes all score >= threshold."""
+        return scores.confident_items(self.db, self._id(dataset), threshold)
+
+    def accept_confident(self, dataset: DatasetRef, threshold: float) -> list[int]:
+        """Accept those items: one transaction, one history entry per item (each undoable)."""
+        return scores.accept_confident(self.db, self._root, self._id(dataset), threshold)
 
     # -- background jobs (a batch started from the UI) ----------------------------------------
 
