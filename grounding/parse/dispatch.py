@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from grounding.errors import GroundingError
-from grounding.families import ModelFamily
+from grounding.families import CoordinateConvention, ModelFamily
 from grounding.geometry import ProcessedImage
 from grounding.parse.actions import action_detections
 from grounding.parse.fast import fast_json
@@ -75,8 +75,10 @@ def _images(images: ProcessedImage | Sequence[ProcessedImage], family: ModelFami
     for number, image in enumerate(pictures, start=1):
         if not isinstance(image, ProcessedImage):
             raise TypeError(f"image {number} is a {type(image).__name__}, not a ProcessedImage")
-        if image.family is not family and image.family != family:
-            raise GroundingError(f"image {number} was sized for {image.family.name}, but the family is {family.name}")
+        if image.family is not family and (image.family.name != family.name
+                                           or image.family.coordinates is not family.coordinates):
+            raise GroundingError(f"image {number} was sized for {image.family.name} ({image.family.coordinates.value}), "
+                                 f"but the family is {family.name} ({family.coordinates.value})")
     return pictures
 
 
@@ -137,8 +139,11 @@ class _Builder:
 
     def __init__(self, pictures: tuple[ProcessedImage, ...]) -> None:
         self.scales = [(p.original_wh[0], p.original_wh[1], *p.model_wh) for p in pictures]
-        self.relative = [p.family.is_relative for p in pictures]
+        self.relative = [p.family.coordinates.x_first is CoordinateConvention.RELATIVE_1000 for p in pictures]
+        self.y_first = [p.family.coordinates.y_first for p in pictures]
         self.family = pictures[0].family.name if pictures else ""
+        self.assumed = bool(pictures) and not pictures[0].family.convention_known
+        self._convention = pictures[0].family.coordinates.value if pictures else ""
         self.detections: list[Detection] = []
         self.warnings: list[str] = []
         self.swapped = self.unlabelled = self.outside = self.long_labels = self.over_1000 = 0
@@ -150,7 +155,10 @@ class _Builder:
         """``(kind, label, model coords, attributes)`` entries on picture ``number`` (one loop: the hot path)."""
         ow, oh, mw, mh = self.scales[number - 1]
         isfinite, append, new = math.isfinite, self.detections.append, Detection
+        y_first = self.y_first[number - 1]
         for kind, label, coords, attributes in entries:
+            if y_first:  # [y1, x1, y2, x2] as written: read x first from here on (``model`` is x first too)
+                coords = tuple(coords[i + 1 - 2 * (i % 2)] for i in range(len(coords)))
             if kind == "box":
                 a, b, c, d = coords
                 x1, x2 = (c if c < a else a), (c if c > a else a)  # min() and max(), ties included
@@ -204,6 +212,9 @@ class _Builder:
                             "check the family")
         if not self.detections:
             warnings.append("no boxes or points found in the output")
+        elif self.assumed:
+            warnings.append(f"{self.family}'s coordinate convention is not documented: read as "
+                            f"{self._convention}, assumed; check it with `workbench probe-convention`")
         unique = list(dict.fromkeys(warnings))
         if len(unique) > MAX_WARNINGS:
             unique = unique[:MAX_WARNINGS - 1] + [f"... and {len(unique) - MAX_WARNINGS + 1} more warnings"]
