@@ -38,7 +38,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from grounding import QWEN2_5_VL, QWEN2_VL, QWEN3_VL, ModelFamily
+from grounding import (
+    QWEN2_5_OMNI,
+    QWEN2_5_VL,
+    QWEN2_VL,
+    QWEN3_5,
+    QWEN3_5_MOE,
+    QWEN3_OMNI,
+    QWEN3_VL,
+    QWEN3_VL_MOE,
+    ModelFamily,
+)
+from grounding.families import QWEN4_EXP
 
 __all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "LIMITS_STYLES", "BackendSettings", "default_api_key",
            "default_base_url", "default_limits_style", "default_model", "guess_family"]
@@ -61,17 +72,31 @@ def default_api_key(env: Mapping[str, str] = os.environ) -> str:
     return env.get("WORKBENCH_API_KEY") or env.get("OPENAI_API_KEY") or "EMPTY"
 
 
+_SEP = r"[-_ ]?"
+_MOE = r".*[-_]a\d+(\.\d+)?b"  # an active-parameter count: Qwen3-VL-30B-A3B, Qwen3.5-35B-A3B
 _NAME_PATTERNS = (
-    (QWEN3_VL, re.compile(r"qwen[-_ ]?3[-_ ]?(\.\d+)?[-_ ]?vl")),
-    (QWEN2_5_VL, re.compile(r"qwen[-_ ]?2[._]5[-_ ]?vl|qwen[-_ ]?vl[-_ ]?(max|plus)")),
-    (QWEN2_VL, re.compile(r"qwen[-_ ]?2[-_ ]?vl")),
+    (QWEN3_OMNI, re.compile(rf"qwen{_SEP}3{_SEP}omni")),
+    (QWEN2_5_OMNI, re.compile(rf"qwen{_SEP}2[._]5{_SEP}omni")),
+    (QWEN4_EXP, re.compile(rf"qwen{_SEP}4{_SEP}exp")),
+    (QWEN3_VL_MOE, re.compile(rf"qwen{_SEP}3{_SEP}vl{_MOE}")),
+    (QWEN3_VL, re.compile(rf"qwen{_SEP}3{_SEP}vl")),
+    (QWEN3_5_MOE, re.compile(rf"qwen{_SEP}3[._][5-9]{_MOE}")),
+    (QWEN3_5, re.compile(rf"qwen{_SEP}3[._][5-9](?!\d)")),
+    (QWEN2_5_VL, re.compile(rf"qwen{_SEP}2[._]5{_SEP}vl|qwen{_SEP}vl{_SEP}(max|plus)")),
+    (QWEN2_VL, re.compile(rf"qwen{_SEP}2{_SEP}vl")),
 )
 
 
 def guess_family(model_name: str) -> ModelFamily:
     """Family from a served model's name (servers do not say); raise when the name does not tell.
 
-    DashScope's ``qwen-vl-max``/``qwen-vl-plus`` are Qwen2.5-VL generation models.
+    DashScope's ``qwen-vl-max``/``qwen-vl-plus`` are Qwen2.5-VL generation models. Qwen3.6 and Qwen3.8
+    checkpoints are of Qwen3.5's model types (``qwen3_5``, ``qwen3_5_moe``); a name with an active-parameter
+    count (``-A3B``) is a MoE checkpoint.
+
+    >>> [guess_family(n).name for n in ("Qwen/Qwen3.5-4B", "Qwen/Qwen3.6-35B-A3B", "Qwen3-VL-30B-A3B-Instruct",
+    ...                                 "qwen3-omni-30b-a3b-instruct", "Qwen2.5-Omni-7B")]
+    ['qwen3.5', 'qwen3.5-moe', 'qwen3-vl-moe', 'qwen3-omni', 'qwen2.5-omni']
     """
     name = model_name.lower()
     for family, pattern in _NAME_PATTERNS:

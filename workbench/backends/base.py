@@ -19,6 +19,7 @@ import copy
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
 from PIL import Image
@@ -38,11 +39,42 @@ __all__ = [
     "StreamEvent",
     "ModelBackend",
     "StreamingBackend",
+    "THINKING_TOKENS",
+    "Thinking",
     "collect",
 ]
 
 ImageInput = str | os.PathLike | bytes | Image.Image
 """A file path, encoded image bytes, or a PIL image (already upright)."""
+
+THINKING_TOKENS = 4096
+"""New tokens allowed for reasoning, on top of the answer's ``max_new_tokens``, when a model thinks first
+(Qwen3.5 with thinking on, Qwen3-VL Thinking): its reasoning before a grounding answer often runs to thousands
+of tokens."""
+
+
+class Thinking(str, Enum):
+    """Whether the model reasoned before answering in a call, as far as the backend knows."""
+
+    OFF = "off"
+    """The chat template's ``enable_thinking`` was set to false (locally: its rendered prompt closes ``<think>``)."""
+    ON = "on"
+    """The model reasons first: thinking was asked for, or its chat template always opens ``<think>``."""
+    NONE = "none"
+    """The model does not think (no switch, and its chat template opens no ``<think>``)."""
+
+    def note(self, budget: int | None = None) -> str:
+        """What a page says about it ('' when the model does not think).
+
+        >>> Thinking.OFF.note()
+        "Thinking off (the chat template's enable_thinking=false): the model answers directly."
+        """
+        if self is Thinking.OFF:
+            return "Thinking off (the chat template's enable_thinking=false): the model answers directly."
+        if self is Thinking.ON:
+            extra = f" (token budget {budget}, reasoning included)" if budget else ""
+            return f"Thinking on: the model reasons before answering{extra}; its reasoning is kept, folded."
+        return ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +102,21 @@ class GroundingRequest:
     history: tuple[dict, ...] = ()
     """Earlier messages (``user``/``assistant``, an optional first ``system``) as plain chat dicts;
     image parts are ``{"type": "image", "image_id": ID}`` placeholders for images of this request."""
+    thinking: bool = False
+    """Let the model reason before answering where its chat template has the switch (``enable_thinking``);
+    off by default: grounding answers need no reasoning, and Qwen3.5 thinks unless told not to."""
+    thinking_tokens: int = THINKING_TOKENS
+    """New tokens added to ``max_new_tokens`` when the model reasons first (see :meth:`token_budget`)."""
+
+    def token_budget(self, thinks: bool) -> int:
+        """New tokens for this call: ``max_new_tokens`` for the answer, plus ``thinking_tokens`` when the model
+        reasons first (its reasoning would otherwise eat the answer's budget).
+
+        >>> request = GroundingRequest(images=(b"",), prompt="Find the cat.", max_new_tokens=512)
+        >>> request.token_budget(False), request.token_budget(True)
+        (512, 4608)
+        """
+        return self.max_new_tokens + (self.thinking_tokens if thinks else 0)
 
     def __post_init__(self) -> None:
         if not self.images:
@@ -78,6 +125,8 @@ class GroundingRequest:
             raise BackendError("the prompt is empty")
         if self.max_new_tokens < 1:
             raise BackendError(f"max new tokens must be at least 1, got {self.max_new_tokens}")
+        if self.thinking_tokens < 0:
+            raise BackendError(f"thinking tokens must not be negative, got {self.thinking_tokens}")
         ids = self.image_ids or tuple(default_image_ids(len(self.images)))
         if len(ids) != len(self.images):
             raise BackendError(f"{len(self.images)} images but {len(ids)} image IDs")
@@ -201,6 +250,8 @@ class RawOutput:
     generate_s: float = 0.0
     """Seconds inside the model's ``generate`` (or waiting for the server's answer)."""
     notes: tuple[str, ...] = field(default=())
+    thinking: Thinking = Thinking.NONE
+    """Whether the model reasoned first in this call (see :class:`Thinking`)."""
 
     @property
     def family(self) -> ModelFamily:
@@ -212,10 +263,14 @@ class RawOutput:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        cut = ()
+        cut: tuple[str, ...] = ()
         if self.truncated:
             limit = f"max_new_tokens={self.max_new_tokens}" if self.max_new_tokens else "the token limit"
-            cut = (f"output cut at {limit}: the last objects may be missing or broken; raise max new tokens",)
+            if self.thinking is Thinking.ON and "</think>" not in self.text:
+                cut = (f"output cut at {limit} while the model was still reasoning (no answer yet): raise max new "
+                       "tokens or turn thinking off",)
+            else:
+                cut = (f"output cut at {limit}: the last objects may be missing or broken; raise max new tokens",)
         return cut + self.notes
 
 
