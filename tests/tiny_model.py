@@ -431,3 +431,16 @@ def build_tiny_qwen4_exp(folder: Path, *, seed: int = 0) -> Path:
     config = _vl_config(Qwen4ExpConfig, text, _qwen3_vision(), ids)
     model = _random_model(Qwen4ExpForConditionalGeneration, config, ids, seed)
     return _save(folder, model, _qwen3_processor(Qwen3VLProcessor, tokenizer, QWEN3_5_CHAT_TEMPLATE))
+
+
+TINY_BUILDERS = {
+    "qwen2.5-vl": build_tiny_qwen2_5_vl,
+    "qwen3-vl": build_tiny_qwen3_vl,
+    "qwen3-vl-moe": build_tiny_qwen3_vl_moe,
+    "qwen3.5": build_tiny_qwen3_5,
+    "qwen3.5-moe": build_tiny_qwen3_5_moe,
+    "qwen2.5-omni": build_tiny_qwen2_5_omni,
+    "qwen3-omni": build_tiny_qwen3_omni,
+    "qwen4-exp": build_tiny_qwen4_exp,
+}
+"""A tiny checkpoint builder per family name (the other makers' model types have none: see docs/families.md)."""
