@@ -12,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Detection", "DetectionKind", "ParseResult", "LABEL_MISSING"]
+__all__ = ["COPIED_LABEL", "Detection", "DetectionKind", "ParseResult", "LABEL_MISSING"]
 
 DetectionKind = Literal["box", "point"]
 
 LABEL_MISSING = "label_missing"
 """Attribute set to ``True`` on a detection the model wrote without a label (its ``label`` is ``""``):
 the caller may name it, e.g. after the prompt's target."""
+COPIED_LABEL = "copied_label"
+"""Attribute holding a label the parser set aside because it copies the question or a template placeholder
+(``"object name/description"``, ``"<label>"``); the detection is then unlabelled (:data:`LABEL_MISSING`)."""
 
 
 @dataclass(frozen=True, init=False)
@@ -73,9 +76,15 @@ class ParseResult:
 
     detections: tuple[Detection, ...] = ()
     warnings: tuple[str, ...] = ()
+    reasoning: str = ""
+    """What the model reasoned before its answer (``<think>`` or prose before "Final answer:"), kept to be shown
+    folded; its coordinates are drafts and are not among the detections when an answer follows."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
+        data: dict[str, Any] = {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
+        return data
 
     def for_image(self, image: int) -> tuple[Detection, ...]:
         """Detections that belong to picture ``image`` (1-based)."""

@@ -32,6 +32,8 @@ class GroundingRun:
     output: RawOutput
     detections: tuple[Any, ...]
     warnings: tuple[str, ...]
+    reasoning: str = ""
+    """What the model reasoned before answering (empty when it did not)."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: model, images with their geometry, raw text, detections, warnings."""
@@ -41,6 +43,8 @@ class GroundingRun:
             "images": image_table(self.output, self.request.image_ids, self.request.image_names()),
             "text": self.output.text,
             "finish_reason": self.output.finish_reason,
+            "thinking": self.output.thinking.value,
+            **({"reasoning": self.reasoning} if self.reasoning else {}),
             "detections": [detection_dict(d, self.request.image_ids) for d in self.detections],
             "warnings": list(self.warnings),
         }
@@ -75,12 +79,13 @@ def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
 
     # answers that name images by ID ("image": "front") land on that image, never on the digits in the ID
     parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids,
-                             coordinate_keys=request.coordinate_keys)
+                             coordinate_keys=request.coordinate_keys, prompt=request.prompt)
     return GroundingRun(
         request=request,
         output=output,
         detections=tuple(parsed.detections),
         warnings=tuple(output.warnings) + tuple(parsed.warnings),
+        reasoning=parsed.reasoning,
     )
 
 
