@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
-from grounding import GroundingError, ModelFamily, PixelLimits, ProcessedImage
+from grounding import CoordinateConvention, GroundingError, ModelFamily, PixelLimits, ProcessedImage
 from grounding.parse import coordinate_keys
 from grounding.prompts import ImageNaming, default_image_ids, picture_numbers
 from workbench.errors import BackendError
@@ -102,6 +102,9 @@ class GroundingRequest:
     history: tuple[dict, ...] = ()
     """Earlier messages (``user``/``assistant``, an optional first ``system``) as plain chat dicts;
     image parts are ``{"type": "image", "image_id": ID}`` placeholders for images of this request."""
+    convention: str | None = None
+    """How to read the answer's coordinates (a :class:`grounding.CoordinateConvention` value, e.g. a probe's
+    verdict saved with the dataset); None: the family's own."""
     thinking: bool = False
     """Let the model reason before answering where its chat template has the switch (``enable_thinking``);
     off by default: grounding answers need no reasoning, and Qwen3.5 thinks unless told not to."""
@@ -150,6 +153,12 @@ class GroundingRequest:
             object.__setattr__(self, "coordinate_keys", coordinate_keys(self.coordinate_keys))
         except GroundingError as exc:
             raise BackendError(str(exc)) from None
+        if self.convention:
+            try:
+                CoordinateConvention(self.convention)
+            except ValueError:
+                known = ", ".join(c.value for c in CoordinateConvention)
+                raise BackendError(f"unknown coordinate convention {self.convention!r}; expected one of {known}") from None
 
     @property
     def image_naming(self) -> ImageNaming:

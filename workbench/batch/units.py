@@ -65,6 +65,7 @@ class WorkUnit:
             temperature=settings.temperature,
             limits=settings.limits,
             coordinate_keys=settings.coordinate_keys,
+            convention=settings.convention,
         )
 
 
@@ -80,6 +81,8 @@ class JobSettings:
     add_vision_id: bool | None = None
     coordinate_keys: tuple[str, ...] = ()
     """Extra JSON keys the prompt asks coordinates under (the dataset's, or ``--coordinate-key``)."""
+    convention: str | None = None
+    """How answers' coordinates are read (the dataset's probe verdict); None: the family's."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "family", ModelFamily.from_name(self.family))
@@ -101,6 +104,7 @@ class JobSettings:
             "temperature": self.temperature,
             "add_vision_id": self.add_vision_id,
             **({"coordinate_keys": list(self.coordinate_keys)} if self.coordinate_keys else {}),
+            **({"convention": self.convention} if self.convention else {}),
         }
 
     @classmethod

@@ -78,7 +78,11 @@ def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
     )
 
     # answers that name images by ID ("image": "front") land on that image, never on the digits in the ID
-    parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids,
+    images = list(output.images)
+    if request.convention:  # the dataset's reading (a probe's verdict), on this call's own geometry
+        images = [dataclasses.replace(image, family=image.family.with_convention(request.convention))
+                  for image in images]
+    parsed = parse_grounding(output.text, images[0].family, images, image_ids=request.image_ids,
                              coordinate_keys=request.coordinate_keys, prompt=request.prompt)
     return GroundingRun(
         request=request,
