@@ -131,6 +131,10 @@ class ItemRunOutcome:
     detections: int
     warnings: tuple[str, ...]
     text: str
+    reasoning: str = ""
+    """What the model reasoned before answering (shown folded), "" when it did not."""
+    thinking: str = ""
+    """Whether thinking was in effect, in words ("" when the model has no thinking)."""
 
 
 def item_geometry(item: Item, settings: ReviewSettings) -> list[ProcessedImage]:
@@ -175,14 +179,15 @@ def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]], *,
 
 def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, model: str, family: str,
             settings: Mapping[str, Any], extra_warnings: Sequence[str], expected_version: int | None,
-            fallback_label: str = "") -> ItemRunOutcome:
+            fallback_label: str = "", thinking: str = "") -> ItemRunOutcome:
     per_image, warnings = drafts_from(result, [image.wh for image in item.images], fallback_label=fallback_label)
     run = store.run(item.dataset_id, model=model, family=family, settings=settings)
     said = tuple(w for w in result.warnings if OUTSIDE_WARNING not in w)  # said here as what was done with them
     all_warnings = (*extra_warnings, *said, *warnings)
     updated, applied = store.record_proposals(run.id, item.id, per_image, text=text, warnings=all_warnings,
                                               expected_version=expected_version)
-    return ItemRunOutcome(updated, applied, sum(len(p) for p in per_image), tuple(all_warnings), text)
+    return ItemRunOutcome(updated, applied, sum(len(p) for p in per_image), tuple(all_warnings), text,
+                          result.reasoning, thinking)
 
 
 def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: ReviewSettings, *,
@@ -218,7 +223,7 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
                                convention=convention, thinking=thinking)
     output = backend.generate(request, on_text=on_text)
     run = parse_output(request, output)  # the one pipeline: the geometry of this very call, answers by image ID
-    result = ParseResult(run.detections)
+    result = ParseResult(run.detections, reasoning=run.reasoning)
     used = output.limits or limits
     settings = {"prompt": prompt, "max_new_tokens": max_new_tokens, **dict(request_settings or {}),
                 **({"min_pixels": used.min_pixels, "max_pixels": used.max_pixels} if used else {}),
@@ -226,4 +231,4 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
                 **({"convention": convention} if convention else {}), "thinking": output.thinking.value}
     return _record(store, item, result, output.text, model=output.model, family=output.family.name,
                    settings=settings, extra_warnings=run.warnings, expected_version=expected_version,
-                   fallback_label=fallback_label)
+                   fallback_label=fallback_label, thinking=output.thinking.note(output.max_new_tokens))
