@@ -3,7 +3,7 @@
 =====================  ==========================================  ==================================
 variable               meaning                                     default
 =====================  ==========================================  ==================================
-``WORKBENCH_MODEL``    checkpoint (local) or model name (server)   ``Qwen/Qwen2.5-VL-3B-Instruct``
+``WORKBENCH_MODEL``    checkpoint (local) or model name (server)   ``Qwen/Qwen3.5-4B``
 ``WORKBENCH_BASE_URL`` OpenAI-compatible server                    ``OPENAI_BASE_URL``, else none
 ``WORKBENCH_API_KEY``  its API key                                 ``OPENAI_API_KEY``, else ``EMPTY``
 ``WORKBENCH_LIMITS_    how the server takes pixel limits: ``vllm`` ``vllm``
@@ -20,7 +20,7 @@ in the page; the deployment maps it back to the configured URL when a run asks f
 shows in ``repr``.
 
 >>> default_model({})
-'Qwen/Qwen2.5-VL-3B-Instruct'
+'Qwen/Qwen3.5-4B'
 >>> default_model({"WORKBENCH_MODEL": "Qwen/Qwen3-VL-4B-Instruct"})
 'Qwen/Qwen3-VL-4B-Instruct'
 >>> default_limits_style({"WORKBENCH_LIMITS_STYLE": "Transformers"})
@@ -54,7 +54,10 @@ from grounding.families import QWEN4_EXP
 __all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "LIMITS_STYLES", "BackendSettings", "default_api_key",
            "default_base_url", "default_limits_style", "default_model", "guess_family"]
 
-DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
+DEFAULT_MODEL = "Qwen/Qwen3.5-4B"
+"""A current small Qwen vision checkpoint (Qwen3.5, released February-March 2026; registered in LLaMA-Factory's
+``extras/constants.py`` and ms-swift's model registry with the ``qwen3_5`` template). It thinks by default; the
+workbench turns thinking off for grounding (its chat template takes ``enable_thinking``)."""
 LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
 """How a server takes the pixel limits (see :meth:`workbench.backends.OpenAICompatibleBackend.limit_fields`)."""
 
