@@ -43,7 +43,7 @@ from grounding.families import CoordinateConvention, ModelFamily
 from grounding.geometry import GeometryError, PixelLimits, process_size
 
 __all__ = ["PROBE_SCENES", "PROBE_TARGET", "ConventionReport", "ProbeAnswer", "ProbeScene", "Reading", "Shape",
-           "candidate_readings", "consistent_limits", "judge", "residual"]
+           "candidate_readings", "consistent_limits", "judge", "limits_fitting_tokens", "residual"]
 
 Box = tuple[float, float, float, float]
 
@@ -156,22 +156,35 @@ def residual(reading: Reading, family: ModelFamily, answer: ProbeAnswer) -> floa
     return math.hypot(got[0] - (x1 + x2) / 2, got[1] - (y1 + y2) / 2)
 
 
-def consistent_limits(family: ModelFamily, answers: Sequence[ProbeAnswer],
-                      limits: Sequence[PixelLimits]) -> list[PixelLimits] | None:
-    """The candidate limits under which the prompt minus the image is the same number of tokens for every answer
-    (the server's own resizing); None when fewer than two answers report prompt tokens (nothing to compare)."""
-    counted = [a for a in answers if a.prompt_tokens is not None]
-    if len(counted) < 2:
-        return None
+def limits_fitting_tokens(family: ModelFamily, counted: Sequence[tuple[tuple[int, int], int]],
+                          limits: Sequence[PixelLimits]) -> list[PixelLimits]:
+    """The candidate ``limits`` under which every (image size, prompt tokens) pair leaves the same number of text
+    tokens once the image's visual tokens are taken away: the limits a server really resized with (the same
+    prompt text around images of different sizes). The one rule of the batch geometry check too.
+
+    >>> from grounding import QWEN2_5_VL
+    >>> sizes = [(29, 22), (183, 137), (578, 434)]
+    >>> counted = [(wh, 40 + process_size(wh, QWEN2_5_VL, PixelLimits(3136, 200704)).tokens) for wh in sizes]
+    >>> limits_fitting_tokens(QWEN2_5_VL, counted, [PixelLimits(3136, 12845056), PixelLimits(3136, 200704)])
+    [PixelLimits(min_pixels=3136, max_pixels=200704)]
+    """
     kept = []
     for candidate in limits:
         try:
-            texts = {a.prompt_tokens - process_size(a.scene.size_wh, family, candidate).tokens for a in counted}
+            texts = {tokens - process_size(size_wh, family, candidate).tokens for size_wh, tokens in counted}
         except GeometryError:
             continue
         if len(texts) == 1:
             kept.append(candidate)
     return kept
+
+
+def consistent_limits(family: ModelFamily, answers: Sequence[ProbeAnswer],
+                      limits: Sequence[PixelLimits]) -> list[PixelLimits] | None:
+    """The candidate limits that fit the answers' prompt tokens (:func:`limits_fitting_tokens`); None when fewer
+    than two answers report prompt tokens (nothing to compare)."""
+    counted = [(a.scene.size_wh, a.prompt_tokens) for a in answers if a.prompt_tokens is not None]
+    return limits_fitting_tokens(family, counted, limits) if len(counted) >= 2 else None
 
 
 @dataclass(frozen=True)
