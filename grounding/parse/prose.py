@@ -38,9 +38,10 @@ _N = rf"\s{{0,3}}({NUMBER})\s{{0,3}}"
 _GROUP = re.compile(rf"([\[(]){_N},{_N}(?:,{_N},{_N})?([\])])")
 _PLACE = re.compile(r"(?:\b(?:at|box|bbox|bounding|located|location|position|positioned|coordinates?|point|"
                     r"centered|centred|center|centre|corner|region|spans?|from|to|between|click|tap|found|"
-                    r"lies|sits?)\b|[:=])[^.!?;\n\d]{0,24}\Z", re.IGNORECASE)
+                    r"lies|sits?)\b)[^.!?;\n\d]{0,24}\Z", re.IGNORECASE)
 _SIZE = re.compile(r"\b(?:size|sizes|resolution|dimensions?|width|height|aspect|ratio|version|years?|rgb|colou?r|"
-                   r"scale|shape|range)\b[^.!?;\n\d]{0,16}\Z", re.IGNORECASE)
+                   r"scale|shape|range|counts?|number|total|score|percent|age|price)\b[^.!?;\n\d]{0,16}\Z",
+                   re.IGNORECASE)
 _SUBJECT = re.compile(r"^[\s>*#\-•\d.)]*(?:the|a|an)?\s*(?P<label>[^.!?;:\n()\[\]{}]{1,60}?)\s+"
                       r"(?:is|are|appears?|sits?|lies|can be (?:found|seen)|was|has been)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?;\n]")

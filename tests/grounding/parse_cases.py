@@ -172,7 +172,8 @@ STYLE_CASES = [
     StyleCase("prose-named-keys-any-order", Q35, "The cat is at x_max: 110, y_min: 20, x_min: 10, y_max: 120.", [CAT]),
     StyleCase("prose-numbers-that-are-not-coordinates", Q25,
               "There are 3 cats and 2 dogs in this 1920x1080 photo from 2019.\n1. The first cat\n2. The second cat\n"
-              "Image size: (640, 480).\n2019, 2020, 2021, 2022 were good years; sales rose 15, 20 and 25 percent.",
+              "Image size: (640, 480). Counts: (3, 4).\n2019, 2020, 2021, 2022 were good years; sales rose 15, 20 and 25 "
+              "percent [2, 3].",
               [], warning="no boxes or points"),
     # text copied from server logs or a Python repr
     StyleCase("log-escaped-quotes-in-action", Q25, r"DEBUG output: Action: click(start_box=\'(235,512)\')",
