@@ -78,23 +78,24 @@ class CoordinateConvention(str, Enum):
     ABSOLUTE_ORIGINAL_YX = "absolute-original-yx"
     RELATIVE_1_YX = "relative-1-yx"
 
+    # the parser asks these for every picture of every output: table lookups, not string work on .value
     @property
     def y_first(self) -> bool:
         """The model writes y before x (``[y1, x1, y2, x2]``, ``(y, x)``)."""
-        return self.value.endswith("-yx")
+        return self in _Y_FIRST
 
     @property
     def x_first(self) -> CoordinateConvention:
         """The same reading with x written first."""
-        return CoordinateConvention(self.value.removesuffix("-yx"))
+        return _X_FIRST[self]
 
     @property
     def is_relative(self) -> bool:
-        return self.x_first in (CoordinateConvention.RELATIVE_1000, CoordinateConvention.RELATIVE_1)
+        return _X_FIRST[self] in _RELATIVE
 
     def extent(self, original_wh: tuple[int, int], resized_wh: tuple[int, int]) -> tuple[float, float]:
         """The (width, height) of the coordinate space: where the image's right and bottom edges are."""
-        base = self.x_first
+        base = _X_FIRST[self]
         if base is CoordinateConvention.RELATIVE_1000:
             return (1000.0, 1000.0)
         if base is CoordinateConvention.RELATIVE_1:
@@ -102,6 +103,11 @@ class CoordinateConvention(str, Enum):
         if base is CoordinateConvention.ABSOLUTE_ORIGINAL:
             return (float(original_wh[0]), float(original_wh[1]))
         return (float(resized_wh[0]), float(resized_wh[1]))
+
+
+_X_FIRST = {c: CoordinateConvention(c.value.removesuffix("-yx")) for c in CoordinateConvention}
+_Y_FIRST = frozenset(c for c in CoordinateConvention if c.value.endswith("-yx"))
+_RELATIVE = frozenset((CoordinateConvention.RELATIVE_1000, CoordinateConvention.RELATIVE_1))
 
 
 @dataclass(frozen=True)

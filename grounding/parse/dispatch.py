@@ -193,11 +193,10 @@ class _Builder:
         self.swapped = self.unlabelled = self.outside = self.long_labels = self.over_1000 = 0
 
     def _copied(self, label: str) -> bool:
-        """:func:`~grounding.parse.copied.copied_label`, once per distinct label."""
-        known = self._copied_labels.get(label)
-        if known is None:
-            known = self._copied_labels[label] = copied_label(label, self.prompt)
-        return known
+        """:func:`~grounding.parse.copied.copied_label` (the caller asks once per distinct label)."""
+        if not label or not (len(label) >= 24 or label[0] in "<{[." or label.lower() in PLACEHOLDERS):
+            return False
+        return copied_label(label, self.prompt)
 
     def add(self, kind: str, label: str, coords: tuple[float, ...], attributes: dict[str, Any], number: int) -> None:
         self.add_many(((kind, label, coords, attributes),), number)
@@ -207,14 +206,16 @@ class _Builder:
         ow, oh, mw, mh = self.scales[number - 1]
         isfinite, append, new = math.isfinite, self.detections.append, Detection
         y_first = self.y_first[number - 1]
-        placeholders = PLACEHOLDERS
+        copied_labels = self._copied_labels
         for kind, label, coords, attributes in entries:
             if y_first:  # [y1, x1, y2, x2] as written: read x first from here on (``model`` is x first too)
                 coords = tuple(coords[i + 1 - 2 * (i % 2)] for i in range(len(coords)))
             if attributes and FRACTION in attributes:  # 0-1 fractions under named keys: the family's own space
                 coords = tuple(v * (mw if i % 2 == 0 else mh) for i, v in enumerate(coords))
-            if label and (len(label) >= 24 or label[0] in "<{[." or label.lower() in placeholders) \
-                    and self._copied(label):
+            copied = copied_labels.get(label)
+            if copied is None:
+                copied = copied_labels[label] = self._copied(label)
+            if copied:
                 attributes = {**attributes, COPIED_LABEL: label}
                 label = ""
                 self.copied += 1
