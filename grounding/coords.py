@@ -26,6 +26,7 @@ __all__ = [
     "to_original",
     "to_model",
     "order_corners",
+    "swap_xy",
     "clamp_to",
     "is_outside",
     "round_half_up",
@@ -75,9 +76,21 @@ def is_outside(coords: Sequence[float], extent_wh: tuple[float, float]) -> bool:
     return _as_coords(coords) != clamp_to(coords, extent_wh)
 
 
-def to_original(coords: Sequence[float], image: ProcessedImage, *, clamp: bool = False) -> Coords:
-    """Model-space box or point -> original-image pixels (corners ordered for boxes)."""
+def swap_xy(coords: Sequence[float]) -> Coords:
+    """``(y, x)`` pairs as ``(x, y)`` and back (for conventions that write y first).
+
+    >>> swap_xy((10, 20, 30, 40))
+    (20.0, 10.0, 40.0, 30.0)
+    """
     values = _as_coords(coords)
+    return tuple(values[i + 1 - 2 * (i % 2)] for i in range(len(values)))
+
+
+def to_original(coords: Sequence[float], image: ProcessedImage, *, clamp: bool = False) -> Coords:
+    """Model-space box or point -> original-image pixels (corners ordered for boxes; y-first input read as such)."""
+    values = _as_coords(coords)
+    if image.family.coordinates.y_first:
+        values = swap_xy(values)
     if len(values) == 4:
         values = order_corners(values)
     out = _scale(values, image.original_wh, image.model_wh)
@@ -85,12 +98,14 @@ def to_original(coords: Sequence[float], image: ProcessedImage, *, clamp: bool =
 
 
 def to_model(coords: Sequence[float], image: ProcessedImage, *, clamp: bool = False) -> Coords:
-    """Original-image box or point -> the model's coordinates (for region prompts and exports)."""
+    """Original-image box or point -> the model's coordinates (for region prompts and exports; y first where
+    the convention writes y first)."""
     values = _as_coords(coords)
     if len(values) == 4:
         values = order_corners(values)
     out = _scale(values, image.model_wh, image.original_wh)
-    return clamp_to(out, image.model_wh) if clamp else out
+    out = clamp_to(out, image.model_wh) if clamp else out
+    return swap_xy(out) if image.family.coordinates.y_first else out
 
 
 def round_half_up(value: float) -> int:

@@ -92,10 +92,9 @@ class ProcessedImage:
 
     @property
     def model_wh(self) -> tuple[float, float]:
-        """Extent of the model's coordinate space: the resized size, or 1000 x 1000."""
-        if self.family.is_relative:
-            return (1000.0, 1000.0)
-        return (float(self.resized_wh[0]), float(self.resized_wh[1]))
+        """Extent of the model's coordinate space, x first: the resized size, 1000 x 1000, the original size or
+        1 x 1, as the family's convention says (:meth:`grounding.CoordinateConvention.extent`)."""
+        return self.family.coordinates.extent(self.original_wh, self.resized_wh)
 
     def as_dict(self) -> dict[str, object]:
         return {

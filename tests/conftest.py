@@ -77,6 +77,21 @@ def tiny_qwen3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_qwen3_vl(tmp_path_factory.mktemp("models") / "tiny-qwen3-vl")
 
 
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory):
+    """``tiny_checkpoint("qwen3.5")``: that family's tiny checkpoint folder, built once per session."""
+    from tests.tiny_model import TINY_BUILDERS
+
+    built: dict[str, Path] = {}
+
+    def get(family: str) -> Path:
+        if family not in built:
+            built[family] = TINY_BUILDERS[family](tmp_path_factory.mktemp("models") / f"tiny-{family}")
+        return built[family]
+
+    return get
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""Tiny Qwen-VL checkpoints built offline, saved, and loaded back through ``from_pretrained``.
+"""Tiny Qwen vision checkpoints built offline, saved, and loaded back through ``from_pretrained``.
 
 Random weights, real architecture: the same config keys, tokenizer special tokens, chat
 template and image processor as the released checkpoints, so the processor resizes and
@@ -224,3 +224,223 @@ def build_tiny_qwen3_vl(folder: Path, *, seed: int = 0) -> Path:
         chat_template=QWEN_VL_CHAT_TEMPLATE,
     )
     return _save(folder, model, processor)
+
+
+# Qwen3.5's chat template opens "<think>\n" in the generation prompt unless enable_thinking is false, when it
+# writes an empty "<think>\n\n</think>\n\n" (what the released template does; see docs/families.md).
+QWEN3_5_CHAT_TEMPLATE = QWEN_VL_CHAT_TEMPLATE.replace(
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}",
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% if enable_thinking is defined and enable_thinking is false %}"
+    "<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}{% endif %}",
+)
+THINK_TOKENS = ["<think>", "</think>"]
+
+
+def _qwen3_vision(patch: int = 16, **more) -> dict:
+    return {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "patch_size": patch,
+            "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 32, "num_position_embeddings": 144,
+            **more}
+
+
+def _qwen3_processor(processor_class, tokenizer, template: str, pixels: tuple[int, int] = (64 * 32 * 32, 16384 * 32 * 32)):
+    from transformers import Qwen2VLImageProcessor, Qwen3VLVideoProcessor
+
+    image_processor = Qwen2VLImageProcessor(
+        patch_size=16, merge_size=2, temporal_patch_size=2, size={"shortest_edge": pixels[0], "longest_edge": pixels[1]},
+        image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5],
+    )
+    video_processor = Qwen3VLVideoProcessor(patch_size=16, merge_size=2, temporal_patch_size=2)
+    return processor_class(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
+                           chat_template=template)
+
+
+def _vl_config(config_class, text: dict, vision: dict, ids: dict):
+    return config_class(text_config=text, vision_config=vision, image_token_id=ids["image_token_id"],
+                        video_token_id=ids["video_token_id"], vision_start_token_id=ids["vision_start_token_id"],
+                        vision_end_token_id=ids["vision_end_token_id"])
+
+
+def build_tiny_qwen3_vl_moe(folder: Path, *, seed: int = 0) -> Path:
+    """Save a random tiny Qwen3-VL-MoE (Qwen3-VL's vision tower, a 4-expert text model)."""
+    from transformers import Qwen3VLMoeConfig, Qwen3VLMoeForConditionalGeneration, Qwen3VLProcessor
+
+    tokenizer = _tokenizer()
+    ids = _token_ids(tokenizer)
+    text = _text_config(tokenizer, ids) | {
+        "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 5000000.0, "mrope_section": [2, 3, 3],
+                            "mrope_interleaved": True},
+    }
+    config = _vl_config(Qwen3VLMoeConfig, text, _qwen3_vision(deepstack_visual_indexes=[1]), ids)
+    model = _random_model(Qwen3VLMoeForConditionalGeneration, config, ids, seed)
+    return _save(folder, model, _qwen3_processor(Qwen3VLProcessor, tokenizer, QWEN_VL_CHAT_TEMPLATE))
+
+
+def _qwen3_5_text(tokenizer, ids: dict, **more) -> dict:
+    return _text_config(tokenizer, ids) | {
+        "head_dim": 32, "layer_types": ["linear_attention", "full_attention"], "linear_key_head_dim": 8,
+        "linear_value_head_dim": 8, "linear_num_key_heads": 2, "linear_num_value_heads": 2,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 10000000.0, "mrope_section": [2, 1, 1],
+                            "mrope_interleaved": True, "partial_rotary_factor": 0.25},
+        **more,
+    }
+
+
+def _thinking_tokenizer():
+    tokenizer = _tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": QWEN_SPECIAL_TOKENS[1:] + THINK_TOKENS})
+    tokenizer.chat_template = QWEN3_5_CHAT_TEMPLATE
+    return tokenizer
+
+
+def build_tiny_qwen3_5(folder: Path, *, seed: int = 0) -> Path:
+    """Save a random tiny Qwen3.5 (one Gated DeltaNet and one attention layer) with a thinking chat template."""
+    from transformers import Qwen3_5Config, Qwen3_5ForConditionalGeneration, Qwen3VLProcessor
+
+    tokenizer = _thinking_tokenizer()
+    ids = _token_ids(tokenizer)
+    config = _vl_config(Qwen3_5Config, _qwen3_5_text(tokenizer, ids), _qwen3_vision(), ids)
+    model = _random_model(Qwen3_5ForConditionalGeneration, config, ids, seed)
+    return _save(folder, model, _qwen3_processor(Qwen3VLProcessor, tokenizer, QWEN3_5_CHAT_TEMPLATE))
+
+
+def build_tiny_qwen3_5_moe(folder: Path, *, seed: int = 0) -> Path:
+    """Save a random tiny Qwen3.5-MoE (4 experts) with a thinking chat template."""
+    from transformers import Qwen3_5MoeConfig, Qwen3_5MoeForConditionalGeneration, Qwen3VLProcessor
+
+    tokenizer = _thinking_tokenizer()
+    ids = _token_ids(tokenizer)
+    text = _qwen3_5_text(tokenizer, ids, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+                         shared_expert_intermediate_size=32)
+    config = _vl_config(Qwen3_5MoeConfig, text, _qwen3_vision(), ids)
+    model = _random_model(Qwen3_5MoeForConditionalGeneration, config, ids, seed)
+    return _save(folder, model, _qwen3_processor(Qwen3VLProcessor, tokenizer, QWEN3_5_CHAT_TEMPLATE))
+
+
+# Qwen2.5-Omni names its placeholders otherwise (<|IMAGE|> between <|vision_bos|> and <|vision_eos|>)
+OMNI2_TOKENS = {"image_token": "<|IMAGE|>", "video_token": "<|VIDEO|>", "audio_token": "<|AUDIO|>",
+                "vision_bos_token": "<|vision_bos|>", "vision_eos_token": "<|vision_eos|>",
+                "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>"}
+OMNI3_TOKENS = {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>", "audio_token": "<|audio_pad|>",
+                "vision_bos_token": "<|vision_start|>", "vision_eos_token": "<|vision_end|>",
+                "audio_bos_token": "<|audio_start|>", "audio_eos_token": "<|audio_end|>"}
+
+
+def _omni_tokenizer(tokens: dict[str, str]):
+    tokenizer = _tokenizer()
+    new = [t for t in tokens.values() if t not in QWEN_SPECIAL_TOKENS]
+    tokenizer.add_special_tokens({"additional_special_tokens": QWEN_SPECIAL_TOKENS[1:] + new})
+    tokenizer._set_model_specific_special_tokens(special_tokens=dict(tokens))  # saved as named tokens, as Qwen's are
+    template = QWEN_VL_CHAT_TEMPLATE.replace("<|vision_start|><|image_pad|><|vision_end|>",
+                                             tokens["vision_bos_token"] + tokens["image_token"] + tokens["vision_eos_token"])
+    tokenizer.chat_template = template
+    return tokenizer, template
+
+
+def _omni_ids(tokenizer, tokens: dict[str, str]) -> dict[str, int]:
+    ids = _token_ids(tokenizer)
+    convert = tokenizer.convert_tokens_to_ids
+    return ids | {"image_token_id": convert(tokens["image_token"]), "video_token_id": convert(tokens["video_token"]),
+                  "audio_token_id": convert(tokens["audio_token"]),
+                  "vision_start_token_id": convert(tokens["vision_bos_token"]),
+                  "vision_end_token_id": convert(tokens["vision_eos_token"]),
+                  "audio_start_token_id": convert(tokens["audio_bos_token"]),
+                  "audio_end_token_id": convert(tokens["audio_eos_token"])}
+
+
+_AUDIO = {"num_mel_bins": 128, "encoder_layers": 1, "encoder_attention_heads": 2, "encoder_ffn_dim": 32, "d_model": 16,
+          "output_dim": 32, "n_window": 50}
+
+
+def _omni_processor(processor_class, tokenizer, template: str, patch: int, pixels: tuple[int, int], video_class):
+    from transformers import Qwen2VLImageProcessor, WhisperFeatureExtractor
+
+    mean = {} if patch == 14 else {"image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}
+    image_processor = Qwen2VLImageProcessor(patch_size=patch, merge_size=2, temporal_patch_size=2,
+                                            size={"shortest_edge": pixels[0], "longest_edge": pixels[1]}, **mean)
+    return processor_class(image_processor=image_processor, video_processor=video_class(patch_size=patch),
+                           feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer,
+                           chat_template=template)
+
+
+def build_tiny_qwen2_5_omni(folder: Path, *, seed: int = 0) -> Path:
+    """Save a random tiny Qwen2.5-Omni (thinker only: ``enable_audio_output`` off) with its processor."""
+    from transformers import (
+        Qwen2_5OmniConfig,
+        Qwen2_5OmniForConditionalGeneration,
+        Qwen2_5OmniProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    tokenizer, template = _omni_tokenizer(OMNI2_TOKENS)
+    ids = _omni_ids(tokenizer, OMNI2_TOKENS)
+    vision = {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "patch_size": 14,
+              "spatial_merge_size": 2, "temporal_patch_size": 2, "window_size": 112, "out_hidden_size": 32,
+              "fullatt_block_indexes": [1]}
+    thinker = {"text_config": _text_config(tokenizer, ids), "vision_config": vision, "audio_config": _AUDIO,
+               "image_token_index": ids["image_token_id"], "video_token_index": ids["video_token_id"],
+               "audio_token_index": ids["audio_token_id"], "vision_start_token_id": ids["vision_start_token_id"],
+               "vision_end_token_id": ids["vision_end_token_id"], "audio_start_token_id": ids["audio_start_token_id"],
+               "audio_end_token_id": ids["audio_end_token_id"]}
+    config = Qwen2_5OmniConfig(thinker_config=thinker, enable_audio_output=False)
+    model = _random_model(Qwen2_5OmniForConditionalGeneration, config, ids, seed)
+    processor = _omni_processor(Qwen2_5OmniProcessor, tokenizer, template, 14, (56 * 56, 16384 * 28 * 28),
+                                Qwen2VLVideoProcessor)
+    _save(folder, model, processor)
+    import torch
+
+    torch.save({}, folder / "spk_dict.pt")  # from_pretrained requires the speakers file; no speech here, none in it
+    return folder
+
+
+def build_tiny_qwen3_omni(folder: Path, *, seed: int = 0) -> Path:
+    """Save a random tiny Qwen3-Omni (MoE thinker only: ``enable_audio_output`` off) with its processor."""
+    from transformers import Qwen3OmniMoeConfig, Qwen3OmniMoeForConditionalGeneration, Qwen3OmniMoeProcessor
+    from transformers import Qwen3VLVideoProcessor as VideoProcessor
+
+    tokenizer, template = _omni_tokenizer(OMNI3_TOKENS)
+    ids = _omni_ids(tokenizer, OMNI3_TOKENS)
+    text = _text_config(tokenizer, ids) | {
+        "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [2, 3, 3],
+                            "mrope_interleaved": True},
+    }
+    audio = _AUDIO | {"downsample_hidden_size": 16, "n_window_infer": 100, "conv_chunksize": 100}
+    thinker = {"text_config": text, "vision_config": _qwen3_vision(deepstack_visual_indexes=[1]), "audio_config": audio,
+               "image_token_id": ids["image_token_id"], "video_token_id": ids["video_token_id"],
+               "audio_token_id": ids["audio_token_id"], "vision_start_token_id": ids["vision_start_token_id"],
+               "vision_end_token_id": ids["vision_end_token_id"], "audio_start_token_id": ids["audio_start_token_id"],
+               "audio_end_token_id": ids["audio_end_token_id"]}
+    config = Qwen3OmniMoeConfig(thinker_config=thinker, enable_audio_output=False)
+    model = _random_model(Qwen3OmniMoeForConditionalGeneration, config, ids, seed)
+    processor = _omni_processor(Qwen3OmniMoeProcessor, tokenizer, template, 16, (64 * 32 * 32, 16384 * 32 * 32),
+                                VideoProcessor)
+    return _save(folder, model, processor)
+
+
+def build_tiny_qwen4_exp(folder: Path, *, seed: int = 0) -> Path:
+    """Save a random tiny Qwen4-Exp (one linear and one indexed attention layer, 4 experts), Qwen3.5's template."""
+    from transformers import Qwen3VLProcessor, Qwen4ExpConfig, Qwen4ExpForConditionalGeneration
+
+    tokenizer = _thinking_tokenizer()
+    ids = _token_ids(tokenizer)
+    text = _qwen3_5_text(tokenizer, ids, layer_types=["linear_attention", "indexed_attention"], num_experts=4,
+                         num_experts_per_tok=2, moe_intermediate_size=32, shared_expert_intermediate_size=32,
+                         hc_count=2, hc_lowrank=8, indexer_n_heads=2, indexer_kv_heads=1, indexer_head_dim=16,
+                         indexer_budget=64, indexer_compress_ratio=4)
+    config = _vl_config(Qwen4ExpConfig, text, _qwen3_vision(), ids)
+    model = _random_model(Qwen4ExpForConditionalGeneration, config, ids, seed)
+    return _save(folder, model, _qwen3_processor(Qwen3VLProcessor, tokenizer, QWEN3_5_CHAT_TEMPLATE))
+
+
+TINY_BUILDERS = {
+    "qwen2.5-vl": build_tiny_qwen2_5_vl,
+    "qwen3-vl": build_tiny_qwen3_vl,
+    "qwen3-vl-moe": build_tiny_qwen3_vl_moe,
+    "qwen3.5": build_tiny_qwen3_5,
+    "qwen3.5-moe": build_tiny_qwen3_5_moe,
+    "qwen2.5-omni": build_tiny_qwen2_5_omni,
+    "qwen3-omni": build_tiny_qwen3_omni,
+    "qwen4-exp": build_tiny_qwen4_exp,
+}
+"""A tiny checkpoint builder per family name (the other makers' model types have none: see docs/families.md)."""

@@ -12,11 +12,12 @@ from typing import Any
 
 import gradio as gr
 
-from ui.context import PRIVATE, AppContext
+from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.views import plain
 from workbench.batch.jobs import JobRequest, describe
 from workbench.config import BackendSettings
+from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import StoreError
 
 __all__ = ["build"]
@@ -34,6 +35,7 @@ def build(ctx: AppContext) -> None:
         model = gr.Textbox(BackendSettings().model, label="Model (served name or checkpoint)", elem_id="batch-model")
         base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL (replicas: comma-separated)",
                               elem_id="batch-base-url")
+        probe = gr.Button("Probe its coordinates (saved for the dataset)", size="sm", elem_id="batch-probe")
     with gr.Row():
         labels = gr.Textbox(label="Labels to find (comma-separated: the family's own request)", elem_id="batch-labels")
         prompt = gr.Textbox(label="…or your own prompt", elem_id="batch-prompt")
@@ -97,8 +99,30 @@ def build(ctx: AppContext) -> None:
                 ctx.notice: say("ok", "Asked the job to stop: the items in flight finish, the rest wait for a "
                                       "new start (they are skipped if already done).")}
 
+    @speaks(ctx.notice)
+    def _probe(data: Any, kind: str, name: str, url: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        store = ctx.services.store()
+        store.dataset(cursor.dataset, owner=ctx.owner(cursor, request))  # only one's own
+        options = {"model": name.strip()} if (name or "").strip() else {}
+        if kind == "openai" and (url or "").strip():
+            options["base_url"] = url.split(",")[0].strip()  # replicas serve the same model: the first tells
+        engine = ctx.services.backend(kind, **options)
+        report = probe_convention(engine)
+        found = ReadingSettings.of(report)
+        if found is None:
+            return {ctx.notice: say("warning", f"{engine.model}: {report.message()}. The dataset's settings are "
+                                               "unchanged.")}
+        store.update_dataset_settings(cursor.dataset, {"family": engine.family().name, **found.as_dict()})
+        return {ctx.notice: say("ok", f"{engine.model}: {report.message()}. Saved as this dataset's reading settings "
+                                      "(Review shows them under “Coordinates”; the next jobs read answers so).")}
+
     inputs = [ctx.cursor, backend, model, base_url, labels, prompt, statuses, use_filter, concurrency, max_new_tokens,
               check]
+    probe.click(_probe, [ctx.cursor, backend, model, base_url], [ctx.notice], concurrency_id="model",
+                concurrency_limit=1, **QUEUED)
     start.click(_start, inputs, [progress, ctx.notice], **PRIVATE)
     cancel.click(_cancel, ctx.cursor, [progress, ctx.notice], **PRIVATE)
     timer.tick(_progress, ctx.cursor, progress, **PRIVATE)

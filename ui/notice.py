@@ -30,13 +30,23 @@ log = logging.getLogger("grounding-workbench")
 _KINDS = {"info": "wb-info", "ok": "wb-ok", "warning": "wb-warning", "error": "wb-error"}
 
 
-def say(kind: str, text: str, details: Sequence[str] = ()) -> str:
-    """One message as HTML: ``kind`` is info, ok, warning or error; ``details`` become a list under it."""
+def say(kind: str, text: str, details: Sequence[str] = (), *, folded: str = "",
+        folded_title: str = "The model's reasoning") -> str:
+    """One message as HTML: ``kind`` is info, ok, warning or error; ``details`` become a list under it;
+    ``folded`` (a model's reasoning) goes under a closed ``<details>`` titled ``folded_title``.
+
+    >>> message = say("ok", "Read 1 box.", folded="It is <left>.")
+    >>> "<details class='wb-folded'><summary>The model&#x27;s reasoning</summary>" in message, "&lt;left&gt;" in message
+    (True, True)
+    """
     if not text and not details:
         return ""
     body = html.escape(text)
     if details:
         body += "<ul>" + "".join(f"<li>{html.escape(d)}</li>" for d in details) + "</ul>"
+    if folded:
+        body += (f"<details class='wb-folded'><summary>{html.escape(folded_title)}</summary>"
+                 f"<pre>{html.escape(folded)}</pre></details>")
     role = ' role="alert"' if kind == "error" else ""
     return f'<div class="wb-notice {_KINDS[kind]}"{role}>{body}</div>'
 

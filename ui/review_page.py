@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from grounding import DEFAULT_FAMILY, FAMILIES
+from grounding import DEFAULT_FAMILY, FAMILIES, CoordinateConvention
 from grounding.parse import EMPTY_ANSWER_NOTE, coordinate_keys
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
@@ -24,6 +24,7 @@ from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, review_settings, status_text
 from workbench.confidence.agreement import AGREEMENT_MODES
 from workbench.config import BACKEND_LABELS, BackendSettings
+from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
 from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
@@ -32,6 +33,7 @@ from workbench.store import StaleItemError
 __all__ = ["ReviewPage", "build"]
 
 FAMILY_CHOICES = [f.name for f in FAMILIES]
+CONVENTION_CHOICES = [("the family's", ""), *[(c.value, c.value) for c in CoordinateConvention]]
 
 
 @dataclass
@@ -82,6 +84,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             keys = gr.Textbox("", label="Extra coordinate keys", placeholder="position, loc",
                               info="JSON keys your prompt asks coordinates under, read besides bbox_2d/point_2d",
                               elem_id="review-keys")
+            convention = gr.Dropdown(CONVENTION_CHOICES, value="", label="Coordinates", elem_id="review-convention",
+                                     info="How answers are read: the family's, or what a probe found")
             save_settings = gr.Button("Use these for the dataset", size="sm", elem_id="review-settings")
         with gr.Row():
             backend = gr.Radio(list(BACKEND_LABELS.values()), value=BACKEND_LABELS["paste"], label="Backend",
@@ -99,6 +103,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                 base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL (OpenAI-compatible)",
                                       placeholder="http://127.0.0.1:8000/v1", elem_id="base-url")
                 api_key = gr.Textbox("", label="API key (blank: the server's configured key)", type="password")
+                probe = gr.Button("Probe its coordinates", size="sm", elem_id="probe-convention")
             with gr.Row():
                 max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens")
                 agreement = gr.Dropdown([("off", ""), *((words, key) for key, words in AGREEMENT_MODES.items())],
@@ -256,18 +261,20 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return refreshed(cursor.at(parts[0], 1), say("ok", f"Split into {len(parts)} items."))
 
     @speaks(ctx.notice)
-    def _save_settings(data: Any, fam: str, low: Any, high: Any, extra: str, request: gr.Request = None):
+    def _save_settings(data: Any, fam: str, low: Any, high: Any, extra: str, reading: str = "",
+                       request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
         settings = ReviewSettings(fam, int(low) if low else None, int(high) if high else None,
-                                  coordinate_keys(extra or ""))
+                                  coordinate_keys(extra or ""), reading or None)
         _ = settings.limits  # raises on min above max, in words
         ctx.services.store().update_dataset_settings(cursor.dataset, {
             "family": settings.family, "min_pixels": settings.min_pixels, "max_pixels": settings.max_pixels,
-            "coordinate_keys": list(settings.coordinate_keys) or None})
+            "coordinate_keys": list(settings.coordinate_keys) or None, "convention": settings.convention})
         reads = (f" Answers are also read under {', '.join(settings.coordinate_keys)}."
                  if settings.coordinate_keys else "")
+        reads += f" Coordinates are read as {settings.convention}." if settings.convention else ""
         return show(cursor, say("ok", f"This dataset's model is {settings.family} with min_pixels "
                                       f"{settings.limits.min_pixels} and max_pixels {settings.limits.max_pixels}."
                                       + reads))
@@ -282,7 +289,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                 choices += [(f"picture {n} ({image.image_id})", n)
                             for n, image in enumerate(store.item(cursor.item).images, 1)]
         return (settings.family, settings.min_pixels, settings.max_pixels, ", ".join(settings.coordinate_keys),
-                gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
+                gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)),
+                settings.convention or "")
 
     def unsaved_note(settings: Any, fields: tuple) -> tuple[str, ...]:
         """A warning when the settings fields are not what the dataset uses (they apply once saved)."""
@@ -294,7 +302,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     @speaks(ctx.notice)
     def _parse(data: Any, text: str, picture_for: Any, what: str, fam: str, lo: float | None, hi: float | None,
-               extra_keys: str, request: gr.Request = None):
+               extra_keys: str, reading: str = "", request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
@@ -304,7 +312,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                     expected_version=cursor.version, fallback_label=what or "")
         except StaleItemError as exc:
             return stale(exc, cursor)
-        note = unsaved_note(settings, (fam, lo, hi, extra_keys))
+        note = unsaved_note(settings, (fam, lo, hi, extra_keys, reading or None))
         return {**refreshed(cursor.at(outcome.item), run_message(replace(outcome, warnings=(*note, *outcome.warnings)))),
                 pasted: ""}
 
@@ -316,7 +324,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         where = ("They are the item's boxes now." if outcome.applied else
                  "The item has work by hand, so they are shown beside it (dashed).")
         kind = "warning" if outcome.warnings else "ok"
-        return say(kind, f"Read {outcome.detections} box(es)/point(s). {where}", list(outcome.warnings))
+        thinking = f" {outcome.thinking}" if outcome.thinking else ""
+        return say(kind, f"Read {outcome.detections} box(es)/point(s). {where}{thinking}", list(outcome.warnings),
+                   folded=outcome.reasoning)
 
     def _backend(label: str):
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
@@ -334,7 +344,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     @speaks(ctx.notice)
     def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, second: str,
-             what: str, fam: str, lo: float | None, hi: float | None, extra_keys: str, request: gr.Request = None):
+             what: str, fam: str, lo: float | None, hi: float | None, extra_keys: str, reading: str = "",
+             request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         store = ctx.services.store()
@@ -349,16 +360,33 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         same_family = engine.family().name == settings.family
         note = () if same_family else (f"{engine.model} is a {engine.family().name} model, not {settings.family}: "
                                        "its own pixel limits were used",)
-        note = (*unsaved_note(settings, (fam, lo, hi, extra_keys)), *note)
+        note = (*unsaved_note(settings, (fam, lo, hi, extra_keys, reading or None)), *note)
         try:
             outcome = run_on_item(store, engine, item_id, text, limits=settings.limits if same_family else None,
                                   max_new_tokens=int(tokens), expected_version=cursor.version,
                                   fallback_label=what or "", coordinate_keys=settings.coordinate_keys,
-                                  agreement=second or None)
+                                  agreement=second or None,
+                                  convention=settings.convention if same_family else None)
         except StaleItemError as exc:
             return stale(exc, cursor)
         message = run_message(replace(outcome, warnings=(*note, *outcome.warnings)))
         return {**refreshed(cursor.at(outcome.item), message), output: gr.Textbox(value=outcome.text, visible=True)}
+
+    @speaks(ctx.notice)
+    def _probe(data: Any, label: str, checkpoint: str, url: str, key: str, request: gr.Request = None):
+        kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
+        if kind == "paste":
+            raise WorkbenchError("choose a model or a server first: the probe asks it about synthetic images")
+        engine = ctx.services.backend(kind, **BackendSettings(kind=kind, model=checkpoint, base_url=url or None,
+                                                              api_key=key or None).options())
+        report = probe_convention(engine)
+        found = ReadingSettings.of(report)
+        if found is None:
+            return {ctx.notice: say("warning", f"{engine.model}: {report.message()}")}
+        return {family: engine.family().name, convention: found.convention, min_pixels: found.min_pixels,
+                max_pixels: found.max_pixels,
+                ctx.notice: say("ok", f"{engine.model}: {report.message()}. The fields above now say so: press “Use "
+                                      "these for the dataset” to read this dataset's answers that way.")}
 
     def wire() -> None:
         outs = review_outs()
@@ -381,13 +409,17 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         later.click(_structure, [ctx.cursor, gr.State("later")], outs, **PRIVATE)
         group.click(_structure, [ctx.cursor, gr.State("group")], full, **PRIVATE)
         split.click(_structure, [ctx.cursor, gr.State("split")], full, **PRIVATE)
-        save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels, keys], outs, **PRIVATE)
+        save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels, keys, convention], outs,
+                            **PRIVATE)
         gr.on([ctx.tabs_review.select, status.change], _settings_fields, ctx.cursor,  # type: ignore[attr-defined]
-              [family, min_pixels, max_pixels, keys, for_picture], **PRIVATE)
+              [family, min_pixels, max_pixels, keys, for_picture, convention], **PRIVATE)
+        probe.click(_probe, [ctx.cursor, backend, model, base_url, api_key],
+                    [family, convention, min_pixels, max_pixels, ctx.notice], concurrency_id="model",
+                    concurrency_limit=1, **QUEUED)
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
         gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task, allow_none], [prompt, ctx.notice],
               **PRIVATE)
-        fields = [family, min_pixels, max_pixels, keys]
+        fields = [family, min_pixels, max_pixels, keys, convention]
         parse.click(_parse, [ctx.cursor, pasted, for_picture, target, *fields], [*full, pasted], **PRIVATE)
         run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, agreement, target,
                          *fields],

@@ -238,7 +238,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
             return ws, gr.skip(), gr.skip(), say("error", str(exc))
         warnings = ws.run.warnings if ws.run else ()
         message = say("warning" if warnings else "ok", f"Read {len(ws.result.detections)} detection(s).",
-                      list(warnings))
+                      list(warnings), folded=ws.result.reasoning)
         return ws, *_results(ws), message
 
     parse.click(_parse, [state, output, for_image], [state, drawn, detections, ctx.notice], **QUEUED)
@@ -261,9 +261,11 @@ def build(ctx: AppContext, pages: Pages) -> None:
                 else:
                     ws = event.apply(ws)
                     warnings = ws.run.warnings if ws.run else ()
+                    thinking = event.output.thinking.note(event.output.max_new_tokens)
                     yield (ws, event.output.text, *_results(ws),
-                           say("warning" if warnings else "ok", f"Read {len(ws.result.detections)} detection(s).",
-                               list(warnings)))
+                           say("warning" if warnings else "ok",
+                               f"Read {len(ws.result.detections)} detection(s). {thinking}".strip(), list(warnings),
+                               folded=ws.result.reasoning))
         except USER_ERRORS as exc:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), say(
                 "error", f"{exc} — the app keeps working: you can paste an output instead.")

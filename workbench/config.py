@@ -3,7 +3,7 @@
 =====================  ==========================================  ==================================
 variable               meaning                                     default
 =====================  ==========================================  ==================================
-``WORKBENCH_MODEL``    checkpoint (local) or model name (server)   ``Qwen/Qwen2.5-VL-3B-Instruct``
+``WORKBENCH_MODEL``    checkpoint (local) or model name (server)   ``Qwen/Qwen3.5-4B``
 ``WORKBENCH_BASE_URL`` OpenAI-compatible server                    ``OPENAI_BASE_URL``, else none
 ``WORKBENCH_API_KEY``  its API key                                 ``OPENAI_API_KEY``, else ``EMPTY``
 ``WORKBENCH_LIMITS_    how the server takes pixel limits: ``vllm`` ``vllm``
@@ -20,7 +20,7 @@ in the page; the deployment maps it back to the configured URL when a run asks f
 shows in ``repr``.
 
 >>> default_model({})
-'Qwen/Qwen2.5-VL-3B-Instruct'
+'Qwen/Qwen3.5-4B'
 >>> default_model({"WORKBENCH_MODEL": "Qwen/Qwen3-VL-4B-Instruct"})
 'Qwen/Qwen3-VL-4B-Instruct'
 >>> default_limits_style({"WORKBENCH_LIMITS_STYLE": "Transformers"})
@@ -38,12 +38,26 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from grounding import QWEN2_5_VL, QWEN2_VL, QWEN3_VL, ModelFamily
+from grounding import (
+    QWEN2_5_OMNI,
+    QWEN2_5_VL,
+    QWEN2_VL,
+    QWEN3_5,
+    QWEN3_5_MOE,
+    QWEN3_OMNI,
+    QWEN3_VL,
+    QWEN3_VL_MOE,
+    ModelFamily,
+)
+from grounding.families import QWEN4_EXP
 
 __all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "LIMITS_STYLES", "BackendSettings", "default_api_key",
            "default_base_url", "default_limits_style", "default_model", "guess_family"]
 
-DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
+DEFAULT_MODEL = "Qwen/Qwen3.5-4B"
+"""A current small Qwen vision checkpoint (Qwen3.5, released February-March 2026; registered in LLaMA-Factory's
+``extras/constants.py`` and ms-swift's model registry with the ``qwen3_5`` template). It thinks by default; the
+workbench turns thinking off for grounding (its chat template takes ``enable_thinking``)."""
 LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
 """How a server takes the pixel limits (see :meth:`workbench.backends.OpenAICompatibleBackend.limit_fields`)."""
 
@@ -61,17 +75,31 @@ def default_api_key(env: Mapping[str, str] = os.environ) -> str:
     return env.get("WORKBENCH_API_KEY") or env.get("OPENAI_API_KEY") or "EMPTY"
 
 
+_SEP = r"[-_ ]?"
+_MOE = r".*[-_]a\d+(\.\d+)?b"  # an active-parameter count: Qwen3-VL-30B-A3B, Qwen3.5-35B-A3B
 _NAME_PATTERNS = (
-    (QWEN3_VL, re.compile(r"qwen[-_ ]?3[-_ ]?(\.\d+)?[-_ ]?vl")),
-    (QWEN2_5_VL, re.compile(r"qwen[-_ ]?2[._]5[-_ ]?vl|qwen[-_ ]?vl[-_ ]?(max|plus)")),
-    (QWEN2_VL, re.compile(r"qwen[-_ ]?2[-_ ]?vl")),
+    (QWEN3_OMNI, re.compile(rf"qwen{_SEP}3{_SEP}omni")),
+    (QWEN2_5_OMNI, re.compile(rf"qwen{_SEP}2[._]5{_SEP}omni")),
+    (QWEN4_EXP, re.compile(rf"qwen{_SEP}4{_SEP}exp")),
+    (QWEN3_VL_MOE, re.compile(rf"qwen{_SEP}3{_SEP}vl{_MOE}")),
+    (QWEN3_VL, re.compile(rf"qwen{_SEP}3{_SEP}vl")),
+    (QWEN3_5_MOE, re.compile(rf"qwen{_SEP}3[._][5-9]{_MOE}")),
+    (QWEN3_5, re.compile(rf"qwen{_SEP}3[._][5-9](?!\d)")),
+    (QWEN2_5_VL, re.compile(rf"qwen{_SEP}2[._]5{_SEP}vl|qwen{_SEP}vl{_SEP}(max|plus)")),
+    (QWEN2_VL, re.compile(rf"qwen{_SEP}2{_SEP}vl")),
 )
 
 
 def guess_family(model_name: str) -> ModelFamily:
     """Family from a served model's name (servers do not say); raise when the name does not tell.
 
-    DashScope's ``qwen-vl-max``/``qwen-vl-plus`` are Qwen2.5-VL generation models.
+    DashScope's ``qwen-vl-max``/``qwen-vl-plus`` are Qwen2.5-VL generation models. Qwen3.6 and Qwen3.8
+    checkpoints are of Qwen3.5's model types (``qwen3_5``, ``qwen3_5_moe``); a name with an active-parameter
+    count (``-A3B``) is a MoE checkpoint.
+
+    >>> [guess_family(n).name for n in ("Qwen/Qwen3.5-4B", "Qwen/Qwen3.6-35B-A3B", "Qwen3-VL-30B-A3B-Instruct",
+    ...                                 "qwen3-omni-30b-a3b-instruct", "Qwen2.5-Omni-7B")]
+    ['qwen3.5', 'qwen3.5-moe', 'qwen3-vl-moe', 'qwen3-omni', 'qwen2.5-omni']
     """
     name = model_name.lower()
     for family, pattern in _NAME_PATTERNS:

@@ -3,7 +3,10 @@
 Agents fine-tuned from Qwen2-VL / Qwen2.5-VL (UI-TARS and others) answer with Python-like calls whose
 arguments hold a point or a box: in box tokens, with the tokens stripped by the server
 (``click(start_box='(x,y)')``), as ``<point>x y</point>``/``<bbox>x1 y1 x2 y2</bbox>`` or as a list.
-Two numbers are a point, four a box. The label is a reference written in the argument or just before
+Two numbers are a point, four a box; a two-point action (``drag``, ``swipe``, ``scroll``) gives one point per
+end, each with its ``argument`` (``start_box``/``end_box``, ``start``/``end``). Arguments may also be written
+unquoted (``drag(start=(10, 20), end=(110, 120))``) or with escaped quotes, as a server log prints them
+(``click(start_box=\\'(235,512)\\')``). The label is a reference written in the argument or just before
 the call (``<|object_ref_start|>OK<|object_ref_end|>``), else the action's name; the argument's
 name is kept as the ``argument`` attribute (``drag`` has a ``start_box`` and an ``end_box``).
 Coordinates follow the family like any other style.
@@ -26,11 +29,16 @@ from grounding.parse.tokens import REF
 
 __all__ = ["ACTION_ARGUMENTS", "action_detections"]
 
-ACTION_ARGUMENTS = ("start_box", "end_box", "start_point", "end_point", "point", "box")
-"""Argument names whose value is a place on the screen."""
+ACTION_ARGUMENTS = ("start_box", "end_box", "start_point", "end_point", "start_coordinate", "end_coordinate", "point",
+                    "box", "coordinate", "coordinate2", "start", "end")
+"""Argument names whose value is a place on the screen (``start``/``end`` only with a bracketed value)."""
 
-# values are bounded ({0,400}) so an unclosed quote costs at most 400 characters per argument
-_ARGUMENT = re.compile(r"\b(?P<key>" + "|".join(ACTION_ARGUMENTS) + r")\s*=\s*(?P<quote>['\"])(?P<value>[^'\"\n]{0,400})(?P=quote)")
+# values are bounded ({0,400}) so an unclosed quote costs at most 400 characters per argument. A quote may come
+# escaped (``start_box=\'(x,y)\'``, text copied from a server log); a value may also be a bare (x, y) or [x, y]
+_ARGUMENT = re.compile(
+    r"\b(?P<key>" + "|".join(ACTION_ARGUMENTS) + r")\s*=\s*"
+    r"(?:\\?(?P<quote>['\"])(?P<value>[^'\"\n]{0,400}?)\\?(?P=quote)|(?P<bare>[(\[][^()\[\]\n'\"]{0,200}[)\]]))")
+_BARE_ONLY = frozenset(("start", "end"))
 _CALL_HEAD = re.compile(r"([A-Za-z_][\w.]{0,60})\(")
 _REF = re.compile(REF)
 _REF_BEFORE = re.compile(REF + r"[ \t]*\Z")
@@ -52,7 +60,10 @@ def action_detections(text: str) -> Found:
     if "=" not in text:
         return found
     for match in _ARGUMENT.finditer(text):
-        value = match.group("value")
+        quoted = match.group("quote") is not None
+        if quoted and match.group("key") in _BARE_ONLY:
+            continue  # start='00:01': a time, not a place
+        value = match.group("value") if quoted else match.group("bare")
         action, call_start = _action(text, match.start())
         if not action:
             continue  # a bare ``box='...'`` outside any call: not an action

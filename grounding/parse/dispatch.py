@@ -24,13 +24,15 @@ from functools import lru_cache
 from typing import Any
 
 from grounding.errors import GroundingError
-from grounding.families import ModelFamily
+from grounding.families import CoordinateConvention, ModelFamily
 from grounding.geometry import ProcessedImage
 from grounding.parse.actions import action_detections
+from grounding.parse.copied import PLACEHOLDERS, copied_label
 from grounding.parse.empty import is_explicit_empty
 from grounding.parse.fast import fast_json
 from grounding.parse.json_style import json_detections
 from grounding.parse.markup import html_bbox_detections, point_tag_detections
+from grounding.parse.objects import FRACTION
 from grounding.parse.pictures import (
     Mentions,
     picture_at,
@@ -38,9 +40,10 @@ from grounding.parse.pictures import (
     resolve_name,
 )
 from grounding.parse.plain import plain_line_detections
+from grounding.parse.prose import prose_detections
 from grounding.parse.raw import Found, ImageName, RawDetection
-from grounding.parse.regions import answer_text, blank
-from grounding.parse.result import LABEL_MISSING, Detection, Note, ParseResult
+from grounding.parse.regions import answer_text, blank, final_answer_at, split_reasoning
+from grounding.parse.result import COPIED_LABEL, LABEL_MISSING, Detection, Note, ParseResult
 from grounding.parse.tokens import bare_pair_detections, token_detections
 
 __all__ = [
@@ -76,8 +79,10 @@ def _images(images: ProcessedImage | Sequence[ProcessedImage], family: ModelFami
     for number, image in enumerate(pictures, start=1):
         if not isinstance(image, ProcessedImage):
             raise TypeError(f"image {number} is a {type(image).__name__}, not a ProcessedImage")
-        if image.family is not family and image.family != family:
-            raise GroundingError(f"image {number} was sized for {image.family.name}, but the family is {family.name}")
+        if image.family is not family and (image.family.name != family.name
+                                           or image.family.coordinates is not family.coordinates):
+            raise GroundingError(f"image {number} was sized for {image.family.name} ({image.family.coordinates.value}), "
+                                 f"but the family is {family.name} ({family.coordinates.value})")
     return pictures
 
 
@@ -113,24 +118,63 @@ def _limit(value: int, what: str) -> int:
 
 
 def find_all(text: str, coordinate_keys: Sequence[str] = ()) -> tuple[Found, str]:
-    """Run each style on what the previous ones left (their spans blanked); also return that prose."""
+    """Run each style on what the previous ones left (their spans blanked); also return that prose.
+
+    Coordinates written in sentences (:mod:`~grounding.parse.prose`) are read only when no structured style
+    found anything: a structured answer is the final one, and places mentioned in words around it are drafts.
+    After a "Final answer:" line, detections before it are drafts too.
+    """
     region, warnings = answer_text(text)
     found = Found(warnings=list(warnings))
     for style in _STYLES:
-        try:
-            part = style(region, coordinate_keys) if style is json_detections else style(region)
-        except Exception as exc:
-            found.warnings.append(f"{INTERNAL_ERROR} in {style.__name__}: {type(exc).__name__}: {exc}")
-            continue
+        part = _run(style, region, coordinate_keys, found)
+        found.extend(part)
+        if part.spans:
+            region = blank(region, part.spans)
+    if not found.detections:
+        part = _run(prose_detections, region, coordinate_keys, found)
         found.extend(part)
         if part.spans:
             region = blank(region, part.spans)
     found.detections.sort(key=lambda d: d.offset)  # stable: keeps each style's own order
+    marker = final_answer_at(text) if found.detections else None
+    if marker is not None and found.detections[-1].offset >= marker and found.detections[0].offset < marker:
+        drafts = sum(d.offset < marker for d in found.detections)
+        found.detections = [d for d in found.detections if d.offset >= marker]
+        found.warnings.append(f"read the final answer only: {drafts} draft detection(s) in the reasoning before it "
+                              "were left out")
     return found, region
 
 
 NOTHING_FOUND = "no boxes or points found in the output"
 """The warning for an answer with nothing readable in it (an explicit empty answer gets no warning)."""
+
+
+def _run(style: Any, region: str, coordinate_keys: Sequence[str], found: Found) -> Found:
+    try:
+        return style(region, coordinate_keys) if style is json_detections else style(region)
+    except Exception as exc:
+        found.warnings.append(f"{INTERNAL_ERROR} in {style.__name__}: {type(exc).__name__}: {exc}")
+        return Found()
+
+
+_ESCAPES = (("\\\"", "\""), ("\\'", "'"), ("\\n", "\n"), ("\\t", "\t"))
+
+
+def unescaped(text: str) -> str | None:
+    """``text`` copied from a log or a Python repr (``{\\"bbox_2d\\": ...}``, ``\\n``) with its escapes undone,
+    or None when it has none (the parser then reads this text instead, offsets and all).
+
+    >>> unescaped("click(start_box=\\\\'(1,2)\\\\')"), unescaped("[1, 2]")
+    ("click(start_box='(1,2)')", None)
+    """
+    if "\\" not in text:
+        return None
+    out = text
+    for escape, plain in _ESCAPES:
+        out = out.replace(escape, plain)
+    return out if out != text else None
+
 
 OUTSIDE_WARNING = "detection(s) reach beyond their image"
 """The words of the warning for detections beyond their image (callers that clamp say so in their own words)."""
@@ -139,13 +183,25 @@ OUTSIDE_WARNING = "detection(s) reach beyond their image"
 class _Builder:
     """Turns what the styles found into :class:`Detection` objects: geometry, labels, counts for warnings."""
 
-    def __init__(self, pictures: tuple[ProcessedImage, ...]) -> None:
+    def __init__(self, pictures: tuple[ProcessedImage, ...], prompt: str = "") -> None:
+        self.prompt = prompt
+        self.copied = 0
+        self._copied_labels: dict[str, bool] = {}
         self.scales = [(p.original_wh[0], p.original_wh[1], *p.model_wh) for p in pictures]
-        self.relative = [p.family.is_relative for p in pictures]
+        self.relative = [p.family.coordinates.x_first is CoordinateConvention.RELATIVE_1000 for p in pictures]
+        self.y_first = [p.family.coordinates.y_first for p in pictures]
         self.family = pictures[0].family.name if pictures else ""
+        self.assumed = bool(pictures) and not pictures[0].family.convention_known
+        self._convention = pictures[0].family.coordinates.value if pictures else ""
         self.detections: list[Detection] = []
         self.warnings: list[str] = []
         self.swapped = self.unlabelled = self.outside = self.long_labels = self.over_1000 = 0
+
+    def _copied(self, label: str) -> bool:
+        """:func:`~grounding.parse.copied.copied_label` (the caller asks once per distinct label)."""
+        if not label or not (len(label) >= 24 or label[0] in "<{[." or label.lower() in PLACEHOLDERS):
+            return False
+        return copied_label(label, self.prompt)
 
     def add(self, kind: str, label: str, coords: tuple[float, ...], attributes: dict[str, Any], number: int) -> None:
         self.add_many(((kind, label, coords, attributes),), number)
@@ -154,7 +210,20 @@ class _Builder:
         """``(kind, label, model coords, attributes)`` entries on picture ``number`` (one loop: the hot path)."""
         ow, oh, mw, mh = self.scales[number - 1]
         isfinite, append, new = math.isfinite, self.detections.append, Detection
+        y_first = self.y_first[number - 1]
+        copied_labels = self._copied_labels
         for kind, label, coords, attributes in entries:
+            if y_first:  # [y1, x1, y2, x2] as written: read x first from here on (``model`` is x first too)
+                coords = tuple(coords[i + 1 - 2 * (i % 2)] for i in range(len(coords)))
+            if attributes and FRACTION in attributes:  # 0-1 fractions under named keys: the family's own space
+                coords = tuple(v * (mw if i % 2 == 0 else mh) for i, v in enumerate(coords))
+            copied = copied_labels.get(label)
+            if copied is None:
+                copied = copied_labels[label] = self._copied(label)
+            if copied:
+                attributes = {**attributes, COPIED_LABEL: label}
+                label = ""
+                self.copied += 1
             if kind == "box":
                 a, b, c, d = coords
                 x1, x2 = (c if c < a else a), (c if c > a else a)  # min() and max(), ties included
@@ -191,10 +260,13 @@ class _Builder:
                     self.over_1000 += 1
             append(new(kind, label, number, model, original, outside, attributes))  # type: ignore[arg-type]
 
-    def result(self, warnings: list[str]) -> ParseResult:
+    def result(self, warnings: list[str], reasoning: str = "") -> ParseResult:
         warnings = warnings + self.warnings
         if self.swapped:
             warnings.append(f"{self.swapped} box(es) had x1 > x2 or y1 > y2: corners reordered")
+        if self.copied:
+            warnings.append(f"{self.copied} label(s) copied the question or a template placeholder: set aside (attribute "
+                            f"{COPIED_LABEL}), so the detection(s) count as unlabelled")
         if self.unlabelled:
             warnings.append(f"{self.unlabelled} detection(s) have no label: kept with the attribute "
                             f"{LABEL_MISSING}=true (name them, e.g. after the prompt's target)")
@@ -209,10 +281,13 @@ class _Builder:
                             "check the family")
         if not self.detections:
             warnings.append(NOTHING_FOUND)
+        elif self.assumed:
+            warnings.append(f"{self.family}'s coordinate convention is not documented: read as "
+                            f"{self._convention}, assumed; check it with `workbench probe-convention`")
         unique = list(dict.fromkeys(warnings))
         if len(unique) > MAX_WARNINGS:
             unique = unique[:MAX_WARNINGS - 1] + [f"... and {len(unique) - MAX_WARNINGS + 1} more warnings"]
-        return ParseResult(tuple(self.detections), tuple(unique))
+        return ParseResult(tuple(self.detections), tuple(unique), reasoning=reasoning)
 
 
 def _picture(raw: RawDetection, mentions: Mentions, count: int, target: int | None, image_ids: tuple[str, ...],
@@ -256,6 +331,7 @@ def parse_grounding(
     coordinate_keys: Sequence[str] = (),
     max_chars: int = MAX_OUTPUT_CHARS,
     max_detections: int = MAX_DETECTIONS,
+    prompt: str = "",
 ) -> ParseResult:
     """Boxes and points in a Qwen-VL output, on the original images; never raises on model text.
 
@@ -264,7 +340,11 @@ def parse_grounding(
     whose ID is img10; an ID not in the list is a warning, never another picture). A detection goes
     to the picture its own ``image``/``img_idx`` key names, else ``target_image``, else the picture
     last mentioned before it, else picture 1. ``coordinate_keys`` names extra JSON keys that hold
-    coordinates (``("result",)`` for ``"result": [x, y]``). Raises ``ValueError``/``TypeError`` only
+    coordinates (``("result",)`` for ``"result": [x, y]``). ``prompt``, when given, is the question the
+    answer is for: a label that copies it is set aside (as is a template placeholder such as
+    ``"object name/description"``), leaving the detection unlabelled. Reasoning before the answer
+    (``<think>``, a lone ``</think>``, prose before "Final answer:") is returned in ``reasoning`` and its
+    coordinates are not read when an answer follows. Raises ``ValueError``/``TypeError`` only
     for bad arguments (unknown family, no images, a target out of range, IDs not one per image,
     text not a str).
     """
@@ -286,14 +366,21 @@ def parse_grounding(
     if len(text) > max_chars:
         warnings.append(f"the output has {len(text):,} characters: read the first {max_chars:,} only")
         text = text[:max_chars]
-    builder = _Builder(pictures)
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
+    builder = _Builder(pictures, prompt)
     if len(pictures) == 1 or target_image is not None:
         fast = fast_json(text, keys, max_detections)
         if fast is not None:
             builder.add_many(fast.entries, target_image or 1)
-            return _said_none(builder.result(warnings + fast.warnings), text)
+            return _said_none(builder.result(warnings + fast.warnings, split_reasoning(text)), text)
 
     found, prose = find_all(text, keys)
+    if not found.detections and (plain := unescaped(text)) is not None:
+        again, again_prose = find_all(plain, keys)
+        if again.detections:
+            found, prose, text = again, again_prose, plain
+            found.warnings.append("read the output with its escapes undone (text copied from a log or a Python repr)")
     warnings += found.warnings
     raws = found.detections
     if len(raws) > max_detections:
@@ -306,11 +393,12 @@ def parse_grounding(
             builder.add(raw.kind, raw.label, raw.coords, raw.attributes, number)
     if len(pictures) > 1 and target_image is None and not mentions and any(r.image_hint is None for r in raws):
         warnings.append("several images but no image key or 'Picture N' for some detections: put on picture 1")
-    return _said_none(builder.result(warnings), text)
+    return _said_none(builder.result(warnings, split_reasoning(text)), text)
 
 
 def _said_none(result: ParseResult, text: str) -> ParseResult:
     """An answer with nothing in it that says so (``[]``, "none") is an explicit empty answer, not a failure."""
     if result.detections or not is_explicit_empty(text):
         return result
-    return ParseResult((), tuple(w for w in result.warnings if w != NOTHING_FOUND), empty=True)
+    return ParseResult((), tuple(w for w in result.warnings if w != NOTHING_FOUND), empty=True,
+                       reasoning=result.reasoning)

@@ -524,12 +524,19 @@ def _detections(text: str, read: Read, keys: Sequence[str]) -> Found:
     elif how == "not-repaired" and _looks_like_detections(text, chunk.start):
         part.warnings.append(f"a malformed JSON value was not repaired (json-repair takes {MAX_REPAIR_CHARS} "
                              "characters per output at most)")
-    if part.detections or how is None:
+    if part.detections or (how is None and not _numbers_only(value)):
         end = chunk.cut if chunk.truncated and chunk.cut else chunk.end
         if chunk.truncated and read.partial:
             end = len(text)
         part.spans.append((chunk.start, end))
     return part
+
+
+def _numbers_only(value: Any) -> bool:
+    """A list of two or four numbers and nothing else: left in the text for the prose style (a place in a
+    sentence, ``The cat is at [10, 20, 110, 120].``), not consumed as a JSON value that holds nothing."""
+    return isinstance(value, list) and len(value) in (2, 4) and all(
+        type(v) in (int, float) for v in value)
 
 
 def _is_whole_answer(text: str, chunk: Chunk) -> bool:

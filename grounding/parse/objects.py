@@ -25,17 +25,26 @@ from grounding.parse.numbers import numbers_in
 from grounding.parse.raw import Found, ImageName, RawDetection, as_number
 
 __all__ = [
-    "BOX_KEYS", "POINT_KEYS", "LABEL_KEYS", "IMAGE_KEYS", "object_detections", "has_coordinates", "clean_label",
-    "image_hint", "label_of",
+    "BOX_KEYS", "CORNER_KEYS", "FRACTION", "POINT_KEYS", "LABEL_KEYS", "IMAGE_KEYS", "object_detections",
+    "has_coordinates", "clean_label", "image_hint", "is_fraction", "label_of",
 ]
 
 BOX_KEYS = ("bbox_2d", "bbox", "bboxes", "box", "boxes", "bbox_xyxy", "xyxy")
-POINT_KEYS = ("point_2d", "point", "points", "coordinate", "coordinate2", "coordinates", "coords")
+POINT_KEYS = ("point_2d", "point", "points", "coordinate", "coordinate2", "coordinates", "coords",
+              "start_coordinate", "end_coordinate", "start_point", "end_point", "start_box", "end_box")
+"""Point keys; 4 numbers under one are a box. The ``start_``/``end_`` ones are the two ends of a drag or swipe."""
 LABEL_KEYS = (
     "label", "name_en", "name", "text_content", "text", "object", "object_name", "category", "class", "class_name",
     "names", "description", "caption", "name_zh", "action", "ref", "alt",
 )
-FLAT_BOX_KEYS = (("x1", "y1", "x2", "y2"), ("xmin", "ymin", "xmax", "ymax"), ("x_min", "y_min", "x_max", "y_max"))
+FLAT_BOX_KEYS = (("x1", "y1", "x2", "y2"), ("xmin", "ymin", "xmax", "ymax"), ("x_min", "y_min", "x_max", "y_max"),
+                 ("x0", "y0", "x1", "y1"), ("left", "top", "right", "bottom"))
+"""Named corners, in any order in the object (read by name, x first)."""
+CORNER_KEYS = (("top_left", "bottom_right"), ("topleft", "bottomright"), ("top-left", "bottom-right"))
+"""Two named corner points, ``{"top_left": [x1, y1], "bottom_right": [x2, y2]}``."""
+FRACTION = "fractions"
+"""Attribute set (to ``True``) on a detection whose named-key coordinates were 0-1 fractions of the image: the
+parser turns them into the family's own coordinates."""
 FLAT_POINT_KEYS = ("x", "y")
 ONE_BASED_IMAGE_KEYS = ("image", "picture", "image_id", "img_id", "picture_id", "image_number")
 ZERO_BASED_IMAGE_KEYS = ("img_idx", "image_idx", "image_index", "img_index", "picture_index")
@@ -44,7 +53,8 @@ IMAGE_KEYS = frozenset(ONE_BASED_IMAGE_KEYS + ZERO_BASED_IMAGE_KEYS)
 _COORDINATE_KEYS = frozenset(BOX_KEYS + POINT_KEYS)
 _BOX_KEYS = frozenset(BOX_KEYS)
 _KEY_RANK = {key: rank for rank, key in enumerate(BOX_KEYS + POINT_KEYS)}
-_FLAT_FIRST_KEYS = frozenset(names[0] for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS))
+_FLAT_FIRST_KEYS = frozenset([names[0] for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS)]
+                              + [names[0] for names in CORNER_KEYS])
 _QUOTES = {"\"": "\"", "'": "'", "“": "”", "‘": "’", "「": "」", "『": "』", "`": "`"}
 
 
@@ -140,8 +150,27 @@ def has_coordinates(obj: Mapping[str, Any], coordinate_keys: Sequence[str] = ())
     if coordinate_keys and any(key in obj for key in coordinate_keys):
         return True
     return not _FLAT_FIRST_KEYS.isdisjoint(obj) and any(
-        all(name in obj for name in names) for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS)
+        all(name in obj for name in names) for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS, *CORNER_KEYS)
     )
+
+
+def is_fraction(numbers: Sequence[float]) -> bool:
+    """Named-key values that are 0-1 fractions of the image: all within [0, 1], at least one not whole.
+
+    >>> is_fraction([0.1, 0.2, 0.5, 0.9]), is_fraction([0, 0, 1, 1]), is_fraction([12, 20.5, 30, 40])
+    (True, False, False)
+    """
+    return all(0.0 <= n <= 1.0 for n in numbers) and any(not float(n).is_integer() for n in numbers)
+
+
+def _named_corners(obj: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[float, ...]] | None:
+    """``{"top_left": [x1, y1], "bottom_right": [x2, y2]}`` as the keys used and the box."""
+    for names in CORNER_KEYS:
+        if all(name in obj for name in names):
+            first, second = (_coordinate_groups(obj[name]) for name in names)
+            if first and second and len(first[0]) == 2 and len(second[0]) == 2:
+                return names, first[0] + second[0]
+    return None
 
 
 def object_detections(obj: Mapping[str, Any], *, offset: int = 0, coordinate_keys: Sequence[str] = ()) -> Found:
@@ -155,12 +184,22 @@ def object_detections(obj: Mapping[str, Any], *, offset: int = 0, coordinate_key
     present = sorted((key for key in obj if key in _COORDINATE_KEYS), key=_KEY_RANK.__getitem__)
     candidates: list[tuple[str, str, Any]] = [(key, "box" if key in _BOX_KEYS else "point", obj[key]) for key in present]
     candidates += [(key, "any", obj[key]) for key in coordinate_keys if key in obj and key not in _COORDINATE_KEYS]
+    fractions = False
     if not candidates:
         for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS):
             if all(name in obj for name in names):
+                values = [as_number(obj[name]) for name in names]
+                fractions = None not in values and is_fraction(values)  # type: ignore[arg-type]
                 candidates.append((names[0], "box" if len(names) == 4 else "point", {n: obj[n] for n in names}))
                 used.update(names)
                 break
+        else:
+            corners = _named_corners(obj)
+            if corners is not None:
+                corner_names, box = corners
+                fractions = is_fraction(box)
+                candidates.append((corner_names[0], "box", [list(box)]))
+                used.update(corner_names)
     for key, kind, value in candidates:
         groups = _coordinate_groups(value)
         used.add(key)
@@ -186,6 +225,9 @@ def object_detections(obj: Mapping[str, Any], *, offset: int = 0, coordinate_key
                                   "kept them on its first detection only")
         for detection in copies:
             detection.attributes = dict(attributes)
+        if fractions:
+            for detection in found.detections:
+                detection.attributes[FRACTION] = True
     return found
 
 

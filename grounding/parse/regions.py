@@ -14,12 +14,53 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["answer_text", "blank"]
+__all__ = ["FINAL_ANSWER", "answer_text", "blank", "final_answer_at", "split_reasoning"]
 
 _THINK_END = re.compile(r"</think\s*>", re.IGNORECASE)
 _THINK_START = re.compile(r"<think\s*>", re.IGNORECASE)
 _ANSWER = re.compile(r"<answer\s*>(.*?)(?:</answer\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"</?(?:answer|think)\s*>", re.IGNORECASE)
+FINAL_ANSWER = re.compile(r"^[ \t>#*_-]{0,8}(?:final\s+answer|answer|final\s+result|result)[ \t*_]{0,4}[:：]",
+                          re.IGNORECASE | re.MULTILINE)
+"""A line that starts the final answer after reasoning written as prose ("Final answer:", "**Answer:**")."""
+
+
+def final_answer_at(text: str) -> int | None:
+    """Where the last "Final answer:"-style line starts (None when there is none, or only at the very start).
+
+    >>> final_answer_at("Draft [1, 2, 3, 4]?\\nFinal answer: [5, 6, 7, 8]")
+    20
+    """
+    if "nswer" not in text and "esult" not in text and "NSWER" not in text:
+        return None
+    last = None
+    for match in FINAL_ANSWER.finditer(text):
+        last = match
+    return last.start() if last is not None and text[:last.start()].strip() else None
+
+
+def split_reasoning(text: str) -> str:
+    """The reasoning a model wrote before its answer ("" when none): inside ``<think>…</think>`` (or before a
+    lone ``</think>``, the chat template having opened it), the unfinished reasoning after an unclosed ``<think>``,
+    or the prose before a "Final answer:" line.
+
+    >>> split_reasoning("The square is near the top left, about [60, 50, 320, 240].</think>\\n[...]")
+    'The square is near the top left, about [60, 50, 320, 240].'
+    >>> split_reasoning("<think>Hmm.</think><answer>[1, 2, 3, 4]</answer>"), split_reasoning("[1, 2, 3, 4]")
+    ('Hmm.', '')
+    """
+    if "think" in text or "THINK" in text:
+        ends = list(_THINK_END.finditer(text))
+        if ends:
+            return _TAGS.sub("", text[:ends[-1].start()]).strip()
+        start = _THINK_START.search(text)
+        if start is not None:
+            return _TAGS.sub("", text[start.end():]).strip()
+    answer = _ANSWER.search(text) if "<" in text else None
+    if answer is not None and text[:answer.start()].strip():
+        return _TAGS.sub("", text[:answer.start()]).strip()
+    marker = final_answer_at(text)
+    return text[:marker].strip() if marker is not None else ""
 
 
 def blank(text: str, spans: Iterable[tuple[int, int]]) -> str:

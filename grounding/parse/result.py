@@ -12,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Detection", "DetectionKind", "Note", "ParseResult", "LABEL_MISSING"]
+__all__ = ["COPIED_LABEL", "Detection", "DetectionKind", "Note", "ParseResult", "LABEL_MISSING"]
 
 DetectionKind = Literal["box", "point"]
 
 LABEL_MISSING = "label_missing"
 """Attribute set to ``True`` on a detection the model wrote without a label (its ``label`` is ``""``):
 the caller may name it, e.g. after the prompt's target."""
+COPIED_LABEL = "copied_label"
+"""Attribute holding a label the parser set aside because it copies the question or a template placeholder
+(``"object name/description"``, ``"<label>"``); the detection is then unlabelled (:data:`LABEL_MISSING`)."""
 
 
 class Note(str):
@@ -92,10 +95,17 @@ class ParseResult:
     empty: bool = False
     """The model answered that there is nothing to find (``[]``, "none", "not present"): an answer, not a
     parse failure (:func:`grounding.parse.empty.is_explicit_empty`)."""
+    reasoning: str = ""
+    """What the model reasoned before its answer (``<think>`` or prose before "Final answer:"), kept to be shown
+    folded; its coordinates are drafts and are not among the detections when an answer follows."""
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
-        return {**out, "empty": True} if self.empty else out
+        data: dict[str, Any] = {"detections": [d.as_dict() for d in self.detections], "warnings": list(self.warnings)}
+        if self.empty:
+            data["empty"] = True
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
+        return data
 
     def warnings_except(self, *codes: str) -> tuple[str, ...]:
         """The warnings but those of the given :class:`Note` codes (e.g. ``"outside"`` for a caller that clamps

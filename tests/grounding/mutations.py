@@ -98,5 +98,12 @@ ADVERSARIAL = {
     "deep nesting": lambda n: "[" * (n // 2) + "]" * (n // 2),
     "stray braces": lambda n: "[" + '{"bbox_2d": [1, 2, 3, 4], "label": "a"}, {' * (n // 45) + "]",
     "one ref, many boxes": lambda n: "<ref>" + "x" * (n // 2) + "</ref>" + "<box>(1,2),(3,4)</box>" * (n // 44),
+    # issue 22: the prose style, escapes undone, final-answer lines, named keys
+    "places in prose": lambda n: "The cat is located at (1, 2), with a box of (1, 2, 3, 4). " * (n // 60),
+    "bare lists in one sentence": lambda n: "x " + "is at [1, 2, 3, 4] and " * (n // 23),
+    "corner lines": lambda n: "- Top-left corner: (1, 2)\n" * (n // 26),
+    "named keys": lambda n: "x_min: 1, y_min: 2, " * (n // 20),
+    "escaped quotes": lambda n: '{\\"bbox_2d\\": [1, 2' * (n // 19),
+    "final answer lines": lambda n: "Final answer: (1, 2, 3, 4)\n" * (n // 27),
 }
 """Inputs built to make a parser slow: ``make(n)`` gives about ``n`` characters."""

@@ -28,7 +28,7 @@ def geometry(family: str) -> ProcessedImage:
     return ProcessedImage(original_wh=(1288, 952), resized_wh=(644, 476), family=fam)
 
 
-Q25, Q3, Q2 = "qwen2.5-vl", "qwen3-vl", "qwen2-vl"
+Q25, Q3, Q2, Q35 = "qwen2.5-vl", "qwen3-vl", "qwen2-vl", "qwen3.5"
 CAT = ("box", "cat", (10.0, 20.0, 110.0, 120.0))
 DOG = ("box", "dog", (200.0, 210.0, 300.0, 310.0))
 
@@ -160,6 +160,66 @@ STYLE_CASES = [
               [("box", "the cat", (10.0, 20.0, 110.0, 120.0))]),
     StyleCase("scientific-notation-data-bbox", Q25, '<p data-bbox="1e1 20 1.1e2 +120">cat</p>',
               [("box", "p", (10.0, 20.0, 110.0, 120.0))]),
+    # issue 22: coordinates in prose (read only when nothing structured is there)
+    StyleCase("prose-bare-list-ends-a-sentence", Q25, "The cat is at [10, 20, 110, 120].", [CAT],
+              warning="written in prose"),
+    StyleCase("prose-point-and-box-in-one-sentence", Q35,
+              "The cat is located at (60, 70), with a bounding box of (10, 20, 110, 120).", [CAT]),
+    StyleCase("prose-point-alone", Q35, "The OK button is located at (235, 512).", [("point", "OK button", (235.0, 512.0))]),
+    StyleCase("prose-two-corner-lines", Q35,
+              "I found it.\n\n**cat**\n- Top-left corner: (10, 20)\n- Bottom-right corner: (110, 120)\n", [CAT],
+              attributes={"corners": ["top-left", "bottom-right"]}),
+    StyleCase("prose-named-keys-any-order", Q35, "The cat is at x_max: 110, y_min: 20, x_min: 10, y_max: 120.", [CAT]),
+    StyleCase("prose-numbers-that-are-not-coordinates", Q25,
+              "There are 3 cats and 2 dogs in this 1920x1080 photo from 2019.\n1. The first cat\n2. The second cat\n"
+              "Image size: (640, 480). Counts: (3, 4).\n2019, 2020, 2021, 2022 were good years; sales rose 15, 20 and 25 "
+              "percent [2, 3].",
+              [], warning="no boxes or points"),
+    # text copied from server logs or a Python repr
+    StyleCase("log-escaped-quotes-in-action", Q25, r"DEBUG output: Action: click(start_box=\'(235,512)\')",
+              [("point", "click", (235.0, 512.0))]),
+    StyleCase("log-escaped-json", Q3, r'INFO response="{\"bbox_2d\": [10, 20, 110, 120], \"label\": \"cat\"}"', [CAT],
+              warning="escapes undone"),
+    StyleCase("python-repr-of-the-answer", Q25,
+              r"""'```json\n[{\'bbox_2d\': [10, 20, 110, 120], \'label\': \'cat\'}]\n```'""", [CAT]),
+    # named keys in any order, 0-1 fractions under named keys, named corners
+    StyleCase("named-keys-any-order", Q25, '[{"x_max": 110, "y_min": 20, "label": "cat", "x_min": 10, "y_max": 120}]',
+              [CAT]),
+    StyleCase("named-keys-left-top-right-bottom", Q3, '{"label": "cat", "right": 110, "bottom": 120, "left": 10, "top": 20}',
+              [CAT]),
+    StyleCase("named-keys-fractions", Q35, '[{"label": "cat", "x_max": 0.5, "x_min": 0.125, "y_min": 0.25, "y_max": 0.375}]',
+              [("box", "cat", (125.0, 250.0, 500.0, 375.0))], attributes={"fractions": True}),
+    StyleCase("named-keys-fractions-absolute-family", Q25, '{"label": "cat", "xmin": 0.25, "ymin": 0.5, "xmax": 0.5, "ymax": 1.0}',
+              [("box", "cat", (161.0, 238.0, 322.0, 476.0))]),
+    StyleCase("named-corner-points", Q3, '[{"label": "cat", "bottom_right": [110, 120], "top_left": [10, 20]}]', [CAT]),
+    # two-point actions
+    StyleCase("gui-drag-unquoted", Q25, "drag(start=(10, 20), end=(110, 120))",
+              [("point", "drag", (10.0, 20.0)), ("point", "drag", (110.0, 120.0))], attributes={"argument": "start"}),
+    StyleCase("gui-swipe-json-start-end", Q3, '{"action": "swipe", "start_coordinate": [10, 20], "end_coordinate": [110, 120]}',
+              [("point", "swipe", (10.0, 20.0)), ("point", "swipe", (110.0, 120.0))]),
+    StyleCase("gui-scroll-start-end-points", Q25, "scroll(start_point='(10,20)', end_point='(110,120)', direction='up')",
+              [("point", "scroll", (10.0, 20.0)), ("point", "scroll", (110.0, 120.0))]),
+    # labels that copy the question or a placeholder
+    StyleCase("label-copies-a-placeholder", Q25, '[{"bbox_2d": [10, 20, 110, 120], "label": "object name/description"}]',
+              [("box", "", CAT[2])], warning="copied the question or a template placeholder",
+              attributes={"copied_label": "object name/description"}),
+    StyleCase("label-copies-the-question", Q3,
+              '[{"bbox_2d": [10, 20, 110, 120], "label": "Locate every instance that belongs to the following '
+              'categories: \\"cat\\". Report bbox coordinates in JSON format."}]',
+              [("box", "", CAT[2])], warning="copied the question"),
+    StyleCase("label-angle-placeholder", Q25, '[{"bbox_2d": [10, 20, 110, 120], "label": "<label>"}]', [("box", "", CAT[2])]),
+    # thinking: the reasoning mentions coordinates; the final answer's win
+    StyleCase("think-closing-tag-only", Q35,
+              "The cat seems to span [1, 2, 3, 4]... no, lower.\n</think>\n\n```json\n"
+              '[{"bbox_2d": [10, 20, 110, 120], "label": "cat"}]\n```', [CAT]),
+    StyleCase("reasoning-prose-before-a-structured-answer", Q35,
+              "The cat spans roughly (5, 5, 50, 50) by my first estimate; the ears reach higher.\n"
+              '[{"bbox_2d": [10, 20, 110, 120], "label": "cat"}]', [CAT]),
+    StyleCase("reasoning-draft-json-then-final-answer", Q35,
+              'Draft: [{"bbox_2d": [1, 2, 3, 4], "label": "cat"}]\nToo small.\nFinal answer: '
+              '[{"bbox_2d": [10, 20, 110, 120], "label": "cat"}]', [CAT], warning="read the final answer only"),
+    StyleCase("answer-tags-after-prose-reasoning", Q35,
+              'I look left: maybe (1, 2, 3, 4).<answer>[{"bbox_2d": [10, 20, 110, 120], "label": "cat"}]</answer>', [CAT]),
     StyleCase("no-coordinates", Q25, "The cat sits on the left, near the window.", [], warning="no boxes or points"),
     StyleCase("empty-text", Q25, "", [], warning="no boxes or points"),
 ]

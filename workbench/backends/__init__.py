@@ -17,6 +17,7 @@ from workbench.backends.base import (
     RawOutput,
     StreamEvent,
     TextDelta,
+    Thinking,
     collect,
 )
 from workbench.backends.fake import FakeBackend
@@ -37,6 +38,7 @@ __all__ = [
     "RawOutput",
     "StreamEvent",
     "TextDelta",
+    "Thinking",
     "collect",
     "create_backend",
     "default_model",

@@ -19,11 +19,12 @@ import copy
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
-from grounding import GroundingError, ModelFamily, PixelLimits, ProcessedImage
+from grounding import CoordinateConvention, GroundingError, ModelFamily, PixelLimits, ProcessedImage
 from grounding.confidence.tokens import TokenLogprob
 from grounding.parse import coordinate_keys
 from grounding.prompts import ImageNaming, default_image_ids, picture_numbers
@@ -41,6 +42,8 @@ __all__ = [
     "StreamEvent",
     "ModelBackend",
     "StreamingBackend",
+    "THINKING_TOKENS",
+    "Thinking",
     "collect",
 ]
 
@@ -51,6 +54,34 @@ MAX_TOP_LOGPROBS = 20
 """Most alternatives asked per token (OpenAI's limit; vLLM's default ``max_logprobs``)."""
 DEFAULT_TOP_LOGPROBS = 5
 """Alternatives per token asked for confidence (enough for the digits' expected error)."""
+THINKING_TOKENS = 4096
+"""New tokens allowed for reasoning, on top of the answer's ``max_new_tokens``, when a model thinks first
+(Qwen3.5 with thinking on, Qwen3-VL Thinking): its reasoning before a grounding answer often runs to thousands
+of tokens."""
+
+
+class Thinking(str, Enum):
+    """Whether the model reasoned before answering in a call, as far as the backend knows."""
+
+    OFF = "off"
+    """The chat template's ``enable_thinking`` was set to false (locally: its rendered prompt closes ``<think>``)."""
+    ON = "on"
+    """The model reasons first: thinking was asked for, or its chat template always opens ``<think>``."""
+    NONE = "none"
+    """The model does not think (no switch, and its chat template opens no ``<think>``)."""
+
+    def note(self, budget: int | None = None) -> str:
+        """What a page says about it ('' when the model does not think).
+
+        >>> Thinking.OFF.note()
+        "Thinking off (the chat template's enable_thinking=false): the model answers directly."
+        """
+        if self is Thinking.OFF:
+            return "Thinking off (the chat template's enable_thinking=false): the model answers directly."
+        if self is Thinking.ON:
+            extra = f" (token budget {budget}, reasoning included)" if budget else ""
+            return f"Thinking on: the model reasons before answering{extra}; its reasoning is kept, folded."
+        return ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +113,24 @@ class GroundingRequest:
     """Token log-probabilities for per-box confidence: 0 none; N > 0 each token's log-probability and the
     N most likely tokens at its step (``RawOutput.token_logprobs``; a server that does not return them
     gives None)."""
+    convention: str | None = None
+    """How to read the answer's coordinates (a :class:`grounding.CoordinateConvention` value, e.g. a probe's
+    verdict saved with the dataset); None: the family's own."""
+    thinking: bool = False
+    """Let the model reason before answering where its chat template has the switch (``enable_thinking``);
+    off by default: grounding answers need no reasoning, and Qwen3.5 thinks unless told not to."""
+    thinking_tokens: int = THINKING_TOKENS
+    """New tokens added to ``max_new_tokens`` when the model reasons first (see :meth:`token_budget`)."""
+
+    def token_budget(self, thinks: bool) -> int:
+        """New tokens for this call: ``max_new_tokens`` for the answer, plus ``thinking_tokens`` when the model
+        reasons first (its reasoning would otherwise eat the answer's budget).
+
+        >>> request = GroundingRequest(images=(b"",), prompt="Find the cat.", max_new_tokens=512)
+        >>> request.token_budget(False), request.token_budget(True)
+        (512, 4608)
+        """
+        return self.max_new_tokens + (self.thinking_tokens if thinks else 0)
 
     def __post_init__(self) -> None:
         if not self.images:
@@ -92,6 +141,8 @@ class GroundingRequest:
             raise BackendError(f"max new tokens must be at least 1, got {self.max_new_tokens}")
         if not 0 <= self.logprobs <= MAX_TOP_LOGPROBS:
             raise BackendError(f"logprobs must be between 0 and {MAX_TOP_LOGPROBS}, got {self.logprobs}")
+        if self.thinking_tokens < 0:
+            raise BackendError(f"thinking tokens must not be negative, got {self.thinking_tokens}")
         ids = self.image_ids or tuple(default_image_ids(len(self.images)))
         if len(ids) != len(self.images):
             raise BackendError(f"{len(self.images)} images but {len(ids)} image IDs")
@@ -115,6 +166,12 @@ class GroundingRequest:
             object.__setattr__(self, "coordinate_keys", coordinate_keys(self.coordinate_keys))
         except GroundingError as exc:
             raise BackendError(str(exc)) from None
+        if self.convention:
+            try:
+                CoordinateConvention(self.convention)
+            except ValueError:
+                known = ", ".join(c.value for c in CoordinateConvention)
+                raise BackendError(f"unknown coordinate convention {self.convention!r}; expected one of {known}") from None
 
     @property
     def image_naming(self) -> ImageNaming:
@@ -218,6 +275,8 @@ class RawOutput:
     token_logprobs: tuple[TokenLogprob, ...] | None = None
     """Each generated token with its log-probability and the most likely ones at its step, when the request
     asked for them and the backend gave them (:mod:`grounding.confidence.tokens`); None otherwise."""
+    thinking: Thinking = Thinking.NONE
+    """Whether the model reasoned first in this call (see :class:`Thinking`)."""
 
     @property
     def family(self) -> ModelFamily:
@@ -229,10 +288,14 @@ class RawOutput:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        cut = ()
+        cut: tuple[str, ...] = ()
         if self.truncated:
             limit = f"max_new_tokens={self.max_new_tokens}" if self.max_new_tokens else "the token limit"
-            cut = (f"output cut at {limit}: the last objects may be missing or broken; raise max new tokens",)
+            if self.thinking is Thinking.ON and "</think>" not in self.text:
+                cut = (f"output cut at {limit} while the model was still reasoning (no answer yet): raise max new "
+                       "tokens or turn thinking off",)
+            else:
+                cut = (f"output cut at {limit}: the last objects may be missing or broken; raise max new tokens",)
         return cut + self.notes
 
 

@@ -53,6 +53,7 @@ from workbench.backends.base import (
     StreamEvent,
     StreamingBackend,
     TextDelta,
+    Thinking,
 )
 from workbench.backends.conversation import processor_messages
 from workbench.backends.model_inputs import InputCache, ModelImage, image_key
@@ -61,7 +62,7 @@ from workbench.backends.token_stream import TokenStream
 from workbench.config import default_model
 from workbench.errors import BackendError
 
-__all__ = ["LocalTransformersBackend", "LoadedModel", "pick_runtime"]
+__all__ = ["LocalTransformersBackend", "LoadedModel", "pick_runtime", "prompt_thinking", "thinking_switch"]
 
 _KEPT_TEMPLATES = 256
 
@@ -97,6 +98,76 @@ class LoadedModel:
     stop_texts: tuple[str, ...]
     """Decoded end-of-turn / padding tokens, cut from the streamed text."""
     eos_ids: frozenset[int]
+    thinking_switch: bool = False
+    """Its chat template takes ``enable_thinking`` (see :func:`thinking_switch`)."""
+
+
+def _model_class(model_type: str) -> tuple[Any, dict[str, Any]]:
+    """The auto class that builds a model of ``model_type`` for text generation, and options for it.
+
+    Vision-language models are image-text-to-text models; Omni models (text and speech out) are only
+    multimodal LMs: loaded without their speech half (``enable_audio_output=False``), their "thinker"
+    writes the text.
+    """
+    from transformers import AutoModelForImageTextToText, AutoModelForMultimodalLM
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+    if model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES:
+        return AutoModelForImageTextToText, {}
+    return AutoModelForMultimodalLM, {"enable_audio_output": False}
+
+
+def _text_generator(model: Any) -> Any:
+    """The module that writes text: an Omni model's thinker (given the end tokens of the whole model), else the model."""
+    thinker = getattr(model, "thinker", None)
+    if thinker is None:
+        return model
+    for name in ("eos_token_id", "pad_token_id"):
+        if getattr(thinker.generation_config, name, None) is None:
+            setattr(thinker.generation_config, name, getattr(model.generation_config, name, None))
+    return thinker
+
+
+def _with_processor_facts(family: ModelFamily, image_processor: Any) -> ModelFamily:
+    """The family with the loaded image processor's own sizes and limits (a fine-tune may ship its own)."""
+    try:
+        size = image_processor.size
+        return family.with_processor(
+            patch_size=int(image_processor.patch_size), merge_size=int(image_processor.merge_size),
+            temporal_patch_size=int(image_processor.temporal_patch_size), min_pixels=int(size["shortest_edge"]),
+            max_pixels=int(size["longest_edge"]))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return family
+
+
+def prompt_thinking(prompt: str, switch: bool) -> Thinking:
+    """Whether a rendered prompt lets the model reason first: it ends in an open ``<think>`` (the model writes
+    its reasoning, then ``</think>``), or in a closed empty one (thinking turned off).
+
+    >>> [prompt_thinking(p, s).value for p, s in [("...assistant\\n<think>\\n", True),
+    ...     ("...assistant\\n<think>\\n\\n</think>\\n\\n", True), ("...assistant\\n", False)]]
+    ['on', 'off', 'none']
+    """
+    tail = prompt.rstrip()
+    if tail.endswith("<think>"):
+        return Thinking.ON
+    if switch and tail.endswith("</think>"):
+        return Thinking.OFF
+    return Thinking.NONE
+
+
+def thinking_switch(processor: Any) -> bool:
+    """Whether the processor's chat template takes ``enable_thinking`` (Qwen3.5's does; Qwen2.5-VL's and Qwen3-VL
+    Instruct's do not).
+
+    >>> class P: chat_template = "{% if enable_thinking is false %}<think>\\n\\n</think>{% endif %}"
+    >>> thinking_switch(P()), thinking_switch(object())
+    (True, False)
+    """
+    template = getattr(processor, "chat_template", None)
+    if isinstance(template, dict):
+        template = template.get("default") or next(iter(template.values()), None)
+    return isinstance(template, str) and "enable_thinking" in template
 
 
 def on_zero_gpu() -> bool:
@@ -219,7 +290,7 @@ class LocalTransformersBackend(StreamingBackend):
 
     def _load(self) -> LoadedModel:
         import torch
-        from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoConfig, AutoProcessor
 
         cuda = torch.cuda.is_available() if self._device is None else self._device.startswith("cuda")
         runtime = pick_runtime(cuda, importlib.util.find_spec("flash_attn") is not None)
@@ -233,10 +304,12 @@ class LocalTransformersBackend(StreamingBackend):
             placement = {}
             if runtime.device == "cuda" and not on_zero_gpu():
                 placement = {"device_map": self._device if self._device and ":" in self._device else "auto"}
-            model = AutoModelForImageTextToText.from_pretrained(
+            model_class, options = _model_class(config.model_type)
+            model = model_class.from_pretrained(
                 self._model_id,
                 dtype=getattr(torch, runtime.dtype),
                 attn_implementation=runtime.attn_implementation,
+                **options,
                 **placement,
                 **hub,
             ).eval()
@@ -254,12 +327,15 @@ class LocalTransformersBackend(StreamingBackend):
             raise BackendError(
                 f"{self._model_id!r}: AutoProcessor gave only a tokenizer (is torchvision installed and matched to torch?)"
             )
+        family = _with_processor_facts(family, processor.image_processor)
         tokenizer = processor.tokenizer
         eos = model.generation_config.eos_token_id
+        model = _text_generator(model)
         eos_ids = frozenset([eos] if isinstance(eos, int) else (eos or []))
         stop_ids = eos_ids | ({tokenizer.pad_token_id} if tokenizer.pad_token_id is not None else set())
         stop_texts = tuple(t for t in tokenizer.convert_ids_to_tokens(sorted(stop_ids)) if t)
-        return LoadedModel(processor, model, family, runtime, stop_texts, eos_ids)
+        thinking = thinking_switch(processor)
+        return LoadedModel(processor, model, family, runtime, stop_texts, eos_ids, thinking)
 
     def effective_limits(self, loaded: LoadedModel, request: GroundingRequest | None = None) -> PixelLimits:
         """The limits in force: the request's, the backend's, or the checkpoint's processor ``size``."""
@@ -291,14 +367,15 @@ class LocalTransformersBackend(StreamingBackend):
         the processor expands each to the image's visual tokens). Renders of recent messages are kept
         (a batch of images asked the same question renders it once)."""
         messages = processor_messages(request)
-        key = (id(loaded.processor), repr(messages), request.vision_ids)
+        switch = {"enable_thinking": request.thinking} if loaded.thinking_switch else {}
+        key = (id(loaded.processor), repr(messages), request.vision_ids, request.thinking)
         with self._templates_lock:
             text = self._templates.get(key)
             if text is not None:
                 self._templates.move_to_end(key)
                 return text
         text = loaded.processor.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids
+            messages, tokenize=False, add_generation_prompt=True, add_vision_id=request.vision_ids, **switch
         )
         with self._templates_lock:
             self._templates[key] = text
@@ -349,12 +426,18 @@ class LocalTransformersBackend(StreamingBackend):
         generation["logits_processor"] = LogitsProcessorList([recorder])
         return recorder
 
-    def _generation(self, request: GroundingRequest) -> dict[str, Any]:
+    def thinking(self, request: GroundingRequest) -> Thinking:
+        """Whether the model reasons first for ``request``: read off the rendered chat template, which ends
+        in an open ``<think>`` when it does (Qwen3.5 with thinking on, Qwen3-VL Thinking always)."""
+        loaded = self.load()
+        return prompt_thinking(self._prompt_text(loaded, request), loaded.thinking_switch)
+
+    def _generation(self, request: GroundingRequest, thinking: Thinking = Thinking.NONE) -> dict[str, Any]:
         bound = {"max_time": float(self.max_time_s)} if self.max_time_s else {}
+        budget = request.token_budget(thinking is Thinking.ON)
         if request.temperature > 0:
-            return {"max_new_tokens": request.max_new_tokens, "do_sample": True, "temperature": request.temperature,
-                    **bound}
-        return {"max_new_tokens": request.max_new_tokens, "do_sample": False, **bound}
+            return {"max_new_tokens": budget, "do_sample": True, "temperature": request.temperature, **bound}
+        return {"max_new_tokens": budget, "do_sample": False, **bound}
 
     def generate(self, request: GroundingRequest, on_text: Callable[[str], None] | None = None) -> RawOutput:
         """Without ``on_text``, generate in this thread with no streamer (less overhead)."""
@@ -362,7 +445,8 @@ class LocalTransformersBackend(StreamingBackend):
             return super().generate(request, on_text)
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
-        generation = self._generation(request)
+        thinking = self.thinking(request)
+        generation = self._generation(request, thinking)
         recorder = self._recorder(generation, request.logprobs)
         t0 = time.perf_counter()
         try:
@@ -373,14 +457,15 @@ class LocalTransformersBackend(StreamingBackend):
         prompt_tokens = int(inputs["input_ids"].shape[1])
         text = loaded.processor.tokenizer.decode(ids[0, prompt_tokens:], skip_special_tokens=False)
         return self._output(request, loaded, ids, prompt_tokens, self._strip_stop(text, loaded.stop_texts),
-                            geometry, limits, started, generate_s, recorder)
+                            geometry, limits, started, generate_s, recorder, thinking)
 
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         loaded, inputs, geometry, limits = self.prepare(request)
         streamer = TokenStream(loaded.processor.tokenizer.backend_tokenizer)
         cancelled = threading.Event()
-        generation = self._generation(request) | {"stopping_criteria": _cancel_criteria(cancelled)}
+        thinking = self.thinking(request)
+        generation = self._generation(request, thinking) | {"stopping_criteria": _cancel_criteria(cancelled)}
         recorder = self._recorder(generation, request.logprobs)
         result: dict[str, Any] = {}
 
@@ -410,12 +495,12 @@ class LocalTransformersBackend(StreamingBackend):
             raise self._generate_error(result["error"])
         prompt_tokens = int(inputs["input_ids"].shape[1])
         yield self._output(request, loaded, result["ids"], prompt_tokens, "".join(pieces), geometry, limits,
-                           started, result["generate_s"], recorder)
+                           started, result["generate_s"], recorder, thinking)
 
     def _output(
         self, request: GroundingRequest, loaded: LoadedModel, ids: Any, prompt_tokens: int, text: str,
         geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
-        recorder: LogprobRecorder | None = None,
+        recorder: LogprobRecorder | None = None, thinking: Thinking = Thinking.NONE,
     ) -> RawOutput:
         new_ids = ids[0, prompt_tokens:].tolist()
         tokens = None
@@ -423,7 +508,7 @@ class LocalTransformersBackend(StreamingBackend):
             chosen, values, top_ids = recorder.result(ids[:, prompt_tokens:])
             tokens = self._tokens(loaded, new_ids, chosen[0], values[0], top_ids[0]) if chosen else None
         return self._raw_output(request, loaded, new_ids, prompt_tokens, text, geometry, limits, started,
-                                generate_s, tokens)
+                                generate_s, tokens, thinking)
 
     @staticmethod
     def _tokens(loaded: LoadedModel, new_ids: list[int], chosen: list[float], values: list[list[float]],
@@ -437,9 +522,11 @@ class LocalTransformersBackend(StreamingBackend):
         self, request: GroundingRequest, loaded: LoadedModel, new_ids: list[int], prompt_tokens: int, text: str,
         geometry: tuple[ProcessedImage, ...], limits: PixelLimits, started: float, generate_s: float,
         tokens: tuple[Any, ...] | None = None,
+        thinking: Thinking = Thinking.NONE,
     ) -> RawOutput:
         ended = bool(new_ids) and new_ids[-1] in loaded.eos_ids
-        finish = "length" if len(new_ids) >= request.max_new_tokens and not ended else "stop"
+        budget = request.token_budget(thinking is Thinking.ON)
+        finish = "length" if len(new_ids) >= budget and not ended else "stop"
         notes: tuple[str, ...] = ()
         if self.max_time_s and not ended and finish == "stop" and generate_s >= self.max_time_s:
             notes = (f"generation stopped at the time limit of {self.max_time_s:g} s: the last objects may be "
@@ -449,7 +536,7 @@ class LocalTransformersBackend(StreamingBackend):
             images=geometry,
             model=self._model_id,
             finish_reason=finish,
-            max_new_tokens=request.max_new_tokens,
+            max_new_tokens=budget,
             limits=limits,
             prompt_tokens=prompt_tokens,
             completion_tokens=len(new_ids),
@@ -457,6 +544,7 @@ class LocalTransformersBackend(StreamingBackend):
             generate_s=generate_s,
             notes=notes,
             token_logprobs=tokens,
+            thinking=thinking,
         )
 
     # --- several requests per forward pass ---------------------------------------------------------------
@@ -498,12 +586,14 @@ class LocalTransformersBackend(StreamingBackend):
         for request in requests:
             limits = self.effective_limits(loaded, request)
             sized = [self._model_image(loaded, image, limits) for image in request.images]
-            texts.append(self._prompt_text(loaded, request))
+            text = self._prompt_text(loaded, request)
+            texts.append(text)
             images.extend(sized)
-            per_request.append((limits, sized))
+            per_request.append((limits, sized, prompt_thinking(text, loaded.thinking_switch)))
         inputs = self._encode(loaded, texts, images)
         grids = inputs["image_grid_thw"].tolist()
-        generation = self._generation(requests[0]) | {"max_new_tokens": max(r.max_new_tokens for r in requests)}
+        budget = max(r.token_budget(t is Thinking.ON) for r, (_, _, t) in zip(requests, per_request, strict=True))
+        generation = self._generation(requests[0]) | {"max_new_tokens": budget}
         if loaded.processor.tokenizer.pad_token_id is not None:
             generation["pad_token_id"] = loaded.processor.tokenizer.pad_token_id
         recorder = self._recorder(generation, max(r.logprobs for r in requests))
@@ -520,10 +610,11 @@ class LocalTransformersBackend(StreamingBackend):
         decode = loaded.processor.tokenizer.decode
         recorded = recorder.result(ids[:, width:]) if recorder is not None else ([], [], [])
         outputs, first = [], 0
-        for row, (request, (limits, sized)) in enumerate(zip(requests, per_request, strict=True)):
+        for row, (request, (limits, sized, thinking)) in enumerate(zip(requests, per_request, strict=True)):
             geometry = self._geometry(loaded, sized, grids[first:first + len(sized)])
             first += len(sized)
-            new_ids = _answer_ids(ids[row, width:].tolist(), request.max_new_tokens, loaded.eos_ids)
+            new_ids = _answer_ids(ids[row, width:].tolist(), request.token_budget(thinking is Thinking.ON),
+                                  loaded.eos_ids)
             text = self._strip_stop(decode(new_ids, skip_special_tokens=False), loaded.stop_texts)
             tokens = None
             if request.logprobs and recorded[0]:
@@ -531,7 +622,7 @@ class LocalTransformersBackend(StreamingBackend):
                 tokens = self._tokens(loaded, new_ids, chosen, [v[:request.logprobs] for v in values],
                                       [t[:request.logprobs] for t in top_ids])
             outputs.append(self._raw_output(request, loaded, new_ids, int(prompt_tokens[row]), text, geometry,
-                                            limits, started, generate_s, tokens))
+                                            limits, started, generate_s, tokens, thinking))
         return outputs
 
     @staticmethod

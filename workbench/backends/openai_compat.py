@@ -49,6 +49,7 @@ from workbench.backends.base import (
     StreamEvent,
     StreamingBackend,
     TextDelta,
+    Thinking,
 )
 from workbench.backends.conversation import request_messages
 from workbench.backends.media import data_url, original_wh
@@ -126,15 +127,40 @@ class OpenAICompatibleBackend(StreamingBackend):
         return request.limits if request is not None and request.limits is not None else self.limits
 
     def limit_fields(self, request: GroundingRequest | None = None) -> dict[str, Any]:
-        """Request keywords that carry the pixel limits in this server's dialect."""
+        """Request keywords that carry the pixel limits in this server's dialect (and the thinking switch,
+        for a family whose chat template has one: see :meth:`thinking_fields`)."""
         limits = self.limits_for(request)
         lo, hi = limits.min_pixels, limits.max_pixels
+        extra: dict[str, Any] = {}
         if self.limits_style == "vllm":
-            return {"extra_body": {"mm_processor_kwargs": {"min_pixels": lo, "max_pixels": hi}}}
-        if self.limits_style == "transformers":
-            size = limits.as_processor_size()
-            return {"extra_body": {"chat_template_kwargs": {"processor_kwargs": {"size": size}}}}
-        return {}
+            extra = {"mm_processor_kwargs": {"min_pixels": lo, "max_pixels": hi}}
+        elif self.limits_style == "transformers":
+            extra = {"chat_template_kwargs": {"processor_kwargs": {"size": limits.as_processor_size()}}}
+        for key, value in self.thinking_fields(request).items():
+            extra[key] = {**extra.get(key, {}), **value} if isinstance(value, dict) else value
+        return {"extra_body": extra} if extra else {}
+
+    def thinking_fields(self, request: GroundingRequest | None = None) -> dict[str, Any]:
+        """How the server is told whether the model may think, where the family's chat template has the switch:
+        ``chat_template_kwargs.enable_thinking`` (vLLM, SGLang, ``transformers serve``), DashScope's top-level
+        ``enable_thinking``; nothing for other families.
+
+        >>> OpenAICompatibleBackend("Qwen/Qwen3.5-27B", base_url="http://127.0.0.1:8000/v1").thinking_fields()
+        {'chat_template_kwargs': {'enable_thinking': False}}
+        """
+        if not self._family.thinking_switch:
+            return {}
+        wanted = bool(request.thinking) if request is not None else False
+        if self.limits_style == "dashscope":
+            return {"enable_thinking": wanted}
+        return {"chat_template_kwargs": {"enable_thinking": wanted}}
+
+    def thinking(self, request: GroundingRequest) -> Thinking:
+        """Whether the model reasons first for ``request``: as asked where the family has the switch, else as
+        the family's checkpoints do by default (the server's template is not visible from here)."""
+        if self._family.thinking_switch:
+            return Thinking.ON if request.thinking else Thinking.OFF
+        return Thinking.ON if self._family.thinks_by_default else Thinking.NONE
 
     def messages(self, request: GroundingRequest) -> list[dict]:
         """The chat messages sent for ``request`` (images as data URLs, in the user's order)."""
@@ -158,7 +184,7 @@ class OpenAICompatibleBackend(StreamingBackend):
         return {
             "model": self._model,
             "messages": self.messages(request),
-            "max_tokens": request.max_new_tokens,
+            "max_tokens": request.token_budget(self.thinking(request) is Thinking.ON),
             "temperature": request.temperature,
             **({"logprobs": True, "top_logprobs": request.logprobs} if request.logprobs else {}),
             **self.limit_fields(request),
@@ -180,6 +206,7 @@ class OpenAICompatibleBackend(StreamingBackend):
         }
         pieces: list[str] = []
         logprobs: list[dict[str, Any]] = []
+        reasoning = ReasoningStream()
         finish = "stop"
         usage = None
         waited = time.perf_counter()
@@ -188,9 +215,9 @@ class OpenAICompatibleBackend(StreamingBackend):
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices:
-                    if choice.delta and choice.delta.content:
-                        pieces.append(choice.delta.content)
-                        yield TextDelta(choice.delta.content)
+                    for piece in reasoning.pieces(choice.delta):
+                        pieces.append(piece)
+                        yield TextDelta(piece)
                     if getattr(choice, "logprobs", None) is not None and choice.logprobs.content:
                         logprobs.extend(entry.model_dump() for entry in choice.logprobs.content)
                     if choice.finish_reason:
@@ -202,14 +229,19 @@ class OpenAICompatibleBackend(StreamingBackend):
             raise _backend_error(self, exc) from None
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
             raise _backend_error(self, exc) from None
+        for piece in reasoning.close():
+            pieces.append(piece)
+            yield TextDelta(piece)
         generate_s = time.perf_counter() - waited
         tokens, notes = _tokens(request, {"content": logprobs}, self.shown_url)
+        thinking = self.thinking(request)
         yield RawOutput(
             text="".join(pieces),
             images=geometry,
             model=self._model,
             finish_reason="length" if finish == "length" else "stop",
-            max_new_tokens=request.max_new_tokens,
+            thinking=thinking,
+            max_new_tokens=request.token_budget(thinking is Thinking.ON),
             limits=limits,
             prompt_tokens=getattr(usage, "prompt_tokens", None),
             completion_tokens=getattr(usage, "completion_tokens", None),
@@ -282,10 +314,11 @@ class OpenAICompatibleBackend(StreamingBackend):
         except (ValueError, KeyError, IndexError, TypeError):
             raise BackendError(f"{self.shown_url} answered something that is not a chat completion"
                                + (f": {redact_urls(text[:200])!r}" if self.echo_errors else "")) from None
+        thinking = self.thinking(request)
         return completion_output(
-            answer, geometry, model=self._model, max_new_tokens=request.max_new_tokens, limits=limits,
-            total_s=time.perf_counter() - started, generate_s=generate_s, logprobs=request.logprobs,
-            server=self.shown_url,
+            answer, geometry, model=self._model, max_new_tokens=request.token_budget(thinking is Thinking.ON),
+            limits=limits, total_s=time.perf_counter() - started, generate_s=generate_s, thinking=thinking,
+            logprobs=request.logprobs, server=self.shown_url,
         )
 
 
@@ -308,12 +341,60 @@ def _refuses_logprobs(request: GroundingRequest, exc: Any) -> bool:
     return bool(request.logprobs) and getattr(exc, "status_code", 0) in (400, 422) and "logprob" in _server_message(exc)
 
 
+class ReasoningStream:
+    """A streamed answer's pieces, with the reasoning a server sends apart (vLLM and SGLang with a reasoning
+    parser: ``delta.reasoning_content`` or ``delta.reasoning``) put back as ``<think>…</think>`` before the
+    answer, so that the parser reads one text and keeps the reasoning, as from a local model.
+
+    >>> class D:
+    ...     def __init__(self, r=None, c=None): self.reasoning_content, self.content = r, c
+    >>> stream = ReasoningStream()
+    >>> [p for d in (D("Look"), D(" left."), D(c="[]")) for p in stream.pieces(d)] + stream.close()
+    ['<think>', 'Look', ' left.', '</think>\\n\\n', '[]']
+    """
+
+    def __init__(self) -> None:
+        self.open = False
+
+    @staticmethod
+    def reasoning_of(part: Any) -> str:
+        if part is None:
+            return ""
+        get = part.get if isinstance(part, dict) else lambda name: getattr(part, name, None)
+        value = get("reasoning_content") or get("reasoning")
+        return value if isinstance(value, str) else ""
+
+    def pieces(self, delta: Any) -> list[str]:
+        if delta is None:
+            return []
+        out: list[str] = []
+        thought = self.reasoning_of(delta)
+        if thought:
+            if not self.open:
+                out.append("<think>")
+                self.open = True
+            out.append(thought)
+        content = delta.get("content") if isinstance(delta, dict) else getattr(delta, "content", None)
+        if content:
+            out += self.close()
+            out.append(content)
+        return out
+
+    def close(self) -> list[str]:
+        if not self.open:
+            return []
+        self.open = False
+        return ["</think>\n\n"]
+
+
 def completion_output(
     answer: dict[str, Any], images: tuple[ProcessedImage, ...], *, model: str, max_new_tokens: int,
-    limits: PixelLimits, total_s: float = 0.0, generate_s: float = 0.0, logprobs: int = 0, server: str = "the server",
+    limits: PixelLimits, total_s: float = 0.0, generate_s: float = 0.0, thinking: Thinking = Thinking.NONE,
+    logprobs: int = 0, server: str = "the server",
 ) -> RawOutput:
     """A chat completion's JSON (``choices[0].message.content``, ``finish_reason``, ``usage``, and
-    ``logprobs`` when ``logprobs`` alternatives were asked) as a :class:`RawOutput`.
+    ``logprobs`` when ``logprobs`` alternatives were asked) as a :class:`RawOutput`; reasoning the server sent
+    apart (``message.reasoning_content``) goes before it as ``<think>…</think>``.
 
     >>> completion_output({"choices": [{"message": {"content": "[]"}, "finish_reason": "length"}],
     ...                    "usage": {"prompt_tokens": 391}}, (), model="m", max_new_tokens=8,
@@ -323,8 +404,11 @@ def completion_output(
     choice = (answer.get("choices") or [{}])[0]
     usage = answer.get("usage") or {}
     tokens = tokens_from_openai(choice.get("logprobs")) if logprobs else None
+    message = choice.get("message") or {}
+    thought = ReasoningStream.reasoning_of(message)
     return RawOutput(
-        text=(choice.get("message") or {}).get("content") or "",
+        text=(f"<think>{thought}</think>\n\n" if thought else "") + (message.get("content") or ""),
+        thinking=thinking,
         images=images,
         model=model,
         finish_reason="length" if choice.get("finish_reason") == "length" else "stop",

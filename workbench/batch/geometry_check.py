@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from grounding import ModelFamily, PixelLimits, process_size
+from grounding.convention_probe import limits_fitting_tokens
 from workbench.backends.base import GroundingRequest
 from workbench.errors import BackendError
 from workbench.presets import presets_for
@@ -78,12 +79,11 @@ class GeometryReport:
 
     def matching_presets(self) -> list[str]:
         """Known presets of the family that reproduce every reading (same text tokens for all probes)."""
-        names = []
-        for preset in presets_for(self.family):
-            offsets = {r.prompt_tokens - process_size(r.size_wh, self.family, preset.limits).tokens for r in self.readings}
-            if len(offsets) == 1:
-                names.append(f"{preset.name} (min_pixels={preset.limits.min_pixels}, max_pixels={preset.limits.max_pixels})")
-        return names
+        presets = presets_for(self.family)
+        fitting = set(limits_fitting_tokens(self.family, [(r.size_wh, r.prompt_tokens) for r in self.readings],
+                                            [preset.limits for preset in presets]))
+        return [f"{preset.name} (min_pixels={preset.limits.min_pixels}, max_pixels={preset.limits.max_pixels})"
+                for preset in presets if preset.limits in fitting]
 
     def estimate(self) -> str:
         """What the server's limits measure, in words."""

@@ -112,9 +112,10 @@ class JobRunner:
             limits = None
             if request.min_pixels or request.max_pixels:
                 limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
-            keys = ReviewSettings.from_dataset(store.dataset_settings(dataset)).coordinate_keys
+            reading = ReviewSettings.from_dataset(store.dataset_settings(dataset))
             settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens,
-                                               coordinate_keys=keys, logprobs=DEFAULT_TOP_LOGPROBS)
+                                               coordinate_keys=reading.coordinate_keys, convention=reading.convention,
+                                               logprobs=DEFAULT_TOP_LOGPROBS)
             if request.backend == "openai" and request.geometry_check:
                 store.update_job(job_id, message="checking how the server resizes images…")
                 check_server_geometry(backend, settings.limits)

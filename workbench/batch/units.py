@@ -66,6 +66,7 @@ class WorkUnit:
             limits=settings.limits,
             coordinate_keys=settings.coordinate_keys,
             logprobs=settings.logprobs,
+            convention=settings.convention,
         )
 
 
@@ -84,6 +85,8 @@ class JobSettings:
     logprobs: int = 0
     """Token log-probabilities asked for confidence (``GroundingRequest.logprobs``); they do not change the
     answer, so they are not part of :meth:`key`."""
+    convention: str | None = None
+    """How answers' coordinates are read (the dataset's probe verdict); None: the family's."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "family", ModelFamily.from_name(self.family))
@@ -105,6 +108,7 @@ class JobSettings:
             "temperature": self.temperature,
             "add_vision_id": self.add_vision_id,
             **({"coordinate_keys": list(self.coordinate_keys)} if self.coordinate_keys else {}),
+            **({"convention": self.convention} if self.convention else {}),
         }
 
     @classmethod

@@ -17,6 +17,7 @@ from workbench.cli import (
     export,
     geometry,
     ground,
+    probe_convention,
     probe_order,
     serve,
     steps,
@@ -43,6 +44,7 @@ def _root() -> None:
 geometry.register(app)
 ground.register(app)
 probe_order.register(app)
+probe_convention.register(app)
 canvas.register(app)
 tile.register(app)
 steps.register(app)

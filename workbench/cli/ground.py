@@ -41,6 +41,8 @@ def ground(
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the exact prompt the model would get (chat template text, or the server's messages) and stop.")] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print text and geometry only, without parsing.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Echo generated text to stderr as it comes.")] = False,
+    thinking: Annotated[bool, typer.Option("--thinking", help="Let a model that can think (Qwen3.5) reason first; "
+                                                              "off by default. The budget grows by 4096 tokens.")] = False,
 ) -> None:
     """Run a model on the images and print JSON: images with their geometry, raw text, detections, warnings."""
     image_ids = tuple(i.strip() for i in ids.split(",")) if ids else ()
@@ -56,7 +58,7 @@ def ground(
         text = _prompt_text(runner, target, prompt, task, ids_in_text, naming or (ImageNaming.PICTURE if len(images) > 1 else ImageNaming.NONE))
         request = GroundingRequest(
             images=tuple(images), prompt=text, image_ids=image_ids, add_vision_id=vision_id, max_new_tokens=max_new_tokens,
-            naming=naming,
+            naming=naming, thinking=thinking,
         )
         if show_prompt:
             typer.echo(json.dumps(exact_prompt(runner, request), indent=2, ensure_ascii=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from grounding import GeometryError, ProcessedImage, process_size
+from grounding import CoordinateConvention, GeometryError, ProcessedImage, process_size
 from grounding.parse import parse_grounding
 from workbench.cli.model_options import fail
 from workbench.cli.options import (
@@ -76,6 +77,10 @@ def parse(
     coord_keys: Annotated[list[str] | None, typer.Option(
         "--coord-key", metavar="KEY",
         help='A JSON key that holds coordinates, as your prompt named it (e.g. "result"); repeatable.')] = None,
+    convention: Annotated[CoordinateConvention | None, typer.Option(
+        case_sensitive=False, help="Read coordinates this way instead of the family's (a probe-convention "
+                                   "verdict): absolute-resized, absolute-original, relative-1000, relative-1, "
+                                   "or a -yx twin.")] = None,
 ) -> None:
     """Print {"detections": [{kind, label, image, model, original, outside, attributes}], "warnings": [...]}.
 
@@ -87,6 +92,8 @@ def parse(
     if original is None:
         raise typer.BadParameter("give --original W H (or --canvas LAYOUT.json)")
     image = _geometry(family, original, resized, min_pixels, max_pixels)
+    if convention is not None:
+        image = dataclasses.replace(image, family=image.family.with_convention(convention))
     try:
         result = parse_grounding(_read(source), image.family, image, coordinate_keys=tuple(coord_keys or ()))
     except ValueError as exc:  # an empty --coord-key

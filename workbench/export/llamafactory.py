@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
+from grounding import ModelFamily
 from grounding.trainer_resize import llamafactory_resize_wh
 from workbench.export.base import (
     ExportFormat,
@@ -36,6 +37,19 @@ def geometry_for(settings: ExportSettings) -> Geometry:
     pre = partial(llamafactory_resize_wh, image_max_pixels=settings.image_max_pixels,
                   image_min_pixels=settings.image_min_pixels)
     return Geometry(settings.family, settings.limits, pre_resize=pre)
+
+
+def template_line(family: ModelFamily) -> str:
+    """LLaMA-Factory's ``template:`` for the family (its registry's name), with thinking off where the
+    template thinks by default ('' when LLaMA-Factory has no template for it).
+
+    >>> template_line(ModelFamily.from_name("qwen3.5")), template_line(ModelFamily.from_name("qwen2.5-vl"))
+    ('template: qwen3_5, enable_thinking: false, ', 'template: qwen2_vl, ')
+    """
+    name = family.trainer_templates.get("llamafactory")
+    if not name:
+        return ""
+    return f"template: {name}, " + ("enable_thinking: false, " if family.thinking_switch else "")
 
 
 def dataset_info() -> dict:
@@ -65,7 +79,8 @@ def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Pat
     copy_images(samples, folder)
     write_json(folder / ANNOTATIONS, entries)
     write_json(folder / DATASET_INFO, dataset_info())
-    usage = (f"In your LLaMA-Factory training YAML: dataset_dir: {folder}, dataset: {DATASET_NAME}, "
+    usage = (f"In your LLaMA-Factory training YAML: {template_line(settings.family)}dataset_dir: {folder}, "
+             f"dataset: {DATASET_NAME}, "
              f"image_max_pixels: {settings.image_max_pixels}, image_min_pixels: {settings.image_min_pixels}; "
              f"the model's processor must use min_pixels {settings.limits.min_pixels}, "
              f"max_pixels {settings.limits.max_pixels}.")

@@ -112,7 +112,10 @@ def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Pat
     env = [f"QWENVL_BBOX_FORMAT={bbox_format(settings.family.name)}"]
     if settings.paths == "relative":
         env.append(f"ROOT_IMAGE_DIR={_quoted(folder)}")
-    usage = (f"{' '.join(env)} swift sft --model <{settings.family.name} checkpoint> --dataset "
+    template = settings.family.trainer_templates.get("swift")
+    flags = (f"--template {template} " if template else "") + (
+        "--enable_thinking false " if settings.family.thinking_switch else "")
+    usage = (f"{' '.join(env)} swift sft --model <{settings.family.name} checkpoint> {flags}--dataset "
              f"{_quoted(folder / ANNOTATIONS)} ...; swift rescales the real-pixel boxes to the model itself.")
     turns = sum(len(row["messages"]) // 2 for row in rows)
     details = {"questions": {"task": settings.task,

@@ -26,6 +26,7 @@ from typing import Any
 
 from grounding import (
     DEFAULT_FAMILY,
+    CoordinateConvention,
     GroundingError,
     ModelFamily,
     PixelLimits,
@@ -62,10 +63,17 @@ class ReviewSettings:
     min_pixels: int | None = None
     max_pixels: int | None = None
     coordinate_keys: tuple[str, ...] = ()
+    convention: str | None = None
+    """How answers' coordinates are read (a probe's verdict, ``workbench probe-convention``); None: the family's."""
 
     @property
     def limits(self) -> PixelLimits:
         return PixelLimits.default_for(self.family, self.min_pixels, self.max_pixels)
+
+    @property
+    def model_family(self) -> ModelFamily:
+        """The family, read with the dataset's convention where it has one."""
+        return ModelFamily.from_name(self.family).with_convention(self.convention)
 
     @classmethod
     def from_dataset(cls, settings: Mapping[str, Any]) -> ReviewSettings:
@@ -77,10 +85,13 @@ class ReviewSettings:
             keys = key_list(keys) if isinstance(keys, (list, str)) else ()
         except GroundingError:
             keys = ()  # settings written by hand that make no sense read as none
-        return cls(family, settings.get("min_pixels") or None, settings.get("max_pixels") or None, keys)
+        convention = settings.get("convention")
+        if convention not in {c.value for c in CoordinateConvention}:
+            convention = None
+        return cls(family, settings.get("min_pixels") or None, settings.get("max_pixels") or None, keys, convention)
 
     def unsaved(self, family: str | None, min_pixels: float | None, max_pixels: float | None,
-                coordinate_keys: str | None) -> tuple[str, ...]:
+                coordinate_keys: str | None, convention: str | None = "") -> tuple[str, ...]:
         """What a page's settings fields say that these (the dataset's) settings do not, in words.
 
         >>> ReviewSettings("qwen2.5-vl").unsaved("qwen2-vl", None, 100_000, "")
@@ -106,11 +117,17 @@ class ReviewSettings:
         if keys != self.coordinate_keys:
             differences.append(f"coordinate keys {coordinate_keys or 'none'!s} (the dataset: "
                                f"{', '.join(self.coordinate_keys) or 'none'})")
+        if convention != "" and (convention or None) != self.convention:  # "": the page has no such field
+            differences.append(f"coordinates {convention or 'the family’s'} (the dataset: "
+                               f"{self.convention or 'the family’s'})")
         return tuple(differences)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a run records them (the keys only when there are some)."""
-        limits = {"family": self.family, "min_pixels": self.limits.min_pixels, "max_pixels": self.limits.max_pixels}
+        limits: dict[str, Any] = {"family": self.family, "min_pixels": self.limits.min_pixels,
+                                  "max_pixels": self.limits.max_pixels}
+        if self.convention:
+            limits["convention"] = self.convention
         return {**limits, "coordinate_keys": list(self.coordinate_keys)} if self.coordinate_keys else limits
 
 
@@ -126,11 +143,15 @@ class ItemRunOutcome:
     """The model answered that there is nothing to find (an explicit empty answer)."""
     calibrated: bool = False
     """The boxes' scores are calibrated probabilities (else raw signals)."""
+    reasoning: str = ""
+    """What the model reasoned before answering (shown folded), "" when it did not."""
+    thinking: str = ""
+    """Whether thinking was in effect, in words ("" when the model has no thinking)."""
 
 
 def item_geometry(item: Item, settings: ReviewSettings) -> list[ProcessedImage]:
     """What the model sees of each image of the item, with the dataset's family and limits."""
-    return [process_size(image.wh, settings.family, settings.limits) for image in item.images]
+    return [process_size(image.wh, settings.model_family, settings.limits) for image in item.images]
 
 
 def drafts_from(result: ParseResult, images: Sequence[tuple[int, int]], *,
@@ -192,7 +213,7 @@ def answer_notes(text: str, signals: Sequence[Mapping[str, Any]], empty: bool) -
 
 def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, model: str, family: str,
             settings: Mapping[str, Any], extra_warnings: Sequence[str], expected_version: int | None,
-            fallback_label: str = "", signals: Sequence[Mapping[str, Any]] = ()) -> ItemRunOutcome:
+            fallback_label: str = "", signals: Sequence[Mapping[str, Any]] = (), thinking: str = "") -> ItemRunOutcome:
     score, calibrated = dataset_scorer(store, item.dataset_id)
     per_image, per_image_signals, warnings = drafts_with_signals(
         result, [image.wh for image in item.images], signals, fallback_label=fallback_label, score=score)
@@ -202,7 +223,7 @@ def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, 
     updated, applied = store.record_proposals(run.id, item.id, per_image, text=text, warnings=all_warnings,
                                               expected_version=expected_version, signals=per_image_signals)
     return ItemRunOutcome(updated, applied, sum(len(p) for p in per_image), tuple(all_warnings), text, result.empty,
-                          calibrated)
+                          calibrated, result.reasoning, thinking)
 
 
 def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: ReviewSettings, *,
@@ -213,7 +234,7 @@ def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: Review
     if not text.strip():
         raise WorkbenchError("paste a model output first")
     geometry = item_geometry(item, settings)
-    result = parse_grounding(text, settings.family, geometry, target_image=target_image,
+    result = parse_grounding(text, settings.model_family, geometry, target_image=target_image,
                              image_ids=[image.image_id for image in item.images],
                              coordinate_keys=settings.coordinate_keys)
     signals = answer_signals(text, result.detections, geometry, labels=_label_set(store, item))
@@ -237,7 +258,8 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
                 on_text: Callable[[str], None] | None = None, expected_version: int | None = None,
                 request_settings: Mapping[str, Any] | None = None, fallback_label: str = "",
                 coordinate_keys: Sequence[str] = (), logprobs: int = DEFAULT_TOP_LOGPROBS,
-                agreement: str | None = None) -> ItemRunOutcome:
+                agreement: str | None = None, convention: str | None = None,
+                thinking: bool = False) -> ItemRunOutcome:
     """Run the model on the item's images and store the answer as the run's proposals on the item.
 
     The answer is parsed with the geometry the backend reports for this very call (the processor's
@@ -251,10 +273,10 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
     request = GroundingRequest(images=tuple(Path(image.file) for image in item.images), prompt=prompt,
                                image_ids=tuple(image.image_id for image in item.images), add_vision_id=add_vision_id,
                                max_new_tokens=max_new_tokens, limits=limits, coordinate_keys=tuple(coordinate_keys),
-                               logprobs=logprobs)
+                               logprobs=logprobs, convention=convention, thinking=thinking)
     output = backend.generate(request, on_text=on_text)
     run = parse_output(request, output)  # the one pipeline: the geometry of this very call, answers by image ID
-    result = ParseResult(run.detections, empty=run.empty)
+    result = ParseResult(run.detections, empty=run.empty, reasoning=run.reasoning)
     signals = output_signals(store, item, output, run.detections)
     if agreement:
         again = second_answer(backend, request, output, agreement)
@@ -264,7 +286,8 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
     used = output.limits or limits
     settings = {"prompt": prompt, "max_new_tokens": max_new_tokens, **dict(request_settings or {}),
                 **({"min_pixels": used.min_pixels, "max_pixels": used.max_pixels} if used else {}),
-                **({"coordinate_keys": list(request.coordinate_keys)} if request.coordinate_keys else {})}
+                **({"coordinate_keys": list(request.coordinate_keys)} if request.coordinate_keys else {}),
+                **({"convention": convention} if convention else {}), "thinking": output.thinking.value}
     return _record(store, item, result, output.text, model=output.model, family=output.family.name,
                    settings=settings, extra_warnings=run.warnings, expected_version=expected_version,
-                   fallback_label=fallback_label, signals=signals)
+                   fallback_label=fallback_label, signals=signals, thinking=output.thinking.note(output.max_new_tokens))

@@ -34,6 +34,8 @@ class GroundingRun:
     warnings: tuple[str, ...]
     empty: bool = False
     """The model answered that there is nothing to find (an explicit empty answer, not a failure)."""
+    reasoning: str = ""
+    """What the model reasoned before answering (empty when it did not)."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: model, images with their geometry, raw text, detections, warnings."""
@@ -43,6 +45,8 @@ class GroundingRun:
             "images": image_table(self.output, self.request.image_ids, self.request.image_names()),
             "text": self.output.text,
             "finish_reason": self.output.finish_reason,
+            "thinking": self.output.thinking.value,
+            **({"reasoning": self.reasoning} if self.reasoning else {}),
             "detections": [detection_dict(d, self.request.image_ids) for d in self.detections],
             "warnings": list(self.warnings),
             **({"empty": True} if self.empty else {}),
@@ -77,14 +81,19 @@ def parse_output(request: GroundingRequest, output: RawOutput) -> GroundingRun:
     )
 
     # answers that name images by ID ("image": "front") land on that image, never on the digits in the ID
-    parsed = parse_grounding(output.text, output.family, list(output.images), image_ids=request.image_ids,
-                             coordinate_keys=request.coordinate_keys)
+    images = list(output.images)
+    if request.convention:  # the dataset's reading (a probe's verdict), on this call's own geometry
+        images = [dataclasses.replace(image, family=image.family.with_convention(request.convention))
+                  for image in images]
+    parsed = parse_grounding(output.text, images[0].family, images, image_ids=request.image_ids,
+                             coordinate_keys=request.coordinate_keys, prompt=request.prompt)
     return GroundingRun(
         request=request,
         output=output,
         detections=tuple(parsed.detections),
         warnings=tuple(output.warnings) + tuple(parsed.warnings),
         empty=parsed.empty,
+        reasoning=parsed.reasoning,
     )
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from grounding import ProcessedImage, UnknownFamilyError, process_size, to_original
+from grounding import QWEN3_5, ProcessedImage, UnknownFamilyError, process_size, to_original
 from grounding.parse import LABEL_MISSING, Detection, ParseResult, parse_grounding
 from tests.grounding.parse_cases import STYLE_CASES, StyleCase, geometry
 
@@ -246,3 +246,58 @@ def test_a_missing_label_is_kept_marked_and_said_once(text, family):
     assert LABEL_MISSING not in labelled.attributes and not labelled.label_missing
     assert [w for w in result.warnings if LABEL_MISSING in w] == [
         "1 detection(s) have no label: kept with the attribute label_missing=true (name them, e.g. after the prompt's target)"]
+
+
+# --- issue 22: thinking answers, labels that copy the question -------------------------------------------------
+
+ANSWER = '```json\n[{"bbox_2d": [10, 20, 110, 120], "label": "cat"}]\n```'
+
+
+@pytest.mark.parametrize(
+    ("text", "reasoning"),
+    [
+        pytest.param("<think>\nThe cat is left, near [1, 2, 3, 4].\n</think>\n\n" + ANSWER,
+                     "The cat is left, near [1, 2, 3, 4].", id="think-block"),
+        pytest.param("The cat is left, near [1, 2, 3, 4].\n</think>\n\n" + ANSWER,
+                     "The cat is left, near [1, 2, 3, 4].", id="closing-tag-only"),
+        pytest.param("<think>Hmm, (1, 2, 3, 4)?</think><answer>" + ANSWER + "</answer>", "Hmm, (1, 2, 3, 4)?",
+                     id="answer-tags"),
+        pytest.param("Looking closely, the cat spans about (1, 2, 3, 4).\nFinal answer:\n" + ANSWER,
+                     "Looking closely, the cat spans about (1, 2, 3, 4).", id="final-answer-line"),
+        pytest.param(ANSWER, "", id="no-reasoning"),
+    ],
+)
+def test_reasoning_is_kept_and_the_final_answer_wins(text, reasoning):
+    result = parse_grounding(text, "qwen3.5", geometry("qwen3.5"))
+    assert [(d.label, d.model) for d in result.detections] == [("cat", (10.0, 20.0, 110.0, 120.0))]
+    assert result.reasoning == reasoning
+    assert ("reasoning" in result.as_dict()) == bool(reasoning)
+
+
+def test_output_cut_inside_the_reasoning_keeps_it_and_says_so():
+    result = parse_grounding("<think>The cat is near [10, 20, 110, 120], but let me", "qwen3.5", geometry("qwen3.5"))
+    assert result.reasoning.startswith("The cat is near")
+    assert any("stops inside <think>" in w for w in result.warnings)
+
+
+def test_a_label_that_copies_the_prompt_is_set_aside():
+    prompt = "Find the small red square in the top left corner."
+    text = '[{"bbox_2d": [10, 20, 110, 120], "label": "the small red square in the top left corner"}]'
+    (detection,) = parse_grounding(text, "qwen3-vl", geometry("qwen3-vl"), prompt=prompt).detections
+    assert detection.label == "" and detection.label_missing
+    assert detection.attributes["copied_label"] == "the small red square in the top left corner"
+    kept = parse_grounding(text, "qwen3-vl", geometry("qwen3-vl")).detections[0]  # no prompt: a fine label
+    assert kept.label == "the small red square in the top left corner"
+
+
+def test_y_first_convention_reads_x_first():
+    image = process_size((2000, 1000), QWEN3_5.with_convention("relative-1000-yx"))
+    (detection,) = parse_grounding('[{"bbox_2d": [20, 10, 120, 110], "label": "cat"}]', image.family, image).detections
+    assert detection.model == (10.0, 20.0, 110.0, 120.0)
+    assert detection.original == (20.0, 20.0, 220.0, 120.0)
+
+
+def test_an_assumed_convention_is_said_in_every_parse():
+    image = process_size((640, 480), "exaone-4.5")
+    result = parse_grounding('[{"bbox_2d": [10, 20, 110, 120], "label": "cat"}]', "exaone-4.5", image)
+    assert any("convention is not documented" in w and "probe-convention" in w for w in result.warnings)

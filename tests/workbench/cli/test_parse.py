@@ -73,3 +73,12 @@ def test_coord_key_names_the_prompts_own_keys():
 def test_an_empty_coord_key_is_a_bad_option():
     result = RUNNER.invoke(app, ["parse", "-f", "qwen3-vl", "--original", "640", "480", "--coord-key", " "], input="[]")
     assert result.exit_code == 2 and "coordinate_keys" in result.output
+
+
+def test_a_convention_other_than_the_familys():
+    """A probe's verdict: the numbers are y first, in original pixels, whatever the family says."""
+    result = RUNNER.invoke(app, ["parse", "-f", "qwen3.5", "--original", "1000", "500", "--convention",
+                                 "absolute-original-yx", "-"], input='[{"bbox_2d": [50, 100, 250, 300], "label": "cup"}]')
+    assert result.exit_code == 0, result.output
+    (detection,) = json.loads(result.output)["detections"]
+    assert detection["original"] == [100.0, 50.0, 300.0, 250.0]
