@@ -13,6 +13,7 @@ from workbench.errors import StoreError
 from workbench.store.db import Database
 from workbench.store.records import ItemFilter, ItemRow, ItemStatus, QueuePage
 from workbench.store.rules import check_status
+from workbench.store.splits import check_split
 
 __all__ = ["filter_sql", "ids", "index_of", "neighbour", "page"]
 
@@ -34,6 +35,9 @@ def filter_sql(dataset_id: int, filter: ItemFilter) -> tuple[str, list[Any]]:
         where.append("EXISTS (SELECT 1 FROM item_images ii JOIN annotations a ON a.item_image_id = ii.id "
                      "WHERE ii.item_id = i.id AND a.provenance = ?)")
         params.append(filter.provenance)
+    if filter.split:
+        where.append("i.split = ?")
+        params.append(check_split(filter.split))
     if filter.name:
         where.append("EXISTS (SELECT 1 FROM item_images ii WHERE ii.item_id = i.id AND "
                      "ii.original_name LIKE ? ESCAPE '\\')")
