@@ -13,6 +13,7 @@ from workbench.cli import (
     annotate,
     canvas,
     datasets,
+    evaluate,
     export,
     geometry,
     ground,
@@ -50,6 +51,7 @@ datasets.register(app)
 parse_command.register(app)
 serve.register(app)
 annotate.register(app)
+evaluate.register(app)
 
 
 def main() -> None:

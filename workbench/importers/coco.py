@@ -24,7 +24,7 @@ __all__ = ["import_coco"]
 
 
 def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.PathLike,
-                images_dir: str | os.PathLike, *, prompt: str = "") -> ImportReport:
+                images_dir: str | os.PathLike, *, prompt: str = "", status: str | None = None) -> ImportReport:
     """Import ``annotations_path`` (images under ``images_dir``) into ``dataset`` (created if missing)."""
     try:
         coco = sv.DetectionDataset.from_coco(str(images_dir), str(annotations_path))
@@ -37,4 +37,4 @@ def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.Pa
                                            provenance="human")
                        for xyxy, class_id in zip(detections.xyxy, detections.class_id))
         samples.append(ImportSample((ImportImage(Path(path), Path(path).stem, drafts),), prompt, status="accepted"))
-    return write_samples(store, dataset, samples)
+    return write_samples(store, dataset, samples, status=status)

@@ -101,7 +101,7 @@ def _drafts(results: list, wh: tuple[int, int], where: str, skipped: dict[str, i
 
 
 def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.PathLike, *,
-                       images_dir: str | os.PathLike | None = None) -> ImportReport:
+                       images_dir: str | os.PathLike | None = None, status: str | None = None) -> ImportReport:
     """Import a Label Studio JSON export into ``dataset`` (created if missing)."""
     path = Path(tasks_json)
     try:
@@ -141,4 +141,4 @@ def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.P
                  for kind, count in skipped.items()]
     if rotated[0]:
         warnings.append(f"{rotated[0]} rotated rectangles imported as the upright boxes around them")
-    return write_samples(store, dataset, samples, warnings=warnings)
+    return write_samples(store, dataset, samples, warnings=warnings, status=status)

@@ -132,7 +132,8 @@ def _boxes(path: Path, names: Sequence[str], wh: tuple[int, int], warnings: list
     return tuple(drafts)
 
 
-def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *, prompt: str = "") -> ImportReport:
+def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *, prompt: str = "",
+                status: str | None = None) -> ImportReport:
     """Import a YOLO dataset folder (or its data.yaml) into ``dataset`` (created if missing)."""
     folder = Path(folder)
     names, images = _layout(folder)
@@ -145,5 +146,5 @@ def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *,
         labels = _label_file(image)
         boxes = _boxes(labels, names, wh, warnings) if labels.is_file() else ()
         samples.append(ImportSample((ImportImage(image, image.stem, boxes),), prompt, status="accepted" if boxes else None))
-    return write_samples(store, dataset, samples, warnings=warnings[:20] + (
+    return write_samples(store, dataset, samples, status=status, warnings=warnings[:20] + (
         [f"... and {len(warnings) - 20} more"] if len(warnings) > 20 else []))
