@@ -24,9 +24,10 @@ from grounding.trainer_resize import (
     LLAMAFACTORY_IMAGE_MAX_PIXELS,
     LLAMAFACTORY_IMAGE_MIN_PIXELS,
 )
-from workbench.errors import ExportError
+from workbench.errors import ExportError, StoreError
 from workbench.export.questions import check_templates
 from workbench.store import ITEM_STATUSES
+from workbench.store.splits import check_split
 
 __all__ = ["ExportSettings"]
 
@@ -58,6 +59,12 @@ class ExportSettings:
     """The trainer's transformers version, when known (qwen-vl-finetune ignores limits with 5.x)."""
     created_at: str | None = None
     """Timestamp written into the manifest; None means now (pass one for reproducible output)."""
+    splits: tuple[str, ...] = ()
+    """The splits whose items are exported (``train``, ``val``, ``test``, ``none`` for items in no split);
+    empty: every split. Items of several splits are written one folder per split."""
+    class_names: tuple[str, ...] = ()
+    """The detection formats' classes in id order, when several files must agree (a split export sets it);
+    empty: the exported box labels in first-seen order."""
 
     def __post_init__(self) -> None:
         unknown = set(self.statuses) - set(ITEM_STATUSES)
@@ -70,6 +77,11 @@ class ExportSettings:
             raise ExportError("image_max_pixels and image_min_pixels must be positive")
         if self.paths not in ("absolute", "relative"):
             raise ExportError(f"paths must be 'absolute' or 'relative', got {self.paths!r}")
+        try:
+            object.__setattr__(self, "splits", tuple(dict.fromkeys(check_split(x) for x in self.splits)))
+        except StoreError as exc:
+            raise ExportError(str(exc)) from None
+        object.__setattr__(self, "class_names", tuple(self.class_names))
         check_templates(self.question_templates, self.family, self.task)
         object.__setattr__(self, "question_templates", MappingProxyType(dict(self.question_templates)))
 

@@ -78,6 +78,8 @@ class ImportSample:
     """The item's status (``accepted`` for ground truth); None: ``new``, or ``pre-annotated`` for a model's."""
     answer: ModelAnswer | None = None
     """When set, the images' annotations are this model run's proposals (not a person's)."""
+    split: str = ""
+    """The item's split (``train``, ``val``, ``test``) when the source says; '' for none."""
 
 
 def image_wh(source: str | os.PathLike | bytes, where: str) -> tuple[int, int]:
@@ -133,6 +135,12 @@ def write_samples(store: DatasetStore, dataset: str, samples: Sequence[ImportSam
         if status is not None:
             store.set_status(item.id, status)
         ids.append(item.id)
+    by_split: dict[str, list[int]] = {}
+    for sample, item_id in zip(samples, ids):
+        if sample.split:
+            by_split.setdefault(sample.split, []).append(item_id)
+    for split, members in by_split.items():
+        store.set_split(dataset, members, split)
     count = sum(len(a) for _, entries in staged for *_, a in entries)
     return ImportReport(dataset, tuple(ids), count, tuple(warnings))
 

@@ -41,7 +41,7 @@ def _eval(data_dir, server, *extra):
 
 
 def test_eval_prints_one_json_object_per_cell_with_the_known_numbers(data, server):
-    data_dir, known = data
+    data_dir, _ = data
     result = _eval(data_dir, server, "--split", "val", "--model", "good", "--prompt", "Find {target}.",
                    "--prompt", SHIFTED, "--max-pixels", "200704", "--json")
     assert result.exit_code == 0, result.output
@@ -63,7 +63,7 @@ def test_eval_prints_one_json_object_per_cell_with_the_known_numbers(data, serve
 
 
 def test_eval_prints_a_table_and_compare_says_what_changed(data, server):
-    data_dir, known = data
+    data_dir, _ = data
     result = _eval(data_dir, server, "--split", "val", "--model", "good", "--prompt", SHIFTED, "--prompt",
                    "Find {target}.")
     assert result.exit_code == 0, result.output
@@ -112,7 +112,7 @@ def test_items_lists_and_changes_splits_and_statuses(data):
 
 
 def test_split_assigns_by_content_and_keeps_the_fractions(data):
-    data_dir, known = data
+    data_dir, _ = data
     _run("items", NAME, "--set-split", "none", "--data-dir", data_dir)
     result = _run("split", NAME, "--train", "0.5", "--val", "0.5", "--data-dir", data_dir)
     assert result.exit_code == 0, result.output
