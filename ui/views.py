@@ -18,7 +18,7 @@ from workbench.services import Services
 from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
 
 __all__ = ["QueueView", "counts_text", "editor_for", "geometry_markdown", "proposals_markdown", "queue_view",
-           "review_settings", "STATUS_CHOICES"]
+           "review_settings", "SPLIT_CHOICES", "STATUS_CHOICES"]
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 """Characters that make Markdown anywhere in a line (emphasis, code, links, tables, strike-through)."""
@@ -45,6 +45,7 @@ def plain(text: object) -> str:
 
 STATUS_CHOICES = ["all", *ITEM_STATUSES]
 PROVENANCE_CHOICES = ["any", "model", "human"]
+SPLIT_CHOICES = ["all", "train", "val", "test", "none"]
 STATUS_MARK = {"new": "○", "pre-annotated": "◐", "accepted": "✓", "rejected": "✗"}
 
 
@@ -82,7 +83,8 @@ def queue_view(services: Services, cursor: Cursor) -> QueueView:
             thumb = served.thumbnail(row.first_file, row.sha256[0], row.first_wh)
             labels = ", ".join(row.labels[:3]) + ("…" if len(row.labels) > 3 else "")
             extra = f" +{len(row.files) - 1}" if len(row.files) > 1 else ""
-            caption = (f"#{row.id} {STATUS_MARK.get(row.status, '')} {row.status} · {row.boxes} box(es)"
+            caption = (f"#{row.id} {STATUS_MARK.get(row.status, '')} {row.status}{' · ' + row.split if row.split else ''}"
+                       f" · {row.boxes} box(es)"
                        f"{' · ' + labels if labels else ''} · {row.files[0]}{extra}"
                        f"{' · ⚠ ' + row.error if row.error else ''}")
             gallery.append((str(thumb.path), caption))
@@ -122,6 +124,12 @@ def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
 def proposals_markdown(view: ItemView) -> str:
     if view.run is None:
         return "No model has run on this item yet."
+    if view.run.kind == "eval":
+        count = sum(len(p) for p in view.proposals)
+        where = f"evaluation {view.run.settings.get('evaluation')}, cell {view.run.settings.get('cell')}"
+        return (f"Measured run {view.run.id} (**{plain(view.run.model)}**, {where}) answered {count} box(es) or "
+                "point(s) here (dashed yellow), beside the item's own annotations (solid). Measuring never changes "
+                "the item; open an item from the queue to see its own latest run again.")
     if not view.proposals:
         return f"The item's model boxes come from **{plain(view.run.model)}** ({view.run.family})."
     count = sum(len(p) for p in view.proposals)

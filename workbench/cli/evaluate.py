@@ -42,9 +42,10 @@ from workbench.cli.data_options import DataDirOption, open_store
 from workbench.errors import USER_ERRORS
 from workbench.evaluate import EvalGrid, EvalSetup, plan_evaluation, run_evaluation
 from workbench.evaluate.compare import RunComparison, compare_runs
+from workbench.evaluate.report import cell_json
 from workbench.store import Evaluation, EvaluationCell
 
-__all__ = ["cell_json", "register"]
+__all__ = ["register"]
 
 
 class _RunByDefault(TyperGroup):
@@ -69,15 +70,6 @@ def _number(value: Any, digits: int = 3) -> str:
     if value is None:
         return "-"
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def cell_json(evaluation: Evaluation, cell: EvaluationCell) -> dict[str, Any]:
-    """One cell for scripts: model, prompt, max_pixels, items, metrics (snake_case keys), run_id, and its state."""
-    setup = EvalSetup.from_dict(cell.settings)
-    metrics = dict(cell.metrics)
-    return {"model": setup.model, "prompt": setup.prompt, "max_pixels": setup.max_pixels,
-            "items": metrics.get("items", len(evaluation.items)), "metrics": metrics, "run_id": cell.run_id,
-            "evaluation": evaluation.id, "cell": cell.position, "state": cell.state, "error": cell.error}
 
 
 _COLUMNS = ("acc50", "miou", "map50_95", "f1", "parse_failures", "output_tokens", "seconds_per_item")

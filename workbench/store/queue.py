@@ -60,7 +60,7 @@ def page(db: Database, images_root: Path, dataset_id: int, filter: ItemFilter | 
         pages = max(1, -(-total // page_size))
         page = min(max(1, int(page)), pages)
         rows = db.conn.execute(
-            "SELECT i.id, i.position, i.status, i.error FROM items i "
+            "SELECT i.id, i.position, i.status, i.error, i.split FROM items i "
             f"WHERE {where} ORDER BY i.position LIMIT ? OFFSET ?", (*params, page_size, (page - 1) * page_size)
         ).fetchall()
         item_ids = [row[0] for row in rows]
@@ -79,13 +79,13 @@ def page(db: Database, images_root: Path, dataset_id: int, filter: ItemFilter | 
             numbers[0 if kind == "box" else 1] += 1
             seen[label] = None
     out = []
-    for id_, position, status, error in rows:
+    for id_, position, status, error, split in rows:
         (boxes, points), seen = counts.get(id_, ([0, 0], {}))
         names = files.get(id_, [])
         first = names[0] if names else None
         out.append(ItemRow(id_, position, ItemStatus(status), tuple(n[0] for n in names), tuple(n[1] for n in names),
                            boxes, points, tuple(seen), error, images_root / first[2] if first else None,
-                           (first[3], first[4]) if first else (0, 0)))
+                           (first[3], first[4]) if first else (0, 0), split))
     return QueuePage(tuple(out), total, page, page_size)
 
 

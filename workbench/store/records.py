@@ -367,6 +367,7 @@ class ItemRow:
     first_file: Path | None = None
     """The stored copy of the item's first image (for its thumbnail)."""
     first_wh: tuple[int, int] = (0, 0)
+    split: str = ""
 
 
 @dataclass(frozen=True)
