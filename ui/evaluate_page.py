@@ -113,6 +113,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
         cell = gr.Dropdown([], value=None, label="Cell", elem_id="eval-cell", scale=3)
         show = gr.Button("Show", size="sm", elem_id="eval-show", scale=0)
     shown = gr.State({})
+    seen = gr.State([])
     with gr.Row():
         errors = gr.Dataframe(headers=ERROR_HEADERS, value=[], interactive=False, wrap=True, elem_id="eval-errors",
                               label="Items, worst first", scale=3)
@@ -147,30 +148,38 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
             return "No evaluation has run for this dataset in the app yet."
         return "\n\n".join(plain(describe(job)) for job in jobs)
 
-    def overview(cursor: Cursor, selected: int | None = None) -> dict:
-        """The evaluations of the dataset, the chosen one's table and cells, and the fields of its grid."""
-        store = ctx.services.store()
-        found = store.evaluations(cursor.dataset, limit=30)
+    def signature(evaluation: Evaluation) -> list:
+        return [evaluation.id, *[(c.state, c.run_id) for c in evaluation.cells]]
+
+    def choices(cursor: Cursor, selected: int | None = None) -> tuple[Evaluation | None, dict]:
+        """The evaluations of the dataset, and the chosen one's table, cells and the cells to compare."""
+        found = ctx.services.store().evaluations(cursor.dataset, limit=30)
         if not found:
-            return {chosen: gr.Dropdown(choices=[], value=None), table: [], progress: progress_text(cursor.dataset),
-                    cell: gr.Dropdown(choices=[], value=None), cell_a: gr.Dropdown(choices=[], value=None),
-                    cell_b: gr.Dropdown(choices=[], value=None)}
+            return None, {chosen: gr.Dropdown(choices=[], value=None), table: [], seen: [],
+                          cell: gr.Dropdown(choices=[], value=None), cell_a: gr.Dropdown(choices=[], value=None),
+                          cell_b: gr.Dropdown(choices=[], value=None)}
         current = next((e for e in found if e.id == selected), found[0])
         cells = [(_cell_label(e, c.position), f"{e.id}:{c.position}") for e in found[:5] for c in e.cells
                  if c.run_id is not None]
         own = [(label, value) for label, value in cells if value.startswith(f"{current.id}:")]
-        grid = EvalGrid.from_dict(current.settings)
-        first_done = next((v for _, v in own), None)
-        return {
+        return current, {
             chosen: gr.Dropdown(choices=[(_evaluation_label(e), e.id) for e in found], value=current.id),
-            table: table_rows(current), progress: progress_text(cursor.dataset),
-            cell: gr.Dropdown(choices=own, value=first_done),
+            table: table_rows(current), seen: signature(current),
+            cell: gr.Dropdown(choices=own, value=own[0][1] if own else None),
             cell_a: gr.Dropdown(choices=cells, value=own[0][1] if own else None),
             cell_b: gr.Dropdown(choices=cells, value=own[1][1] if len(own) > 1 else None),
-            split: grid.split or "all", models: "\n".join(grid.models),
-            prompts: "\n".join(p or "" for p in grid.prompts if p),
-            budgets: ", ".join(str(b) for b in grid.max_pixels if b),
         }
+
+    def overview(cursor: Cursor, selected: int | None = None) -> dict:
+        """:func:`choices`, the progress, and the fields set to the chosen evaluation's grid."""
+        current, parts = choices(cursor, selected)
+        parts[progress] = progress_text(cursor.dataset)
+        if current is None:
+            return parts
+        grid = EvalGrid.from_dict(current.settings)
+        return {**parts, split: grid.split or "all", models: "\n".join(grid.models),
+                prompts: "\n".join(p or "" for p in grid.prompts if p),
+                budgets: ", ".join(str(b) for b in grid.max_pixels if b)}
 
     @speaks(ctx.notice)
     def _show_page(data: Any, request: gr.Request = None):
@@ -208,15 +217,25 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 ctx.notice: say("ok", "Asked the evaluation to stop: the answers in flight are kept; start it again "
                                       "to go on.")}
 
-    def _tick(data: Any, selected: Any, request: gr.Request = None):
+    def _tick(data: Any, selected: Any, last: Any, request: gr.Request = None):
+        """The progress; the table and the cell choices again when a cell changed state (else left alone, so
+        a choice being made is not reset)."""
         try:
             cursor = ctx.cursor_of(data, request)
             if cursor.dataset is None:
-                return gr.skip(), gr.skip()
-            rows = table_rows(evaluation_of(cursor, selected)) if selected is not None else gr.skip()
-            return progress_text(cursor.dataset), rows
+                return {progress: gr.skip()}
+            text = progress_text(cursor.dataset)
+            if selected is None:
+                latest = ctx.services.store().evaluations(cursor.dataset, limit=1)
+                if not latest:
+                    return {progress: text}
+                return {progress: text, **choices(cursor)[1]}
+            evaluation = evaluation_of(cursor, selected)
+            if signature(evaluation) == last:
+                return {progress: text, table: table_rows(evaluation)}
+            return {progress: text, **choices(cursor, evaluation.id)[1]}
         except (StoreError, ValueError):
-            return gr.skip(), gr.skip()
+            return {progress: gr.skip()}
 
     @speaks(ctx.notice)
     def _choose(data: Any, selected: Any, request: gr.Request = None):
@@ -287,11 +306,12 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
         lines += ["", f"**{len(result.worse)} item(s) got worse**" + (f": {worse}" if worse else ".")]
         return {comparison: "\n".join(lines), ctx.notice: ""}
 
-    overview_outputs = [chosen, table, progress, cell, cell_a, cell_b, split, models, prompts, budgets, ctx.notice]
+    overview_outputs = [chosen, table, progress, cell, cell_a, cell_b, seen, split, models, prompts, budgets,
+                        ctx.notice]
     start.click(_start, [ctx.cursor, split, models, prompts, budgets, backend, base_url, concurrency, max_new_tokens,
                          check, fresh], overview_outputs, **QUEUED)
     cancel.click(_cancel, ctx.cursor, [progress, ctx.notice], **PRIVATE)
-    timer.tick(_tick, [ctx.cursor, chosen], [progress, table], **PRIVATE)
+    timer.tick(_tick, [ctx.cursor, chosen, seen], [progress, table, chosen, cell, cell_a, cell_b, seen], **PRIVATE)
     chosen.input(_choose, [ctx.cursor, chosen], overview_outputs, **PRIVATE)
     gr.on([show.click, cell.input], _show_cell, [ctx.cursor, cell], [errors, plot, shown, ctx.notice], **QUEUED)
     rv = pages.review

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.batch.progress import BatchProgress
-from workbench.config import default_base_url
+from workbench.config import default_base_url, guess_family
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
+from workbench.runs.items import ReviewSettings
 from workbench.store import Evaluation, EvaluationCell, Job
 
 __all__ = ["EVAL_JOB", "EvalRequest", "EvalRunner", "latest_eval_job"]
@@ -34,6 +35,8 @@ class EvalRequest:
 
     backend: str = "openai"
     base_url: str = ""
+    family: str = ""
+    """A served model's family when its name does not tell ('' : from the name, else the dataset's family)."""
     concurrency: int = 4
     geometry_check: bool = True
     fresh: bool = False
@@ -88,11 +91,17 @@ class EvalRunner:
         if event is not None:
             event.set()
 
-    def _open(self, request: EvalRequest) -> Callable[[EvalSetup], Any]:
+    def _open(self, request: EvalRequest, dataset_family: str) -> Callable[[EvalSetup], Any]:
         def open_cell(setup: EvalSetup) -> Any:
             options: dict[str, Any] = {"model": setup.model} if setup.model else {}
-            if request.backend == "openai" and request.base_url:
-                options["base_url"] = request.base_url
+            if request.backend == "openai":
+                if request.base_url:
+                    options["base_url"] = request.base_url
+                try:
+                    family = request.family or guess_family(setup.model).name
+                except ValueError:
+                    family = dataset_family  # a served name that does not tell: the dataset's model family
+                options["family"] = family
             return self._backend_for(request.backend, **options)
         return open_cell
 
@@ -119,7 +128,8 @@ class EvalRunner:
 
         try:
             store.update_job(job_id, state="running", message="starting…")
-            ended = run_evaluation(store, evaluation.id, self._open(request), concurrency=1 if request.backend ==
+            family = ReviewSettings.from_dataset(store.dataset_settings(evaluation.dataset_id)).family
+            ended = run_evaluation(store, evaluation.id, self._open(request, family), concurrency=1 if request.backend ==
                                    "local" else request.concurrency, geometry_check=request.geometry_check and
                                    request.backend == "openai", on_progress=progress, on_cell=cell_over, cancel=cancel)
             states = [cell.state for cell in ended.cells]

@@ -6,7 +6,7 @@
 >>> record["model"], record["items"], record["metrics"]["acc50"], record["run_id"]
 ('m', 2, 0.5, 7)
 >>> table_rows(Evaluation(1, 1, "", "val", {}, (4, 5), (cell,)))[0][:6]
-[1, 'done', 'm', '(official)', '(model default)', 2]
+[1, 'done', 'm', '(official)', None, 2]
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ def _value(value: Any) -> Any:
 
 
 def table_rows(evaluation: Evaluation) -> list[list[Any]]:
-    """One row per cell under :func:`table_headers` (numbers stay numbers, so a table sorts them as such)."""
+    """One row per cell under :func:`table_headers` (numbers stay numbers, so a table sorts them as such; an
+    empty max_pixels is the model's own budget)."""
     rows = []
     for cell in evaluation.cells:
         setup = EvalSetup.from_dict(cell.settings)
         rows.append([cell.position, cell.state, setup.model, setup.prompt or "(official)",
-                     setup.max_pixels or "(model default)", cell.metrics.get("items", len(evaluation.items)),
+                     setup.max_pixels, cell.metrics.get("items", len(evaluation.items)),
                      *[_value(cell.metrics.get(k)) for k in TABLE_METRICS], cell.run_id])
     return rows

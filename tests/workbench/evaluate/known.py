@@ -35,14 +35,14 @@ class Known:
         return boxes_answer(boxes, "qwen2.5-vl", request)
 
 
-def build_known(store: DatasetStore, folder: Path) -> Known:
+def build_known(store: DatasetStore, folder: Path, name: str = NAME) -> Known:
     known = Known()
-    dataset = store.create_dataset(NAME)
+    dataset = store.create_dataset(name)
     folder.mkdir(parents=True, exist_ok=True)
     plan = [("val", "cat"), ("val", "cat"), ("val", "dog"), ("val", "dog"), ("val", "cat"), ("val", None),
             ("train", "cat"), ("train", "dog"), ("new", "cat")]
     for n, (split, label) in enumerate(plan):
-        item = store.add_item(dataset, [write_image(folder, 320, 240, seed=100 + n, name=f"shelf{n}.png")])
+        item = store.add_item(dataset, [write_image(folder, 320, 240, seed=100 + n, name=f"{name}{n}.png")])
         box = (40.0 + 5 * n, 40.0, 140.0 + 5 * n, 140.0)
         if label is not None:
             store.set_annotations(item.id, 1, [AnnotationDraft.box(box, label)])
