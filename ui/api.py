@@ -209,11 +209,12 @@ def register(services: Services) -> None:
 
     @_speaks
     def evaluate(dataset: str, split: str = "val", models: list[str] | None = None, prompts: list[str] | None = None,
-                 max_pixels: list[int] | None = None, backend: str = "openai", base_url: str = "",
+                 max_pixels: list[int] | None = None, backend: str = "openai", base_url: str = "", family: str = "",
                  max_new_tokens: int = 1024, fresh: bool = False, request: gr.Request = None) -> dict:
         """Evaluate models x prompt templates ({target}: the item's labels) x max_pixels budgets on the accepted
         items of one of your datasets' split (train, val, test or all); resumes an unfinished evaluation of the
-        same grid unless fresh. Returns the evaluation with one object per cell (model, prompt, max_pixels,
+        same grid unless fresh; family: a served model's when its name does not tell (default: the dataset's).
+        Returns the evaluation with one object per cell (model, prompt, max_pixels,
         items, metrics, run_id). On a public deployment: your own datasets (sign in), the app's model."""
         username = _username(request)
         if services.public and not username:
@@ -222,7 +223,7 @@ def register(services: Services) -> None:
         owner = owner_key(services.public, username, "")
         return as_visitor(request, lambda: evaluate_dataset(
             services, dataset, owner=owner, split=split, models=models, prompts=prompts, max_pixels=max_pixels,
-            backend=backend, base_url=base_url, max_new_tokens=max_new_tokens, fresh=fresh))
+            backend=backend, base_url=base_url, family=family, max_new_tokens=max_new_tokens, fresh=fresh))
 
     gr.api(geometry, api_name="geometry")
     gr.api(parse, api_name="parse")

@@ -15,9 +15,10 @@ from typing import Any
 from workbench.api import args
 from workbench.api.args import ArgumentError, choice, text_list, whole_number
 from workbench.config import default_model
-from workbench.evaluate.grid import EvalGrid, EvalSetup
+from workbench.evaluate.grid import EvalGrid, EvalSetup, served_family
 from workbench.evaluate.report import cell_json
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
+from workbench.runs.items import ReviewSettings
 
 __all__ = ["MAX_CELLS", "PUBLIC_MAX_ANSWERS", "evaluate_dataset"]
 
@@ -31,7 +32,7 @@ SPLIT_CHOICES = ("all", "train", "val", "test")
 def evaluate_dataset(services: Any, dataset: str, *, owner: str, split: str = "val",
                      models: Sequence[str] | None = None, prompts: Sequence[str] | None = None,
                      max_pixels: Sequence[int] | None = None, backend: str = "openai", base_url: str = "",
-                     max_new_tokens: int = 1024, fresh: bool = False) -> dict[str, Any]:
+                     family: str = "", max_new_tokens: int = 1024, fresh: bool = False) -> dict[str, Any]:
     """Run (or resume) the evaluation and return ``{"evaluation", "split", "items", "cells": [...]}``, each cell
     as ``workbench eval --json`` prints it."""
     limits = services.deployment.limits
@@ -45,6 +46,7 @@ def evaluate_dataset(services: Any, dataset: str, *, owner: str, split: str = "v
                for i, v in enumerate(max_pixels or [])]
     kind = choice("backend", backend, ("local", "openai"), default="openai")
     url = args.text("base_url", base_url, max_chars=2000, default="")
+    given_family = args.text("family", family, max_chars=100, default="")
     tokens = whole_number("max_new_tokens", max_new_tokens, low=1, high=limits.max_new_tokens or None, default=1024)
     fresh = args.flag("fresh", fresh, default=False)
     grid = EvalGrid(models=tuple(model_names), prompts=tuple(templates) or (None,),
@@ -55,6 +57,11 @@ def evaluate_dataset(services: Any, dataset: str, *, owner: str, split: str = "v
                             f"{len(grid.setups())}")
     store = services.store()
     record = store.dataset(name, owner=owner)
+    dataset_family = ReviewSettings.from_dataset(record.settings).family
+    try:
+        chosen_family = served_family("", given_family, dataset_family) if given_family else ""
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
     evaluation = plan_evaluation(store, record.id, grid, fresh=fresh)
     todo = sum(cell.state != "done" for cell in evaluation.cells)
     if services.public and len(evaluation.items) * todo > PUBLIC_MAX_ANSWERS:
@@ -65,6 +72,7 @@ def evaluate_dataset(services: Any, dataset: str, *, owner: str, split: str = "v
         options: dict[str, Any] = {"model": setup.model}
         if kind == "openai":
             options["base_url"] = url
+            options["family"] = served_family(setup.model, chosen_family, dataset_family)
         return services.backend(kind, **options)
 
     at_once = 1 if services.public or kind == "local" else 4

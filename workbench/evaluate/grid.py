@@ -32,7 +32,7 @@ from workbench.errors import WorkbenchError
 from workbench.export.questions import join_labels
 from workbench.store.splits import check_split
 
-__all__ = ["TARGET", "EvalGrid", "EvalSetup", "item_prompt"]
+__all__ = ["TARGET", "EvalGrid", "EvalSetup", "item_prompt", "served_family"]
 
 TARGET = "{target}"
 NEGATIVE_TARGET = "object"
@@ -130,3 +130,20 @@ def item_prompt(template: str | None, family: ModelFamily | str, labels: Sequenc
     text = template.replace(TARGET, target)
     extra = image_key_instruction(image_ids, family)
     return f"{text}\n{extra}" if extra else text
+
+
+def served_family(model: str, given: str | None, dataset_family: str) -> str:
+    """The family a served model's answers are read with: the one given, else the one its name tells, else the
+    dataset's (the family set in Review).
+
+    >>> served_family("Qwen/Qwen3-VL-8B-Instruct", "", "qwen2.5-vl"), served_family("my-finetune", None, "qwen2-vl")
+    ('qwen3-vl', 'qwen2-vl')
+    """
+    if given:
+        return ModelFamily.from_name(given).name
+    from workbench.config import guess_family
+
+    try:
+        return guess_family(model).name
+    except ValueError:
+        return ModelFamily.from_name(dataset_family).name

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.batch.progress import BatchProgress
-from workbench.config import default_base_url, guess_family
+from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.evaluate.grid import EvalGrid, EvalSetup
+from workbench.evaluate.grid import EvalGrid, EvalSetup, served_family
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
 from workbench.runs.items import ReviewSettings
 from workbench.store import Evaluation, EvaluationCell, Job
@@ -97,11 +97,7 @@ class EvalRunner:
             if request.backend == "openai":
                 if request.base_url:
                     options["base_url"] = request.base_url
-                try:
-                    family = request.family or guess_family(setup.model).name
-                except ValueError:
-                    family = dataset_family  # a served name that does not tell: the dataset's model family
-                options["family"] = family
+                options["family"] = served_family(setup.model, request.family, dataset_family)
             return self._backend_for(request.backend, **options)
         return open_cell
 
