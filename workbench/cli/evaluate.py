@@ -42,7 +42,9 @@ from workbench.cli.data_options import DataDirOption, open_store
 from workbench.errors import USER_ERRORS
 from workbench.evaluate import EvalGrid, EvalSetup, plan_evaluation, run_evaluation
 from workbench.evaluate.compare import RunComparison, compare_runs
+from workbench.evaluate.grid import served_family
 from workbench.evaluate.report import cell_json
+from workbench.runs.items import ReviewSettings
 from workbench.store import Evaluation, EvaluationCell
 
 __all__ = ["register"]
@@ -119,7 +121,8 @@ def run(
     data_dir: DataDirOption = None,
 ) -> None:
     """Evaluate models x prompts x pixel budgets on the accepted items of DATASET (a split of them); each cell is
-    an eval run that never touches annotations or status; running it again resumes what was interrupted."""
+    an eval run that never touches annotations or status; running it again resumes what was interrupted. A served
+    model whose name does not tell its family is read with --family, else the dataset's family (Review)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -129,8 +132,12 @@ def run(
                            coordinate_keys=key_list(coordinate_keys or ""))
     local = options.backend == "local"
 
+    dataset_family: list[str] = []
+
     def open_cell(setup: EvalSetup) -> Any:
-        return open_backend(dataclasses.replace(options, model=setup.model, max_pixels=setup.max_pixels))
+        chosen = options.family if local else served_family(setup.model, options.family, dataset_family[0])
+        return open_backend(dataclasses.replace(options, model=setup.model, max_pixels=setup.max_pixels,
+                                                family=chosen))
 
     console = Console(stderr=True)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -141,6 +148,7 @@ def run(
                         max_new_tokens=max_new_tokens, family=family)
         with open_store(data_dir) as store:
             evaluation = plan_evaluation(store, dataset, grid, fresh=fresh)
+            dataset_family.append(ReviewSettings.from_dataset(store.dataset_settings(dataset)).family)
             console.print(f"evaluation {evaluation.id}: {len(evaluation.cells)} cell(s) on "
                           f"{len(evaluation.items)} accepted item(s)", highlight=False)
             with _terminate_as_interrupt(), Progress(*columns, console=console, transient=False) as bar:
