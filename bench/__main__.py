@@ -75,6 +75,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("annotate_throughput", "batch client items/s vs a raw HTTP client against transformers serve",
               quick=("--items", "12", "--rounds", "1")),
     Benchmark("multi_image_cost", "canvas, step-by-step, order probe, tiles vs one request (tiny model)"),
+    Benchmark("eval_throughput", "eval items/s vs a raw HTTP client (fake server); metrics vs COCOeval",
+              quick=("--items", "16", "--rounds", "1", "--metric-items", "2000")),
 )
 
 

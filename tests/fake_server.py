@@ -7,7 +7,8 @@ carries in any of the limit styles (vLLM's ``mm_processor_kwargs``, ``transforme
 DashScope's per-image fields; else the family's checkpoint limits), and reports ``prompt_tokens`` as a real
 Qwen-VL server would: the images' visual tokens under those limits plus a fixed count per word of text, so the
 workbench's geometry check passes exactly when the limits agree. ``delay_s`` makes every answer take that
-long (requests overlap, as on a server that batches them).
+long (requests overlap, as on a server that batches them; with ``serial`` one answer at a time, as one model
+on one device).
 
 The answer comes from a function of the request (:class:`FakeRequest`); :func:`boxes_answer` writes the
 boxes you give per image (in original pixels) as the family writes them, in the model's coordinates under
@@ -125,7 +126,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self.server.requests.append(request)
         if self.server.delay_s:
-            time.sleep(self.server.delay_s)
+            if self.server.serial:
+                with self.server.turn:  # one answer at a time, as one model on one device
+                    time.sleep(self.server.delay_s)
+            else:
+                time.sleep(self.server.delay_s)
         text = self.server.answer(request)
         words = len(request.prompt.split())
         visual = sum(process_size(read_image_size(image).wh, self.server.family, request.limits).tokens
@@ -163,12 +168,15 @@ class FakeServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, answer: Answer, *, family: ModelFamily | str = "qwen2.5-vl",
-                 models: Sequence[str] | None = None, delay_s: float = 0.0) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+                 models: Sequence[str] | None = None, delay_s: float = 0.0, serial: bool = False,
+                 port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.answer = answer
         self.family = ModelFamily.from_name(family)
         self.models = set(models) if models is not None else None
         self.delay_s = delay_s
+        self.serial = serial
+        self.turn = threading.Lock()
         self.requests: list[FakeRequest] = []
         self._thread = threading.Thread(target=self.serve_forever, name="fake-openai-server", daemon=True)
 
