@@ -20,7 +20,7 @@
 The latency is simulated: these figures say whether the workbench keeps a server busy and how its metrics
 compare with COCOeval, not how fast a real model answers. Writes ``bench/results/eval_throughput.json``.
 
-    python -m bench.eval_throughput --items 32 --rounds 3 --delay 0.03
+    python -m bench.eval_throughput --items 48 --rounds 3 --delay 0.05
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=48, help="items of the throughput dataset")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--delay", type=float, default=0.03, help="simulated seconds per answer (serial)")
+    parser.add_argument("--delay", type=float, default=0.05, help="simulated seconds per answer (serial)")
     parser.add_argument("--levels", default="1,2,4,8")
     parser.add_argument("--metric-items", type=int, default=10_000)
     parser.add_argument("--boxes", type=int, default=10)
