@@ -156,3 +156,66 @@ def test_eval_runs_on_the_ray_engine_with_the_same_numbers(data, server):
     (cell,) = (json.loads(line) for line in result.stdout.splitlines())
     assert cell["state"] == "done" and cell["metrics"]["acc50"] == 1.0
     assert cell["metrics"]["map50_95"] == pytest.approx(0.4)
+
+
+def _answered(data_dir) -> int:
+    with DatasetStore.open(data_dir) as store:
+        found = store.evaluations(NAME)
+        run = found[0].cells[0].run_id if found else None
+        return len(store.run_answers(run)) if run else 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_whole_answers_and_the_same_command_resumes(data):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    data_dir, known = data
+    repo = Path(__file__).resolve().parents[3]
+    with FakeServer(known.answer, models=["good"], delay_s=0.4, serial=True) as slow:
+        arguments = ["eval", NAME, "--split", "val", "--model", "good", "--base-url", slow.url, "--concurrency", "1",
+                     "--no-geometry-check", "--data-dir", str(data_dir)]
+        command = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, "
+                   "signal.default_int_handler); sys.argv = ['workbench', *sys.argv[1:]]; "
+                   "runpy.run_module('workbench', run_name='__main__')", *arguments]
+        env = os.environ | {"PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
+        process = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        deadline = time.monotonic() + 120
+        while _answered(data_dir) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no answer stored in 120 s"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert "interrupted: every answer stored so far is whole" in plain(stderr)
+        answered = _answered(data_dir)
+        assert 2 <= answered < 6
+        with DatasetStore.open(data_dir) as store:
+            (evaluation,) = store.evaluations(NAME)
+            assert evaluation.cells[0].state == "interrupted"
+        asked = len(slow.requests)
+        resumed = _run(*arguments, "--json")
+        assert resumed.exit_code == 0, resumed.output
+        (cell,) = (json.loads(line) for line in resumed.stdout.splitlines())
+        assert cell["evaluation"] == evaluation.id and cell["metrics"]["answered"] == 6
+        assert len(slow.requests) - asked == 6 - answered  # only the items not answered before
+
+
+@pytest.mark.slow
+def test_eval_runs_a_local_model(data, tiny_qwen25):
+    data_dir, _ = data
+    result = _run("eval", NAME, "--split", "val", "--backend", "local", "--model", tiny_qwen25, "--family",
+                  "qwen2.5-vl", "--max-new-tokens", "8", "--max-pixels", "200704", "--json", "--data-dir", data_dir)
+    assert result.exit_code == 0, result.output
+    (cell,) = (json.loads(line) for line in result.stdout.splitlines())
+    # a tiny random model: whatever it wrote is measured (cut at 8 tokens), nothing fails
+    assert cell["state"] == "done" and cell["metrics"]["answered"] == 6 and cell["metrics"]["truncated"] >= 1
+    with DatasetStore.open(data_dir) as store:
+        run = store.run_record(cell["run_id"])
+        assert run.kind == "eval" and run.settings["max_pixels"] == 200704 and run.family == "qwen2.5-vl"
