@@ -111,7 +111,7 @@ def throughput(args: argparse.Namespace) -> list[dict]:
                         theirs.append(peer_run(url, bodies, concurrency)[0])
                     else:
                         mine.append(ours(concurrency))
-            row = {"concurrency": concurrency, "ours": round(statistics.median(mine), 2),
+            row: dict = {"concurrency": concurrency, "ours": round(statistics.median(mine), 2),
                    "peer": round(statistics.median(theirs), 2), "ours_rounds": [round(v, 2) for v in mine],
                    "peer_rounds": [round(v, 2) for v in theirs],
                    "ratio": round(statistics.median(o / p for o, p in zip(mine, theirs)), 3)}
@@ -156,7 +156,9 @@ def metrics_speed(args: argparse.Namespace) -> dict:
 
     cases = _synthetic(args.metric_items, args.boxes)
     categories: dict[str, int] = {}
-    images, truth, results = [], [], []
+    images: list[dict] = []
+    truth: list[dict] = []
+    results: list[dict] = []
     for image_id, (case, scores) in enumerate(zip(cases, ranking_scores(cases)), start=1):
         images.append({"id": image_id, "width": 1000, "height": 1000})
         for (x1, y1, x2, y2), label in zip(case.truth[0].xyxy, case.truth[0].labels):
@@ -166,7 +168,7 @@ def metrics_speed(args: argparse.Namespace) -> dict:
         for (x1, y1, x2, y2), label, score in zip(case.answer[0].xyxy, case.answer[0].labels, scores[0]):
             results.append({"image_id": image_id, "category_id": categories[label_key(label)],
                             "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)})
-    best_ours, best_coco, ours_value, coco_value = float("inf"), float("inf"), None, None
+    best_ours, best_coco, ours_value, coco_value = float("inf"), float("inf"), 0.0, 0.0
     for _ in range(args.metric_repeats):
         started = time.perf_counter()
         metrics = compute_metrics(score_cases(cases))

@@ -80,7 +80,7 @@ def _request(body: dict, family: ModelFamily) -> FakeRequest:
     messages = body.get("messages") or []
     last = messages[-1] if messages else {"content": ""}
     content = last.get("content")
-    parts = content if isinstance(content, list) else [{"type": "text", "text": str(content or "")}]
+    parts: list[dict] = content if isinstance(content, list) else [{"type": "text", "text": str(content or "")}]
     texts, images = [], []
     for part in parts:
         if part.get("type") == "text":
@@ -150,9 +150,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
-        chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]},
-                  {"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
-                  {"choices": [], "usage": usage}]
+        chunks: list[dict] = [
+            {"choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]},
+            {"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]},
+            {"choices": [], "usage": usage}]
         for chunk in chunks:
             self.wfile.write(b"data: " + json.dumps({"id": "fake", "object": "chat.completion.chunk", **chunk}).encode()
                              + b"\n\n")

@@ -141,7 +141,9 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
             raise StoreError(f"evaluation {evaluation_id} belongs to another dataset")
         return found
 
-    def progress_text(dataset: int) -> str:
+    def progress_text(dataset: int | None) -> str:
+        if dataset is None:
+            return "Choose a dataset first."
         store = ctx.services.store()
         jobs = [job for job in store.jobs(dataset, limit=20) if job.kind == EVAL_JOB][:3]
         if not jobs:

@@ -13,7 +13,6 @@ import dataclasses
 import json
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -56,8 +55,7 @@ class _RunByDefault(TyperGroup):
     A first word that is no subcommand is taken for a dataset name (``eval run NAME`` names a dataset
     called "compare")."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
-                                                                             list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:  # typer's own click types
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["run", *args]
         return super().resolve_command(ctx, args)
