@@ -78,6 +78,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("multi_image_cost", "canvas, step-by-step, order probe, tiles vs one request (tiny model)"),
     Benchmark("review_order", "simulated review: wrong boxes in the first 30 % by confidence vs file order, random",
               quick=("--items", "80", "--calibrate-on", "35", "--seeds", "7")),
+    Benchmark("eval_throughput", "eval items/s vs a raw HTTP client (fake server); metrics vs COCOeval",
+              quick=("--items", "16", "--rounds", "1", "--metric-items", "2000")),
 )
 
 

@@ -2,7 +2,8 @@
 
 Screens: **Queue** (home: datasets, adding images, filters, thumbnails, labels), **Review** (one
 item in the box editor, keyboard-first), **Several images** (the multi-image and high-resolution
-tools on the current item), **Batch**, **Export**, and **Try it** (the light demo). The browser
+tools on the current item), **Batch**, **Evaluate** (models, prompts and budgets measured on the
+accepted items of a split), **Export**, and **Try it** (the light demo). The browser
 keeps a cursor (dataset, item, filter) in its local storage; the store keeps everything else.
 
 >>> import tempfile
@@ -19,7 +20,7 @@ from dataclasses import replace
 
 import gradio as gr
 
-from ui import batch_page, endpoints, export_page, multi_page, queue_page, review_page, try_page
+from ui import batch_page, endpoints, evaluate_page, export_page, multi_page, queue_page, review_page, try_page
 from ui.context import PRIVATE, AppContext
 from ui.notice import say
 from ui.refresh import Pages
@@ -46,8 +47,8 @@ _HEAD = """
 def _remember_tab(data, evt: gr.SelectData):
     """Keep the screen in the cursor, so a reload comes back to it."""
     cursor = Cursor.from_json(data)
-    tab = {"Queue": "queue", "Review": "review", "Several images": "multi", "Batch": "batch", "Export": "export",
-           "Try it": "try"}.get(str(evt.value), "queue")
+    tab = {"Queue": "queue", "Review": "review", "Several images": "multi", "Batch": "batch", "Evaluate": "evaluate",
+           "Export": "export", "Try it": "try"}.get(str(evt.value), "queue")
     return replace(cursor, tab=tab).to_json()
 
 
@@ -91,15 +92,19 @@ def create_app(services: Services | None = None) -> gr.Blocks:
                 multi_page.build(ctx, pages, multi_tab)
             with gr.Tab("Batch", id="batch") as batch_tab:
                 batch_page.build(ctx)
+            with gr.Tab("Evaluate", id="evaluate") as evaluate_tab:
+                evaluate = evaluate_page.build(ctx, pages)
             with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx).wire(export_tab)
             with gr.Tab("Try it", id="try") as try_tab:
                 try_page.build(ctx, pages)
-        tab_list = [queue_tab, review_tab, multi_tab, batch_tab, export_tab, try_tab]
+        tab_list = [queue_tab, review_tab, multi_tab, batch_tab, evaluate_tab, export_tab, try_tab]
         for tab in tab_list:
             tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
         pages.queue_outputs = lambda: [queue.gallery, queue.ids, queue.pager, queue.label_filter]  # type: ignore[attr-defined]
         queue.wire()  # type: ignore[attr-defined]
+        evaluate_tab.select(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]
+        demo.load(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]
         review.wire()  # type: ignore[attr-defined]
         pages.try_save()  # type: ignore[attr-defined]
         endpoints.register(services)

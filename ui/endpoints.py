@@ -1,5 +1,6 @@
-"""Public API endpoints for gradio_client scripts: geometry, parse and ground, and the multi-image and
-high-resolution tools: prompt_preview, order_probe, canvas, steps and tiles (docs/multi-image.md).
+"""Public API endpoints for gradio_client scripts: geometry, parse and ground, the multi-image and
+high-resolution tools: prompt_preview, order_probe, canvas, steps and tiles (docs/multi-image.md), and
+evaluate (a dataset's accepted items against models, prompts and budgets: docs/evaluation.md).
 
 Images are accepted only as files the visitor uploaded through Gradio (``handle_file`` in
 gradio_client: a FileData whose file lies in Gradio's upload folder). A plain string, a path
@@ -21,12 +22,15 @@ from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder
 
 from grounding import DEFAULT_FAMILY
+from ui.context import _username
 from workbench.api import ground_images, image_geometry, parse_output
 from workbench.api import multi as tools
+from workbench.api.evaluate import evaluate_dataset
 from workbench.deployment.files import file_inside
 from workbench.deployment.gate import visitor
 from workbench.deployment.urls import redact_urls
 from workbench.errors import WorkbenchError
+from workbench.review import owner_key
 from workbench.services import Services
 
 __all__ = ["register", "uploaded_file", "uploaded_files"]
@@ -203,6 +207,24 @@ def register(services: Services) -> None:
             tile_max_pixels=tile_max_pixels, overlap=overlap, max_aspect=max_aspect, refine=refine, compare=compare,
             backend=backend, model=model, base_url=base_url, family=family, max_new_tokens=max_new_tokens))
 
+    @_speaks
+    def evaluate(dataset: str, split: str = "val", models: list[str] | None = None, prompts: list[str] | None = None,
+                 max_pixels: list[int] | None = None, backend: str = "openai", base_url: str = "", family: str = "",
+                 max_new_tokens: int = 1024, fresh: bool = False, request: gr.Request = None) -> dict:
+        """Evaluate models x prompt templates ({target}: the item's labels) x max_pixels budgets on the accepted
+        items of one of your datasets' split (train, val, test or all); resumes an unfinished evaluation of the
+        same grid unless fresh; family: a served model's when its name does not tell (default: the dataset's).
+        Returns the evaluation with one object per cell (model, prompt, max_pixels,
+        items, metrics, run_id). On a public deployment: your own datasets (sign in), the app's model."""
+        username = _username(request)
+        if services.public and not username:
+            raise gr.Error("sign in with Hugging Face to evaluate your datasets through the API (anonymous "
+                           "visitors' datasets belong to their browser)")
+        owner = owner_key(services.public, username, "")
+        return as_visitor(request, lambda: evaluate_dataset(
+            services, dataset, owner=owner, split=split, models=models, prompts=prompts, max_pixels=max_pixels,
+            backend=backend, base_url=base_url, family=family, max_new_tokens=max_new_tokens, fresh=fresh))
+
     gr.api(geometry, api_name="geometry")
     gr.api(parse, api_name="parse")
     # The fair gate in front of each backend (workbench.deployment.gate) orders model work: one local
@@ -211,3 +233,4 @@ def register(services: Services) -> None:
     gr.api(prompt_preview, api_name="prompt_preview", concurrency_id="ground", concurrency_limit=8)
     for endpoint in (order_probe, canvas, steps, tiles):
         gr.api(endpoint, api_name=endpoint.__name__, concurrency_id="ground", concurrency_limit=8)
+    gr.api(evaluate, api_name="evaluate", concurrency_id="ground", concurrency_limit=8)

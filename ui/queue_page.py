@@ -11,7 +11,7 @@ import gradio as gr
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, queue_part, review_part
-from ui.views import ORDER_CHOICES, PROVENANCE_CHOICES, STATUS_CHOICES, confidence_markdown, plain
+from ui.views import ORDER_CHOICES, PROVENANCE_CHOICES, SPLIT_CHOICES, STATUS_CHOICES, confidence_markdown, plain
 from workbench.confidence import dataset_calibration, refit
 from workbench.errors import StoreError
 from workbench.importers import import_images
@@ -34,6 +34,7 @@ class QueuePage:
     labels_table: gr.Markdown
     order: gr.Dropdown
     confidence: gr.Markdown
+    split_filter: gr.Dropdown | None = None
 
 
 def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
@@ -63,6 +64,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         label_filter = gr.Dropdown(["all"], value="all", label="Label", elem_id="filter-label", scale=1)
         provenance_filter = gr.Dropdown(PROVENANCE_CHOICES, value="any", label="Boxes by", elem_id="filter-by",
                                         scale=1)
+        split_filter = gr.Dropdown(SPLIT_CHOICES, value="all", label="Split", elem_id="filter-split", scale=1)
         name_filter = gr.Textbox(label="File name contains", elem_id="filter-name", scale=2)
         order = gr.Dropdown([label for label, _ in ORDER_CHOICES], value=ORDER_CHOICES[0][0], label="Order",
                             elem_id="filter-order", scale=1)
@@ -84,6 +86,16 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     gallery = gr.Gallery(label="Items (click one to review it)", columns=6, height="auto", allow_preview=False,
                          object_fit="contain", elem_id="queue-gallery", show_label=False, buttons=[])
     ids = gr.State([])
+    with gr.Accordion("Splits", open=False, elem_id="splits-panel"):
+        gr.Markdown("Put the items the filters show into a split by hand, or give every item without one its split "
+                    "from its images' content (the same images land in the same split on any machine; a "
+                    "multi-image item moves whole).")
+        with gr.Row():
+            split_to = gr.Dropdown(["train", "val", "test", "none"], value="val",
+                                   label="Split for the filtered items", elem_id="split-to")
+            split_set = gr.Button("Set the split of every filtered item", size="sm", elem_id="split-set")
+            fractions = gr.Textbox("0.8, 0.1, 0.1", label="train, val, test fractions", elem_id="split-fractions")
+            split_assign = gr.Button("Assign splits from content", size="sm", elem_id="split-assign")
     with gr.Accordion("Label set", open=False, elem_id="labels-panel"):
         labels_table = gr.Markdown(elem_id="labels-table")
         with gr.Row():
@@ -94,7 +106,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             add_label = gr.Button("Add / recolour", size="sm", elem_id="label-add")
             rename_label = gr.Button("Rename or merge", size="sm", elem_id="label-rename")
     page = QueuePage(files, gallery, ids, pager, status_filter, label_filter, provenance_filter, name_filter,
-                     labels_table, order, confidence)
+                     labels_table, order, confidence, split_filter)
     pages.queue = page
     r = lambda: pages.review  # noqa: E731 (built after this page)
 
@@ -116,7 +128,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     @speaks(ctx.notice)
     def _load(data: Any, request: gr.Request = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
-        tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "export", "try") else None
+        tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "evaluate", "export", "try") else None
         shown = everything(cursor, ctx.owner(cursor, request))
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}
@@ -183,11 +195,13 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             cursor = cursor.at(store.item(first_new))
         return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings))), files: None}
 
-    def _filtered(data: Any, status: str, label: str, by: str, name: str, ordered: str, request: gr.Request = None):
+    def _filtered(data: Any, status: str, label: str, by: str, name: str, where: str, ordered: str,
+                  request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         flt = ItemFilter(status=None if status in (None, "all") else status,
                          label=None if label in (None, "all") else label,
                          provenance=None if by in (None, "any") else by, name=(name or "").strip() or None,
+                         split=None if where in (None, "all") else where,
                          order=dict(ORDER_CHOICES).get(ordered))
         if flt == cursor.filter:
             return {ctx.notice: gr.skip()}
@@ -206,7 +220,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         if evt.index is None or not shown or evt.index >= len(shown):
             return {ctx.notice: gr.skip()}
         item = ctx.services.store().item(int(shown[evt.index]))
-        cursor, review = review_part(ctx, pages, cursor.at(item, 1))
+        cursor, review = review_part(ctx, pages, replace(cursor.at(item, 1), run=None))  # the item's own latest run
         cursor = replace(cursor, tab="review")
         return {**review, ctx.cursor: cursor.to_json(), ctx.tabs: gr.Tabs(selected="review"), ctx.notice: ""}
 
@@ -246,6 +260,35 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         message = say("ok", f"Accepted {len(taken)} item(s) whose boxes all score at least {float(at_least):.2f}: "
                             "one history entry each (open one and press Ctrl+Z to take its accept back).")
         return {**everything(cursor, ctx.owner(cursor, request), message), counted: None}
+    def _splits(data: Any, action: str, target: str, shares: str, request: gr.Request = None):
+        cursor = ctx.cursor_of(data, request)
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        owner = ctx.owner(cursor, request)
+        store = ctx.services.store()
+        store.dataset(cursor.dataset, owner=owner)  # only one's own
+        if action == "set":
+            chosen = store.item_ids(cursor.dataset, cursor.filter)
+            if not chosen:
+                raise StoreError("no item matches the filters: nothing to put into a split")
+            moved = store.set_split(cursor.dataset, chosen, target)
+            message = say("ok", f"{moved} of the {len(chosen)} filtered item(s) moved to "
+                                f"{'no split' if target == 'none' else target}.")
+        else:
+            parts = [p.strip() for p in (shares or "").split(",")]
+            if len(parts) != 3:
+                raise StoreError("give three fractions, for train, val and test, e.g. 0.8, 0.1, 0.1")
+            try:
+                values = {name: float(v or 0) for name, v in zip(("train", "val", "test"), parts)}
+            except ValueError:
+                raise StoreError(f"fractions are numbers between 0 and 1, got {shares!r}") from None
+            given = store.assign_splits(cursor.dataset, values)
+            counts = store.split_counts(cursor.dataset)
+            message = say("ok", f"{sum(given.values())} item(s) without a split got one: "
+                                + ", ".join(f"{n} {s or 'none'}" for s, n in given.items() if n)
+                                + ". The dataset now holds " + ", ".join(f"{n} {s or 'in no split'}"
+                                                                        for s, n in counts.items() if n) + ".")
+        return {**everything(cursor, owner), ctx.notice: message}
 
     @speaks(ctx.notice)
     def _label(data: Any, name: str, new: str, color: str | None, action: str, request: gr.Request = None):
@@ -271,12 +314,15 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         rename.click(_rename, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         delete.click(_delete, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         files.upload(_import, [ctx.cursor, files], [*outs, files], **QUEUED)
-        filters = [status_filter, label_filter, provenance_filter, name_filter, order]
-        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit, order.input],
-              speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], outs, **PRIVATE)
+        filters = [status_filter, label_filter, provenance_filter, name_filter, split_filter, order]
+        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit,
+               split_filter.input, order.input], speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], outs,
+              **PRIVATE)
         refit_now.click(_refit, [ctx.cursor], outs, **QUEUED)
         count.click(_count, [ctx.cursor, threshold], [ctx.notice, preview, take, counted], **PRIVATE)
         take.click(_take, [ctx.cursor, counted], [*outs, counted], **PRIVATE)
+        split_set.click(_splits, [ctx.cursor, gr.State("set"), split_to, fractions], outs, **PRIVATE)
+        split_assign.click(_splits, [ctx.cursor, gr.State("assign"), split_to, fractions], outs, **PRIVATE)
         page_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter]
         prev_page.click(_page, [ctx.cursor, gr.State(-1)], page_outs, **PRIVATE)
         next_page.click(_page, [ctx.cursor, gr.State(+1)], page_outs, **PRIVATE)

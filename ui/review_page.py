@@ -219,7 +219,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
     def _proposals(data: Any, mode: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
-        run, _ = store.proposals(item_of(cursor))
+        run, _ = store.proposals(item_of(cursor), cursor.run)  # the run shown (an evaluation's, when opened from it)
         if run is None:
             raise StoreError("no model has proposed anything for this item")
         try:

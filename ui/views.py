@@ -23,7 +23,7 @@ from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
 from workbench.store.scores import ORDERS
 
 __all__ = ["ORDER_CHOICES", "QueueView", "confidence_markdown", "counts_text", "editor_for", "geometry_markdown",
-           "proposals_markdown", "queue_view", "review_settings", "STATUS_CHOICES"]
+           "proposals_markdown", "queue_view", "review_settings", "SPLIT_CHOICES", "STATUS_CHOICES"]
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 """Characters that make Markdown anywhere in a line (emphasis, code, links, tables, strike-through)."""
@@ -52,6 +52,7 @@ STATUS_CHOICES = ["all", *ITEM_STATUSES]
 ORDER_CHOICES: list[tuple[str, str | None]] = [("file order", None), *((words, key) for key, words in ORDERS.items())]
 """The queue's orders as the Order dropdown shows them, and their ``ItemFilter.order``."""
 PROVENANCE_CHOICES = ["any", "model", "human"]
+SPLIT_CHOICES = ["all", "train", "val", "test", "none"]
 STATUS_MARK = {"new": "○", "pre-annotated": "◐", "accepted": "✓", "rejected": "✗"}
 
 
@@ -91,7 +92,8 @@ def queue_view(services: Services, cursor: Cursor) -> QueueView:
             labels = ", ".join(row.labels[:3]) + ("…" if len(row.labels) > 3 else "")
             extra = f" +{len(row.files) - 1}" if len(row.files) > 1 else ""
             score = f" · weakest {weakest[row.id]:.2f}" if row.id in weakest else ""
-            caption = (f"#{row.id} {STATUS_MARK.get(row.status, '')} {row.status} · {row.boxes} box(es){score}"
+            caption = (f"#{row.id} {STATUS_MARK.get(row.status, '')} {row.status}{' · ' + row.split if row.split else ''}"
+                       f" · {row.boxes} box(es){score}"
                        f"{' · ' + labels if labels else ''} · {row.files[0]}{extra}"
                        f"{' · ⚠ ' + row.error if row.error else ''}")
             gallery.append((str(thumb.path), caption))
@@ -150,6 +152,12 @@ def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
 def proposals_markdown(view: ItemView, flags: list[str] | None = None) -> str:
     if view.run is None:
         return "No model has run on this item yet."
+    if view.run.kind == "eval":
+        count = sum(len(p) for p in view.proposals)
+        where = f"evaluation {view.run.settings.get('evaluation')}, cell {view.run.settings.get('cell')}"
+        return (f"Measured run {view.run.id} (**{plain(view.run.model)}**, {where}) answered {count} box(es) or "
+                "point(s) here (dashed yellow), beside the item's own annotations (solid). Measuring never changes "
+                "the item; open an item from the queue to see its own latest run again.")
     said = "".join(f"\n\n⚑ The answer: {plain(flag)}." for flag in flags or ())
     scored = [a.score for a in view.item.annotations if a.score is not None]
     weakest = f" Weakest box: {min(scored):.2f} (Tab visits the weakest first)." if scored else ""

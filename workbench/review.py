@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grounding import GeometryError, ProcessedImage, process_size
+from workbench.errors import StoreError
 from workbench.runs.items import ReviewSettings
 from workbench.store import DatasetStore, Item, ItemFilter, Proposal, Run
 from workbench.store.scores import ORDERS
@@ -52,6 +53,9 @@ class Cursor:
     token: str = ""
     tab: str = "queue"
     """The screen the person was on (a reload comes back to it)."""
+    run: int | None = None
+    """A run whose answers the review screen shows beside the item (an evaluation's error browser opens
+    items this way); None: the item's latest annotate run."""
 
     @classmethod
     def from_json(cls, data: Any) -> Cursor:
@@ -61,11 +65,11 @@ class Cursor:
         try:
             raw = data.get("filter") or {}
             flt = ItemFilter(**{k: (str(v) if v else None) for k, v in raw.items()
-                                if k in ("status", "label", "provenance", "name")},
+                                if k in ("status", "label", "provenance", "name", "split")},
                              order=raw.get("order") if raw.get("order") in ORDERS else None)
             return cls(_int(data.get("dataset")), _int(data.get("item")), max(1, _int(data.get("picture")) or 1),
                        _int(data.get("version")) or 0, flt, max(1, _int(data.get("page")) or 1),
-                       str(data.get("token") or ""), str(data.get("tab") or "queue"))
+                       str(data.get("token") or ""), str(data.get("tab") or "queue"), _int(data.get("run")))
         except (TypeError, ValueError):
             return cls()
 
@@ -124,8 +128,12 @@ def item_view(store: DatasetStore, cursor: Cursor, settings: ReviewSettings) -> 
     """Read the cursor's item and what goes around it (raises StoreError when it is gone)."""
     item = store.item(cursor.item)
     picture = min(max(1, cursor.picture), len(item.images))
-    run, proposals = store.proposals(item.id)
-    applied = run is not None and any(a.settings.get("run") == run.id for a in item.annotations)
+    try:
+        run, proposals = store.proposals(item.id, cursor.run)
+    except StoreError:  # a run that is gone (or never was): the item's latest run instead
+        run, proposals = store.proposals(item.id)
+    applied = run is not None and run.kind == "annotate" and any(a.settings.get("run") == run.id
+                                                                 for a in item.annotations)
     shown = () if (run is None or applied) else tuple(tuple(p) for p in proposals)
     return ItemView(item, picture, store.index_of(item.dataset_id, item.id, cursor.filter),
                     store.queue(item.dataset_id, cursor.filter, page_size=1).total, run, shown,

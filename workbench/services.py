@@ -134,6 +134,7 @@ class Services:
     _gates: dict[str, Any] = field(default_factory=dict, repr=False)
     _store: Any = field(default=None, repr=False)
     _jobs: Any = field(default=None, repr=False)
+    _evaluations: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: Callable[[], float] = field(default=time.time, repr=False)
 
@@ -317,6 +318,20 @@ class Services:
         if first and self.storage_problem is None:
             self.store().interrupt_running_jobs()
         return self._jobs
+
+    def evaluations(self) -> Any:
+        """The evaluations this process runs for the app (:class:`~workbench.evaluate.jobs.EvalRunner`), made on
+        first use; cells an earlier run of the app left running are marked interrupted then."""
+        self.jobs()  # marks jobs (evaluations' included) of an earlier run interrupted, once, before any starts
+        with self._lock:
+            first = self._evaluations is None
+            if first:
+                from workbench.evaluate.jobs import EvalRunner
+
+                self._evaluations = EvalRunner(self.store, self.backend)
+        if first and self.storage_problem is None:
+            self.store().interrupt_running_evaluations()
+        return self._evaluations
 
     def download_dir(self) -> Path:
         """A fresh folder for one export made in the browser (its zip is downloaded from there)."""

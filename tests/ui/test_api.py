@@ -78,3 +78,38 @@ def test_geometry_endpoint_explains_bad_arguments(client, tmp_path):
         client.predict([gradio_client.handle_file(str(photo))], "llava", 0, 0, api_name="/geometry")
     with pytest.raises(Exception, match="larger than max_pixels"):
         client.predict([gradio_client.handle_file(str(photo))], "qwen2.5-vl", 5000, 100, api_name="/geometry")
+
+
+def test_evaluate_endpoint_measures_a_dataset_through_gradio_client(client, live_app, tmp_path):
+    from tests.fake_server import FakeServer
+    from tests.workbench.evaluate.known import build_known
+
+    _, services = live_app
+    known = build_known(services.store(), tmp_path / "images", name="evaluate-by-api")
+    with FakeServer(known.answer, models=["good"]) as server:
+        result = client.predict("evaluate-by-api", "val", ["good"], ["Find {target}."], [200704], "openai", server.url,
+                                "", 256, False, api_name="/evaluate")
+        assert (result["split"], result["items"]) == ("val", 6)
+        (cell,) = result["cells"]
+        assert (cell["model"], cell["prompt"], cell["max_pixels"], cell["state"]) == ("good", "Find {target}.",
+                                                                                   200704, "done")
+        assert cell["metrics"]["acc50"] == 1.0 and isinstance(cell["run_id"], int)
+        with pytest.raises(Exception, match="no accepted item in the test split"):
+            client.predict("evaluate-by-api", "test", ["good"], [], [], "openai", server.url, "", 256, False,
+                           api_name="/evaluate")
+
+
+def test_evaluate_endpoint_on_a_public_deployment_asks_anonymous_callers_to_sign_in(tmp_path):
+    from tests.ui.conftest import free_port
+    from ui import create_app
+    from workbench.services import Services
+
+    demo = create_app(Services.create(tmp_path / "data", public=True))
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        public = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        with pytest.raises(Exception, match="sign in with Hugging Face to evaluate"):
+            public.predict("anything", "val", [], [], [], "openai", "", "", 64, False, api_name="/evaluate")
+    finally:
+        demo.close()

@@ -14,6 +14,7 @@ from workbench.cli import (
     canvas,
     confidence,
     datasets,
+    evaluate,
     export,
     geometry,
     ground,
@@ -54,6 +55,7 @@ parse_command.register(app)
 serve.register(app)
 annotate.register(app)
 confidence.register(app)
+evaluate.register(app)
 
 
 def main() -> None:

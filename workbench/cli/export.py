@@ -48,6 +48,9 @@ def export(
     max_pixels: MaxPixelsOption = None,
     status: Annotated[list[str] | None, typer.Option(
         "--status", help="Statuses of the items to export (repeatable; default: accepted).")] = None,
+    split: Annotated[list[str] | None, typer.Option(
+        "--split", help="Splits to export: train, val, test or none (repeatable; default: every split, one "
+        "folder per split when items have one).")] = None,
     image_max_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_max_pixels.")] = 768 * 768,
     image_min_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_min_pixels.")] = 32 * 32,
     task: Annotated[QuestionTask, typer.Option(case_sensitive=False, help=(  # type: ignore[valid-type]
@@ -82,13 +85,15 @@ def export(
                                       task=task.value, question_templates=templates,  # type: ignore[attr-defined]
                                       negatives=negatives, paths=paths.value,  # type: ignore[attr-defined]
                                       image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
-                                      vlmr1_task=vlmr1_task.value, transformers_version=transformers_version)  # type: ignore[attr-defined]
+                                      vlmr1_task=vlmr1_task.value, transformers_version=transformers_version,  # type: ignore[attr-defined]
+                                      splits=tuple(split or ()))
             result = export_dataset(store, dataset, format.value, settings, out, overwrite=overwrite)  # type: ignore[attr-defined]
     except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(json.dumps({"folder": str(result.folder), "zip": str(result.zip_path),
                            "counts": result.manifest["counts"], "usage": result.manifest["usage"],
+                           **({"splits": list(result.manifest["splits"])} if "splits" in result.manifest else {}),
                            "warnings": list(result.warnings)},
                           indent=2, ensure_ascii=False))
 

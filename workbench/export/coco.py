@@ -53,8 +53,8 @@ def coco_box(xyxy: Sequence[float]) -> list[float]:
     return [x1, y1, _extent(x1, x2), _extent(y1, y2)]
 
 
-def to_coco(samples: Sequence[ExportSample], created_at: str | None) -> dict:
-    names = class_names(samples)
+def to_coco(samples: Sequence[ExportSample], created_at: str | None, classes: Sequence[str] = ()) -> dict:
+    names = class_names(samples, classes)
     ids = {name: n for n, name in enumerate(names, 1)}
     images, annotations = [], []
     for image_id, entry in enumerate(entries_of(samples), 1):
@@ -73,7 +73,7 @@ def to_coco(samples: Sequence[ExportSample], created_at: str | None) -> dict:
 
 def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
     write_entry_images(samples, folder, IMAGES)
-    doc = to_coco(samples, settings.created_at)
+    doc = to_coco(samples, settings.created_at, settings.class_names)
     write_json(folder / ANNOTATIONS, doc, indent=None)
     usage = (f"pycocotools.coco.COCO('{folder / ANNOTATIONS}') with images in {folder / IMAGES} "
              "(category ids start at 1).")

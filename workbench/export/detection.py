@@ -58,9 +58,9 @@ def entries_of(samples: Sequence[ExportSample], *, as_jpeg: bool = False) -> lis
             for sample in samples for image in sample.images]
 
 
-def class_names(samples: Sequence[ExportSample]) -> list[str]:
-    """Box labels in first-seen order: class ``i`` is ``names[i]``."""
-    return labels_of(samples, kinds=("box",))
+def class_names(samples: Sequence[ExportSample], fixed: Sequence[str] = ()) -> list[str]:
+    """Box labels in first-seen order (after ``fixed``, the classes several files share): class ``i`` is ``names[i]``."""
+    return list(dict.fromkeys([*fixed, *labels_of(samples, kinds=("box",))]))
 
 
 def write_entry_images(samples: Sequence[ExportSample], folder: Path, subdir: str, *, as_jpeg: bool = False) -> None:

@@ -24,9 +24,10 @@ from grounding.trainer_resize import (
     LLAMAFACTORY_IMAGE_MAX_PIXELS,
     LLAMAFACTORY_IMAGE_MIN_PIXELS,
 )
-from workbench.errors import ExportError
+from workbench.errors import ExportError, StoreError
 from workbench.export.questions import check_templates
 from workbench.store import ITEM_STATUSES
+from workbench.store.splits import check_split
 
 __all__ = ["ExportSettings"]
 
@@ -61,6 +62,12 @@ class ExportSettings:
     negative_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The labels an explicit negative's question asks for, per kind (``{"box": ("cat", "dog")}``):
     :func:`~workbench.export.api.export_dataset` fills it with the labels of what it exports."""
+    splits: tuple[str, ...] = ()
+    """The splits whose items are exported (``train``, ``val``, ``test``, ``none`` for items in no split);
+    empty: every split. Items of several splits are written one folder per split."""
+    class_names: tuple[str, ...] = ()
+    """The detection formats' classes in id order, when several files must agree (a split export sets it);
+    empty: the exported box labels in first-seen order."""
 
     def __post_init__(self) -> None:
         unknown = set(self.statuses) - set(ITEM_STATUSES)
@@ -73,6 +80,11 @@ class ExportSettings:
             raise ExportError("image_max_pixels and image_min_pixels must be positive")
         if self.paths not in ("absolute", "relative"):
             raise ExportError(f"paths must be 'absolute' or 'relative', got {self.paths!r}")
+        try:
+            object.__setattr__(self, "splits", tuple(dict.fromkeys(check_split(x) for x in self.splits)))
+        except StoreError as exc:
+            raise ExportError(str(exc)) from None
+        object.__setattr__(self, "class_names", tuple(self.class_names))
         check_templates(self.question_templates, self.family, self.task)
         object.__setattr__(self, "question_templates", MappingProxyType(dict(self.question_templates)))
         object.__setattr__(self, "negative_labels", MappingProxyType({kind: tuple(labels) for kind, labels

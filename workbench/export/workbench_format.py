@@ -1,6 +1,6 @@
 """This project's own format: everything the store knows about a dataset, to import back as is.
 
-``dataset.json`` holds the items in order (prompt, review status, images with their IDs, every
+``dataset.json`` holds the items in order (prompt, review status, split, images with their IDs, every
 annotation with provenance, model and settings, coordinates in original pixels, unclamped);
 ``images/`` holds one copy of each distinct image, named by content hash.
 """
@@ -32,6 +32,7 @@ def to_doc(name: str, samples: Sequence[Item]) -> dict:
     return {"format": FORMAT_ID, "version": VERSION, "dataset": name, "samples": [{
         "prompt": sample.prompt,
         "status": sample.status,
+        "split": sample.split,
         "images": [{
             "image_id": image.image_id,
             "file": f"images/{image.file.name}",

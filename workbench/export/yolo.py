@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from workbench.errors import ExportError
 from workbench.export.base import (
     ExportFormat,
     FormatOutput,
@@ -54,7 +55,7 @@ def yolo_line(class_id: int, xyxy: Sequence[float], wh: tuple[int, int]) -> str:
 
 
 def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Path) -> FormatOutput:
-    names = class_names(samples)
+    names = class_names(samples, settings.class_names)
     ids = {name: n for n, name in enumerate(names)}
     write_entry_images(samples, folder, IMAGES)
     (folder / LABELS).mkdir(parents=True, exist_ok=True)
@@ -108,6 +109,32 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
                 problems.add(f"{where} line {number}: box [{x1:g}, {y1:g}, {x2:g}, {y2:g}] falls outside "
                              f"[0, {wh[0]}] x [0, {wh[1]}] by more than the {DECIMALS} decimals allow")
     return problems.result()
+
+
+def write_split_yaml(folder: Path, splits: Sequence[str], names: Sequence[str]) -> tuple[str, list[str]]:
+    """The ``data.yaml`` of an export written one folder per split (``train/images``, ``val/images``...): one
+    class list for all of them; (usage, warnings). Without a val split Ultralytics validates on train (and
+    without a train split it trains on the first split there is).
+
+    Each split folder also holds a ``data.yaml`` of its own (it loads alone, as a one-split export).
+    """
+    warnings = []
+    found = {split: f"{split}/{IMAGES}" for split in ("train", "val", "test") if split in splits}
+    if not found:
+        raise ExportError("no train, val or test split to name in data.yaml: give items a split (workbench split)")
+    if "train" not in found:
+        first = next(iter(found))
+        found = {"train": found[first], **found}
+        warnings.append(f"no train split: data.yaml trains on {first}")
+    if "val" not in found:
+        found["val"] = found["train"]
+        warnings.append("no val split: data.yaml validates on the training images (give items the val split to "
+                        "validate on others)")
+    if "unsplit" in splits:
+        warnings.append("items in no split were written under unsplit/, which data.yaml does not name")
+    data = {**found, "nc": len(names), "names": list(names)}
+    (folder / DATA_YAML).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return f"Ultralytics: model.train(data='{folder / DATA_YAML}').", warnings
 
 
 FORMAT = ExportFormat("yolo", "YOLO detection (Ultralytics data.yaml)", False,

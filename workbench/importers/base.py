@@ -22,6 +22,7 @@ from typing import Any
 from grounding import ImageReadError, read_image_size
 from workbench.errors import StoreError, WorkbenchError
 from workbench.store import AnnotationDraft, DatasetStore, ImageSource
+from workbench.store.rules import check_status
 
 __all__ = ["DatasetImportError", "ImportImage", "ImportReport", "ImportSample", "Picture", "draft", "image_wh",
            "regroup", "write_samples"]
@@ -78,6 +79,8 @@ class ImportSample:
     """The item's status (``accepted`` for ground truth); None: ``new``, or ``pre-annotated`` for a model's."""
     answer: ModelAnswer | None = None
     """When set, the images' annotations are this model run's proposals (not a person's)."""
+    split: str = ""
+    """The item's split (``train``, ``val``, ``test``) when the source says; '' for none."""
 
 
 def image_wh(source: str | os.PathLike | bytes, where: str) -> tuple[int, int]:
@@ -89,8 +92,14 @@ def image_wh(source: str | os.PathLike | bytes, where: str) -> tuple[int, int]:
 
 
 def write_samples(store: DatasetStore, dataset: str, samples: Sequence[ImportSample], *, new: bool = False,
-                  warnings: Sequence[str] = ()) -> ImportReport:
-    """Store the images, then add ``samples`` to ``dataset`` (created if missing; ``new``: must not exist yet)."""
+                  warnings: Sequence[str] = (), status: str | None = None) -> ImportReport:
+    """Store the images, then add ``samples`` to ``dataset`` (created if missing; ``new``: must not exist yet).
+
+    ``status`` gives every item that status (``accepted``: the source is reviewed ground truth, ready to
+    evaluate on) instead of the one the source implies.
+    """
+    if status is not None:
+        check_status(status)
     if not samples:
         raise DatasetImportError("nothing to import: the source holds no images")
     staged = []
@@ -118,13 +127,21 @@ def write_samples(store: DatasetStore, dataset: str, samples: Sequence[ImportSam
         sources = [(s, b) for s, b, _ in entries]
         if sample.answer is None:
             ids.append(store.add_item_blobs(dataset, sources, prompt, [a for *_, a in entries],
-                                            status=sample.status).id)
+                                            status=status or sample.status).id)
             continue
         item = store.add_item_blobs(dataset, sources, prompt)
         answer = sample.answer
         run = store.run(dataset, model=answer.model, family=answer.family, settings=answer.settings)
         store.record_proposals(run.id, item.id, [a for *_, a in entries], text=answer.text, warnings=answer.warnings)
+        if status is not None:
+            store.set_status(item.id, status)
         ids.append(item.id)
+    by_split: dict[str, list[int]] = {}
+    for sample, item_id in zip(samples, ids):
+        if sample.split:
+            by_split.setdefault(sample.split, []).append(item_id)
+    for split, members in by_split.items():
+        store.set_split(dataset, members, split)
     count = sum(len(a) for _, entries in staged for *_, a in entries)
     return ImportReport(dataset, tuple(ids), count, tuple(warnings))
 

@@ -46,7 +46,7 @@ def _origin(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.PathLike,
-                images_dir: str | os.PathLike, *, prompt: str = "") -> ImportReport:
+                images_dir: str | os.PathLike, *, prompt: str = "", status: str | None = None) -> ImportReport:
     """Import ``annotations_path`` (images under ``images_dir``) into ``dataset`` (created if missing)."""
     try:
         coco = sv.DetectionDataset.from_coco(str(images_dir), str(annotations_path))
@@ -63,9 +63,9 @@ def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.Pa
                        for a in boxes.get(entry["id"], []))
         origin = _origin(entry)
         grouped = isinstance(origin.get("sample"), int) and isinstance(origin.get("picture"), int)
-        status = origin.get("status") if origin.get("status") in ITEM_STATUSES else "accepted"
+        kept = origin.get("status") if origin.get("status") in ITEM_STATUSES else "accepted"
         image_id = str(origin.get("image_id") or Path(path).stem)
-        pictures.append(Picture(ImportImage(Path(path), image_id, drafts), prompt, status,
+        pictures.append(Picture(ImportImage(Path(path), image_id, drafts), prompt, kept,
                                 sample=origin["sample"] if grouped else None,
                                 picture=origin["picture"] if grouped else 1))
-    return write_samples(store, dataset, regroup(pictures))
+    return write_samples(store, dataset, regroup(pictures), status=status)

@@ -122,12 +122,13 @@ def _status(row: dict, images: tuple[ImportImage, ...]) -> str | None:
     return status if status in ITEM_STATUSES else reviewed_status(images)
 
 
-def import_hf(store: DatasetStore, dataset: str, path: str | os.PathLike, *, split: str | None = None) -> ImportReport:
+def import_hf(store: DatasetStore, dataset: str, path: str | os.PathLike, *, split: str | None = None,
+              status: str | None = None) -> ImportReport:
     """Import a ``datasets`` dataset folder into ``dataset`` (created if missing)."""
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="workbench-hf-") as cache:
         samples = _read(path, _load(path, split, cache))
-    return write_samples(store, dataset, samples)
+    return write_samples(store, dataset, samples, status=status)
 
 
 def _read(path: Path, parts: list[tuple[str, Any]]) -> list[ImportSample]:

@@ -104,7 +104,7 @@ def _drafts(results: list, wh: tuple[int, int], where: str, skipped: dict[str, i
 
 
 def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.PathLike, *,
-                       images_dir: str | os.PathLike | None = None) -> ImportReport:
+                       images_dir: str | os.PathLike | None = None, status: str | None = None) -> ImportReport:
     """Import a Label Studio JSON export into ``dataset`` (created if missing)."""
     path = Path(tasks_json)
     try:
@@ -138,14 +138,14 @@ def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.P
             if isinstance(prediction, dict):
                 drafts += _drafts(prediction.get("result", []), wh, where, skipped, rotated, provenance="model",
                                   model=prediction.get("model_version") or None)
-        status = data.get("status") if data.get("status") in ITEM_STATUSES else ("accepted" if done else None)
+        kept = data.get("status") if data.get("status") in ITEM_STATUSES else ("accepted" if done else None)
         sample, picture = data.get("sample"), data.get("picture")
         grouped = isinstance(sample, int) and isinstance(picture, int)  # this project's export: one task per picture
         pictures.append(Picture(ImportImage(image, str(data.get("image_id") or image.stem), tuple(drafts)),
-                                str(data.get("prompt") or ""), status, sample=sample if grouped else None,
+                                str(data.get("prompt") or ""), kept, sample=sample if grouped else None,
                                 picture=picture if grouped else 1))
     warnings += [f"{count} {kind} results left out (only rectangles and keypoints are imported)"
                  for kind, count in skipped.items()]
     if rotated[0]:
         warnings.append(f"{rotated[0]} rotated rectangles imported as the upright boxes around them")
-    return write_samples(store, dataset, regroup(pictures), warnings=warnings)
+    return write_samples(store, dataset, regroup(pictures), warnings=warnings, status=status)

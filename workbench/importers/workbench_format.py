@@ -20,7 +20,7 @@ from workbench.importers.base import (
     ImportSample,
     write_samples,
 )
-from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore
+from workbench.store import ITEM_STATUSES, SPLITS, AnnotationDraft, DatasetStore
 
 __all__ = ["import_workbench"]
 
@@ -58,7 +58,8 @@ def _status(sample: dict[str, Any], images: list[dict[str, Any]]) -> str | None:
     return "accepted" if statuses and all(s == "accepted" for s in statuses) else None
 
 
-def import_workbench(store: DatasetStore, folder: str | os.PathLike, *, name: str | None = None) -> ImportReport:
+def import_workbench(store: DatasetStore, folder: str | os.PathLike, *, name: str | None = None,
+                     status: str | None = None) -> ImportReport:
     """Create a dataset from an export folder (named as exported unless ``name`` is given)."""
     folder = Path(folder)
     try:
@@ -81,5 +82,7 @@ def import_workbench(store: DatasetStore, folder: str | os.PathLike, *, name: st
                 raise DatasetImportError(f"{folder}: sample {n}: image {image.get('file')!r} is missing")
             entries.append(ImportImage(path, image.get("image_id"), _drafts(image, f"sample {n}"),
                                        name=Path(str(image.get("original_name") or path.name)).name))
-        staged.append(ImportSample(tuple(entries), str(sample.get("prompt", "")), status=_status(sample, images)))
-    return write_samples(store, name or str(doc.get("dataset") or folder.name), staged, new=True)
+        split = sample.get("split") if sample.get("split") in SPLITS else ""
+        staged.append(ImportSample(tuple(entries), str(sample.get("prompt", "")), status=_status(sample, images),
+                                   split=split))
+    return write_samples(store, name or str(doc.get("dataset") or folder.name), staged, new=True, status=status)

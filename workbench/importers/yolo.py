@@ -139,7 +139,8 @@ def _boxes(path: Path, names: Sequence[str], wh: tuple[int, int], warnings: list
     return tuple(drafts)
 
 
-def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *, prompt: str = "") -> ImportReport:
+def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *, prompt: str = "",
+                status: str | None = None) -> ImportReport:
     """Import a YOLO dataset folder (or its data.yaml) into ``dataset`` (created if missing)."""
     folder = Path(folder)
     names, images = _layout(folder)
@@ -155,11 +156,11 @@ def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *,
         boxes = _boxes(labels, names, wh, warnings) if reviewed else ()
         origin = origins.get(image.stem, {})
         grouped = isinstance(origin.get("sample"), int) and isinstance(origin.get("picture"), int)
-        status = origin.get("status") if origin.get("status") in ITEM_STATUSES else ("accepted" if reviewed else None)
-        pictures.append(Picture(ImportImage(image, str(origin.get("image_id") or image.stem), boxes), prompt, status,
+        kept = origin.get("status") if origin.get("status") in ITEM_STATUSES else ("accepted" if reviewed else None)
+        pictures.append(Picture(ImportImage(image, str(origin.get("image_id") or image.stem), boxes), prompt, kept,
                                 sample=origin["sample"] if grouped else None,
                                 picture=origin["picture"] if grouped else 1))
-    return write_samples(store, dataset, regroup(pictures), warnings=warnings[:20] + (
+    return write_samples(store, dataset, regroup(pictures), status=status, warnings=warnings[:20] + (
         [f"... and {len(warnings) - 20} more"] if len(warnings) > 20 else []))
 
 

@@ -1,7 +1,8 @@
 """The dataset store: SQLite (WAL) + content-hashed image copies under a user-chosen data dir.
 
 :class:`DatasetStore` is the facade; behind it, one module per concern, each functions over one
-connection (:mod:`~workbench.store.db`): datasets, labels, items, queue, actions (+ history), runs, jobs.
+connection (:mod:`~workbench.store.db`): datasets, labels, items, queue, actions (+ history), runs, jobs,
+splits, evaluations.
 Records (:mod:`~workbench.store.records`) are frozen dataclasses, never rows.
 
 >>> from workbench.store import DatasetStore, AnnotationDraft, ItemFilter, ItemStatus
@@ -17,6 +18,8 @@ from workbench.store.records import (
     Annotation,
     AnnotationDraft,
     Dataset,
+    Evaluation,
+    EvaluationCell,
     ImageSource,
     Item,
     ItemFilter,
@@ -28,8 +31,10 @@ from workbench.store.records import (
     Proposal,
     QueuePage,
     Run,
+    RunAnswer,
     clean_label,
 )
+from workbench.store.schema import SPLITS
 from workbench.store.store import DatasetRef, DatasetStore, StaleItemError, utc_now
 
 __all__ = [
@@ -44,6 +49,8 @@ __all__ = [
     "Blob",
     "Dataset",
     "DatasetRef",
+    "Evaluation",
+    "EvaluationCell",
     "DatasetStore",
     "ImageBlobs",
     "ImageSource",
@@ -57,6 +64,8 @@ __all__ = [
     "Proposal",
     "QueuePage",
     "Run",
+    "RunAnswer",
+    "SPLITS",
     "StaleItemError",
     "clean_label",
     "resolve_data_dir",

@@ -14,6 +14,7 @@ from workbench.store.db import Database
 from workbench.store.records import ItemFilter, ItemRow, ItemStatus, QueuePage
 from workbench.store.rules import check_status
 from workbench.store.scores import order_sql
+from workbench.store.splits import check_split
 
 __all__ = ["filter_sql", "ids", "index_of", "neighbour", "page"]
 
@@ -35,6 +36,9 @@ def filter_sql(dataset_id: int, filter: ItemFilter) -> tuple[str, list[Any]]:
         where.append("EXISTS (SELECT 1 FROM item_images ii JOIN annotations a ON a.item_image_id = ii.id "
                      "WHERE ii.item_id = i.id AND a.provenance = ?)")
         params.append(filter.provenance)
+    if filter.split:
+        where.append("i.split = ?")
+        params.append(check_split(filter.split))
     if filter.name:
         where.append("EXISTS (SELECT 1 FROM item_images ii WHERE ii.item_id = i.id AND "
                      "ii.original_name LIKE ? ESCAPE '\\')")
@@ -60,7 +64,7 @@ def page(db: Database, images_root: Path, dataset_id: int, filter: ItemFilter | 
         pages = max(1, -(-total // page_size))
         page = min(max(1, int(page)), pages)
         rows = db.conn.execute(
-            "SELECT i.id, i.position, i.status, i.error FROM items i "
+            "SELECT i.id, i.position, i.status, i.error, i.split FROM items i "
             f"WHERE {where} ORDER BY {order_sql(flt.order)} LIMIT ? OFFSET ?",
             (*params, page_size, (page - 1) * page_size)
         ).fetchall()
@@ -80,13 +84,13 @@ def page(db: Database, images_root: Path, dataset_id: int, filter: ItemFilter | 
             numbers[0 if kind == "box" else 1] += 1
             seen[label] = None
     out = []
-    for id_, position, status, error in rows:
+    for id_, position, status, error, split in rows:
         (boxes, points), seen = counts.get(id_, ([0, 0], {}))
         names = files.get(id_, [])
         first = names[0] if names else None
         out.append(ItemRow(id_, position, ItemStatus(status), tuple(n[0] for n in names), tuple(n[1] for n in names),
                            boxes, points, tuple(seen), error, images_root / first[2] if first else None,
-                           (first[3], first[4]) if first else (0, 0)))
+                           (first[3], first[4]) if first else (0, 0), split))
     return QueuePage(tuple(out), total, page, page_size)
 
 

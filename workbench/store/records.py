@@ -33,6 +33,8 @@ __all__ = [
     "Annotation",
     "AnnotationDraft",
     "Dataset",
+    "Evaluation",
+    "EvaluationCell",
     "ImageSource",
     "Item",
     "ItemFilter",
@@ -42,6 +44,7 @@ __all__ = [
     "Proposal",
     "QueuePage",
     "Run",
+    "RunAnswer",
     "clean_label",
 ]
 
@@ -288,6 +291,23 @@ class Run:
 
 
 @dataclass(frozen=True)
+class RunAnswer:
+    """What a run stored for one item: the model's text and warnings, or why it failed; its stats (tokens,
+    seconds, truncated, boxes beyond the image); and its proposals per image of the item, in order."""
+
+    item_id: int
+    text: str
+    warnings: tuple[str, ...]
+    error: str
+    stats: Mapping[str, Any]
+    proposals: tuple[tuple[Proposal, ...], ...]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+
+@dataclass(frozen=True)
 class Job:
     """A batch started from the app (a row of ``jobs``): its state, counts and message as the page shows them.
 
@@ -326,10 +346,12 @@ class ItemFilter:
     order: str | None = None
     """How the matching items are ordered: None the file order, ``confidence`` the weakest box first,
     ``edits`` the most expected edits first (:data:`workbench.store.scores.ORDERS`). Not a filter."""
+    split: str | None = None
+    """``train``, ``val``, ``test`` or ``none`` (items in no split)."""
 
     @property
     def is_empty(self) -> bool:
-        return not (self.status or self.label or self.provenance or self.name)
+        return not (self.status or self.label or self.provenance or self.name or self.split)
 
 
 @dataclass(frozen=True)
@@ -348,6 +370,7 @@ class ItemRow:
     first_file: Path | None = None
     """The stored copy of the item's first image (for its thumbnail)."""
     first_wh: tuple[int, int] = (0, 0)
+    split: str = ""
 
 
 @dataclass(frozen=True)
@@ -361,3 +384,46 @@ class QueuePage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class EvaluationCell:
+    """One setup of an evaluation's grid (model, prompt template, pixel budget in ``settings``): its run,
+    state (queued, running, done, failed, cancelled, interrupted), metrics and, when it failed, why."""
+
+    id: int
+    evaluation_id: int
+    position: int
+    run_id: int | None
+    settings: Mapping[str, Any]
+    state: str
+    metrics: Mapping[str, Any]
+    error: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state == "done"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A grid of setups measured on a frozen list of items (the accepted items of ``split`` when it was
+    created: a later change of split or status does not change what it measured)."""
+
+    id: int
+    dataset_id: int
+    created_at: str
+    split: str
+    settings: Mapping[str, Any]
+    items: tuple[int, ...]
+    cells: tuple[EvaluationCell, ...] = ()
+
+    @property
+    def state(self) -> str:
+        """``done`` when every cell is; ``running`` while one runs; else the first unfinished cell's state."""
+        states = [cell.state for cell in self.cells]
+        if states and all(s == "done" for s in states):
+            return "done"
+        if "running" in states:
+            return "running"
+        return next((s for s in states if s != "done"), "queued")

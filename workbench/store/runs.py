@@ -16,6 +16,7 @@ from workbench.store.actions import action
 from workbench.store.db import Database
 from workbench.store.records import AnnotationDraft, ItemStatus, Proposal, Run
 from workbench.store.rows import ANNOTATION_COLUMNS, annotation_from_row, dumps, insert_annotation
+from workbench.store.schema import RUN_KINDS
 
 __all__ = ["APPLY_MODES", "apply", "done", "done_with", "get", "proposals", "record", "record_failure", "text",
            "upsert"]
@@ -28,12 +29,20 @@ def _run(row: Sequence[Any]) -> Run:
     return Run(*row[:6], json.loads(row[6]), row[7])
 
 
-def upsert(db: Database, dataset_id: int, *, model: str, family: str, settings: Mapping[str, Any]) -> Run:
-    """The run record for these settings (created on first use): the same settings are the same run."""
-    key = dumps({"model": model, "family": family, **dict(settings)})
+def upsert(db: Database, dataset_id: int, *, model: str, family: str, settings: Mapping[str, Any],
+           kind: str = "annotate") -> Run:
+    """The run record for these settings (created on first use): the same settings are the same run.
+
+    ``kind`` is ``annotate`` (answers may become annotations) or ``eval`` (measured, never applied); an
+    eval run and an annotate run with the same settings are two runs.
+    """
+    if kind not in RUN_KINDS:
+        raise StoreError(f"a run's kind is one of {', '.join(RUN_KINDS)}; got {kind!r}")
+    key = dumps({"model": model, "family": family, **dict(settings), **({"kind": kind} if kind != "annotate" else {})})
     with db.write() as conn:
-        conn.execute("INSERT OR IGNORE INTO runs (dataset_id, key, created_at, model, family, settings) "
-                     "VALUES (?,?,?,?,?,?)", (dataset_id, key, db.clock(), model, family, dumps(dict(settings))))
+        conn.execute("INSERT OR IGNORE INTO runs (dataset_id, key, created_at, model, family, settings, kind) "
+                     "VALUES (?,?,?,?,?,?,?)", (dataset_id, key, db.clock(), model, family, dumps(dict(settings)),
+                                                kind))
         row = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE dataset_id = ? AND key = ?",
                            (dataset_id, key)).fetchone()
     return _run(row)
@@ -85,6 +94,8 @@ def record(db: Database, images_root: Path, run_id: int, item_id: int,
     if apply not in APPLY_MODES:
         raise StoreError(f"apply must be auto, always or never, got {apply!r}")
     run = get(db, run_id)
+    if run.kind != "annotate":
+        raise StoreError(f"run {run_id} is an evaluation run: its answers are measured, never put on items")
     applied = False
     with action(db, images_root, item_id, "model run", expected_version) as (conn, summary):
         images = [r[0] for r in conn.execute("SELECT id FROM item_images WHERE item_id = ? ORDER BY position",
@@ -159,11 +170,11 @@ def apply(db: Database, images_root: Path, item_id: int, run_id: int, *, mode: s
 
 
 def proposals(db: Database, item_id: int, run_id: int | None = None) -> tuple[Run | None, list[list[Proposal]]]:
-    """The proposals of the item's latest run (or of ``run_id``), per image in order."""
+    """The proposals of the item's latest annotate run (or of ``run_id``, of any kind), per image in order."""
     images = db.read("SELECT id FROM item_images WHERE item_id = ? ORDER BY position", (item_id,))
     if run_id is None:
-        rows = db.read("SELECT run_id FROM run_items WHERE item_id = ? AND error = '' ORDER BY at DESC LIMIT 1",
-                       (item_id,))
+        rows = db.read("SELECT ri.run_id FROM run_items ri JOIN runs r ON r.id = ri.run_id WHERE ri.item_id = ? "
+                       "AND ri.error = '' AND r.kind = 'annotate' ORDER BY ri.at DESC LIMIT 1", (item_id,))
         if not rows:
             if not db.read("SELECT 1 FROM items WHERE id = ?", (item_id,)):
                 raise StoreError(f"no item {item_id}")

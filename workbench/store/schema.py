@@ -181,7 +181,8 @@ CREATE TABLE evaluation_cells (
     position INTEGER NOT NULL,
     run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
     settings TEXT NOT NULL DEFAULT '{}',
-    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    state TEXT NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted')),
     metrics TEXT NOT NULL DEFAULT '{}',
     error TEXT NOT NULL DEFAULT '',
     UNIQUE (evaluation_id, position)

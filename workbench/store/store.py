@@ -3,7 +3,8 @@
 The facade over the store's modules — one per concern, each functions over one shared
 :class:`~workbench.store.db.Database`: :mod:`~workbench.store.datasets`, :mod:`~workbench.store.labels`,
 :mod:`~workbench.store.items`, :mod:`~workbench.store.queue`, :mod:`~workbench.store.actions` (with
-:mod:`~workbench.store.history`), :mod:`~workbench.store.runs` and :mod:`~workbench.store.jobs`. Each
+:mod:`~workbench.store.history`), :mod:`~workbench.store.runs`, :mod:`~workbench.store.jobs`,
+:mod:`~workbench.store.splits` and :mod:`~workbench.store.evaluations`. Each
 method here resolves a dataset reference, calls one of them, and hands back records.
 
 One user action is one call, one transaction and one history entry: an accept of five boxes,
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import StoreError
-from workbench.store import actions, datasets, items, jobs, labels, queue, runs, scores
+from workbench.store import actions, datasets, evaluations, items, jobs, labels, queue, runs, scores, splits
 from workbench.store.actions import StaleItemError
 from workbench.store.blobs import Blob, ImageBlobs
 from workbench.store.datadir import DB_NAME, resolve_data_dir
@@ -44,6 +45,8 @@ from workbench.store.records import (
     Action,
     AnnotationDraft,
     Dataset,
+    Evaluation,
+    EvaluationCell,
     ImageSource,
     Item,
     ItemFilter,
@@ -52,6 +55,7 @@ from workbench.store.records import (
     Proposal,
     QueuePage,
     Run,
+    RunAnswer,
 )
 
 __all__ = ["DatasetRef", "DatasetStore", "StaleItemError", "utc_now"]
@@ -253,9 +257,14 @@ class DatasetStore:
 
     # -- model runs and their proposals -------------------------------------------------------
 
-    def run(self, dataset: DatasetRef, *, model: str, family: str, settings: Mapping[str, Any]) -> Run:
-        """The run record for these settings (created on first use): the same settings are the same run."""
-        return runs.upsert(self.db, self._id(dataset), model=model, family=family, settings=settings)
+    def run(self, dataset: DatasetRef, *, model: str, family: str, settings: Mapping[str, Any],
+            kind: str = "annotate") -> Run:
+        """The run record for these settings (created on first use): the same settings are the same run
+        (``kind``: ``annotate``, or ``eval`` for a run that is measured and never applied)."""
+        return runs.upsert(self.db, self._id(dataset), model=model, family=family, settings=settings, kind=kind)
+
+    def run_record(self, run_id: int) -> Run:
+        return runs.get(self.db, run_id)
 
     def run_done(self, run_id: int, item_id: int) -> bool:
         """Whether this run already stored a result (not a failure) for the item."""
@@ -315,6 +324,83 @@ class DatasetStore:
     def accept_confident(self, dataset: DatasetRef, threshold: float) -> list[int]:
         """Accept those items: one transaction, one history entry per item (each undoable)."""
         return scores.accept_confident(self.db, self._root, self._id(dataset), threshold)
+    # -- splits -------------------------------------------------------------------------------
+
+    def split_fractions(self, dataset: DatasetRef) -> dict[str, float]:
+        """The fractions content splits use for this dataset (its own, else 80/10/10)."""
+        kept = self.dataset_settings(dataset).get(splits.SETTINGS_KEY)
+        return splits.check_fractions(kept) if isinstance(kept, dict) else dict(splits.DEFAULT_FRACTIONS)
+
+    def assign_splits(self, dataset: DatasetRef, fractions: Mapping[str, float] | None = None, *,
+                      overwrite: bool = False) -> dict[str, int]:
+        """Put items in no split (every item with ``overwrite``) into their content split; ``fractions``
+        given are kept as the dataset's. Returns how many items each split received ('' for none)."""
+        if fractions is not None:
+            checked = splits.check_fractions(fractions)
+            self.update_dataset_settings(dataset, {splits.SETTINGS_KEY: checked})
+        return splits.assign(self.db, self._id(dataset), self.split_fractions(dataset), overwrite=overwrite)
+
+    def set_split(self, dataset: DatasetRef, item_ids: Sequence[int], split: str) -> int:
+        """Put the items into ``split`` by hand (``none`` or '' for no split), one transaction; how many changed."""
+        return splits.set_split(self.db, self._id(dataset), item_ids, split)
+
+    def split_counts(self, dataset: DatasetRef, *, status: str | None = None) -> dict[str, int]:
+        """Items per split ('' for none), of one status when given."""
+        return splits.counts(self.db, self._id(dataset), status)
+
+    def set_status_many(self, item_ids: Sequence[int], status: str) -> int:
+        """Set the status of many items, each its own action (one transaction and history entry per item,
+        so each can be undone on its own); how many changed."""
+        changed = 0
+        for item_id in dict.fromkeys(item_ids):
+            before = self.item(item_id).version
+            changed += self.set_status(item_id, status).version != before
+        return changed
+
+    # -- evaluations ---------------------------------------------------------------------------
+
+    def create_evaluation(self, dataset: DatasetRef, split: str, settings: Mapping[str, Any],
+                          item_ids: Sequence[int], cells: Sequence[Mapping[str, Any]]) -> Evaluation:
+        """A new evaluation of exactly ``item_ids`` with one queued cell per setup."""
+        return evaluations.get(self.db, evaluations.create(self.db, self._id(dataset), splits.check_split(split),
+                                                           settings, item_ids, cells))
+
+    def evaluation(self, evaluation_id: int) -> Evaluation:
+        return evaluations.get(self.db, evaluation_id)
+
+    def evaluations(self, dataset: DatasetRef, *, limit: int = 10) -> list[Evaluation]:
+        """The dataset's latest evaluations, newest first."""
+        return evaluations.latest(self.db, self._id(dataset), limit=limit)
+
+    def unfinished_evaluation(self, dataset: DatasetRef, split: str,
+                              settings: Mapping[str, Any]) -> Evaluation | None:
+        """The latest evaluation of this split and grid that has a cell not done (to resume it), if any."""
+        return evaluations.unfinished(self.db, self._id(dataset), splits.check_split(split), settings)
+
+    def evaluation_cell(self, cell_id: int) -> EvaluationCell:
+        return evaluations.cell(self.db, cell_id)
+
+    def update_evaluation_cell(self, cell_id: int, *, state: str | None = None, run_id: int | None = None,
+                               metrics: Mapping[str, Any] | None = None, error: str | None = None) -> None:
+        evaluations.update_cell(self.db, cell_id, state=state, run_id=run_id, metrics=metrics, error=error)
+
+    def interrupt_running_evaluations(self) -> int:
+        """Mark cells left running by a process that is gone as interrupted (running again resumes them)."""
+        return evaluations.interrupt_running(self.db)
+
+    def record_eval_answer(self, run_id: int, item_id: int, per_image: Sequence[Sequence[AnnotationDraft]], *,
+                           text: str = "", warnings: Sequence[str] = (),
+                           stats: Mapping[str, Any] | None = None) -> None:
+        """Store an eval run's answer for an item (proposals, text, stats); the item is not touched."""
+        evaluations.record_answer(self.db, run_id, item_id, per_image, text=text, warnings=warnings, stats=stats)
+
+    def record_eval_error(self, run_id: int, item_id: int, error: str,
+                          stats: Mapping[str, Any] | None = None) -> None:
+        evaluations.record_error(self.db, run_id, item_id, error, stats)
+
+    def run_answers(self, run_id: int, item_ids: Sequence[int] | None = None) -> dict[int, RunAnswer]:
+        """What a run stored per item: text, warnings or error, stats, proposals per image."""
+        return evaluations.answers(self.db, run_id, item_ids)
 
     # -- background jobs (a batch started from the UI) ----------------------------------------
 

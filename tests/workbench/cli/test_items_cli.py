@@ -40,7 +40,7 @@ def test_import_a_folder_then_list_items_as_json(photos, tmp_path):
     assert [(r["status"], r["images"][0]["file"], r["images"][0]["original"], r["boxes"], r["points"])
             for r in rows] == [("new", "a.jpg", [640, 480], 0, 0), ("new", "phone.jpg", [480, 640], 0, 0),
                                ("new", "b.png", [300, 500], 0, 0)]
-    assert all(set(r) == {"id", "status", "images", "boxes", "points"} for r in rows)
+    assert all(set(r) == {"id", "status", "split", "images", "boxes", "points"} for r in rows)
 
 
 def test_the_same_image_twice_is_one_item_and_a_second_run_adds_only_new_files(photos, tmp_path):
