@@ -169,8 +169,8 @@ def test_bad_calls_are_answered_in_words_before_any_model_runs(client, tmp_path,
 
 def test_tiles_refuse_too_many_tiles(client, tmp_path):
     huge = write_image(tmp_path, 4000, 4000, name="huge.png")
-    with pytest.raises(Exception, match=r"huge.png would need \d+ tiles of at most 3136 pixels; at most 64 here"):
-        client.predict(gradio_client.handle_file(str(huge)), "car", tile_max_pixels=3136,
+    with pytest.raises(Exception, match=r"huge.png would need \d+ tiles of at most 4096 pixels; at most 64 here"):
+        client.predict(gradio_client.handle_file(str(huge)), "car", tile_max_pixels=4096,
                        base_url="http://127.0.0.1:1/v1", api_name="/tiles")  # refused before the server is asked
 
 
