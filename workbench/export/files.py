@@ -55,7 +55,7 @@ def _plain(size: ImageSize, as_jpeg: bool, data: bytes | None = None) -> bool:
         (data is None or not needs_rgb8(data))
 
 
-def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes | None:
+def encode_upright(source: str | os.PathLike[str], *, as_jpeg: bool = False) -> bytes | None:
     """The bytes to write for ``source``: None when the file serves as it is, else a new copy.
 
     Annotations are in upright (displayed) pixels, while trainers open files with plain PIL and no
@@ -75,7 +75,7 @@ def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes
     return _encode(Path(source).read_bytes(), as_jpeg=as_jpeg, source=source)
 
 
-def _encode(data: bytes, *, as_jpeg: bool = False, source: str | os.PathLike | None = None) -> bytes | None:
+def _encode(data: bytes, *, as_jpeg: bool = False, source: str | os.PathLike[str] | None = None) -> bytes | None:
     size = read_image_size(data)
     wide = needs_rgb8(data)
     if _plain(size, as_jpeg) and not wide:
@@ -85,6 +85,7 @@ def _encode(data: bytes, *, as_jpeg: bool = False, source: str | os.PathLike | N
         if turned is not None:
             return turned
     fmt = "JPEG" if size.format == "MPO" else size.format  # phone photos: JPEG with a preview image
+    upright: Image.Image
     with Image.open(io.BytesIO(data)) as image:
         if size.orientation == 1:  # no transpose, the EXIF block kept as it is
             upright, exif = image, image.info.get("exif")
@@ -103,7 +104,7 @@ def _encode(data: bytes, *, as_jpeg: bool = False, source: str | os.PathLike | N
     return buffer.getvalue()
 
 
-def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = False) -> None:
+def copy_upright(source: str | os.PathLike[str], target: Path, *, as_jpeg: bool = False) -> None:
     """Copy an image so that its pixels are upright (see :func:`encode_upright`); upright files unchanged."""
     data = encode_upright(source, as_jpeg=as_jpeg)
     if data is None:
@@ -112,7 +113,7 @@ def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = Fal
         target.write_bytes(data)
 
 
-def upright_bytes(source: str | os.PathLike) -> bytes:
+def upright_bytes(source: str | os.PathLike[str]) -> bytes:
     """The upright image's bytes in its own format (the file's own bytes when it is upright already; a stored
     photo's kept upright copy when it has one)."""
     kept = kept_upright(source)
