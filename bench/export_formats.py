@@ -9,6 +9,12 @@ real files written once into a temporary folder:
   orientation 6 or 8 (shown 3024x4032), which every export must write upright (trainers open
   files with plain PIL).
 
+Each set is stored through the import path every importer uses (``write_samples``: each image
+copied into the store by hash, a phone photo's upright copy made there once by jpegtran), and
+that import is timed against a plain copy of the same files (``import_s``, ``import_copy_peer_s``);
+for the rotated set the same import with jpegtran turned off (no upright copies kept) is timed
+too, on a throwaway store, so the copies' share of the import is on the record.
+
 The floor is the least any export must do: ``store.items`` (the store knows each image's size),
 a plain copy of every image file, one JSON of the samples and a zip of that folder. Each format
 runs the whole ``export_dataset`` (conversion, image copies and upright turns, validation as the
@@ -43,9 +49,12 @@ from PIL import Image, ImageDraw
 
 from bench._common import environment, random_box, save
 from bench._record import Goal, Row
-from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
+from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset, lossless
 from workbench.export.files import zip_folder
-from workbench.store import AnnotationDraft, DatasetStore, ImageSource
+from workbench.importers import ImportImage, ImportSample, write_samples
+from workbench.importers.base import image_wh
+from workbench.store import AnnotationDraft, DatasetStore
+from workbench.store.blobs import UPRIGHT_SUFFIX
 
 GOAL = 2.0
 SIZES = [(320, 240), (240, 320), (400, 300), (480, 360), (360, 480), (512, 384)]
@@ -111,30 +120,66 @@ def write_phone_photos(folder: Path, count: int, seed: int) -> list[Path]:
     return paths
 
 
-def build_dataset(store: DatasetStore, name: str, samples: int, images: list[Path], seed: int) -> None:
-    """``samples`` accepted items using every image once, in order; the first ones get two images each."""
+def import_samples(samples: int, images: list[Path], seed: int) -> list[ImportSample]:
+    """``samples`` accepted samples using every image once, in order; the first ones get two images each (sizes
+    read from the headers, as the importers read them)."""
     import random
 
     rng = random.Random(seed)
-    blobs = [store.blobs.put_file(path) for path in images]
     doubles = len(images) - samples
     if not 0 <= doubles <= samples:
         raise SystemExit(f"{len(images)} images cannot make {samples} samples of one or two images")
-    store.create_dataset(name)
-    next_image = 0
+    out, next_image = [], 0
     for n in range(samples):
         picked = list(range(next_image, next_image + (2 if n < doubles else 1)))
         next_image = picked[-1] + 1
-        drafts = []
-        for i in picked:
-            wh = blobs[i].wh
-            objects = [AnnotationDraft.box(random_box(rng, wh), rng.choice(LABELS))
-                       for _ in range(rng.randint(1, 4))]
+        pictures = []
+        for k, i in enumerate(picked):
+            wh = image_wh(images[i], images[i].name)
+            objects = [AnnotationDraft.box(random_box(rng, wh), rng.choice(LABELS)) for _ in range(rng.randint(1, 4))]
             if rng.random() < 0.2:
                 objects.append(AnnotationDraft.point((rng.uniform(0, wh[0]), rng.uniform(0, wh[1])), "point"))
-            drafts.append(objects)
-        sources = [(ImageSource(images[i], f"pic{k + 1}"), blobs[i]) for k, i in enumerate(picked)]
-        store.add_item_blobs(name, sources, f"Find everything in sample {n}.", drafts, status="accepted")
+            pictures.append(ImportImage(images[i], f"pic{k + 1}", tuple(objects)))
+        out.append(ImportSample(tuple(pictures), f"Find everything in sample {n}.", status="accepted"))
+    return out
+
+
+def timed_import(store: DatasetStore, name: str, samples: list[ImportSample]) -> tuple[float, float]:
+    """Wall and CPU seconds (jpegtran's included) of the import every importer ends in: images stored, upright
+    copies made, items written."""
+    start, cpu = time.perf_counter(), cpu_time()
+    write_samples(store, name, samples)
+    return time.perf_counter() - start, cpu_time() - cpu
+
+
+def copy_peer(images: list[Path], out: Path) -> float:
+    """Wall seconds to copy the set's files into a folder: the least an import does."""
+    out.mkdir(parents=True)
+    start = time.perf_counter()
+    for n, path in enumerate(images):
+        shutil.copyfile(path, out / f"{n:05d}{path.suffix}")
+    seconds = time.perf_counter() - start
+    shutil.rmtree(out)
+    return seconds
+
+
+def import_without_copies(root: Path, samples: list[ImportSample]) -> tuple[float, float]:
+    """The same import into a throwaway store with jpegtran turned off: no upright copies are made or kept."""
+    import os
+
+    saved = os.environ.get(lossless.JPEGTRAN_ENV)
+    os.environ[lossless.JPEGTRAN_ENV] = ""
+    lossless.jpegtran.cache_clear()
+    try:
+        with DatasetStore(root / "no-copies" / "workbench.sqlite3", durable=False) as store:
+            return timed_import(store, "no-copies", samples)
+    finally:
+        if saved is None:
+            del os.environ[lossless.JPEGTRAN_ENV]
+        else:
+            os.environ[lossless.JPEGTRAN_ENV] = saved
+        lossless.jpegtran.cache_clear()
+        shutil.rmtree(root / "no-copies", ignore_errors=True)
 
 
 def cpu_time() -> float:
@@ -232,13 +277,23 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-export-"))
     sets = args.sets.split(",")
     results: dict[str, dict] = {}
+    imports: dict[str, dict] = {}
     try:
-        start = time.perf_counter()
         with DatasetStore(root / "data" / "workbench.sqlite3", durable=False) as store:
             for kind in sets:
                 images = images_for(root, kind, args.images, args.rotated_every, args.png_every)
-                build_dataset(store, kind, args.samples, images, seed=2)
-            build_s = time.perf_counter() - start
+                samples = import_samples(args.samples, images, seed=2)
+                wall, cpu = timed_import(store, kind, samples)
+                imports[kind] = {"import_s": round(wall, 2), "import_cpu_s": round(cpu, 2),
+                                 "import_copy_peer_s": round(copy_peer(images, root / "copy-peer"), 2)}
+                if kind == "rotated":
+                    wall, cpu = import_without_copies(root, samples)
+                    imports[kind].update(import_without_upright_copies_s=round(wall, 2),
+                                         import_without_upright_copies_cpu_s=round(cpu, 2))
+                copies = list(store.blobs.root.rglob("*" + UPRIGHT_SUFFIX))
+                imports[kind]["upright_copies_in_store"] = len(copies)
+                imports[kind]["upright_copies_mb"] = round(sum(c.stat().st_size for c in copies) / 1e6, 1)
+                print(f"{kind:8s} import {imports[kind]}", file=sys.stderr)
             settings = ExportSettings.create(args.family, created_at="2026-01-01T00:00:00+00:00")
             for kind in sets:
                 results[kind] = run_set(store, kind, args.formats.split(","), settings, root, args.repeats)
@@ -247,14 +302,16 @@ def main() -> None:
     save(args.json, {"bench": "export_formats", "samples": args.samples, "distinct_images": args.images,
                      "png_every": args.png_every, "rotated_every": args.rotated_every,
                      "phone_photo_wh": list(PHONE_WH), "jpegtran": jpegtran(),
-                     "family": args.family, "repeats": args.repeats, "build_store_s": round(build_s, 2),
+                     "family": args.family, "repeats": args.repeats,
+                     "import": imports, "import_peer": "copy the set's image files into a folder (same run, once)",
                      "peer": "read the store + copy every image file + one JSON + zip (same run)",
                      "sets": results, "all_pass": all(r["pass"] for rows in results.values() for r in rows.values()),
                      "environment": environment()},
          rows=tuple(Row(f"export {fmt}, {args.samples} samples, {SET_NOTES[kind].format(every=args.rotated_every)}",
                         ours=r["ours_s"], peer=r["peer_floor_s"], units="s", goal=Goal.ratio_at_most(GOAL),
                         notes=f"peer: read the store + copy the images + one JSON + zip (the floor); CPU ratio "
-                              f"{r['cpu_ratio']}; best of {args.repeats}, alternating")
+                              f"{r['cpu_ratio']}; best of {args.repeats}, alternating; the set's import took "
+                              f"{imports[kind]['import_s']} s (copying its files: {imports[kind]['import_copy_peer_s']} s)")
                     for kind, rows in results.items() for fmt, r in rows.items()))
 
 

@@ -25,6 +25,7 @@ from grounding import ImageSize, read_image_size
 from grounding.decode import needs_rgb8, rgb8
 from workbench.export.lossless import rotate_upright
 from workbench.export.samples import ExportImage, ExportSample
+from workbench.store.blobs import keep_upright, kept_upright, needs_upright
 
 __all__ = ["copy_images", "copy_upright", "encode_upright", "export_name", "upright_bytes", "write_json", "write_jsonl",
            "zip_folder"]
@@ -54,7 +55,7 @@ def _plain(size: ImageSize, as_jpeg: bool, data: bytes | None = None) -> bool:
         (data is None or not needs_rgb8(data))
 
 
-def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes | None:
+def encode_upright(source: str | os.PathLike[str], *, as_jpeg: bool = False) -> bytes | None:
     """The bytes to write for ``source``: None when the file serves as it is, else a new copy.
 
     Annotations are in upright (displayed) pixels, while trainers open files with plain PIL and no
@@ -66,18 +67,25 @@ def encode_upright(source: str | os.PathLike, *, as_jpeg: bool = False) -> bytes
     JPEG). Pixels a plain ``convert("RGB")`` would clip (16-bit grey, 32-bit, float) are written as
     the 8-bit RGB the reviewer saw (:func:`grounding.decode.rgb8`). ``as_jpeg`` also re-encodes
     other formats as JPEG (Pascal VOC's ``JPEGImages``). Only the header is read to decide.
+
+    A stored image's lossless turn is kept beside it (:func:`workbench.store.blobs.keep_upright`,
+    made when the image was stored, or here the first time for an image stored before): this
+    returns that copy's bytes, and jpegtran runs once per photo, not once per export.
     """
-    return _encode(Path(source).read_bytes(), as_jpeg=as_jpeg)
+    return _encode(Path(source).read_bytes(), as_jpeg=as_jpeg, source=source)
 
 
-def _encode(data: bytes, *, as_jpeg: bool = False) -> bytes | None:
+def _encode(data: bytes, *, as_jpeg: bool = False, source: str | os.PathLike[str] | None = None) -> bytes | None:
     size = read_image_size(data)
     wide = needs_rgb8(data)
     if _plain(size, as_jpeg) and not wide:
         return None
-    if size.format in ("JPEG", "MPO") and size.orientation != 1 and (turned := rotate_upright(data, size.orientation)):
-        return turned
+    if needs_upright(size):
+        turned = rotate_upright(data, size.orientation) if source is None else keep_upright(source, data, size)
+        if turned is not None:
+            return turned
     fmt = "JPEG" if size.format == "MPO" else size.format  # phone photos: JPEG with a preview image
+    upright: Image.Image
     with Image.open(io.BytesIO(data)) as image:
         if size.orientation == 1:  # no transpose, the EXIF block kept as it is
             upright, exif = image, image.info.get("exif")
@@ -96,7 +104,7 @@ def _encode(data: bytes, *, as_jpeg: bool = False) -> bytes | None:
     return buffer.getvalue()
 
 
-def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = False) -> None:
+def copy_upright(source: str | os.PathLike[str], target: Path, *, as_jpeg: bool = False) -> None:
     """Copy an image so that its pixels are upright (see :func:`encode_upright`); upright files unchanged."""
     data = encode_upright(source, as_jpeg=as_jpeg)
     if data is None:
@@ -105,10 +113,14 @@ def copy_upright(source: str | os.PathLike, target: Path, *, as_jpeg: bool = Fal
         target.write_bytes(data)
 
 
-def upright_bytes(source: str | os.PathLike) -> bytes:
-    """The upright image's bytes in its own format (the file's own bytes when it is upright already)."""
+def upright_bytes(source: str | os.PathLike[str]) -> bytes:
+    """The upright image's bytes in its own format (the file's own bytes when it is upright already; a stored
+    photo's kept upright copy when it has one)."""
+    kept = kept_upright(source)
+    if kept is not None:
+        return kept
     data = Path(source).read_bytes()
-    encoded = _encode(data)
+    encoded = _encode(data, source=source)
     return data if encoded is None else encoded
 
 
@@ -122,10 +134,11 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
                 subdir: str = "images", as_jpeg: bool = False) -> int:
     """Copy each distinct image once (``file``), or once per sample image (``entry_name``); returns files written.
 
-    Files that must be turned or re-encoded (rotated photos, VOC's JPEGs of other formats, 16-bit
-    pictures) go to one worker per core as soon as they are met, while this thread copies the plain
-    files: the copies never wait behind an encode, and jpegtran, Pillow's codecs and its transposes
-    run outside the GIL, so the encodes use every core.
+    A rotated photo's kept upright copy (:func:`workbench.store.blobs.kept_upright`) is copied like
+    any plain file. Files that must be turned or re-encoded (a photo without its copy yet, VOC's
+    JPEGs of other formats, 16-bit pictures) go to one worker per core as soon as they are met,
+    while this thread copies the plain files: the copies never wait behind an encode, and jpegtran,
+    Pillow's codecs and its transposes run outside the GIL, so the encodes use every core.
     """
     target_dir = folder / subdir
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +149,8 @@ def copy_images(samples: Iterable[ExportSample], folder: Path, *, per_entry: boo
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         encodes = []
         for name, source in jobs.items():
-            data = Path(source).read_bytes()  # one read serves the header check and the copy (small files)
+            kept = kept_upright(source)  # a phone photo turned once, when it was stored
+            data = Path(source).read_bytes() if kept is None else kept  # one read: the header check and the copy
             if _plain(read_image_size(data), as_jpeg, data):
                 (target_dir / name).write_bytes(data)
             else:

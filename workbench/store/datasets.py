@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import StoreError
+from workbench.store.blobs import discard
 from workbench.store.db import Database
 from workbench.store.records import ITEM_STATUSES, Dataset
 from workbench.store.rows import dumps
@@ -121,11 +122,11 @@ def update_settings(db: Database, ref: DatasetRef, changes: Mapping[str, Any]) -
 
 
 def prune_images(db: Database, images_root: Path) -> int:
-    """Delete image copies no item uses any more; returns how many went."""
+    """Delete image copies no item uses any more (with their upright copies); returns how many went."""
     with db.write() as conn:
         rows = conn.execute(
             "SELECT sha256, file FROM images WHERE sha256 NOT IN (SELECT sha256 FROM item_images)").fetchall()
         conn.executemany("DELETE FROM images WHERE sha256 = ?", [(sha,) for sha, _ in rows])
     for _, file in rows:
-        (images_root / file).unlink(missing_ok=True)
+        discard(images_root / file)
     return len(rows)
