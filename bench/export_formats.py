@@ -272,7 +272,7 @@ def main() -> None:
     args = parser.parse_args()
     import datasets  # noqa: F401  (imported once before timing: the hf_datasets export pays it only once per process)
 
-    from workbench.export.lossless import jpegtran
+    from workbench.store.lossless import jpegtran
 
     root = Path(tempfile.mkdtemp(prefix="bench-export-"))
     sets = args.sets.split(",")

@@ -23,9 +23,9 @@ from PIL import Image, ImageOps
 
 from grounding import ImageSize, read_image_size
 from grounding.decode import needs_rgb8, rgb8
-from workbench.export.lossless import rotate_upright
 from workbench.export.samples import ExportImage, ExportSample
 from workbench.store.blobs import keep_upright, kept_upright, needs_upright
+from workbench.store.lossless import rotate_upright
 
 __all__ = ["copy_images", "copy_upright", "encode_upright", "export_name", "upright_bytes", "write_json", "write_jsonl",
            "zip_folder"]
@@ -61,7 +61,7 @@ def encode_upright(source: str | os.PathLike[str], *, as_jpeg: bool = False) -> 
     Annotations are in upright (displayed) pixels, while trainers open files with plain PIL and no
     ``exif_transpose`` (qwen-vl-finetune, LLaMA-Factory, qwen-vl-utils): a rotated phone photo copied
     byte for byte would train on boxes of the other orientation. So an EXIF-rotated JPEG is turned
-    upright in the DCT domain (:func:`~workbench.export.lossless.rotate_upright`: lossless, its
+    upright in the DCT domain (:func:`~workbench.store.lossless.rotate_upright`: lossless, its
     Orientation tag reset); any other rotated file, or a JPEG jpegtran cannot turn perfectly, is
     transposed and re-encoded in its own format (JPEG at quality 95, 4:4:4; MPO phone photos as
     JPEG). Pixels a plain ``convert("RGB")`` would clip (16-bit grey, 32-bit, float) are written as

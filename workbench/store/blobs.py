@@ -7,7 +7,7 @@ Only regular files are read, and at most :data:`MAX_IMAGE_BYTES` of them.
 
 A JPEG with an EXIF orientation other than 1 (a phone photo) also gets its **upright copy**,
 ``images/ab/abcdef….upright.jpg``: the picture turned losslessly by ``jpegtran -perfect``
-(:func:`workbench.export.lossless.rotate_upright`), made once when the image is stored, so that
+(:func:`workbench.store.lossless.rotate_upright`), made once when the image is stored, so that
 every export copies it instead of turning the photo again. Its name derives from the original's
 hash (no column records it); :func:`discard` removes it with the original. Where it cannot be made
 (no jpegtran, edge blocks that would move, a failed write) the image is stored all the same and
@@ -37,6 +37,7 @@ from pathlib import Path
 from grounding import ImageReadError, ImageSize, read_image_size
 from workbench.errors import StoreError
 from workbench.store.faults import write_failure
+from workbench.store.lossless import rotate_upright
 
 __all__ = ["Blob", "ImageBlobs", "MAX_IMAGE_BYTES", "UPRIGHT_SUFFIX", "discard", "keep_upright", "kept_upright",
            "needs_upright", "upright_path"]
@@ -120,8 +121,6 @@ def keep_upright(file: str | os.PathLike[str], data: bytes | None = None, size: 
     if not needs_upright(size):
         return None
     if target is None or hashlib.sha256(data).hexdigest() != target.name.removesuffix(UPRIGHT_SUFFIX):
-        from workbench.export.lossless import rotate_upright  # see _make_upright
-
         return rotate_upright(data, size.orientation)  # not the store's bytes for this name: nothing kept
     return _make_upright(target, data, size)
 
@@ -129,9 +128,6 @@ def keep_upright(file: str | os.PathLike[str], data: bytes | None = None, size: 
 def _make_upright(target: Path, data: bytes, size: ImageSize) -> bytes | None:
     """Turn ``data`` upright losslessly and keep it at ``target``; the turned bytes, or None when jpegtran
     cannot turn it. A copy that cannot be written is not an error: the turned bytes come back all the same."""
-    # imported here: workbench.export imports the store, so a top-level import would be circular
-    from workbench.export.lossless import rotate_upright
-
     turned = rotate_upright(data, size.orientation)
     if turned is None:
         return None

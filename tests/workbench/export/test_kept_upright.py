@@ -14,9 +14,9 @@ import pytest
 from PIL import ExifTags, Image, ImageOps
 
 from tests.factories import write_image
-from workbench.export import ExportSettings, export_dataset, lossless
+from workbench.export import ExportSettings, export_dataset
 from workbench.export.files import encode_upright, upright_bytes
-from workbench.store import AnnotationDraft, DatasetStore
+from workbench.store import AnnotationDraft, DatasetStore, lossless
 from workbench.store.blobs import keep_upright, kept_upright, upright_path
 
 IMAGE_SUFFIXES = {".jpg", ".png"}

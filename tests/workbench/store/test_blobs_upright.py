@@ -9,8 +9,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from tests.factories import write_image
-from workbench.export import lossless
-from workbench.store import AnnotationDraft, DatasetStore
+from workbench.store import AnnotationDraft, DatasetStore, lossless
 from workbench.store.blobs import UPRIGHT_SUFFIX, discard, kept_upright, upright_path
 
 needs_jpegtran = pytest.mark.skipif(lossless.jpegtran() is None, reason="jpegtran (libjpeg-turbo-progs) not installed")

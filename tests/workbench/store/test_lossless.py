@@ -11,8 +11,8 @@ import pytest
 from PIL import ExifTags, Image, ImageOps
 
 from tests.factories import make_image
-from workbench.export import lossless
 from workbench.export.files import encode_upright
+from workbench.store import lossless
 
 needs_jpegtran = pytest.mark.skipif(lossless.jpegtran() is None, reason="jpegtran (libjpeg-turbo-progs) not installed")
 
