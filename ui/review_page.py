@@ -22,11 +22,11 @@ from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, review_settings, status_text
-from workbench.confidence.agreement import AGREEMENT_MODES
 from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
+from workbench.runs.agreement import AGREEMENT_MODES
 from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
 from workbench.store import StaleItemError
 

@@ -3,7 +3,7 @@
 - :mod:`~workbench.confidence.calibration`: P(box survives review) from the signals (logistic regression),
   AUROC and ECE on held-out reviewed items;
 - :mod:`~workbench.confidence.scoring`: the signals of an answer's boxes, the dataset's scorer, refitting;
-- :mod:`~workbench.confidence.agreement`: a second call (another pixel budget, or mirrored) and each box's IoU.
+- the agreement check itself is a run's (:mod:`workbench.runs.agreement`): a second call and each box's IoU.
 
 The signals themselves are pure and live in :mod:`grounding.confidence`. See ``docs/confidence.md``.
 """

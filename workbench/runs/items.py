@@ -39,9 +39,9 @@ from grounding.parse import EMPTY_ANSWER_NOTE, ParseResult, parse_grounding
 from grounding.parse import coordinate_keys as key_list
 from workbench.backends import GroundingRequest, ModelBackend
 from workbench.backends.base import DEFAULT_TOP_LOGPROBS, RawOutput
-from workbench.confidence.agreement import AGREEMENT_MODES, box_agreement, second_answer
 from workbench.confidence.scoring import answer_signals, dataset_scorer
 from workbench.errors import WorkbenchError
+from workbench.runs.agreement import AGREEMENT_MODES, box_agreement, second_answer
 from workbench.runs.pipeline import parse_output
 from workbench.store import AnnotationDraft, DatasetStore, Item
 
@@ -265,7 +265,7 @@ def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt
     The answer is parsed with the geometry the backend reports for this very call (the processor's
     ``image_grid_thw`` locally), never with assumed limits. ``logprobs`` alternatives per token are asked
     for the boxes' confidence (0: none); ``agreement`` (``budget`` or ``mirror``) asks a second time and
-    records each box's IoU with its match (:mod:`workbench.confidence.agreement`).
+    records each box's IoU with its match (:mod:`workbench.runs.agreement`).
     """
     item = store.item(item_id)
     if agreement and agreement not in AGREEMENT_MODES:
