@@ -150,7 +150,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         store = ctx.services.store()
         record = ctx.dataset_record(cursor, owner)
         name = record.name if record else "my-dataset"
-        report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths])
+        report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths],
+                               limits=ctx.services.deployment.limits)
         dataset = store.dataset(report.dataset, owner=owner)
         cursor = replace(cursor, dataset=dataset.id)
         parts = [f"Added {len(report.items)} image(s) to '{dataset.name}' as new items"]

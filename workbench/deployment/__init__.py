@@ -86,6 +86,8 @@ class ResourceLimits:
     """Bytes of one uploaded file."""
     upload_pixels: int = field(default=50_000_000, metadata={"env": "WORKBENCH_MAX_UPLOAD_PIXELS"})
     """Decoded pixels (width x height) of one uploaded image, read from its header before decoding."""
+    import_bytes: int = field(default=2048 * MB, metadata={"env": "WORKBENCH_MAX_IMPORT_BYTES"})
+    """Uncompressed bytes of the images one zip may hold (its declared sizes, checked before unpacking)."""
     session_bytes: int = field(default=500 * MB, metadata={"env": "WORKBENCH_SESSION_BYTES"})
     """Bytes of all images one browser session keeps."""
     session_pixels: int = field(default=500_000_000, metadata={"env": "WORKBENCH_SESSION_PIXELS"})
