@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageOps
 
-from grounding.image_size import SWAPPING_ORIENTATIONS, read_errors
+from grounding.image_size import SWAPPING_ORIENTATIONS, read_errors, require_regular_file
 
 __all__ = ["decode_upright"]
 
@@ -37,6 +37,8 @@ DecodeSource = str | os.PathLike | bytes | BinaryIO
 def _open(source: DecodeSource) -> Image.Image:
     if isinstance(source, (bytes, bytearray)):
         return Image.open(io.BytesIO(source))
+    if isinstance(source, (str, os.PathLike)):
+        require_regular_file(source)
     return Image.open(source)
 
 
