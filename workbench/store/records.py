@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grounding import order_corners
+from workbench.store.bounds import bounded_label
 from workbench.store.schema import ITEM_STATUSES
 
 __all__ = [
@@ -96,7 +97,7 @@ class AnnotationDraft:
         object.__setattr__(self, "coords", _check_coords(self.kind, self.coords))
         if not isinstance(self.label, str):
             raise ValueError(f"label must be text, got {self.label!r}")
-        object.__setattr__(self, "label", clean_label(self.label))
+        object.__setattr__(self, "label", bounded_label(self.label))
         if self.provenance not in PROVENANCES:
             raise ValueError(f"provenance must be one of {PROVENANCES}, got {self.provenance!r}")
         object.__setattr__(self, "settings", dict(self.settings))

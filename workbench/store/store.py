@@ -34,6 +34,12 @@ from typing import Any
 
 from workbench.errors import StoreError
 from workbench.store.blobs import Blob, ImageBlobs
+from workbench.store.bounds import (
+    bounded_file_name,
+    bounded_label,
+    check_annotation_count,
+    check_dataset_name,
+)
 from workbench.store.datadir import DB_NAME, resolve_data_dir
 from workbench.store.faults import write_failure
 from workbench.store.history import (
@@ -60,7 +66,6 @@ from workbench.store.records import (
     Proposal,
     QueuePage,
     Run,
-    clean_label,
 )
 from workbench.store.rows import (
     ANNOTATION_COLUMNS,
@@ -280,7 +285,7 @@ class DatasetStore:
 
     def add_label(self, dataset: DatasetRef, name: str, color: str | None = None) -> Label:
         id_ = self._dataset_row(dataset)[0]
-        name = clean_label(name)
+        name = _label(name)
         if not name:
             raise StoreError("a label needs a name")
         with self._write() as conn:
@@ -296,7 +301,7 @@ class DatasetStore:
     def rename_label(self, dataset: DatasetRef, old: str, new: str) -> int:
         """Rename a label everywhere in the dataset (merge into ``new`` when it exists); returns annotations changed."""
         id_ = self._dataset_row(dataset)[0]
-        new = clean_label(new)
+        new = _label(new)
         if not new:
             raise StoreError("a label needs a name")
         with self._write() as conn:
@@ -337,6 +342,7 @@ class DatasetStore:
         ids = _unique_ids([source.image_id or Path(source.path).stem for source, _ in images])
         drafts = [list(annotations[n]) if n < len(annotations) else [] for n in range(len(images))]
         flat = [d for per_image in drafts for d in per_image]
+        check_annotation_count(drafts)
         if status is None:
             status = "pre-annotated" if flat and all(d.provenance == "model" for d in flat) else "new"
         _check_status(status)
@@ -353,7 +359,7 @@ class DatasetStore:
                               blob.format))
                 item_image_id = conn.execute(
                     "INSERT INTO item_images (item_id, position, image_id, sha256, original_name) VALUES (?,?,?,?,?)",
-                    (item_id, index, image_id, blob.sha256, Path(source.path).name)).lastrowid
+                    (item_id, index, image_id, blob.sha256, bounded_file_name(Path(source.path).name))).lastrowid
                 for draft in drafts[index - 1]:
                     insert_annotation(conn, int(item_image_id), draft)
             _ensure_labels(conn, dataset_id, [d.label for d in flat])
@@ -555,6 +561,7 @@ class DatasetStore:
                 f"SELECT {ANNOTATION_COLUMNS} FROM annotations WHERE item_image_id = ? ORDER BY id", (image_id,))]
             stored = [a for a in stored if a.kind in kinds]
             wanted = list(drafts)
+            check_annotation_count([wanted], first=image)
             kept = 0
             for annotation in stored:
                 match = next((n for n, d in enumerate(wanted) if d.same_place(annotation)), None)
@@ -758,6 +765,7 @@ class DatasetStore:
                                                  (item_id,))]
             if len(per_image) != len(images):
                 raise StoreError(f"item {item_id} has {len(images)} images, the run answered for {len(per_image)}")
+            check_annotation_count(per_image)
             conn.execute("DELETE FROM proposals WHERE run_id = ? AND item_image_id IN "
                          "(SELECT id FROM item_images WHERE item_id = ?)", (run_id, item_id))
             for image_id, drafts in zip(images, per_image):
@@ -932,6 +940,13 @@ def _ensure_labels(conn: sqlite3.Connection, dataset_id: int, names: Sequence[st
             count += 1
 
 
+def _label(name: str) -> str:
+    try:
+        return bounded_label(name)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+
+
 def _check_status(status: str) -> None:
     if status not in ITEM_STATUSES:
         raise StoreError(f"item status must be one of {', '.join(ITEM_STATUSES)}; got {status!r}")
@@ -945,6 +960,7 @@ def _check_color(color: str) -> str:
 
 
 def _check_name(name: str) -> str:
+    check_dataset_name(name or "")
     name = " ".join((name or "").split())
     if not name:
         raise StoreError("a dataset needs a name")
