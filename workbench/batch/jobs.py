@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grounding import PixelLimits
+from workbench.backends.deadline import interruptible
 from workbench.batch.dataset import StoreSink, units_from_items
 from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.progress import BatchProgress
@@ -99,6 +100,11 @@ class JobRunner:
             return job_id in self._events
 
     def _run(self, job_id: int, dataset: int, request: JobRequest, flt: ItemFilter, cancel: threading.Event) -> None:
+        with interruptible(cancel):  # Cancel stops a call that is waiting (the geometry check, a slow server)
+            self._run_job(job_id, dataset, request, flt, cancel)
+
+    def _run_job(self, job_id: int, dataset: int, request: JobRequest, flt: ItemFilter,
+                 cancel: threading.Event) -> None:
         store = self._store_for()
         try:
             store.update_job(job_id, state="running", message="starting the model…")
@@ -138,7 +144,9 @@ class JobRunner:
             store.update_job(job_id, state=state, done=summary.written + summary.skipped, failed=summary.failed,
                              message="; ".join(summary.lines(shown_failures=3)))
         except USER_ERRORS as exc:
-            store.update_job(job_id, state="failed", message=str(exc))
+            state = "cancelled" if cancel.is_set() else "failed"
+            store.update_job(job_id, state=state, message="cancelled before any item ran" if cancel.is_set()
+                             else str(exc))
         except Exception as exc:
             store.update_job(job_id, state="failed", message=f"unexpected error ({type(exc).__name__}: {exc})")
         finally:

@@ -102,6 +102,8 @@ class ResourceLimits:
     server_timeout_s: int = field(default=60, metadata={"env": "WORKBENCH_SERVER_TIMEOUT"})
     """Seconds a server may stay silent (connect, or between two pieces of its answer)."""
     server_retries: int = field(default=1, metadata={"env": "WORKBENCH_SERVER_RETRIES"})
+    answer_bytes: int = field(default=16 * MB, metadata={"env": "WORKBENCH_MAX_ANSWER_BYTES"})
+    """Bytes a server's answer to one request may have (an 8192-token stream is about 3 MB)."""
     closed_session_s: int = field(default=120, metadata={"env": "WORKBENCH_CLOSED_SESSION_SECONDS"})
     """How long a closed browser tab's session (state, working folder) is kept for a reconnect."""
     exports_kept: int = field(default=20, metadata={"env": "WORKBENCH_EXPORTS_KEPT"})
@@ -259,6 +261,8 @@ class Deployment:
             options["base_url"] = self.server_for(options.get("base_url"))  # type: ignore[arg-type]
             options.setdefault("timeout", float(self.limits.server_timeout_s or 600))
             options.setdefault("max_retries", self.limits.server_retries)
+            options.setdefault("deadline_s", float(self.limits.request_s) or None)
+            options.setdefault("max_answer_bytes", self.limits.answer_bytes)
             options.setdefault("echo_errors", not self.public)
         elif "base_url" in options:
             raise BackendError("the local backend takes no server URL")

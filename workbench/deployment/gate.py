@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, collect
+from workbench.backends.deadline import POLL_S, interrupt
 from workbench.deployment import ResourceLimits
 from workbench.deployment.files import ImageLimitError, check_image_file
 from workbench.errors import BackendError
@@ -88,13 +89,16 @@ class FairGate:
                 self._visitors.add(who)
             self._queue.append(ticket)
             deadline = time.monotonic() + wait_s
+            cancel = interrupt.get()
             try:
                 while not (self._queue[0] is ticket and self.running < self.capacity):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise BackendError(f"the model is busy with other requests (waited {wait_s:g} s); "
                                            "try again in a minute")
-                    self._cond.wait(left)
+                    if cancel is not None and cancel.is_set():
+                        raise BackendError("cancelled while waiting for the model")
+                    self._cond.wait(min(left, POLL_S) if cancel is not None else left)
             except BaseException:
                 self._queue.remove(ticket)
                 if who is not None:
