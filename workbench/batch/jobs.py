@@ -50,6 +50,16 @@ class JobRequest:
     geometry_check: bool = True
     filter: dict[str, Any] = field(default_factory=dict)
 
+    def claim(self) -> str:
+        """What makes two jobs on one dataset the same work: the model, server and what is asked (not how many
+        requests at once, nor which statuses: items one job annotates the other would annotate again)."""
+        import hashlib
+        import json
+
+        same = {k: v for k, v in asdict(self).items() if k not in ("concurrency", "geometry_check", "statuses",
+                                                                     "filter")}
+        return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()[:16]
+
     def check(self) -> None:
         if bool(self.prompt.strip()) == bool(self.labels):
             raise WorkbenchError("give either a prompt or labels (the family's own request for them), not both")
@@ -79,7 +89,7 @@ class JobRunner:
         if not ids:
             raise WorkbenchError(f"no {' or '.join(request.statuses)} items to run on in this dataset"
                                  + (" with this filter" if request.filter else ""))
-        job_id = store.create_job(dataset, "annotate", asdict(request), len(ids))
+        job_id = store.claim_job(dataset, "annotate", asdict(request), len(ids), claim=request.claim())
         cancel = threading.Event()
         with self._lock:
             self._events[job_id] = cancel

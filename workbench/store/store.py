@@ -50,6 +50,7 @@ from workbench.store.history import (
     restore,
     snapshot,
 )
+from workbench.store.jobs import claim_job
 from workbench.store.migrations import migrate
 from workbench.store.records import (
     ITEM_STATUSES,
@@ -848,6 +849,14 @@ class DatasetStore:
                 "INSERT INTO jobs (dataset_id, kind, settings, state, total, created_at, updated_at) "
                 "VALUES (?, ?, ?, 'queued', ?, ?, ?)", (dataset_id, kind, dumps(dict(settings)), total, now, now)
             ).lastrowid)
+
+    def claim_job(self, dataset: DatasetRef, kind: str, settings: Mapping[str, Any], total: int, *,
+                  claim: str) -> int:
+        """:meth:`create_job`, unless an active job of the dataset holds the same ``claim`` (see
+        :func:`workbench.store.jobs.claim_job`)."""
+        dataset_id = self._dataset_row(dataset)[0]
+        with self._write() as conn:
+            return claim_job(conn, dataset_id, kind, settings, total, self._clock(), claim=claim)
 
     def update_job(self, job_id: int, *, state: str | None = None, done: int | None = None,
                    failed: int | None = None, message: str | None = None, total: int | None = None) -> None:
