@@ -21,6 +21,7 @@ from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder
 
 from grounding import DEFAULT_FAMILY
+from ui.visitors import visitor_key
 from workbench.api import ground_images, image_geometry, parse_output
 from workbench.api import multi as tools
 from workbench.deployment.files import file_inside
@@ -87,12 +88,12 @@ def _speaks(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _session(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None) if request is not None else None
-
-
 def register(services: Services) -> None:
     limits = services.deployment.limits
+
+    def _session(request: gr.Request | None) -> str | None:
+        """The caller's visitor key: signed-in user, else the client's address (each raw /call has a new session)."""
+        return visitor_key(request, api=True, proxy_hops=services.deployment.proxy_hops)
 
     @_speaks
     def geometry(images: list[FileData], family: str = DEFAULT_FAMILY.name, min_pixels: int = 0,

@@ -23,6 +23,7 @@ from ui import api, batch_page, export_page, multi_page, queue_page, review_page
 from ui.context import PRIVATE, AppContext
 from ui.notice import say
 from ui.refresh import Pages
+from ui.visitors import current_request, visitor_key
 from workbench.review import Cursor
 from workbench.services import Services
 
@@ -54,6 +55,9 @@ def _remember_tab(data, evt: gr.SelectData):
 def create_app(services: Services | None = None) -> gr.Blocks:
     """Build the workbench UI around ``services`` (data folder, model backends)."""
     services = services or Services.create()
+    # the page's own model runs are told apart by visitor (signed-in user, else browser session): ui.visitors
+    services.visitor_lookup = lambda: visitor_key(current_request(), api=False,
+                                                  proxy_hops=services.deployment.proxy_hops)
     # The browser fetches thumbnails, display copies, drawn results and export zips from the data folder,
     # which is neither the working directory nor the temp folder (~/.local/share/..., /data on a Space):
     # serve exactly that one folder of it, never the database or the image store beside it.

@@ -136,6 +136,8 @@ class Services:
     _jobs: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: Callable[[], float] = field(default=time.time, repr=False)
+    visitor_lookup: Callable[[], str | None] | None = field(default=None, repr=False)
+    """Who the event being handled comes from, when the web layer can tell (:func:`current_visitor`)."""
 
     def __post_init__(self) -> None:
         if self.sessions_root is None:
@@ -325,6 +327,13 @@ class Services:
         return folder
 
     # -- model backends -----------------------------------------------------------------------
+    def current_visitor(self) -> str | None:
+        """The visitor key of the request being handled: the one an API endpoint set
+        (:data:`workbench.deployment.gate.visitor`), else :attr:`visitor_lookup`'s, else None."""
+        from workbench.deployment.gate import visitor
+
+        return visitor.get() or (self.visitor_lookup() if self.visitor_lookup is not None else None)
+
     def backend(self, kind: str, **options: Any) -> Any:
         """The backend for (kind, options), created on first use and reused, behind the deployment's gate.
 
@@ -355,7 +364,8 @@ class Services:
                 from workbench.backends import create_backend as factory
             gate_key = "local" if kind == "local" else f"server:{options.get('base_url')}"
             gate = self._gates.setdefault(gate_key, FairGate(1 if kind == "local" else SERVER_REQUESTS_AT_ONCE))
-            self._backends[key] = GatedBackend(factory(kind, **options), gate, self.deployment.limits)
+            self._backends[key] = GatedBackend(factory(kind, **options), gate, self.deployment.limits,
+                                               who=self.current_visitor)
             servers = [k for k in self._backends if k[0] != "local"]
             for old in servers[:-MAX_SERVER_CLIENTS]:
                 del self._backends[old]

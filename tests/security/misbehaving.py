@@ -34,7 +34,11 @@ class MisbehavingServer(http.server.ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
     def release(self) -> None:
+        """Let every waiting (``silent``) request end, now and later, until :meth:`hold`."""
         self.stopped.set()
+
+    def hold(self) -> None:
+        self.stopped.clear()
 
     def close(self) -> None:
         self.release()

@@ -144,11 +144,16 @@ class Deployment:
     allowed_base_urls: tuple[str, ...] = field(default=(), repr=False)
     api_key: str = field(default="EMPTY", repr=False)
     limits: ResourceLimits = field(default_factory=ResourceLimits)
+    proxy_hops: int = 0
+    """Proxies in front of the app whose ``X-Forwarded-For`` names the client (a Space has one):
+    ``WORKBENCH_PROXY_HOPS``, default 1 on a Space, else 0 (the socket's peer is the client)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, public: bool | None = None) -> Deployment:
         env = os.environ if env is None else env
+        hops = env.get("WORKBENCH_PROXY_HOPS", "").strip()
         return cls(
+            proxy_hops=int(hops) if hops.isdigit() else (1 if env.get("SPACE_ID") else 0),
             public=is_public(env) if public is None else public,
             base_url=default_base_url(env),
             model=default_model(env),

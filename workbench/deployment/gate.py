@@ -8,7 +8,9 @@ request when it runs past its time. The gate serves waiting requests in arrival 
 and holds at most one request per visitor, so one visitor (or one slow server) delays others
 by at most one request each, never by a queue of their own.
 
-Visitors are told apart by :data:`visitor` (a context variable the web layer sets per request).
+Visitors are told apart by a key (the signed-in user, else the browser session, else the client's
+address for raw API calls; :mod:`ui.visitors`): :data:`visitor`, a context variable the web layer sets
+around an API call, else what the backend's ``who`` looks up (the page's own events).
 
 >>> from workbench.backends import FakeBackend, GroundingRequest
 >>> from workbench.deployment import ResourceLimits
@@ -39,7 +41,7 @@ from workbench.errors import BackendError
 __all__ = ["FairGate", "GatedBackend", "check_request", "visitor"]
 
 visitor: contextvars.ContextVar[str | None] = contextvars.ContextVar("workbench_visitor", default=None)
-"""Who is asking (a browser session); None when unknown (the CLI, tests): then only the order is fair."""
+"""Who is asking (a visitor key); None when unknown (the CLI, tests): then only the order is fair."""
 
 
 def check_request(request: GroundingRequest, limits: ResourceLimits) -> None:
@@ -122,11 +124,13 @@ class GatedBackend:
     """A backend behind the limits and a :class:`FairGate`; everything else is the backend's own."""
 
     def __init__(self, backend: Any, gate: FairGate, limits: ResourceLimits,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, who: Callable[[], str | None] = visitor.get) -> None:
         self.backend = backend
         self.gate = gate
         self.resource_limits = limits
         self._clock = clock
+        self._who = who
+        """Who is asking now (the visitor's key: signed-in user, browser session or client address)."""
 
     def __getattr__(self, name: str) -> Any:  # model, family, load, limits_for...: the backend's
         return getattr(self.backend, name)
@@ -141,7 +145,7 @@ class GatedBackend:
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         check_request(request, self.resource_limits)
         seconds = self.resource_limits.request_s or None
-        with self.gate.turn(visitor.get(), wait_s=float(seconds or 3600)):
+        with self.gate.turn(self._who(), wait_s=float(seconds or 3600)):
             deadline = self._clock() + seconds if seconds else None
             events = self.backend.stream(request)
             try:
