@@ -75,6 +75,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         note = services.data_note()
         gr.HTML(say("warning", note) if note else "", elem_id="data-note", visible=bool(note), container=False,
                 padding=False)
+        services.store()  # opened now: a store that cannot be used is said in the banner below, not on first use
         if services.storage_problem:  # the same words under the id the safety tests look for
             gr.HTML(say("warning", services.storage_problem), elem_id="storage-banner", container=False, padding=False)
         notice = gr.HTML("", elem_id="notice", container=False, padding=False)

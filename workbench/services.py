@@ -12,9 +12,10 @@ memory, so nobody can come back to those); a session's folder goes when the sess
 (:meth:`Services.drop_session_dir`); export folders beyond the newest few, or older than a
 day, are removed when a new export starts (:meth:`Services.exports_dir`).
 
-A data folder that cannot be written (read-only, or a full disk) does not stop the app:
-:attr:`Services.storage_problem` says why, the store refuses to save with that reason, and
-session folders go to a temporary folder so uploads and parsing still work.
+A data folder that cannot be written (read-only, or a full disk), or a dataset store file that cannot
+be used (garbage, truncated or damaged pages, written by a newer version), does not stop the app:
+:attr:`Services.storage_problem` says why (the page shows it), the store refuses with that reason,
+the file is never written to, and Try it, geometry and parsing still work.
 
 >>> import tempfile
 >>> services = Services.create(tempfile.mkdtemp())
@@ -27,6 +28,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -39,8 +41,9 @@ from typing import Any
 from workbench.deployment import Deployment
 from workbench.errors import StoreError
 from workbench.served import ServedFiles
-from workbench.store.datadir import data_dir_note, resolve_data_dir
+from workbench.store.datadir import DB_NAME, data_dir_note, resolve_data_dir
 from workbench.store.faults import write_failure
+from workbench.store.probe import store_problem
 
 __all__ = ["Services", "UnavailableStore", "MAX_SERVER_CLIENTS", "SERVER_REQUESTS_AT_ONCE"]
 
@@ -50,8 +53,16 @@ SERVER_REQUESTS_AT_ONCE = 4
 _OWNER = ".owner"
 
 
+KEEPS_WORKING = "Try it, geometry and parsing still work."
+
+
 def storage_problem(data_dir: Path) -> str | None:
-    """Why the data folder cannot be written (a probe file is created, written and removed), or None."""
+    """Why the data folder cannot be written (a probe file is created, written and removed), or why its dataset
+    store cannot be used (read back without writing: :func:`workbench.store.probe.store_problem`), or None."""
+    problem = store_problem(data_dir / DB_NAME, thorough=True)
+    if problem is not None:
+        return (f"Saving is off: the dataset store cannot be used: {problem}. It was left as it is: move it aside "
+                f"or restore a copy, then restart. {KEEPS_WORKING}")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=data_dir, prefix=".write-probe-")
@@ -81,7 +92,7 @@ class UnavailableStore:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def list_datasets(self) -> list:
+    def list_datasets(self, *, owner: str | None = "") -> list:
         return []
 
     def close(self) -> None:
@@ -234,8 +245,8 @@ class Services:
 
                     try:
                         self._store = DatasetStore.open(self.data_dir)
-                    except StoreError as exc:
-                        self.storage_problem = f"Saving is off: {exc}. Viewing images and parsing still work."
+                    except (StoreError, sqlite3.DatabaseError) as exc:  # a migration that could not finish
+                        self.storage_problem = f"Saving is off: {exc}. {KEEPS_WORKING}"
                         self._store = UnavailableStore(self.storage_problem)
             return self._store
 

@@ -52,6 +52,7 @@ from workbench.store.history import (
 )
 from workbench.store.jobs import claim_job
 from workbench.store.migrations import migrate
+from workbench.store.probe import store_problem
 from workbench.store.records import (
     ITEM_STATUSES,
     Action,
@@ -114,6 +115,9 @@ class DatasetStore:
         self.blobs = ImageBlobs(Path(images_dir) if images_dir is not None else self.db_path.parent / "images")
         self._clock = clock
         self._lock = threading.RLock()
+        problem = store_problem(self.db_path)  # read-only: nothing is written into a file that is not ours
+        if problem is not None:
+            raise StoreError(f"cannot open the dataset store: {problem}; the file was left as it is")
         try:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.db_path, timeout=busy_timeout_s, isolation_level=None,
@@ -178,7 +182,12 @@ class DatasetStore:
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if type(exc) is not sqlite3.DatabaseError:  # busy, locked...: as they were
+                    raise
+                raise StoreError(f"the dataset store {self.db_path.name} is damaged ({exc})") from None
 
     # -- datasets -----------------------------------------------------------------------------
 
