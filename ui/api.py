@@ -30,7 +30,10 @@ from workbench.deployment.urls import redact_urls
 from workbench.errors import WorkbenchError
 from workbench.services import Services
 
-__all__ = ["register", "uploaded_file", "uploaded_files"]
+__all__ = ["API_NAMES", "register", "uploaded_file", "uploaded_files"]
+
+API_NAMES = frozenset({"geometry", "parse", "ground", "prompt_preview", "order_probe", "canvas", "steps", "tiles"})
+"""The public endpoints (their every argument is checked here and answered in words: ui.guard relies on it)."""
 
 log = logging.getLogger(__name__)
 

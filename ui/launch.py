@@ -9,6 +9,9 @@ What a long-running public app needs is set here, around the Blocks:
 - Gradio's upload limit is the deployment's per-file byte limit (refused before our code runs);
 - Gradio's temporary files are deleted after :data:`CACHE_AGE_S` (``delete_cache``), and on a
   public deployment those left by an earlier run are removed at start-up;
+- on a public deployment, uploads are rationed per visitor and in total, and reclaimed after
+  ``upload_keep_s`` (:class:`workbench.deployment.uploads.UploadLedger`, enforced by
+  :class:`ui.guard.RequestGuard`, which also answers the API's argument errors in words);
 - a browser session that closes keeps its state (and its working folder) for the deployment's
   ``closed_session_s`` only (``WORKBENCH_CLOSED_SESSION_SECONDS``, 120 s), instead of Gradio's
   hour, then its folder is removed and freed memory goes back to the system
@@ -26,6 +29,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is i
 
 import gradio as gr
 from gradio.utils import get_upload_folder
+
+from workbench.deployment.uploads import UploadLedger
 
 __all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S"]
 
@@ -82,17 +87,37 @@ def build_demo(data_dir: str | None = None, *, public: bool | None = None):
     if os.environ.get("SPACES_ZERO_GPU"):
         # ZeroGPU wants the model loaded (and moved to "cuda") when the Space starts, not inside a request.
         services.backend("local").load()
+    services.uploads = upload_ledger(services)
     demo = create_app(services)
     demo.workbench_services = services
     harden(demo, services)
     return demo
 
 
+def upload_ledger(services) -> UploadLedger | None:
+    """The upload budget of a public deployment (None locally: one person's own uploads are not rationed)."""
+    limits = services.deployment.limits
+    if not services.deployment.public:
+        return None
+    return UploadLedger(visitor_bytes=limits.visitor_upload_bytes, total_bytes=limits.uploads_total_bytes,
+                        keep_s=limits.upload_keep_s)
+
+
 def launch_options(demo) -> dict:
-    """Keyword arguments of ``launch`` that the deployment decides (upload size limit)."""
+    """Keyword arguments of ``launch`` that the deployment decides: the upload size limit, and the request
+    guard (upload quotas, API arguments answered in words: :mod:`ui.guard`)."""
+    from starlette.middleware import Middleware
+
+    from ui.api import API_NAMES
+    from ui.guard import RequestGuard
+
     services = getattr(demo, "workbench_services", None)
     limits = services.deployment.limits if services is not None else None
-    return {"max_file_size": limits.upload_bytes if limits and limits.upload_bytes else None}
+    ledger = services.uploads if services is not None else None
+    guard = Middleware(RequestGuard, blocks=demo, api_names=set(API_NAMES), ledger=ledger,
+                       proxy_hops=services.deployment.proxy_hops if services is not None else 0)
+    return {"max_file_size": limits.upload_bytes if limits and limits.upload_bytes else None,
+            "app_kwargs": {"middleware": [guard]}}
 
 
 def launch(host: str | None = None, port: int | None = None, data_dir: str | None = None, share: bool = False,

@@ -150,8 +150,12 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         store = ctx.services.store()
         record = ctx.dataset_record(cursor, owner)
         name = record.name if record else "my-dataset"
-        report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths],
-                               limits=ctx.services.deployment.limits)
+        try:
+            report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths],
+                                   limits=ctx.services.deployment.limits)
+        finally:
+            if ctx.services.uploads is not None:  # the store holds its copies now: the uploads go at once
+                ctx.services.uploads.forget(paths, remove=True)
         dataset = store.dataset(report.dataset, owner=owner)
         cursor = replace(cursor, dataset=dataset.id)
         parts = [f"Added {len(report.items)} image(s) to '{dataset.name}' as new items"]

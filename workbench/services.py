@@ -147,6 +147,8 @@ class Services:
     _jobs: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: Callable[[], float] = field(default=time.time, repr=False)
+    uploads: Any = field(default=None, repr=False)
+    """The upload budget (:class:`workbench.deployment.uploads.UploadLedger`) on a public deployment, else None."""
     visitor_lookup: Callable[[], str | None] | None = field(default=None, repr=False)
     """Who the event being handled comes from, when the web layer can tell (:func:`current_visitor`)."""
 

@@ -287,3 +287,38 @@ def call_as(url: str, api_name: str, data: list, *, source: str = "127.0.0.1", c
         elif line.startswith("data: ") and event in ("complete", "error"):
             data_line = line[6:]
     return event or "", json.loads(data_line) if data_line else None
+
+
+def upload_as(url: str, path: Path, *, source: str = "127.0.0.1") -> tuple[int, object]:
+    """Upload a file as the browser does, from a chosen loopback address: (HTTP status, the paths or the refusal's
+    words)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    boundary = "----workbench-test"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120, source_address=(source, 0))
+    try:
+        conn.request("POST", "/gradio_api/upload", body=body,
+                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = conn.getresponse()
+        text = response.read().decode()
+        return response.status, json.loads(text) if response.status == 200 else text
+    finally:
+        conn.close()
+
+
+def post_json(url: str, path: str, payload: object) -> tuple[int, object]:
+    """A raw JSON POST: (HTTP status, decoded answer)."""
+    import urllib.error
+
+    request = urllib.request.Request(url + path, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")

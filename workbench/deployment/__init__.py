@@ -104,6 +104,12 @@ class ResourceLimits:
     server_retries: int = field(default=1, metadata={"env": "WORKBENCH_SERVER_RETRIES"})
     answer_bytes: int = field(default=16 * MB, metadata={"env": "WORKBENCH_MAX_ANSWER_BYTES"})
     """Bytes a server's answer to one request may have (an 8192-token stream is about 3 MB)."""
+    visitor_upload_bytes: int = field(default=500 * MB, metadata={"env": "WORKBENCH_VISITOR_UPLOAD_BYTES"})
+    """Bytes of uploads one visitor may hold on the server at once (public deployments)."""
+    uploads_total_bytes: int = field(default=4096 * MB, metadata={"env": "WORKBENCH_UPLOADS_TOTAL_BYTES"})
+    """Bytes of uploads all visitors together may hold on the server (public deployments)."""
+    upload_keep_s: int = field(default=900, metadata={"env": "WORKBENCH_UPLOAD_KEEP_SECONDS"})
+    """Seconds an upload is kept (what a page or a call uses is copied or read long before)."""
     closed_session_s: int = field(default=120, metadata={"env": "WORKBENCH_CLOSED_SESSION_SECONDS"})
     """How long a closed browser tab's session (state, working folder) is kept for a reconnect."""
     exports_kept: int = field(default=20, metadata={"env": "WORKBENCH_EXPORTS_KEPT"})
