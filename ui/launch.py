@@ -62,6 +62,7 @@ def harden(demo, services) -> None:
     """Cache deletion, a short grace for closed sessions, memory given back: see the module docstring."""
     if services.deployment.public:  # the container's cache is the app's own; locally other Gradio apps share it
         _remove_stale_cache(Path(get_upload_folder()), CACHE_AGE_S)
+        services.remove_shared_copies()  # copies now live per dataset (Services.served)
     demo.delete_cache = (600, CACHE_AGE_S)
 
     def _closed(request: gr.Request) -> None:

@@ -138,6 +138,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             raise StoreError(f"to delete '{record.name}' and its {record.items} item(s), type its name in the Name "
                              "box first")
         ctx.services.store().delete_dataset(record.id, owner=owner)
+        ctx.services.forget_served(record.id)
         cursor = replace(cursor, dataset=None, item=None, page=1)
         return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'.")), new_name: ""}
 

@@ -175,8 +175,32 @@ class Services:
         """The only folder of the data dir that browsers may fetch from."""
         return self.data_dir / "served"
 
-    def served(self) -> ServedFiles:
+    def served(self, dataset: int | None = None) -> ServedFiles:
+        """Thumbnails and display copies. On a public deployment those of a dataset live in a folder of its own
+        whose name is a keyed hash (:meth:`served_folder`): only pages of the dataset's owner carry its URLs, so
+        knowing an image's content hash reaches nothing."""
+        if self.public and dataset is not None:
+            return ServedFiles(self.served_folder(dataset))
         return ServedFiles(self.served_dir)
+
+    def served_folder(self, dataset: int) -> Path:
+        """``served/owned/<HMAC(browser secret, dataset)>``: a dataset's copies on a public deployment."""
+        import hashlib
+        import hmac
+
+        token = hmac.new(self.browser_secret().encode(), f"served:{dataset}".encode(), hashlib.sha256).hexdigest()
+        return self.served_dir / "owned" / token[:32]
+
+    def forget_served(self, dataset: int) -> None:
+        """Remove a deleted dataset's copies (public deployments keep them per dataset)."""
+        if self.public:
+            shutil.rmtree(self.served_folder(dataset), ignore_errors=True)
+
+    def remove_shared_copies(self) -> None:
+        """On a public deployment, remove copies an earlier version kept in the shared ``thumbs/`` and
+        ``display/`` folders (reachable by anyone who knew an image's hash)."""
+        for kind in ("thumbs", "display"):
+            shutil.rmtree(self.served_dir / kind, ignore_errors=True)
 
     def static_paths(self) -> list[Path]:
         """Folders the web app serves: ``served/`` and this process's session folders (a temporary one when
