@@ -75,6 +75,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("annotate_throughput", "batch client items/s vs a raw HTTP client against transformers serve",
               quick=("--items", "12", "--rounds", "1")),
     Benchmark("multi_image_cost", "canvas, step-by-step, order probe, tiles vs one request (tiny model)"),
+    Benchmark("load_attack", "20 visitors with and without an attacker (imports, zip and pixel bombs, API attacks): "
+              "p95, errors, app memory", quick=("--users", "6", "--seconds", "15", "--settle-s", "20")),
 )
 
 

@@ -157,7 +157,11 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         finally:
             if ctx.services.uploads is not None:  # the store holds its copies now: the uploads go at once
                 ctx.services.uploads.forget(paths, remove=True)
-        dataset = store.dataset(report.dataset, owner=owner)
+        try:
+            dataset = store.dataset(report.dataset, owner=owner)
+        except StoreError:  # nothing could be added, so no dataset was made for it
+            return {ctx.notice: say("warning", f"No image was added: {report.skipped} file(s) could not be read.",
+                                    list(report.warnings)), files: None}
         cursor = replace(cursor, dataset=dataset.id)
         parts = [f"Added {len(report.items)} image(s) to '{dataset.name}' as new items"]
         if report.duplicates:

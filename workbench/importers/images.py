@@ -33,6 +33,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from grounding import ImageReadError, read_image_size
 from workbench.deployment import ResourceLimits, current
@@ -152,12 +153,21 @@ def import_images(store: DatasetStore, dataset: str, paths: Sequence[str | os.Pa
     (default: the deployment's, :func:`workbench.deployment.current`) bound each image and each zip.
     """
     limits = limits or current().limits
-    try:
-        record = store.dataset(dataset, owner=owner)
-    except StoreError:
-        if not create:
-            raise
-        record = store.create_dataset(dataset, owner=owner)
+    found: list = []
+
+    def record_now() -> Any:
+        """The dataset, created when the first image is stored (an import of refused files creates nothing)."""
+        if not found:
+            try:
+                found.append(store.dataset(dataset, owner=owner))
+            except StoreError:
+                if not create:
+                    raise
+                found.append(store.create_dataset(dataset, owner=owner))
+        return found[0]
+
+    if not create:
+        record_now()  # a missing dataset is said before any file is read
     items: list[int] = []
     warnings: list[str] = []
     duplicates = skipped = handled = 0
@@ -172,6 +182,7 @@ def import_images(store: DatasetStore, dataset: str, paths: Sequence[str | os.Pa
             skipped += 1
             warnings.append(str(exc))
             return
+        record = record_now()
         if store.find_image(record.id, blob.sha256) is not None:
             duplicates += 1
             return
@@ -200,4 +211,5 @@ def import_images(store: DatasetStore, dataset: str, paths: Sequence[str | os.Pa
                 progress(handled)
     if not items and not duplicates and skipped == 0:
         warnings.append("no image files were found")
-    return ImportReport(record.name, tuple(items), 0, tuple(warnings), duplicates=duplicates, skipped=skipped)
+    name = found[0].name if found else dataset
+    return ImportReport(name, tuple(items), 0, tuple(warnings), duplicates=duplicates, skipped=skipped)
