@@ -12,6 +12,8 @@ What a long-running public app needs is set here, around the Blocks:
 - on a public deployment, uploads are rationed per visitor and in total, and reclaimed after
   ``upload_keep_s`` (:class:`workbench.deployment.uploads.UploadLedger`, enforced by
   :class:`ui.guard.RequestGuard`, which also answers the API's argument errors in words);
+- freed heap memory is given back to the system every :data:`TRIM_EVERY_S` (a burst of visitors
+  otherwise leaves it held in the allocator's per-thread arenas);
 - a browser session that closes keeps its state (and its working folder) for the deployment's
   ``closed_session_s`` only (``WORKBENCH_CLOSED_SESSION_SECONDS``, 120 s), instead of Gradio's
   hour, then its folder is removed and freed memory goes back to the system
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -58,12 +61,24 @@ def _remove_stale_cache(folder: Path, age_s: float) -> int:
     return removed
 
 
+TRIM_EVERY_S = 30.0
+"""How often freed heap memory is given back to the system (glibc keeps it in per-thread arenas)."""
+
+
+def _trim_now_and_then(services, every_s: float) -> None:
+    while True:
+        time.sleep(every_s)
+        services.give_back_memory()
+
+
 def harden(demo, services) -> None:
     """Cache deletion, a short grace for closed sessions, memory given back: see the module docstring."""
     if services.deployment.public:  # the container's cache is the app's own; locally other Gradio apps share it
         _remove_stale_cache(Path(get_upload_folder()), CACHE_AGE_S)
         services.remove_shared_copies()  # copies now live per dataset (Services.served)
     demo.delete_cache = (600, CACHE_AGE_S)
+    threading.Thread(target=_trim_now_and_then, args=(services, TRIM_EVERY_S), daemon=True,
+                     name="memory-trim").start()
 
     def _closed(request: gr.Request) -> None:
         # Gradio keeps a closed session's state for an hour (SessionState.STATE_TTL_WHEN_CLOSED); the

@@ -251,6 +251,12 @@ class Services:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    @staticmethod
+    def give_back_memory() -> None:
+        """Return freed heap pages to the system (the app calls it now and then: a burst of requests leaves
+        freed memory in many allocator arenas, held until trimmed)."""
+        _trim_heap()
+
     def drop_session_dir(self, folder: str | os.PathLike) -> None:
         """Remove a session's folder (only one of this process's) and give freed heap memory back."""
         folder = Path(folder)
