@@ -209,13 +209,16 @@ class RequestGuard:
             payload = json.loads(body) if body else None
         except ValueError:
             payload = None
-        fn = self._function(api_name, payload) if isinstance(payload, dict) else None
-        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(payload, dict):
+            return await self._replay(scope, body, receive, send)  # Gradio answers a malformed body itself
+        fn = self._function(api_name, payload)
+        data = payload.get("data")
         if fn is not None and isinstance(data, list):
             needed = len(getattr(fn, "inputs", []) or [])
             name = getattr(fn, "api_name", None) or getattr(fn, "name", "this event")
             if name in self.api_names:  # the public API: its own checks answer every argument in words
-                data = _unmark_outside(data + _defaults(fn)[len(data):needed], get_upload_folder())
+                pad = (_defaults(fn) + [None] * needed)[len(data):needed]
+                data = _unmark_outside(data + pad, get_upload_folder())
                 body = json.dumps({**payload, "data": data}).encode()
             elif len(data) < needed:
                 return await _answer(send, 422, f"{name} takes {needed} values, got {len(data)}")

@@ -43,6 +43,6 @@ def claim_job(conn: sqlite3.Connection, dataset_id: int, kind: str, settings: Ma
         raise StoreError(f"job {row[0]} is already running on this dataset with the same settings; wait for it or "
                          "cancel it first")
     body = json.dumps({**dict(settings), "claim": claim}, ensure_ascii=False, sort_keys=True)
-    return int(conn.execute(
-        "INSERT INTO jobs (dataset_id, kind, settings, state, total, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'queued', ?, ?, ?)", (dataset_id, kind, body, total, now, now)).lastrowid)
+    cursor = conn.execute("INSERT INTO jobs (dataset_id, kind, settings, state, total, created_at, updated_at) "
+                          "VALUES (?, ?, ?, 'queued', ?, ?, ?)", (dataset_id, kind, body, total, now, now))
+    return int(cursor.lastrowid or 0)
