@@ -149,6 +149,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             return {ctx.notice: gr.skip()}
         owner = ctx.owner(cursor, request)
         store = ctx.services.store()
+        if ctx.services.storage_problem:  # said before a file is looked at
+            raise StoreError(ctx.services.storage_problem)
         record = ctx.dataset_record(cursor, owner)
         name = record.name if record else "my-dataset"
         try:

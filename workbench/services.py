@@ -95,6 +95,10 @@ class UnavailableStore:
     def list_datasets(self, *, owner: str | None = "") -> list:
         return []
 
+    @property
+    def blobs(self) -> Any:
+        raise StoreError(self.reason)
+
     def close(self) -> None:
         pass
 

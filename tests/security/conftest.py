@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.security.live import LiveApp, Recorder
-from tests.ui.conftest import browser  # noqa: F401 (the Chromium fixture, for the browser tests here)
 
 
 @pytest.fixture
