@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # each test starts the command in a process of its own
+
 HANG_GUARD_S = 300
 CAP = """
 import resource, sys
