@@ -12,8 +12,10 @@ What a long-running public app needs is set here, around the Blocks:
 - on a public deployment, uploads are rationed per visitor and in total, and reclaimed after
   ``upload_keep_s`` (:class:`workbench.deployment.uploads.UploadLedger`, enforced by
   :class:`ui.guard.RequestGuard`, which also answers the API's argument errors in words);
-- freed heap memory is given back to the system every :data:`TRIM_EVERY_S` (a burst of visitors
-  otherwise leaves it held in the allocator's per-thread arenas);
+- every :data:`TRIM_EVERY_S` the sessions Gradio would keep for ever are dropped (a raw API call's after
+  :data:`API_SESSION_IDLE_S`, a closed page's after ``closed_session_s``: :func:`sweep_sessions`) and freed
+  heap memory is given back to the system (a burst of visitors otherwise leaves it held in the allocator's
+  per-thread arenas);
 - a browser session that closes keeps its state (and its working folder) for the deployment's
   ``closed_session_s`` only (``WORKBENCH_CLOSED_SESSION_SECONDS``, 120 s), instead of Gradio's
   hour, then its folder is removed and freed memory goes back to the system
@@ -22,6 +24,8 @@ What a long-running public app needs is set here, around the Blocks:
 
 from __future__ import annotations
 
+import datetime
+import logging
 import os
 import shutil
 import threading
@@ -65,9 +69,43 @@ TRIM_EVERY_S = 30.0
 """How often freed heap memory is given back to the system (glibc keeps it in per-thread arenas)."""
 
 
-def _trim_now_and_then(services, every_s: float) -> None:
+API_SESSION_IDLE_S = 60.0
+"""An idle session that never held a page's state (a raw API call gets a new one every time) is dropped after this."""
+
+
+def sweep_sessions(holder, *, closed_s: float, idle_api_s: float = API_SESSION_IDLE_S,
+                   now: datetime.datetime | None = None) -> int:
+    """Drop the per-session state Gradio never drops: it keeps a copy of every component's config for each
+    session (about 0.7 MB here) until 10 000 sessions exist, and every raw ``/call`` is a new session. Dropped:
+    sessions with no page state (API calls) idle for ``idle_api_s``, and closed pages idle for ``closed_s``
+    (their state's delete callbacks run first). An open page is never touched. Returns how many went."""
+    now = now or datetime.datetime.now()
+    dropped = 0
+    for session_id in list(holder.session_data):
+        session = holder.session_data.get(session_id)
+        used = holder.time_last_used.get(session_id)
+        if session is None or used is None:
+            continue
+        idle = (now - used).total_seconds()
+        api_only = not session.state_data
+        if (api_only and idle > idle_api_s) or (session.is_closed and idle > closed_s):
+            holder.delete_state(session_id)  # the state's delete callbacks (a Try-it folder) run here
+            with holder.lock:
+                holder.session_data.pop(session_id, None)
+                holder.time_last_used.pop(session_id, None)
+            dropped += 1
+    return dropped
+
+
+def _keep_memory(demo, services, every_s: float) -> None:
     while True:
         time.sleep(every_s)
+        holder = getattr(demo, "state_holder", None)
+        if holder is not None:
+            try:
+                sweep_sessions(holder, closed_s=services.deployment.limits.closed_session_s)
+            except Exception:  # a session changing under us: the next round will see it
+                logging.getLogger(__name__).exception("sweeping sessions failed")
         services.give_back_memory()
 
 
@@ -77,8 +115,8 @@ def harden(demo, services) -> None:
         _remove_stale_cache(Path(get_upload_folder()), CACHE_AGE_S)
         services.remove_shared_copies()  # copies now live per dataset (Services.served)
     demo.delete_cache = (600, CACHE_AGE_S)
-    threading.Thread(target=_trim_now_and_then, args=(services, TRIM_EVERY_S), daemon=True,
-                     name="memory-trim").start()
+    threading.Thread(target=_keep_memory, args=(demo, services, TRIM_EVERY_S), daemon=True,
+                     name="memory-keeper").start()
 
     def _closed(request: gr.Request) -> None:
         # Gradio keeps a closed session's state for an hour (SessionState.STATE_TTL_WHEN_CLOSED); the
