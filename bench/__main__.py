@@ -76,7 +76,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               quick=("--items", "12", "--rounds", "1")),
     Benchmark("multi_image_cost", "canvas, step-by-step, order probe, tiles vs one request (tiny model)"),
     Benchmark("load_attack", "20 visitors with and without an attacker (imports, zip and pixel bombs, API attacks): "
-              "p95, errors, app memory", quick=("--users", "6", "--seconds", "15", "--settle-s", "20")),
+              "p95, errors, app memory", quick=("--users", "6", "--seconds", "15", "--settle-s", "20", "--rounds", "1")),
 )
 
 
