@@ -13,6 +13,9 @@ with ``{"error": null}``.
   page's events, too few values are refused here in words. A body larger than :data:`MAX_CALL_BYTES`
   is refused before it is read whole.
 
+It also notes which sessions are pages open in a browser (:class:`OpenPages`, from Gradio's heartbeat
+stream), so the sessions Gradio would keep for ever can be dropped (:func:`ui.launch.sweep_sessions`).
+
 Added by :func:`ui.launch.launch` through ``app_kwargs`` (Starlette builds it when the app starts).
 """
 
@@ -32,7 +35,7 @@ from ui.visitors import visitor_key
 from workbench.deployment.files import file_inside
 from workbench.deployment.uploads import UploadLedger, UploadQuotaError
 
-__all__ = ["MAX_CALL_BYTES", "RequestGuard"]
+__all__ = ["MAX_CALL_BYTES", "OpenPages", "RequestGuard"]
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +107,54 @@ def _defaults(fn: Any) -> list[Any]:
             if p.name != "request" and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
+class OpenPages:
+    """Which sessions are pages open in a browser right now: Gradio's page keeps a heartbeat stream open
+    (``GET …/gradio_api/heartbeat/<session>``) for as long as it is shown. A session that never had one is
+    an API call's, or a crafted event's (:func:`ui.launch.sweep_sessions` drops those soon)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, int] = {}
+        self._seen: set[str] = set()
+
+    def opened(self, session: str) -> None:
+        with self._lock:
+            self._open[session] = self._open.get(session, 0) + 1
+            self._seen.add(session)
+
+    def closed(self, session: str) -> None:
+        with self._lock:
+            left = self._open.get(session, 0) - 1
+            if left > 0:
+                self._open[session] = left
+            else:
+                self._open.pop(session, None)
+
+    def is_open(self, session: str) -> bool:
+        with self._lock:
+            return session in self._open
+
+    def was_page(self, session: str) -> bool:
+        with self._lock:
+            return session in self._seen
+
+    def forget(self, session: str) -> None:
+        with self._lock:
+            if session not in self._open:
+                self._seen.discard(session)
+
+
+_HEARTBEAT = re.compile(r"/gradio_api/heartbeat/([^/]+)/?$")
+
+
 class RequestGuard:
     """The middleware: ``blocks`` is the app's Blocks, ``api_names`` its public API endpoints (``ui.api``)."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], *, blocks: Any, api_names: set[str],
-                 ledger: UploadLedger | None, proxy_hops: int = 0, reclaim_every_s: float = 60.0) -> None:
+                 ledger: UploadLedger | None, proxy_hops: int = 0, reclaim_every_s: float = 60.0,
+                 pages: OpenPages | None = None) -> None:
         self.app, self.blocks, self.api_names, self.ledger, self.proxy_hops = app, blocks, api_names, ledger, proxy_hops
+        self.pages = pages
         if ledger is not None and reclaim_every_s > 0:
             self._reclaimer = threading.Thread(target=self._reclaim, args=(reclaim_every_s,), daemon=True,
                                                name="upload-reclaimer")
@@ -124,7 +169,17 @@ class RequestGuard:
                 log.exception("reclaiming uploads failed")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http" or scope.get("method") != "POST":
+        if scope.get("type") != "http":
+            return await self.app(scope, receive, send)
+        if scope.get("method") == "GET" and self.pages is not None:
+            beat = _HEARTBEAT.search(scope.get("path", ""))
+            if beat:  # a page is open for as long as its heartbeat stream is
+                self.pages.opened(beat.group(1))
+                try:
+                    return await self.app(scope, receive, send)
+                finally:
+                    self.pages.closed(beat.group(1))
+        if scope.get("method") != "POST":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if self.ledger is not None and _UPLOAD.search(path):

@@ -37,6 +37,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is i
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from ui.guard import OpenPages
 from workbench.deployment.uploads import UploadLedger
 
 __all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S"]
@@ -65,20 +66,23 @@ def _remove_stale_cache(folder: Path, age_s: float) -> int:
     return removed
 
 
-TRIM_EVERY_S = 30.0
+TRIM_EVERY_S = 15.0
 """How often freed heap memory is given back to the system (glibc keeps it in per-thread arenas)."""
 
 
-API_SESSION_IDLE_S = 60.0
-"""An idle session that never held a page's state (a raw API call gets a new one every time) is dropped after this."""
+API_SESSION_IDLE_S = 30.0
+"""A session that never was a page (a raw API call gets a new one every time) is dropped after this idle time."""
 
 
 def sweep_sessions(holder, *, closed_s: float, idle_api_s: float = API_SESSION_IDLE_S,
-                   now: datetime.datetime | None = None) -> int:
+                   now: datetime.datetime | None = None, pages: OpenPages | None = None) -> int:
     """Drop the per-session state Gradio never drops: it keeps a copy of every component's config for each
-    session (about 0.7 MB here) until 10 000 sessions exist, and every raw ``/call`` is a new session. Dropped:
-    sessions with no page state (API calls) idle for ``idle_api_s``, and closed pages idle for ``closed_s``
-    (their state's delete callbacks run first). An open page is never touched. Returns how many went."""
+    session (about 0.7 MB here) until 10 000 sessions exist, and every raw ``/call`` is a new session.
+
+    With ``pages`` (which sessions have a page open: :class:`ui.guard.OpenPages`), a session that never was
+    a page goes after ``idle_api_s`` idle, a page no longer open after ``closed_s``, an open page never.
+    Without it, a session holding no state counts as an API call's and a page counts as closed when Gradio
+    marked it so. The state's delete callbacks (a Try-it folder) run first. Returns how many went."""
     now = now or datetime.datetime.now()
     dropped = 0
     for session_id in list(holder.session_data):
@@ -87,12 +91,20 @@ def sweep_sessions(holder, *, closed_s: float, idle_api_s: float = API_SESSION_I
         if session is None or used is None:
             continue
         idle = (now - used).total_seconds()
-        api_only = not session.state_data
-        if (api_only and idle > idle_api_s) or (session.is_closed and idle > closed_s):
+        if pages is not None:
+            if pages.is_open(session_id):
+                continue
+            page = pages.was_page(session_id)
+            api_only, closed = not page, page
+        else:
+            api_only, closed = not session.state_data, session.is_closed
+        if (api_only and idle > idle_api_s) or (closed and idle > closed_s):
             holder.delete_state(session_id)  # the state's delete callbacks (a Try-it folder) run here
             with holder.lock:
                 holder.session_data.pop(session_id, None)
                 holder.time_last_used.pop(session_id, None)
+            if pages is not None:
+                pages.forget(session_id)
             dropped += 1
     return dropped
 
@@ -103,7 +115,8 @@ def _keep_memory(demo, services, every_s: float) -> None:
         holder = getattr(demo, "state_holder", None)
         if holder is not None:
             try:
-                sweep_sessions(holder, closed_s=services.deployment.limits.closed_session_s)
+                sweep_sessions(holder, closed_s=services.deployment.limits.closed_session_s,
+                               pages=getattr(demo, "workbench_pages", None))
             except Exception:  # a session changing under us: the next round will see it
                 logging.getLogger(__name__).exception("sweeping sessions failed")
         services.give_back_memory()
@@ -144,6 +157,7 @@ def build_demo(data_dir: str | None = None, *, public: bool | None = None):
     services.uploads = upload_ledger(services)
     demo = create_app(services)
     demo.workbench_services = services
+    demo.workbench_pages = OpenPages()
     harden(demo, services)
     return demo
 
@@ -169,7 +183,8 @@ def launch_options(demo) -> dict:
     limits = services.deployment.limits if services is not None else None
     ledger = services.uploads if services is not None else None
     guard = Middleware(RequestGuard, blocks=demo, api_names=set(API_NAMES), ledger=ledger,
-                       proxy_hops=services.deployment.proxy_hops if services is not None else 0)
+                       proxy_hops=services.deployment.proxy_hops if services is not None else 0,
+                       pages=getattr(demo, "workbench_pages", None))
     return {"max_file_size": limits.upload_bytes if limits and limits.upload_bytes else None,
             "app_kwargs": {"middleware": [guard]}}
 
