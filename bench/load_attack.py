@@ -344,6 +344,8 @@ def main() -> None:
     parser.add_argument("--slow-s", type=float, default=30.0)
     parser.add_argument("--settle-s", type=float, default=60.0, help="wait after the last run before the last RSS reading")
     parser.add_argument("--rounds", type=int, default=2, help="1: A then B; 2: A B B A (latencies of each kind pooled)")
+    parser.add_argument("--app-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the app's process (e.g. PYTHONMALLOC=malloc); repeatable")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
@@ -353,7 +355,8 @@ def main() -> None:
     load_before = os.getloadavg()
     process, url = start_app(folder, {"SPACE_ID": "bench/workbench", "WORKBENCH_MODEL": "Qwen/Qwen2.5-VL-3B-Instruct",
                                       "WORKBENCH_BASE_URL": f"http://127.0.0.1:{slow.server_address[1]}/v1",
-                                      "WORKBENCH_PROXY_HOPS": "1"})
+                                      "WORKBENCH_PROXY_HOPS": "1",
+                                      **dict(item.split("=", 1) for item in args.app_env)})
     memory = Memory(process.pid)
     try:
         with urllib.request.urlopen(url, timeout=60):
@@ -405,6 +408,7 @@ def main() -> None:
             notes=f"start {start_mb} MB (after a warm-up run of each kind), after {settled_mb} MB"),
     ]
     path = write_record("load_attack", {"users": args.users, "seconds": args.seconds, "rounds": args.rounds,
+                                        "app_env": args.app_env,
                                         "slow_server_s": args.slow_s,
                                         "settle_s": args.settle_s, "without_attacker": quiet, "with_attacker": attacked,
                                         "p95_ratio": round(ratio, 2), "page_p95_ratio": round(page_ratio, 2),
