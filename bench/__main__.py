@@ -80,6 +80,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               quick=("--items", "80", "--calibrate-on", "35", "--seeds", "7")),
     Benchmark("eval_throughput", "eval items/s vs a raw HTTP client (fake server); metrics vs COCOeval",
               quick=("--items", "16", "--rounds", "1", "--metric-items", "2000")),
+    Benchmark("load_attack", "20 visitors with and without an attacker (imports, zip and pixel bombs, API attacks): "
+              "p95, errors, app memory", quick=("--users", "6", "--seconds", "15", "--settle-s", "20", "--rounds", "1")),
 )
 
 

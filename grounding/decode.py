@@ -33,7 +33,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
-from grounding.image_size import SWAPPING_ORIENTATIONS, read_errors
+from grounding.image_size import SWAPPING_ORIENTATIONS, read_errors, require_regular_file
 
 __all__ = ["WIDE_MODES", "decode_upright", "needs_rgb8", "rgb8"]
 
@@ -119,6 +119,8 @@ def _head(path: str | os.PathLike[str]) -> bytes:
 def _open(source: DecodeSource) -> Image.Image:
     if isinstance(source, (bytes, bytearray)):
         return Image.open(io.BytesIO(source))
+    if isinstance(source, (str, os.PathLike)):
+        require_regular_file(source)
     return Image.open(source)
 
 

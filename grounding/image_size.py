@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import struct
 import warnings
 from collections.abc import Iterator, Mapping
@@ -33,7 +34,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from grounding.errors import ImageReadError
 
-__all__ = ["ImageReadError", "ImageSize", "ImageSource", "read_image_size"]
+__all__ = ["ImageReadError", "ImageSize", "ImageSource", "read_image_size", "require_regular_file"]
 
 ImageSource = str | os.PathLike[str] | bytes | BinaryIO
 
@@ -130,15 +131,32 @@ def read_errors(name: str) -> Iterator[None]:
         raise ImageReadError(f"{name}: unreadable image ({exc})") from None
 
 
+def require_regular_file(path: str | os.PathLike) -> None:
+    """Raise :class:`ImageReadError` unless ``path`` is a regular file, looked up without opening it: a FIFO
+    would block the reader, ``/dev/zero`` never ends.
+
+    >>> require_regular_file("/dev/zero")
+    Traceback (most recent call last):
+    grounding.errors.ImageReadError: /dev/zero: not a regular file (a device, pipe or socket)
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ImageReadError(f"{os.fspath(path)}: no such file") from None
+    except OSError as exc:
+        raise ImageReadError(f"{os.fspath(path)}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise ImageReadError(f"{os.fspath(path)}: is a folder, not an image")
+    if not stat.S_ISREG(mode):
+        raise ImageReadError(f"{os.fspath(path)}: not a regular file (a device, pipe or socket)")
+
+
 def _open(source: ImageSource) -> tuple[Image.Image, str]:
     if isinstance(source, (bytes, bytearray)):
         return Image.open(io.BytesIO(source)), "<bytes>"
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if not path.exists():
-            raise ImageReadError(f"{path}: no such file")
-        if path.is_dir():
-            raise ImageReadError(f"{path}: is a folder, not an image")
+        require_regular_file(path)
         return Image.open(path), str(path)
     return Image.open(source), getattr(source, "name", "<stream>")
 
@@ -209,6 +227,7 @@ def read_image_size(source: ImageSource) -> ImageSize:
         if plain is not None:
             return plain
     elif isinstance(source, (str, os.PathLike)):
+        require_regular_file(source)
         try:
             with open(source, "rb") as file:
                 plain = _plain_header(file.read(_HEAD))

@@ -24,6 +24,7 @@ from ui import batch_page, endpoints, evaluate_page, export_page, multi_page, qu
 from ui.context import PRIVATE, AppContext
 from ui.notice import say
 from ui.refresh import Pages
+from ui.visitors import current_request, visitor_key
 from workbench.review import Cursor
 from workbench.services import Services
 
@@ -55,6 +56,9 @@ def _remember_tab(data, evt: gr.SelectData):
 def create_app(services: Services | None = None) -> gr.Blocks:
     """Build the workbench UI around ``services`` (data folder, model backends)."""
     services = services or Services.create()
+    # the page's own model runs are told apart by visitor (signed-in user, else browser session): ui.visitors
+    services.visitor_lookup = lambda: visitor_key(current_request(), api=False,
+                                                  proxy_hops=services.deployment.proxy_hops)
     # The browser fetches thumbnails, display copies, drawn results and export zips from the data folder,
     # which is neither the working directory nor the temp folder (~/.local/share/..., /data on a Space):
     # serve exactly that one folder of it, never the database or the image store beside it.
@@ -72,6 +76,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         note = services.data_note()
         gr.HTML(say("warning", note) if note else "", elem_id="data-note", visible=bool(note), container=False,
                 padding=False)
+        services.store()  # opened now: a store that cannot be used is said in the banner below, not on first use
         if services.storage_problem:  # the same words under the id the safety tests look for
             gr.HTML(say("warning", services.storage_problem), elem_id="storage-banner", container=False, padding=False)
         notice = gr.HTML("", elem_id="notice", container=False, padding=False)

@@ -36,7 +36,9 @@ import gradio as gr
 
 from grounding import clamp_to
 from grounding.display import DisplayScale
+from workbench.errors import StoreError
 from workbench.store import Annotation, AnnotationDraft, Proposal
+from workbench.store.bounds import check_annotation_count
 
 __all__ = ["box_editor", "drafts_from_value", "editor_value", "empty_value", "file_url"]
 
@@ -121,8 +123,17 @@ def drafts_from_value(value: Mapping[str, Any], scale: DisplayScale,
     copy is coarser than the original); a relabelled one becomes the person's; a moved, resized or
     new one is mapped from display pixels and clamped to the image.
     """
+    shapes = value.get("shapes") or []
+    check_annotation_count([shapes])  # before a draft is made of each: 100 000 shapes are refused at once
+    try:
+        return _drafts(shapes, scale, stored)
+    except ValueError as exc:  # a label past its bound, a coordinate that is not a number
+        raise StoreError(str(exc)) from None
+
+
+def _drafts(shapes: list, scale: DisplayScale, stored: Mapping[int, Annotation]) -> list[AnnotationDraft]:
     drafts = []
-    for shape in value.get("shapes") or []:
+    for shape in shapes:
         kind = shape.get("kind", "box")
         label = str(shape.get("label") or "")
         known = stored.get(shape.get("aid")) if shape.get("aid") is not None else None

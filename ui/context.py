@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from ui.visitors import signed_in_user
 from workbench.errors import StoreError
 from workbench.review import Cursor, new_token, owner_key
 from workbench.services import Services
@@ -18,19 +19,12 @@ from workbench.store import Dataset
 
 
 def _username(profile: Any) -> str | None:
-    """The signed-in Hugging Face user of a ``gr.OAuthProfile`` or of a request's session, if any."""
+    """The signed-in Hugging Face user of a ``gr.OAuthProfile`` or of a request's session cookie, if any."""
     if profile is None:
         return None
     if isinstance(profile, gr.OAuthProfile):
         return profile.username or None
-    try:
-        session = profile.session  # a gr.Request: the sign-in lives in its session
-    except (AttributeError, AssertionError, KeyError):  # no sign-in configured (no session middleware)
-        return None
-    if isinstance(session, dict):
-        info = (session.get("oauth_info") or {}).get("userinfo") or {}
-        return info.get("preferred_username") or None
-    return None
+    return signed_in_user(profile)  # a gr.Request: the sign-in lives in its session (ui.visitors)
 
 
 __all__ = ["AppContext", "PRIVATE", "QUEUED"]

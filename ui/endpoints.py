@@ -23,6 +23,7 @@ from gradio.utils import get_upload_folder
 
 from grounding import DEFAULT_FAMILY
 from ui.context import _username
+from ui.visitors import visitor_key
 from workbench.api import ground_images, image_geometry, parse_output
 from workbench.api import multi as tools
 from workbench.api.evaluate import evaluate_dataset
@@ -33,7 +34,10 @@ from workbench.errors import WorkbenchError
 from workbench.review import owner_key
 from workbench.services import Services
 
-__all__ = ["register", "uploaded_file", "uploaded_files"]
+__all__ = ["API_NAMES", "register", "uploaded_file", "uploaded_files"]
+
+API_NAMES = frozenset({"geometry", "parse", "ground", "prompt_preview", "order_probe", "canvas", "steps", "tiles"})
+"""The public endpoints (their every argument is checked here and answered in words: ui.guard relies on it)."""
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +95,12 @@ def _speaks(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _session(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None) if request is not None else None
-
-
 def register(services: Services) -> None:
     limits = services.deployment.limits
+
+    def _session(request: gr.Request | None) -> str | None:
+        """The caller's visitor key: signed-in user, else the client's address (each raw /call has a new session)."""
+        return visitor_key(request, api=True, proxy_hops=services.deployment.proxy_hops)
 
     @_speaks
     def geometry(images: list[FileData], family: str = DEFAULT_FAMILY.name, min_pixels: int = 0,

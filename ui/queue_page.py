@@ -169,6 +169,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             raise StoreError(f"to delete '{record.name}' and its {record.items} item(s), type its name in the Name "
                              "box first")
         ctx.services.store().delete_dataset(record.id, owner=owner)
+        ctx.services.forget_served(record.id)
         cursor = replace(cursor, dataset=None, item=None, page=1)
         return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'.")), new_name: ""}
 
@@ -179,10 +180,21 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             return {ctx.notice: gr.skip()}
         owner = ctx.owner(cursor, request)
         store = ctx.services.store()
+        if ctx.services.storage_problem:  # said before a file is looked at
+            raise StoreError(ctx.services.storage_problem)
         record = ctx.dataset_record(cursor, owner)
         name = record.name if record else "my-dataset"
-        report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths])
-        dataset = store.dataset(report.dataset, owner=owner)
+        try:
+            report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths],
+                                   limits=ctx.services.deployment.limits)
+        finally:
+            if ctx.services.uploads is not None:  # the store holds its copies now: the uploads go at once
+                ctx.services.uploads.forget(paths, remove=True)
+        try:
+            dataset = store.dataset(report.dataset, owner=owner)
+        except StoreError:  # nothing could be added, so no dataset was made for it
+            return {ctx.notice: say("warning", f"No image was added: {report.skipped} file(s) could not be read.",
+                                    list(report.warnings)), files: None}
         cursor = replace(cursor, dataset=dataset.id)
         parts = [f"Added {len(report.items)} image(s) to '{dataset.name}' as new items"]
         if report.duplicates:

@@ -72,8 +72,11 @@ def review_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, label: str | N
     if cursor.dataset is not None and cursor.item is None:
         first = store.neighbour(cursor.dataset, None, filter=cursor.filter)
         cursor = cursor.at(store.item(first)) if first is not None else cursor.at(None)
-    if cursor.item is None:
-        return cursor, {r.status: "No item to review yet.", r.editor: no_item_editor(cursor),
+    pictureless = cursor.item is not None and not store.item(cursor.item).images
+    if cursor.item is None or pictureless:  # an item with no picture: one a version-1 store held without an image
+        said = (f"Item {cursor.item} has no picture (a version-1 store kept it without one), so there is nothing to "
+                "review: go on with →." if pictureless else "No item to review yet.")
+        return cursor, {r.status: said, r.editor: no_item_editor(cursor),
                         r.picture: gr.Radio(choices=[], value=None, visible=False), r.geometry: "",
                         r.proposals: "", r.proposal_buttons: gr.Row(visible=False)}
     view = open_view(ctx.services, cursor)

@@ -151,7 +151,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         store = ctx.services.store()
         item = store.item(cursor.item)
         image = item.image(cursor.picture)
-        copy = ctx.services.served().display(image.file, image.sha256, image.wh)
+        copy = ctx.services.served(item.dataset_id).display(image.file, image.sha256, image.wh)
         drafts = drafts_from_value(value, copy.scale, {a.id: a for a in image.annotations})
         try:
             updated = store.set_annotations(item.id, cursor.picture, drafts, kinds=("box", "point"),

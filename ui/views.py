@@ -83,7 +83,7 @@ def queue_view(services: Services, cursor: Cursor) -> QueueView:
     if cursor.dataset is None:
         return QueueView([], [], "", [])
     page = store.queue(cursor.dataset, cursor.filter, page=cursor.page, page_size=48)
-    served = services.served()
+    served = services.served(cursor.dataset)
     gallery, ids = [], []
     weakest = store.weakest_scores([row.id for row in page.rows]) if cursor.filter.order else {}
     for row in page.rows:
@@ -107,7 +107,7 @@ def queue_view(services: Services, cursor: Cursor) -> QueueView:
 def editor_for(services: Services, view: ItemView, label: str | None = None) -> dict:
     """The editor's value for the view's current picture."""
     image = view.image
-    served = services.served()
+    served = services.served(view.item.dataset_id)
     copy = served.display(image.file, image.sha256, image.wh)
     labels = [(label.name, label.color) for label in services.store().labels(view.item.dataset_id, counts=False)]
     proposals = view.proposals[view.picture - 1] if view.proposals else ()

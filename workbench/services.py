@@ -12,9 +12,10 @@ memory, so nobody can come back to those); a session's folder goes when the sess
 (:meth:`Services.drop_session_dir`); export folders beyond the newest few, or older than a
 day, are removed when a new export starts (:meth:`Services.exports_dir`).
 
-A data folder that cannot be written (read-only, or a full disk) does not stop the app:
-:attr:`Services.storage_problem` says why, the store refuses to save with that reason, and
-session folders go to a temporary folder so uploads and parsing still work.
+A data folder that cannot be written (read-only, or a full disk), or a dataset store file that cannot
+be used (garbage, truncated or damaged pages, written by a newer version), does not stop the app:
+:attr:`Services.storage_problem` says why (the page shows it), the store refuses with that reason,
+the file is never written to, and Try it, geometry and parsing still work.
 
 >>> import tempfile
 >>> services = Services.create(tempfile.mkdtemp())
@@ -27,6 +28,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -39,8 +41,9 @@ from typing import Any
 from workbench.deployment import Deployment
 from workbench.errors import StoreError
 from workbench.served import ServedFiles
-from workbench.store.datadir import data_dir_note, resolve_data_dir
+from workbench.store.datadir import DB_NAME, data_dir_note, resolve_data_dir
 from workbench.store.faults import write_failure
+from workbench.store.probe import store_problem
 
 __all__ = ["Services", "UnavailableStore", "MAX_SERVER_CLIENTS", "SERVER_REQUESTS_AT_ONCE"]
 
@@ -50,8 +53,16 @@ SERVER_REQUESTS_AT_ONCE = 4
 _OWNER = ".owner"
 
 
+KEEPS_WORKING = "Try it, geometry and parsing still work."
+
+
 def storage_problem(data_dir: Path) -> str | None:
-    """Why the data folder cannot be written (a probe file is created, written and removed), or None."""
+    """Why the data folder cannot be written (a probe file is created, written and removed), or why its dataset
+    store cannot be used (read back without writing: :func:`workbench.store.probe.store_problem`), or None."""
+    problem = store_problem(data_dir / DB_NAME, thorough=True)
+    if problem is not None:
+        return (f"Saving is off: the dataset store cannot be used: {problem}. It was left as it is: move it aside "
+                f"or restore a copy, then restart. {KEEPS_WORKING}")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=data_dir, prefix=".write-probe-")
@@ -81,8 +92,12 @@ class UnavailableStore:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def list_datasets(self) -> list:
+    def list_datasets(self, *, owner: str | None = "") -> list:
         return []
+
+    @property
+    def blobs(self) -> Any:
+        raise StoreError(self.reason)
 
     def close(self) -> None:
         pass
@@ -137,6 +152,10 @@ class Services:
     _evaluations: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: Callable[[], float] = field(default=time.time, repr=False)
+    uploads: Any = field(default=None, repr=False)
+    """The upload budget (:class:`workbench.deployment.uploads.UploadLedger`) on a public deployment, else None."""
+    visitor_lookup: Callable[[], str | None] | None = field(default=None, repr=False)
+    """Who the event being handled comes from, when the web layer can tell (:func:`current_visitor`)."""
 
     def __post_init__(self) -> None:
         if self.sessions_root is None:
@@ -161,8 +180,32 @@ class Services:
         """The only folder of the data dir that browsers may fetch from."""
         return self.data_dir / "served"
 
-    def served(self) -> ServedFiles:
+    def served(self, dataset: int | None = None) -> ServedFiles:
+        """Thumbnails and display copies. On a public deployment those of a dataset live in a folder of its own
+        whose name is a keyed hash (:meth:`served_folder`): only pages of the dataset's owner carry its URLs, so
+        knowing an image's content hash reaches nothing."""
+        if self.public and dataset is not None:
+            return ServedFiles(self.served_folder(dataset))
         return ServedFiles(self.served_dir)
+
+    def served_folder(self, dataset: int) -> Path:
+        """``served/owned/<HMAC(browser secret, dataset)>``: a dataset's copies on a public deployment."""
+        import hashlib
+        import hmac
+
+        token = hmac.new(self.browser_secret().encode(), f"served:{dataset}".encode(), hashlib.sha256).hexdigest()
+        return self.served_dir / "owned" / token[:32]
+
+    def forget_served(self, dataset: int) -> None:
+        """Remove a deleted dataset's copies (public deployments keep them per dataset)."""
+        if self.public:
+            shutil.rmtree(self.served_folder(dataset), ignore_errors=True)
+
+    def remove_shared_copies(self) -> None:
+        """On a public deployment, remove copies an earlier version kept in the shared ``thumbs/`` and
+        ``display/`` folders (reachable by anyone who knew an image's hash)."""
+        for kind in ("thumbs", "display"):
+            shutil.rmtree(self.served_dir / kind, ignore_errors=True)
 
     def static_paths(self) -> list[Path]:
         """Folders the web app serves: ``served/`` and this process's session folders (a temporary one when
@@ -213,6 +256,12 @@ class Services:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    @staticmethod
+    def give_back_memory() -> None:
+        """Return freed heap pages to the system (the app calls it now and then: a burst of requests leaves
+        freed memory in many allocator arenas, held until trimmed)."""
+        _trim_heap()
+
     def drop_session_dir(self, folder: str | os.PathLike) -> None:
         """Remove a session's folder (only one of this process's) and give freed heap memory back."""
         folder = Path(folder)
@@ -233,8 +282,8 @@ class Services:
 
                     try:
                         self._store = DatasetStore.open(self.data_dir)
-                    except StoreError as exc:
-                        self.storage_problem = f"Saving is off: {exc}. Viewing images and parsing still work."
+                    except (StoreError, sqlite3.DatabaseError) as exc:  # a migration that could not finish
+                        self.storage_problem = f"Saving is off: {exc}. {KEEPS_WORKING}"
                         self._store = UnavailableStore(self.storage_problem)
             return self._store
 
@@ -340,6 +389,13 @@ class Services:
         return folder
 
     # -- model backends -----------------------------------------------------------------------
+    def current_visitor(self) -> str | None:
+        """The visitor key of the request being handled: the one an API endpoint set
+        (:data:`workbench.deployment.gate.visitor`), else :attr:`visitor_lookup`'s, else None."""
+        from workbench.deployment.gate import visitor
+
+        return visitor.get() or (self.visitor_lookup() if self.visitor_lookup is not None else None)
+
     def backend(self, kind: str, **options: Any) -> Any:
         """The backend for (kind, options), created on first use and reused, behind the deployment's gate.
 
@@ -370,7 +426,8 @@ class Services:
                 from workbench.backends import create_backend as factory
             gate_key = "local" if kind == "local" else f"server:{options.get('base_url')}"
             gate = self._gates.setdefault(gate_key, FairGate(1 if kind == "local" else SERVER_REQUESTS_AT_ONCE))
-            self._backends[key] = GatedBackend(factory(kind, **options), gate, self.deployment.limits)
+            self._backends[key] = GatedBackend(factory(kind, **options), gate, self.deployment.limits,
+                                               who=self.current_visitor)
             servers = [k for k in self._backends if k[0] != "local"]
             for old in servers[:-MAX_SERVER_CLIENTS]:
                 del self._backends[old]

@@ -237,3 +237,88 @@ class NamespacedApp:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=30)
+
+
+OAUTH_SECRET = "oauth-client-secret-5d1"
+OAUTH_ENV = {"SYSTEM": "spaces", "SPACE_ID": "someone/workbench", "OAUTH_CLIENT_ID": "client-id-0b7",
+             "OAUTH_CLIENT_SECRET": OAUTH_SECRET, "OAUTH_SCOPES": "openid profile",
+             "OPENID_PROVIDER_URL": "https://hf.invalid"}
+"""What a Space with ``hf_oauth: true`` runs with (``SYSTEM=spaces`` makes Gradio use its real OAuth routes)."""
+
+
+def signed_session(user: str, *, expires_in: float = 3600.0, secret: str = OAUTH_SECRET) -> str:
+    """The ``session`` cookie Gradio's OAuth callback sets after a sign-in: Starlette's SessionMiddleware
+    signs base64(JSON) with itsdangerous under sha256(OAUTH_CLIENT_SECRET + "-v4")."""
+    import base64
+    import hashlib
+
+    from itsdangerous import TimestampSigner
+
+    session = {"oauth_info": {"userinfo": {"preferred_username": user, "name": user.title()},
+                              "access_token": "hf_oauth_token", "scope": "openid profile",
+                              "expires_at": int(time.time() + expires_in)}}
+    key = hashlib.sha256((secret + "-v4").encode()).hexdigest()
+    return TimestampSigner(key).sign(base64.b64encode(json.dumps(session).encode())).decode()
+
+
+def call_as(url: str, api_name: str, data: list, *, source: str = "127.0.0.1", cookie: str | None = None,
+            timeout: float = 120.0) -> tuple[str, object]:
+    """A raw ``/gradio_api/call`` from a chosen loopback source address (another client), with a session cookie."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    headers = {"Content-Type": "application/json", **({"Cookie": f"session={cookie}"} if cookie else {})}
+
+    def request(method: str, path: str, body: bytes | None = None) -> str:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(source, 0))
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            return conn.getresponse().read().decode()
+        finally:
+            conn.close()
+
+    event_id = json.loads(request("POST", f"/gradio_api/call/{api_name}", json.dumps({"data": data}).encode()))
+    text = request("GET", f"/gradio_api/call/{api_name}/{event_id['event_id']}")
+    event = data_line = None
+    for line in text.splitlines():
+        if line.startswith("event: "):
+            event = line[7:].strip()
+        elif line.startswith("data: ") and event in ("complete", "error"):
+            data_line = line[6:]
+    return event or "", json.loads(data_line) if data_line else None
+
+
+def upload_as(url: str, path: Path, *, source: str = "127.0.0.1") -> tuple[int, object]:
+    """Upload a file as the browser does, from a chosen loopback address: (HTTP status, the paths or the refusal's
+    words)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    boundary = "----workbench-test"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120, source_address=(source, 0))
+    try:
+        conn.request("POST", "/gradio_api/upload", body=body,
+                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = conn.getresponse()
+        text = response.read().decode()
+        return response.status, json.loads(text) if response.status == 200 else text
+    finally:
+        conn.close()
+
+
+def post_json(url: str, path: str, payload: object) -> tuple[int, object]:
+    """A raw JSON POST: (HTTP status, decoded answer)."""
+    import urllib.error
+
+    request = urllib.request.Request(url + path, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")

@@ -43,17 +43,6 @@ def live_app(tmp_path_factory):
         demo.close()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make test installs it)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 def open_page(browser, url: str, *, width: int = 1400, height: int = 1000, context=None):
     """A new browser context (a new visitor, with its own local storage) on the app; returns (context, page)."""
     context = context or browser.new_context(viewport={"width": width, "height": height})

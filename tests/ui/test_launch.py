@@ -19,7 +19,10 @@ def test_build_demo_bounds_uploads_and_cleans_gradios_cache(tmp_path, monkeypatc
     monkeypatch.setenv("WORKBENCH_PUBLIC", "0")  # recorded, so the public=True below is undone after the test
     demo = build_demo(str(tmp_path / "data"))
     assert demo.delete_cache == (600, CACHE_AGE_S)
-    assert launch_options(demo) == {"max_file_size": 1_000_000}
+    options = launch_options(demo)
+    assert options["max_file_size"] == 1_000_000
+    guard = options["app_kwargs"]["middleware"][0]
+    assert guard.cls.__name__ == "RequestGuard" and guard.kwargs["ledger"] is None  # uploads are rationed in public
     assert (cache / "old").exists(), "locally the cache may be another Gradio app's: left alone"
     build_demo(str(tmp_path / "data"), public=True)
     assert not (cache / "old").exists() and (cache / "new").exists()

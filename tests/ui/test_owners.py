@@ -67,5 +67,6 @@ def test_a_crafted_cursor_reaches_nothing_that_is_not_the_visitors(tmp_path):
     assert ctx.cursor_of(forged).dataset is None and ctx.cursor_of(forged).item is None
     mine = {**alice.to_json(), "dataset": owned.id, "item": item.id}
     assert (ctx.cursor_of(mine).dataset, ctx.cursor_of(mine).item) == (owned.id, item.id)
-    signed_in = SimpleNamespace(session={"oauth_info": {"userinfo": {"preferred_username": "alice"}}})
+    signed_in = SimpleNamespace(request=SimpleNamespace(scope={"session": {"oauth_info": {"userinfo": {
+        "preferred_username": "alice"}}}}))  # a gr.Request: the Starlette request and its scope
     assert ctx.owner(alice, signed_in) == "hf:alice"  # the Hugging Face sign-in wins over the browser token

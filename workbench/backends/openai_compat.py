@@ -19,7 +19,12 @@ Images go as data URLs of the upright image. ``Picture N:`` labels are sent as t
 which render exactly like the chat template's ``add_vision_id`` and work on every server;
 earlier turns (``GroundingRequest.history``) go before the new one, with their images.
 Retries with exponential backoff on 408/429/5xx and connection errors, and timeouts, are
-the openai client's own (``max_retries``, ``timeout``); errors become
+the openai client's own (``max_retries``, ``timeout``: how long the server may stay silent). Each
+call also has a total deadline (``deadline_s``, retries included), a bound on the bytes of its
+answer (``max_answer_bytes``) and stops when the work it belongs to is cancelled
+(:mod:`workbench.backends.deadline`, enforced below the openai client by
+:mod:`workbench.backends.guarded_http`). An answer that is not a chat completion (stream) is an
+error, never an empty answer. Errors become
 :class:`~workbench.errors.BackendError` with the server's message (``echo_errors=False``, as a
 public deployment sets it: the status only). The URL in messages is shown without password or
 query (:func:`workbench.deployment.urls.shown_url`). Redirects are not followed: a server that answers
@@ -36,6 +41,7 @@ query (:func:`workbench.deployment.urls.shown_url`). Redirects are not followed:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -52,6 +58,7 @@ from workbench.backends.base import (
     Thinking,
 )
 from workbench.backends.conversation import request_messages
+from workbench.backends.deadline import CallBudget, calling
 from workbench.backends.media import data_url, original_wh
 from workbench.config import (
     LIMITS_STYLES,
@@ -83,9 +90,12 @@ class OpenAICompatibleBackend(StreamingBackend):
         timeout: float = 120.0,
         max_retries: int = 3,
         echo_errors: bool = True,
+        deadline_s: float | None = None,
+        max_answer_bytes: int | None = None,
     ) -> None:
         import openai
 
+        from workbench.backends.guarded_http import guarded_client
         from workbench.deployment import current
 
         self._model = model or default_model()
@@ -104,9 +114,13 @@ class OpenAICompatibleBackend(StreamingBackend):
         self.limits_style = limits_style
         self.base_url = base_url
         self.echo_errors = echo_errors
+        limits = current().limits
+        self.deadline_s = deadline_s if deadline_s is not None else (float(limits.request_s) or None)
+        """Wall time of one call, retries included (None: no deadline)."""
+        self.max_answer_bytes = max_answer_bytes if max_answer_bytes is not None else limits.answer_bytes
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key or current().api_key_for(base_url), timeout=timeout,
-            max_retries=max_retries, http_client=openai.DefaultHttpxClient(follow_redirects=False, timeout=timeout),
+            max_retries=max_retries, http_client=guarded_client(timeout),
         )
         self._timeout = timeout
 
@@ -193,6 +207,8 @@ class OpenAICompatibleBackend(StreamingBackend):
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         import openai
 
+        from workbench.backends.guarded_http import CallInterrupted
+
         started = time.perf_counter()
         limits = self.limits_for(request)
         try:
@@ -209,19 +225,37 @@ class OpenAICompatibleBackend(StreamingBackend):
         reasoning = ReasoningStream()
         finish = "stop"
         usage = None
+        chat = False  # whether any chunk was a chat completion chunk (with choices)
         waited = time.perf_counter()
+        budget = self._budget()
+        response = None
         try:
-            for chunk in self._client.chat.completions.create(**kwargs):
-                if chunk.usage is not None:
+            with calling(budget):
+                response = self._client.chat.completions.create(**kwargs)
+                chunks = iter(response)
+            while True:
+                with calling(budget):  # each read of the stream, in whichever thread pulls the next piece
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
-                for choice in chunk.choices:
-                    for piece in reasoning.pieces(choice.delta):
-                        pieces.append(piece)
-                        yield TextDelta(piece)
-                    if getattr(choice, "logprobs", None) is not None and choice.logprobs.content:
-                        logprobs.extend(entry.model_dump() for entry in choice.logprobs.content)
-                    if choice.finish_reason:
+                choices = getattr(chunk, "choices", None)
+                if not isinstance(choices, list):
+                    raise BackendError(self._not_chat("a stream of chat completion chunks"))
+                chat = chat or bool(choices)
+                for choice in choices:
+                    for piece in reasoning.pieces(getattr(choice, "delta", None)):
+                        if isinstance(piece, str) and piece:
+                            pieces.append(piece)
+                            yield TextDelta(piece)
+                    choice_logprobs = getattr(choice, "logprobs", None)
+                    if choice_logprobs is not None and getattr(choice_logprobs, "content", None):
+                        logprobs.extend(entry.model_dump() for entry in choice_logprobs.content)
+                    if getattr(choice, "finish_reason", None):
                         finish = choice.finish_reason
+        except CallInterrupted as exc:
+            raise BackendError(self._interrupted(exc)) from None
         except openai.APIStatusError as exc:
             if not pieces and _refuses_logprobs(request, exc):
                 yield from self._without_logprobs(request, self.stream)
@@ -229,6 +263,12 @@ class OpenAICompatibleBackend(StreamingBackend):
             raise _backend_error(self, exc) from None
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
             raise _backend_error(self, exc) from None
+        finally:
+            if response is not None:
+                with contextlib.suppress(Exception):
+                    response.close()
+        if not chat:
+            raise BackendError(self._not_chat("a stream of chat completion chunks"))
         for piece in reasoning.close():
             pieces.append(piece)
             yield TextDelta(piece)
@@ -257,6 +297,15 @@ class OpenAICompatibleBackend(StreamingBackend):
             if isinstance(event, RawOutput):
                 event = replace(event, notes=(*event.notes, _no_logprobs(self.shown_url, refused=True)))
             yield event
+    def _budget(self) -> CallBudget:
+        """The bounds of one call starting now (deadline, answer bytes, the thread's cancel)."""
+        return CallBudget.start(self.deadline_s, self.max_answer_bytes)
+
+    def _interrupted(self, exc: Any) -> str:
+        return f"the request to {self.shown_url} was stopped: {exc.reason}"
+
+    def _not_chat(self, what: str) -> str:
+        return f"{self.shown_url} answered something that is not {what}"
 
     def body(self, request: GroundingRequest) -> dict[str, Any]:
         """The JSON body of one non-streamed ``/chat/completions`` call for ``request`` (batch engines post it):
@@ -293,13 +342,18 @@ class OpenAICompatibleBackend(StreamingBackend):
 
         import openai
 
+        from workbench.backends.guarded_http import CallInterrupted
+
         started = time.perf_counter()
         limits = self.limits_for(request)
         geometry = self.geometry(request) if geometry is None else geometry
         body = self.body(request) if body is None else body
         waited = time.perf_counter()
         try:
-            text = self._client.post("/chat/completions", body=body, cast_to=str)
+            with calling(self._budget()):
+                text = self._client.post("/chat/completions", body=body, cast_to=str)
+        except CallInterrupted as exc:
+            raise BackendError(self._interrupted(exc)) from None
         except openai.APIStatusError as exc:
             if _refuses_logprobs(request, exc):
                 output = self.complete(replace(request, logprobs=0), geometry=geometry)
@@ -310,9 +364,10 @@ class OpenAICompatibleBackend(StreamingBackend):
         generate_s = time.perf_counter() - waited
         try:
             answer = json.loads(text)
-            answer["choices"][0]
+            if not isinstance(answer["choices"][0]["message"], dict):
+                raise TypeError("no message")
         except (ValueError, KeyError, IndexError, TypeError):
-            raise BackendError(f"{self.shown_url} answered something that is not a chat completion"
+            raise BackendError(self._not_chat("a chat completion")
                                + (f": {redact_urls(text[:200])!r}" if self.echo_errors else "")) from None
         thinking = self.thinking(request)
         return completion_output(

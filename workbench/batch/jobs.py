@@ -20,6 +20,7 @@ from typing import Any
 
 from grounding import PixelLimits
 from workbench.backends.base import DEFAULT_TOP_LOGPROBS
+from workbench.backends.deadline import interruptible
 from workbench.batch.dataset import StoreSink, units_from_items
 from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.progress import BatchProgress
@@ -51,6 +52,16 @@ class JobRequest:
     geometry_check: bool = True
     filter: dict[str, Any] = field(default_factory=dict)
 
+    def claim(self) -> str:
+        """What makes two jobs on one dataset the same work: the model, server and what is asked (not how many
+        requests at once, nor which statuses: items one job annotates the other would annotate again)."""
+        import hashlib
+        import json
+
+        same = {k: v for k, v in asdict(self).items() if k not in ("concurrency", "geometry_check", "statuses",
+                                                                     "filter")}
+        return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()[:16]
+
     def check(self) -> None:
         if bool(self.prompt.strip()) == bool(self.labels):
             raise WorkbenchError("give either a prompt or labels (the family's own request for them), not both")
@@ -80,7 +91,7 @@ class JobRunner:
         if not ids:
             raise WorkbenchError(f"no {' or '.join(request.statuses)} items to run on in this dataset"
                                  + (" with this filter" if request.filter else ""))
-        job_id = store.create_job(dataset, "annotate", asdict(request), len(ids))
+        job_id = store.claim_job(dataset, "annotate", asdict(request), len(ids), claim=request.claim())
         cancel = threading.Event()
         with self._lock:
             self._events[job_id] = cancel
@@ -101,6 +112,11 @@ class JobRunner:
             return job_id in self._events
 
     def _run(self, job_id: int, dataset: int, request: JobRequest, flt: ItemFilter, cancel: threading.Event) -> None:
+        with interruptible(cancel):  # Cancel stops a call that is waiting (the geometry check, a slow server)
+            self._run_job(job_id, dataset, request, flt, cancel)
+
+    def _run_job(self, job_id: int, dataset: int, request: JobRequest, flt: ItemFilter,
+                 cancel: threading.Event) -> None:
         store = self._store_for()
         try:
             store.update_job(job_id, state="running", message="starting the model…")
@@ -142,7 +158,9 @@ class JobRunner:
             store.update_job(job_id, state=state, done=summary.written + summary.skipped, failed=summary.failed,
                              message="; ".join([*summary.lines(shown_failures=3), calibrated]))
         except USER_ERRORS as exc:
-            store.update_job(job_id, state="failed", message=str(exc))
+            state = "cancelled" if cancel.is_set() else "failed"
+            store.update_job(job_id, state=state, message="cancelled before any item ran" if cancel.is_set()
+                             else str(exc))
         except Exception as exc:
             store.update_job(job_id, state="failed", message=f"unexpected error ({type(exc).__name__}: {exc})")
         finally:

@@ -11,7 +11,8 @@ one model call and the next.
   ``sink.fail`` and the run goes on.
 - When no server can be reached any more (:class:`~workbench.batch.replicas.ServersUnavailable`)
   or ``cancel`` is set, no new unit starts; those in flight are stored; the summary says why
-  it stopped. Ctrl-C stops at once: what was stored is whole, what was in flight is dropped.
+  it stopped. A cancel also stops the server calls in flight (:mod:`workbench.backends.deadline`):
+  those units are left undone, not failed. Ctrl-C stops at once: what was stored is whole, what was in flight is dropped.
 - Units already done with the same settings key are skipped, so a re-run resumes.
 
 A backend with ``prepare(request) -> call`` and ``send(call) -> RawOutput`` (a
@@ -49,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.backends.base import ModelBackend, RawOutput
+from workbench.backends.deadline import interruptible
 from workbench.backends.media import original_wh
 from workbench.batch.ledger import BatchLedger, BatchSummary, ProgressCallback
 from workbench.batch.replicas import ServersUnavailable
@@ -160,7 +162,14 @@ class _Stop:
         self.reason, self.count = reason, count
 
 
-def _worker(backend: ModelBackend, settings: JobSettings, inbox: queue.Queue, outbox: queue.Queue) -> None:
+def _worker(backend: ModelBackend, settings: JobSettings, inbox: queue.Queue, outbox: queue.Queue,
+            cancel: threading.Event | None = None) -> None:
+    with interruptible(cancel):  # a cancel reaches the call this worker is waiting on, not only the next one
+        _work(backend, settings, inbox, outbox, cancel)
+
+
+def _work(backend: ModelBackend, settings: JobSettings, inbox: queue.Queue, outbox: queue.Queue,
+          cancel: threading.Event | None) -> None:
     while True:
         job = inbox.get()
         if job is None:
@@ -172,6 +181,8 @@ def _worker(backend: ModelBackend, settings: JobSettings, inbox: queue.Queue, ou
             outbox.put(_Stop(str(exc), len(jobs)))
             continue
         for (unit, _), outcome in zip(jobs, outcomes):
+            if cancel is not None and cancel.is_set() and isinstance(outcome, UnitError):
+                outcome = None  # stopped by the cancel: not the item's failure; the next run does it
             outbox.put((unit, outcome))
 
 
@@ -199,7 +210,8 @@ def run_batch(
     inbox: queue.Queue = queue.Queue()
     outbox: queue.Queue = queue.Queue()
     workers = [
-        threading.Thread(target=_worker, args=(backend, settings, inbox, outbox), name=f"batch-worker-{n}", daemon=True)
+        threading.Thread(target=_worker, args=(backend, settings, inbox, outbox, cancel), name=f"batch-worker-{n}",
+                         daemon=True)
         for n in range(concurrency)
     ]
     for worker in workers:
@@ -264,7 +276,8 @@ def run_batch(
                 continue
             in_flight -= 1
             unit, outcome = item
-            ledger.record(unit, _parsed(outcome, settings))
+            if outcome is not None:
+                ledger.record(unit, _parsed(outcome, settings))
     finally:
         for _ in workers:
             inbox.put(None)

@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 
+from workbench.errors import StoreError
 from workbench.store import DATA_DIR_ENV, DatasetStore
+from workbench.store.datadir import DB_NAME, resolve_data_dir
+from workbench.store.probe import store_problem
 
 DataDirOption = Annotated[
     Path | None,
@@ -17,4 +20,9 @@ DataDirOption = Annotated[
 
 
 def open_store(data_dir: Path | None) -> DatasetStore:
+    """The data folder's store, after every page of its file was read back (a damaged file is said in words, as
+    the app's banner says it, and left as it is)."""
+    problem = store_problem(resolve_data_dir(data_dir) / DB_NAME, thorough=True)
+    if problem is not None:
+        raise StoreError(f"cannot open the dataset store: {problem}; the file was left as it is")
     return DatasetStore.open(data_dir)

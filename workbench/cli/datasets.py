@@ -37,6 +37,10 @@ from workbench.store.rules import check_status
 from workbench.store.scores import ORDERS
 from workbench.store.splits import check_split
 
+AllowOutsideOption = Annotated[bool, typer.Option(
+    "--allow-outside", help="Read files the source names outside its own folder (absolute paths, ../, links): "
+    "only for a source you trust.")]
+
 dataset_app = typer.Typer(help="Create, list, rename and delete datasets.", no_args_is_help=True)
 import_app = typer.Typer(help="Import images, COCO, YOLO, Label Studio or Hugging Face datasets, a workbench "
                          "export, or model outputs.", no_args_is_help=True)
@@ -116,11 +120,11 @@ def images(dataset: Annotated[str, typer.Argument(help="Dataset name (created if
 @import_app.command("coco")
 def coco(dataset: str, annotations: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
          images: Annotated[Path, typer.Argument(exists=True, file_okay=False)], status: ImportStatusOption = None,
-         data_dir: DataDirOption = None) -> None:
+         data_dir: DataDirOption = None, allow_outside: AllowOutsideOption = False) -> None:
     """Import a COCO detection JSON (images under IMAGES) into DATASET (created if missing)."""
     try:
         with open_store(data_dir) as store:
-            _report(import_coco(store, dataset, annotations, images, status=status))
+            _report(import_coco(store, dataset, annotations, images, status=status, allow_outside=allow_outside))
     except USER_ERRORS as exc:
         raise _fail(exc) from None
 
@@ -128,11 +132,12 @@ def coco(dataset: str, annotations: Annotated[Path, typer.Argument(exists=True, 
 @import_app.command("yolo")
 def yolo(dataset: str, folder: Annotated[Path, typer.Argument(exists=True, help=(
              "A YOLO folder with data.yaml (Ultralytics) or classes.txt + images/ + labels/, or the data.yaml."))],
-         status: ImportStatusOption = None, data_dir: DataDirOption = None) -> None:
+         status: ImportStatusOption = None, data_dir: DataDirOption = None,
+         allow_outside: AllowOutsideOption = False) -> None:
     """Import a YOLO detection dataset into DATASET (created if missing); boxes become accepted ground truth."""
     try:
         with open_store(data_dir) as store:
-            _report(import_yolo(store, dataset, folder, status=status))
+            _report(import_yolo(store, dataset, folder, status=status, allow_outside=allow_outside))
     except USER_ERRORS as exc:
         raise _fail(exc) from None
 
@@ -142,11 +147,12 @@ def labelstudio(dataset: str, tasks: Annotated[Path, typer.Argument(exists=True,
                     "Label Studio's JSON export (a list of tasks)."))],
                 images: Annotated[Path | None, typer.Option(exists=True, file_okay=False, help=(
                     "Folder holding the images the tasks name (default: beside the JSON)."))] = None,
-                status: ImportStatusOption = None, data_dir: DataDirOption = None) -> None:
+                status: ImportStatusOption = None, data_dir: DataDirOption = None,
+                allow_outside: AllowOutsideOption = False) -> None:
     """Import a Label Studio JSON export: annotations as accepted human boxes, predictions as model proposals."""
     try:
         with open_store(data_dir) as store:
-            _report(import_labelstudio(store, dataset, tasks, images_dir=images, status=status))
+            _report(import_labelstudio(store, dataset, tasks, images_dir=images, status=status, allow_outside=allow_outside))
     except USER_ERRORS as exc:
         raise _fail(exc) from None
 
@@ -179,12 +185,14 @@ def workbench(folder: Annotated[Path, typer.Argument(exists=True, file_okay=Fals
 @import_app.command("outputs")
 def outputs(dataset: str, jsonl: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
             family: FamilyOption = DEFAULT_FAMILY, min_pixels: MinPixelsOption = None,
-            max_pixels: MaxPixelsOption = None, data_dir: DataDirOption = None) -> None:
+            max_pixels: MaxPixelsOption = None, data_dir: DataDirOption = None,
+            allow_outside: AllowOutsideOption = False) -> None:
     """Import model outputs: JSONL lines {"images": [...], "output": "...", "prompt", "model", "grid_thw"}."""
     model_family, limits = resolve(family, min_pixels, max_pixels)
     try:
+        outputs = read_outputs_jsonl(jsonl, allow_outside=allow_outside)
         with open_store(data_dir) as store:
-            _report(import_model_outputs(store, dataset, read_outputs_jsonl(jsonl), model_family, limits))
+            _report(import_model_outputs(store, dataset, outputs, model_family, limits))
     except USER_ERRORS as exc:
         raise _fail(exc) from None
 

@@ -20,6 +20,7 @@ from workbench.cli.options import (
     MinPixelsOption,
     resolve,
 )
+from workbench.deployment.files import ImageLimitError, read_bounded
 from workbench.errors import USER_ERRORS
 from workbench.multi.canvas import canvas_detections, read_layout
 
@@ -50,16 +51,22 @@ def parse_canvas(text: str, layout: Path, family: object, resized: tuple[int, in
         return canvas_detections(text, doc, image.family, geometry=image)
     except USER_ERRORS as exc:
         raise fail(exc) from None
+MAX_OUTPUT_BYTES = 16 << 20
+"""The largest model output read (an 8192-token answer is well under 1 MB): a device or a runaway pipe stops here."""
 
 
 def _read(source: str) -> str:
+    """The text of a regular file or of stdin, at most :data:`MAX_OUTPUT_BYTES`; a clear exit otherwise."""
     if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
+        data = sys.stdin.buffer.read(MAX_OUTPUT_BYTES + 1)
+        if len(data) > MAX_OUTPUT_BYTES:
+            typer.echo(f"stdin: more than {MAX_OUTPUT_BYTES >> 20} MB; a model output is far smaller", err=True)
+            raise typer.Exit(code=1)
+        return data.decode("utf-8", errors="replace")
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        typer.echo(f"cannot read {source}: {exc.strerror or exc}", err=True)
+        return read_bounded(source, MAX_OUTPUT_BYTES).decode("utf-8", errors="replace")
+    except ImageLimitError as exc:  # not a regular file, larger than the bound, unreadable
+        typer.echo(f"cannot read {source}: {str(exc).split(': ', 1)[-1]}", err=True)
         raise typer.Exit(code=1) from None
 
 

@@ -86,6 +86,8 @@ class ResourceLimits:
     """Bytes of one uploaded file."""
     upload_pixels: int = field(default=50_000_000, metadata={"env": "WORKBENCH_MAX_UPLOAD_PIXELS"})
     """Decoded pixels (width x height) of one uploaded image, read from its header before decoding."""
+    import_bytes: int = field(default=2048 * MB, metadata={"env": "WORKBENCH_MAX_IMPORT_BYTES"})
+    """Uncompressed bytes of the images one zip may hold (its declared sizes, checked before unpacking)."""
     session_bytes: int = field(default=500 * MB, metadata={"env": "WORKBENCH_SESSION_BYTES"})
     """Bytes of all images one browser session keeps."""
     session_pixels: int = field(default=500_000_000, metadata={"env": "WORKBENCH_SESSION_PIXELS"})
@@ -100,6 +102,14 @@ class ResourceLimits:
     server_timeout_s: int = field(default=60, metadata={"env": "WORKBENCH_SERVER_TIMEOUT"})
     """Seconds a server may stay silent (connect, or between two pieces of its answer)."""
     server_retries: int = field(default=1, metadata={"env": "WORKBENCH_SERVER_RETRIES"})
+    answer_bytes: int = field(default=16 * MB, metadata={"env": "WORKBENCH_MAX_ANSWER_BYTES"})
+    """Bytes a server's answer to one request may have (an 8192-token stream is about 3 MB)."""
+    visitor_upload_bytes: int = field(default=500 * MB, metadata={"env": "WORKBENCH_VISITOR_UPLOAD_BYTES"})
+    """Bytes of uploads one visitor may hold on the server at once (public deployments)."""
+    uploads_total_bytes: int = field(default=4096 * MB, metadata={"env": "WORKBENCH_UPLOADS_TOTAL_BYTES"})
+    """Bytes of uploads all visitors together may hold on the server (public deployments)."""
+    upload_keep_s: int = field(default=900, metadata={"env": "WORKBENCH_UPLOAD_KEEP_SECONDS"})
+    """Seconds an upload is kept (what a page or a call uses is copied or read long before)."""
     closed_session_s: int = field(default=120, metadata={"env": "WORKBENCH_CLOSED_SESSION_SECONDS"})
     """How long a closed browser tab's session (state, working folder) is kept for a reconnect."""
     exports_kept: int = field(default=20, metadata={"env": "WORKBENCH_EXPORTS_KEPT"})
@@ -140,11 +150,16 @@ class Deployment:
     allowed_base_urls: tuple[str, ...] = field(default=(), repr=False)
     api_key: str = field(default="EMPTY", repr=False)
     limits: ResourceLimits = field(default_factory=ResourceLimits)
+    proxy_hops: int = 0
+    """Proxies in front of the app whose ``X-Forwarded-For`` names the client (a Space has one):
+    ``WORKBENCH_PROXY_HOPS``, default 1 on a Space, else 0 (the socket's peer is the client)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, public: bool | None = None) -> Deployment:
         env = os.environ if env is None else env
+        hops = env.get("WORKBENCH_PROXY_HOPS", "").strip()
         return cls(
+            proxy_hops=int(hops) if hops.isdigit() else (1 if env.get("SPACE_ID") else 0),
             public=is_public(env) if public is None else public,
             base_url=default_base_url(env),
             model=default_model(env),
@@ -257,6 +272,8 @@ class Deployment:
             options["base_url"] = self.server_for(options.get("base_url"))  # type: ignore[arg-type]
             options.setdefault("timeout", float(self.limits.server_timeout_s or 600))
             options.setdefault("max_retries", self.limits.server_retries)
+            options.setdefault("deadline_s", float(self.limits.request_s) or None)
+            options.setdefault("max_answer_bytes", self.limits.answer_bytes)
             options.setdefault("echo_errors", not self.public)
         elif "base_url" in options:
             raise BackendError("the local backend takes no server URL")

@@ -8,7 +8,9 @@ request when it runs past its time. The gate serves waiting requests in arrival 
 and holds at most one request per visitor, so one visitor (or one slow server) delays others
 by at most one request each, never by a queue of their own.
 
-Visitors are told apart by :data:`visitor` (a context variable the web layer sets per request).
+Visitors are told apart by a key (the signed-in user, else the browser session, else the client's
+address for raw API calls; :mod:`ui.visitors`): :data:`visitor`, a context variable the web layer sets
+around an API call, else what the backend's ``who`` looks up (the page's own events).
 
 >>> from workbench.backends import FakeBackend, GroundingRequest
 >>> from workbench.deployment import ResourceLimits
@@ -31,6 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, collect
+from workbench.backends.deadline import POLL_S, interrupt
 from workbench.deployment import ResourceLimits
 from workbench.deployment.files import ImageLimitError, check_image_file
 from workbench.errors import BackendError
@@ -38,7 +41,7 @@ from workbench.errors import BackendError
 __all__ = ["FairGate", "GatedBackend", "check_request", "visitor"]
 
 visitor: contextvars.ContextVar[str | None] = contextvars.ContextVar("workbench_visitor", default=None)
-"""Who is asking (a browser session); None when unknown (the CLI, tests): then only the order is fair."""
+"""Who is asking (a visitor key); None when unknown (the CLI, tests): then only the order is fair."""
 
 
 def check_request(request: GroundingRequest, limits: ResourceLimits) -> None:
@@ -88,13 +91,16 @@ class FairGate:
                 self._visitors.add(who)
             self._queue.append(ticket)
             deadline = time.monotonic() + wait_s
+            cancel = interrupt.get()
             try:
                 while not (self._queue[0] is ticket and self.running < self.capacity):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise BackendError(f"the model is busy with other requests (waited {wait_s:g} s); "
                                            "try again in a minute")
-                    self._cond.wait(left)
+                    if cancel is not None and cancel.is_set():
+                        raise BackendError("cancelled while waiting for the model")
+                    self._cond.wait(min(left, POLL_S) if cancel is not None else left)
             except BaseException:
                 self._queue.remove(ticket)
                 if who is not None:
@@ -118,11 +124,13 @@ class GatedBackend:
     """A backend behind the limits and a :class:`FairGate`; everything else is the backend's own."""
 
     def __init__(self, backend: Any, gate: FairGate, limits: ResourceLimits,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, who: Callable[[], str | None] = visitor.get) -> None:
         self.backend = backend
         self.gate = gate
         self.resource_limits = limits
         self._clock = clock
+        self._who = who
+        """Who is asking now (the visitor's key: signed-in user, browser session or client address)."""
 
     def __getattr__(self, name: str) -> Any:  # model, family, load, limits_for...: the backend's
         return getattr(self.backend, name)
@@ -137,7 +145,7 @@ class GatedBackend:
     def stream(self, request: GroundingRequest) -> Iterator[StreamEvent]:
         check_request(request, self.resource_limits)
         seconds = self.resource_limits.request_s or None
-        with self.gate.turn(visitor.get(), wait_s=float(seconds or 3600)):
+        with self.gate.turn(self._who(), wait_s=float(seconds or 3600)):
             deadline = self._clock() + seconds if seconds else None
             events = self.backend.stream(request)
             try:

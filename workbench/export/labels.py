@@ -21,7 +21,7 @@ from workbench.errors import ExportError
 
 __all__ = ["clean_label", "has_control", "control_problem"]
 
-from workbench.store.records import _CONTROL
+from workbench.store.bounds import _CONTROL
 from workbench.store.records import clean_label as _stored
 
 

@@ -25,6 +25,7 @@ from workbench.importers.base import (
     regroup,
     write_samples,
 )
+from workbench.importers.paths import ImportFolder
 from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore
 
 __all__ = ["coco_xyxy", "import_coco"]
@@ -46,8 +47,10 @@ def _origin(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.PathLike,
-                images_dir: str | os.PathLike, *, prompt: str = "", status: str | None = None) -> ImportReport:
-    """Import ``annotations_path`` (images under ``images_dir``) into ``dataset`` (created if missing)."""
+                images_dir: str | os.PathLike, *, prompt: str = "", status: str | None = None,
+                allow_outside: bool = False) -> ImportReport:
+    """Import ``annotations_path`` (images under ``images_dir``, and only there unless ``allow_outside``) into
+    ``dataset`` (created if missing)."""
     try:
         coco = sv.DetectionDataset.from_coco(str(images_dir), str(annotations_path))
         doc = json.loads(Path(annotations_path).read_text(encoding="utf-8"))
@@ -57,8 +60,10 @@ def import_coco(store: DatasetStore, dataset: str, annotations_path: str | os.Pa
     boxes: dict[Any, list[dict[str, Any]]] = {}
     for annotation in doc["annotations"]:  # in file order, as supervision groups them
         boxes.setdefault(annotation["image_id"], []).append(annotation)
+    folder = ImportFolder(images_dir, allow_outside=allow_outside)
     pictures = []
     for path, entry in zip(coco.image_paths, doc["images"], strict=True):  # supervision keeps the file's order
+        folder.check(path, f"{Path(annotations_path).name}")
         drafts = tuple(AnnotationDraft.box(coco_xyxy(a["bbox"]), names[a["category_id"]], provenance="human")
                        for a in boxes.get(entry["id"], []))
         origin = _origin(entry)

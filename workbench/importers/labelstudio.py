@@ -12,7 +12,8 @@ box around it.
 Images: ``data.image`` may be a path relative to the JSON file or to ``images_dir``, Label
 Studio's local-files URL (``/data/local-files/?d=...``, under ``images_dir``) or an uploaded
 file (``/data/upload/<project>/<prefix>-<name>``, found in ``images_dir`` by its stored or its
-original name). Web URLs are not downloaded: put the files in a folder and pass it.
+original name). Web URLs are not downloaded: put the files in a folder and pass it. An image outside
+those folders (an absolute path, ``../``, ``?d=../``, a link out) is refused unless ``allow_outside``.
 
 >>> box_from_percent({"x": 10, "y": 10, "width": 40, "height": 40}, (640, 480))
 (64.0, 48.0, 320.0, 240.0)
@@ -39,6 +40,7 @@ from workbench.importers.base import (
     regroup,
     write_samples,
 )
+from workbench.importers.paths import ImportFolder
 from workbench.store import ITEM_STATUSES, AnnotationDraft, DatasetStore
 
 __all__ = ["box_from_percent", "import_labelstudio"]
@@ -56,7 +58,7 @@ def box_from_percent(value: dict, wh: tuple[int, int]) -> tuple[float, ...]:
     return tuple(clamp_to((min(xs), min(ys), max(xs), max(ys)), wh))
 
 
-def _image_path(value: str, base: Path, images_dir: Path | None, where: str) -> Path:
+def _image_path(value: str, base: Path, images_dir: Path | None, where: str, folder: ImportFolder) -> Path:
     parsed = urlparse(value)
     if parsed.scheme in ("http", "https", "s3", "gs"):
         raise DatasetImportError(f"{where}: image {value!r} is a web address; download the images into a folder "
@@ -69,11 +71,16 @@ def _image_path(value: str, base: Path, images_dir: Path | None, where: str) -> 
     else:
         candidates = [unquote(value)]
     roots = [r for r in (images_dir, base) if r is not None]
+    outside = None
     for candidate in candidates:
         for root in roots:
             for path in (root / candidate, root / Path(candidate).name):
                 if path.is_file():
-                    return path
+                    if folder.contains(path):
+                        return path
+                    outside = outside or path  # an absolute path, ../, a link out: only with allow_outside
+    if outside is not None:
+        folder.check(outside, where)
     raise DatasetImportError(f"{where}: image {value!r} not found under {', '.join(str(r) for r in roots)}")
 
 
@@ -104,8 +111,13 @@ def _drafts(results: list, wh: tuple[int, int], where: str, skipped: dict[str, i
 
 
 def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.PathLike, *,
-                       images_dir: str | os.PathLike | None = None, status: str | None = None) -> ImportReport:
-    """Import a Label Studio JSON export into ``dataset`` (created if missing)."""
+                       images_dir: str | os.PathLike | None = None, status: str | None = None,
+                       allow_outside: bool = False) -> ImportReport:
+    """Import a Label Studio JSON export into ``dataset`` (created if missing).
+
+    Images are read from ``images_dir`` and the JSON's folder only (:class:`ImportFolder`), unless
+    ``allow_outside``.
+    """
     path = Path(tasks_json)
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
@@ -116,6 +128,7 @@ def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.P
     if not isinstance(tasks, list) or not all(isinstance(t, dict) and isinstance(t.get("data"), dict) for t in tasks):
         raise DatasetImportError(f"{path}: not a Label Studio export (a list of tasks with 'data')")
     images = Path(images_dir) if images_dir is not None else None
+    folder = ImportFolder(path.parent, images, allow_outside=allow_outside)
     skipped: dict[str, int] = {}
     rotated = [0]
     warnings: list[str] = []
@@ -126,7 +139,7 @@ def import_labelstudio(store: DatasetStore, dataset: str, tasks_json: str | os.P
         value = data.get("image") or next((v for v in data.values() if isinstance(v, str)), None)
         if not isinstance(value, str):
             raise DatasetImportError(f"{where}: no image in its data")
-        image = _image_path(value, path.parent, images, where)
+        image = _image_path(value, path.parent, images, where, folder)
         wh = image_wh(image, where)
         done = [a for a in task.get("annotations") or task.get("completions") or []
                 if isinstance(a, dict) and not a.get("was_cancelled")]

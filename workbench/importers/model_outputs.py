@@ -33,6 +33,7 @@ from workbench.importers.base import (
     image_wh,
     write_samples,
 )
+from workbench.importers.paths import ImportFolder
 from workbench.runs.items import drafts_from
 from workbench.store import DatasetStore, ImageSource
 
@@ -104,9 +105,11 @@ def import_model_outputs(store: DatasetStore, dataset: str, outputs: Sequence[Mo
     return write_samples(store, dataset, staged, warnings=warnings)
 
 
-def read_outputs_jsonl(path: str | os.PathLike) -> list[ModelOutput]:
-    """Read a JSONL of model outputs; image paths are relative to the file. Raises on the first bad line."""
+def read_outputs_jsonl(path: str | os.PathLike, *, allow_outside: bool = False) -> list[ModelOutput]:
+    """Read a JSONL of model outputs; image paths are relative to the file and stay inside its folder unless
+    ``allow_outside``. Raises on the first bad line."""
     path = Path(path)
+    folder = ImportFolder(path.parent, allow_outside=allow_outside)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -121,6 +124,8 @@ def read_outputs_jsonl(path: str | os.PathLike) -> list[ModelOutput]:
             ids = row.get("image_ids") or [None] * len(images)
             if not images or len(ids) != len(images) or not isinstance(row["output"], str):
                 raise ValueError("needs a non-empty 'images' list (and as many 'image_ids') and an 'output' text")
+            for image in images:
+                folder.check(path.parent / str(image), f"{path} line {number}")
             outputs.append(ModelOutput(
                 images=[ImageSource(path.parent / str(image), image_id) for image, image_id in zip(images, ids)],
                 text=row["output"], prompt=str(row.get("prompt", "")), model=row.get("model"),

@@ -43,6 +43,7 @@ from workbench.importers.base import (
     regroup,
     write_samples,
 )
+from workbench.importers.paths import ImportFolder
 from workbench.store import ITEM_STATUSES, DatasetStore
 
 __all__ = ["import_yolo", "yolo_box"]
@@ -70,18 +71,20 @@ def _names_from_yaml(data: dict, where: str) -> list[str]:
     raise DatasetImportError(f"{where}: needs 'names' (a list or a mapping of class ids)")
 
 
-def _listed_images(entry: str, root: Path) -> list[Path]:
-    path = (root / entry) if not Path(entry).is_absolute() else Path(entry)
+def _listed_images(entry: str, root: Path, allowed: ImportFolder) -> list[Path]:
+    path = allowed.check((root / entry) if not Path(entry).is_absolute() else Path(entry), f"split {entry!r}")
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        return sorted(allowed.check(p, str(path)) for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if path.suffix == ".txt" and path.is_file():
-        return [(root / line.strip()) if not Path(line.strip()).is_absolute() else Path(line.strip())
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [allowed.check((root / line.strip()) if not Path(line.strip()).is_absolute() else Path(line.strip()),
+                              f"{path} line {number}")
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
     raise DatasetImportError(f"{path}: no such image folder or image list")
 
 
-def _layout(folder: Path) -> tuple[list[str], list[Path]]:
-    """Class names and image files of a YOLO folder (or of a data.yaml file)."""
+def _layout(folder: Path, allow_outside: bool = False) -> tuple[list[str], list[Path]]:
+    """Class names and image files of a YOLO folder (or of a data.yaml file); files named outside the
+    dataset's folder (list files, ``path:``, splits) are refused unless ``allow_outside``."""
     yaml_path = folder if folder.is_file() else next((folder / n for n in ("data.yaml", "data.yml")
                                                        if (folder / n).is_file()), None)
     if yaml_path is not None:
@@ -92,15 +95,17 @@ def _layout(folder: Path) -> tuple[list[str], list[Path]]:
         if not isinstance(data, dict):
             raise DatasetImportError(f"{yaml_path}: not a YOLO data.yaml (a mapping with 'names')")
         names = _names_from_yaml(data, str(yaml_path))
+        allowed = ImportFolder(yaml_path.parent, allow_outside=allow_outside)
         root = yaml_path.parent / str(data["path"]) if data.get("path") else yaml_path.parent
+        allowed.check(root, f"{yaml_path} path")
         splits = [data[k] for k in ("train", "val", "test") if data.get(k)] or ["images"]
         entries = [e for split in splits for e in (split if isinstance(split, list) else [split])]
-        images = list(dict.fromkeys(p for entry in entries for p in _listed_images(str(entry), root)))
+        images = list(dict.fromkeys(p for entry in entries for p in _listed_images(str(entry), root, allowed)))
         return names, images
     classes = folder / "classes.txt"
     if classes.is_file():
         names = [line.strip() for line in classes.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return names, _listed_images("images", folder)
+        return names, _listed_images("images", folder, ImportFolder(folder, allow_outside=allow_outside))
     raise DatasetImportError(f"{folder}: no data.yaml or classes.txt; not a YOLO dataset folder")
 
 
@@ -140,10 +145,12 @@ def _boxes(path: Path, names: Sequence[str], wh: tuple[int, int], warnings: list
 
 
 def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *, prompt: str = "",
-                status: str | None = None) -> ImportReport:
-    """Import a YOLO dataset folder (or its data.yaml) into ``dataset`` (created if missing)."""
+                status: str | None = None, allow_outside: bool = False) -> ImportReport:
+    """Import a YOLO dataset folder (or its data.yaml) into ``dataset`` (created if missing); files outside its
+    folder only with ``allow_outside``."""
     folder = Path(folder)
-    names, images = _layout(folder)
+    names, images = _layout(folder, allow_outside)
+    allowed = ImportFolder(folder.parent if folder.is_file() else folder, allow_outside=allow_outside)
     if not images:
         raise DatasetImportError(f"{folder}: no images found")
     warnings: list[str] = []
@@ -152,7 +159,7 @@ def import_yolo(store: DatasetStore, dataset: str, folder: str | os.PathLike, *,
     for image in images:
         wh = image_wh(image, str(image))
         labels = _label_file(image)
-        reviewed = labels.is_file()  # an empty label file: a person looked and found nothing (a negative)
+        reviewed = labels.is_file() and allowed.contains(labels)  # an empty label file: a person looked and found nothing (a negative)
         boxes = _boxes(labels, names, wh, warnings) if reviewed else ()
         origin = origins.get(image.stem, {})
         grouped = isinstance(origin.get("sample"), int) and isinstance(origin.get("picture"), int)

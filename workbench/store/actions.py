@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.errors import StoreError
 from workbench.store import items, labels
+from workbench.store.bounds import check_annotation_count
 from workbench.store.db import Database
 from workbench.store.history import comparable, first_undone, last_done, record_action, restore, snapshot
 from workbench.store.records import AnnotationDraft, Item
@@ -74,6 +75,7 @@ def set_annotations(db: Database, images_root: Path, item_id: int, image: int, d
             f"SELECT {ANNOTATION_COLUMNS} FROM annotations WHERE item_image_id = ? ORDER BY id", (image_id,))]
         stored = [a for a in stored if a.kind in kinds]
         wanted = list(drafts)
+        check_annotation_count([wanted], first=image)
         kept = 0
         for annotation in stored:
             match = next((n for n, d in enumerate(wanted) if d.same_place(annotation)), None)

@@ -171,9 +171,11 @@ class ImageBlobs:
         name = name or Path(path).name
         try:
             with open(path, "rb") as stream:
-                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                info = os.fstat(stream.fileno())
+                if not stat.S_ISREG(info.st_mode):
                     raise StoreError(f"{name}: not a regular file")
-                data = stream.read(MAX_IMAGE_BYTES + 1)
+                # read(n) reserves n bytes at once: ask for the file's size (+1 to see growth), never the cap
+                data = stream.read(min(info.st_size, MAX_IMAGE_BYTES) + 1)
         except OSError as exc:
             raise StoreError(f"{name}: cannot read image ({exc.strerror or exc})") from None
         if len(data) > MAX_IMAGE_BYTES:

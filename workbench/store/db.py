@@ -28,6 +28,7 @@ from typing import Any
 from workbench.errors import StoreError
 from workbench.store.faults import write_failure
 from workbench.store.migrations import migrate
+from workbench.store.probe import store_problem
 from workbench.store.schema import PRAGMAS
 
 __all__ = ["Database", "utc_now"]
@@ -50,6 +51,9 @@ class Database:
         self.path = Path(path)
         self.clock = clock
         self.lock = threading.RLock()
+        problem = store_problem(self.path)  # read-only: nothing is written into a file that is not ours
+        if problem is not None:
+            raise StoreError(f"cannot open the dataset store: {problem}; the file was left as it is")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None,
@@ -100,4 +104,9 @@ class Database:
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if type(exc) is not sqlite3.DatabaseError:  # busy, locked...: as they were
+                    raise
+                raise StoreError(f"the dataset store {self.path.name} is damaged ({exc})") from None

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.errors import StoreError
+from workbench.store.bounds import check_annotation_count
 from workbench.store.db import Database
 from workbench.store.records import AnnotationDraft, Evaluation, EvaluationCell, Proposal, RunAnswer
 from workbench.store.rows import dumps
@@ -126,6 +127,7 @@ def record_answer(db: Database, run_id: int, item_id: int, per_image: Sequence[S
             raise StoreError(f"no item {item_id}")
         if len(per_image) != len(images):
             raise StoreError(f"item {item_id} has {len(images)} images, the run answered for {len(per_image)}")
+        check_annotation_count(per_image)
         marks = ",".join("?" * len(images))
         conn.execute(f"DELETE FROM proposals WHERE run_id = ? AND item_image_id IN ({marks})", (run_id, *images))
         conn.executemany(

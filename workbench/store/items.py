@@ -16,6 +16,7 @@ from typing import Any
 from workbench.errors import StoreError
 from workbench.store import labels
 from workbench.store.blobs import Blob
+from workbench.store.bounds import bounded_file_name, check_annotation_count
 from workbench.store.db import Database
 from workbench.store.records import Annotation, AnnotationDraft, ImageSource, Item, ItemImage, ItemStatus
 from workbench.store.rows import ANNOTATION_COLUMNS, annotation_from_row, insert_annotation
@@ -43,6 +44,7 @@ def add(db: Database, dataset_id: int, images: Sequence[tuple[ImageSource, Blob]
     ids = unique_ids([source.image_id or Path(source.path).stem for source, _ in images])
     drafts = [list(annotations[n]) if n < len(annotations) else [] for n in range(len(images))]
     flat = [d for per_image in drafts for d in per_image]
+    check_annotation_count(drafts)
     if status is None:
         status = ItemStatus.PRE_ANNOTATED if flat and all(d.provenance == "model" for d in flat) else ItemStatus.NEW
     status = check_status(status)
@@ -59,7 +61,7 @@ def add(db: Database, dataset_id: int, images: Sequence[tuple[ImageSource, Blob]
                           blob.format))
             item_image_id = conn.execute(
                 "INSERT INTO item_images (item_id, position, image_id, sha256, original_name) VALUES (?,?,?,?,?)",
-                (item_id, index, image_id, blob.sha256, Path(source.path).name)).lastrowid
+                (item_id, index, image_id, blob.sha256, bounded_file_name(Path(source.path).name))).lastrowid
             for draft in drafts[index - 1]:
                 insert_annotation(conn, int(item_image_id or 0), draft)
         labels.ensure(conn, dataset_id, [d.label for d in flat])

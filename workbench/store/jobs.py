@@ -8,6 +8,17 @@
 >>> job = get(db, create(db, dataset, "annotate", {"model": "m"}, total=12))
 >>> job.state, job.total, job.active
 ('queued', 12, True)
+
+A job can be *claimed* instead: created only when no active job of the same dataset holds the same
+claim (two Batch clicks, two tabs, two processes on one data folder); the check and the insert are one
+transaction (``BEGIN IMMEDIATE``), so two starts at the same instant cannot both pass. The claim is a
+key in the job's settings JSON (no schema change).
+
+>>> first = claim(db, dataset, "annotate", {"model": "m"}, 3, key="k1")
+>>> claim(db, dataset, "annotate", {"model": "m"}, 3, key="k1")
+Traceback (most recent call last):
+...
+workbench.errors.StoreError: job 2 is already running on this dataset with the same settings; wait for it or cancel it first
 """
 
 from __future__ import annotations
@@ -20,9 +31,10 @@ from workbench.store.db import Database
 from workbench.store.records import Job
 from workbench.store.rows import dumps
 
-__all__ = ["JOB_STATES", "cancel", "create", "get", "interrupt_running", "latest", "update"]
+__all__ = ["ACTIVE_STATES", "JOB_STATES", "cancel", "claim", "create", "get", "interrupt_running", "latest", "update"]
 
 JOB_STATES = ("queued", "running", "done", "cancelled", "failed", "interrupted")
+ACTIVE_STATES = ("queued", "running")
 _COLUMNS = "id, dataset_id, kind, settings, state, total, done, failed, message, cancel, created_at, updated_at"
 
 
@@ -33,6 +45,24 @@ def create(db: Database, dataset_id: int, kind: str, settings: Mapping[str, obje
             "INSERT INTO jobs (dataset_id, kind, settings, state, total, created_at, updated_at) "
             "VALUES (?, ?, ?, 'queued', ?, ?, ?)", (dataset_id, kind, dumps(dict(settings)), total, now, now)
         ).lastrowid or 0)
+
+
+def claim(db: Database, dataset_id: int, kind: str, settings: Mapping[str, object], total: int, *,
+          key: str) -> int:
+    """:func:`create`, unless an active job of ``dataset_id`` holds the same claim ``key``; returns its id."""
+    now = db.clock()
+    with db.write() as conn:
+        row = conn.execute(
+            f"SELECT id FROM jobs WHERE dataset_id = ? AND state IN ({','.join('?' * len(ACTIVE_STATES))}) "
+            "AND json_extract(settings, '$.claim') = ? ORDER BY id LIMIT 1",
+            (dataset_id, *ACTIVE_STATES, key)).fetchone()
+        if row is not None:
+            raise StoreError(f"job {row[0]} is already running on this dataset with the same settings; wait for it "
+                             "or cancel it first")
+        return int(conn.execute(
+            "INSERT INTO jobs (dataset_id, kind, settings, state, total, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+            (dataset_id, kind, dumps({**dict(settings), "claim": key}), total, now, now)).lastrowid or 0)
 
 
 def update(db: Database, job_id: int, *, state: str | None = None, done: int | None = None,

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from workbench.errors import StoreError
 from workbench.store.db import Database
 from workbench.store.palette import next_color
-from workbench.store.records import Label, clean_label
-from workbench.store.rules import check_color
+from workbench.store.records import Label
+from workbench.store.rules import check_color, check_label
 
 __all__ = ["add", "ensure", "labels", "rename"]
 
@@ -52,7 +52,7 @@ def labels(db: Database, dataset_id: int, *, counts: bool = True) -> list[Label]
 
 
 def add(db: Database, dataset_id: int, name: str, color: str | None = None) -> Label:
-    name = clean_label(name)
+    name = check_label(name)
     if not name:
         raise StoreError("a label needs a name")
     with db.write() as conn:
@@ -65,7 +65,7 @@ def add(db: Database, dataset_id: int, name: str, color: str | None = None) -> L
 
 def rename(db: Database, dataset_id: int, old: str, new: str) -> int:
     """Rename a label everywhere in the dataset (merge into ``new`` when it exists); returns annotations changed."""
-    new = clean_label(new)
+    new = check_label(new)
     if not new:
         raise StoreError("a label needs a name")
     with db.write() as conn:

@@ -13,7 +13,6 @@ False
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grounding import order_corners
+from workbench.store.bounds import bounded_label, clean_label
 from workbench.store.schema import ITEM_STATUSES
 
 __all__ = [
@@ -76,25 +76,6 @@ KINDS: tuple[str, ...] = ("box", "point")
 PROVENANCES: tuple[str, ...] = ("model", "human")
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def clean_label(label: str) -> str:
-    """A label as stored: each run of control characters (C0, DEL, C1, line and paragraph separators) and of
-    white space made one space, trimmed — the one label rule of the project.
-
-    A label ends up in XML (VOC, Label Studio's config), JSON answers and YAML keys, where a newline,
-    a tab or a NUL breaks the file or silently changes the class; it is cleaned on the way into the
-    store, and again when read (a store written by an earlier version may hold one).
-
-    >>> clean_label("  red\\tcar\\n\\x00 ")
-    'red car'
-    >>> clean_label("nul\\x00byte")
-    'nul byte'
-    """
-    return " ".join(_CONTROL.sub(" ", label).split())
-
-
 def _check_coords(kind: str, coords: Sequence[float]) -> tuple[float, ...]:
     if kind not in KINDS:
         raise ValueError(f"annotation kind must be one of {KINDS}, got {kind!r}")
@@ -125,7 +106,7 @@ class AnnotationDraft:
         object.__setattr__(self, "coords", _check_coords(self.kind, self.coords))
         if not isinstance(self.label, str):
             raise ValueError(f"label must be text, got {self.label!r}")
-        object.__setattr__(self, "label", clean_label(self.label))
+        object.__setattr__(self, "label", bounded_label(self.label))
         if self.provenance not in PROVENANCES:
             raise ValueError(f"provenance must be one of {PROVENANCES}, got {self.provenance!r}")
         object.__setattr__(self, "settings", dict(self.settings))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from workbench.errors import StoreError
+from workbench.store.bounds import bounded_label, check_dataset_name
 from workbench.store.records import ITEM_STATUSES, ItemStatus
 
 __all__ = ["IMAGE_ID_RULE", "check_color", "check_image_id", "check_name", "check_status", "unique_ids"]
@@ -35,7 +36,9 @@ def check_color(color: str) -> str:
 
 
 def check_name(name: str) -> str:
-    """A dataset name: white space folded, no path separators (it names export folders), at most 100 characters."""
+    """A dataset name: white space folded, no path separators or control characters (it names export folders),
+    at most 100 characters."""
+    check_dataset_name(name or "")
     name = " ".join((name or "").split())
     if not name:
         raise StoreError("a dataset needs a name")
@@ -44,6 +47,14 @@ def check_name(name: str) -> str:
     if len(name) > 100:
         raise StoreError("a dataset name may be at most 100 characters")
     return name
+
+
+def check_label(name: str) -> str:
+    """A label as stored (cleaned, at most as long as the parser keeps), or :class:`StoreError` in words."""
+    try:
+        return bounded_label(name)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
 
 
 def check_image_id(image_id: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from workbench.errors import StoreError
 from workbench.store import items, labels
 from workbench.store.actions import action
+from workbench.store.bounds import check_annotation_count
 from workbench.store.db import Database
 from workbench.store.records import AnnotationDraft, ItemStatus, Proposal, Run
 from workbench.store.rows import ANNOTATION_COLUMNS, annotation_from_row, dumps, insert_annotation
@@ -102,6 +103,7 @@ def record(db: Database, images_root: Path, run_id: int, item_id: int,
                                              (item_id,))]
         if len(per_image) != len(images):
             raise StoreError(f"item {item_id} has {len(images)} images, the run answered for {len(per_image)}")
+        check_annotation_count(per_image)
         conn.execute("DELETE FROM proposals WHERE run_id = ? AND item_image_id IN "
                      "(SELECT id FROM item_images WHERE item_id = ?)", (run_id, item_id))
         for n, (image_id, drafts) in enumerate(zip(images, per_image)):

@@ -407,6 +407,12 @@ class DatasetStore:
     def create_job(self, dataset: DatasetRef, kind: str, settings: Mapping[str, Any], total: int) -> int:
         return jobs.create(self.db, self._id(dataset), kind, settings, total)
 
+    def claim_job(self, dataset: DatasetRef, kind: str, settings: Mapping[str, Any], total: int, *,
+                  claim: str) -> int:
+        """:meth:`create_job`, unless an active job of the dataset holds the same ``claim`` (see
+        :func:`workbench.store.jobs.claim`)."""
+        return jobs.claim(self.db, self._id(dataset), kind, settings, total, key=claim)
+
     def update_job(self, job_id: int, *, state: str | None = None, done: int | None = None,
                    failed: int | None = None, message: str | None = None, total: int | None = None) -> None:
         jobs.update(self.db, job_id, state=state, done=done, failed=failed, message=message, total=total)
