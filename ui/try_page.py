@@ -284,9 +284,13 @@ def build(ctx: AppContext, pages: Pages) -> None:
         cursor, bar = dataset_part(ctx, cursor, owner)
         cursor, review = review_part(ctx, pages, cursor)
         boxes = sum(len(ws.run.detections_for(e.image_id)) for e in ws.images) if ws.run else 0
+        answered = sum(1 for e in ws.images if ws.run and ws.run.answered(e.image_id))
+        left = len(ws.images) - answered
+        untouched = (f" {left} image(s) the answer was not for are new items (a batch over new items runs on "
+                     "them)." if ws.run and left else "")
         return {**bar, **queue_part(ctx, pages, cursor), **review, ctx.cursor: cursor.to_json(),
-                ctx.notice: say("ok", f"Added {len(ids)} item(s) with {boxes} detection(s) to '{dataset.name}'. "
-                                      "Review them on the Review tab.")}
+                ctx.notice: say("ok", f"Added {len(ids)} item(s) with {boxes} detection(s) to '{dataset.name}'."
+                                      f"{untouched} Review them on the Review tab.")}
 
     def save_outputs() -> list[Any]:
         q, r = pages.queue, pages.review

@@ -29,7 +29,10 @@ from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.runs.items import ReviewSettings
 from workbench.store import ItemFilter
 
-__all__ = ["JobRequest", "JobRunner", "describe"]
+__all__ = ["AGAIN", "JobRequest", "JobRunner", "describe"]
+
+AGAIN = "press Start again to go on (items already done are skipped)"
+"""How a job stopped early goes on: from the page, not from a command line."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ class JobRequest:
     filter: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
-        if bool(self.prompt.strip()) == bool(self.labels):
+        if not self.prompt.strip() and not self.labels:
+            raise WorkbenchError("say what to find: give labels (the family's own request for them) or a prompt")
+        if self.prompt.strip() and self.labels:
             raise WorkbenchError("give either a prompt or labels (the family's own request for them), not both")
         if not self.statuses:
             raise WorkbenchError("choose which items to run on (new, pre-annotated...)")
@@ -136,7 +141,7 @@ class JobRunner:
                                 total=store.job(job_id)["total"], on_progress=progress, cancel=cancel)
             state = "cancelled" if summary.stopped == "cancelled" else ("done" if summary.complete else "failed")
             store.update_job(job_id, state=state, done=summary.written + summary.skipped, failed=summary.failed,
-                             message="; ".join(summary.lines(shown_failures=3)))
+                             message="; ".join(summary.lines(shown_failures=3, again=AGAIN)))
         except USER_ERRORS as exc:
             store.update_job(job_id, state="failed", message=str(exc))
         except Exception as exc:

@@ -71,12 +71,16 @@ def test_a_cancel_stops_the_job_between_items_and_keeps_what_is_done(store):
     job = _wait(store, job_id, {"cancelled"})
     done = sum(i.status == "pre-annotated" for i in store.items("d"))
     assert job["done"] == done < 12 and store.job(job_id)["cancel"] == 1
+    # the page's words: a job is started again from the page, not by a command
+    assert "press Start again to go on" in describe(job) and "command" not in describe(job)
 
 
 def test_a_job_without_a_prompt_or_with_nothing_to_do_is_refused_in_words(store):
     runner = JobRunner(lambda: store, lambda kind, **options: FakeBackend(lambda r, g: ANSWER))
-    with pytest.raises(WorkbenchError, match="either a prompt or labels"):
+    with pytest.raises(WorkbenchError, match=r"^say what to find: give labels .* or a prompt$"):
         runner.start(1, JobRequest(backend="local"))
+    with pytest.raises(WorkbenchError, match="either a prompt or labels .* not both"):
+        runner.start(1, JobRequest(backend="local", prompt="Find the cat.", labels=("cat",)))
     with pytest.raises(WorkbenchError, match="no accepted items to run on"):
         runner.start(1, JobRequest(backend="local", labels=("cat",), statuses=("accepted",)))
 
