@@ -21,6 +21,7 @@ import gradio as gr
 
 from ui import api, batch_page, export_page, multi_page, queue_page, review_page, try_page
 from ui.context import PRIVATE, AppContext
+from ui.live import Live
 from ui.notice import say
 from ui.refresh import Pages
 from workbench.review import Cursor
@@ -90,11 +91,12 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             with gr.Tab("Several images", id="multi") as multi_tab:
                 multi_page.build(ctx, pages, multi_tab)
             with gr.Tab("Batch", id="batch") as batch_tab:
-                batch_page.build(ctx)
+                pages.batch = batch_page.build(ctx, pages)
             with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx).wire(export_tab)
             with gr.Tab("Try it", id="try") as try_tab:
                 try_page.build(ctx, pages)
+        pages.live = Live(ctx, pages)  # outside the tabs: its timer and memory are no part of a screen
         tab_list = [queue_tab, review_tab, multi_tab, batch_tab, export_tab, try_tab]
         for tab in tab_list:
             tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
@@ -102,5 +104,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         queue.wire()  # type: ignore[attr-defined]
         review.wire()  # type: ignore[attr-defined]
         pages.try_save()  # type: ignore[attr-defined]
+        pages.shared.wire(ctx)
+        pages.live.wire()
         api.register(services)
     return demo

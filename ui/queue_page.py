@@ -10,14 +10,18 @@ import gradio as gr
 
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
-from ui.refresh import Pages, dataset_part, queue_part, review_part
+from ui.refresh import Pages, dataset_part, filter_part, queue_part, review_part, settings_part
 from ui.views import PROVENANCE_CHOICES, STATUS_CHOICES, plain
 from workbench.errors import StoreError
 from workbench.importers import import_images
+from workbench.remembered import remember, remembered
 from workbench.review import Cursor
 from workbench.store import ItemFilter
 
 __all__ = ["QueuePage", "build"]
+
+_SAME, _LOAD = object(), object()
+"""For ``everything``: the dataset did not change; the page was (re)loaded."""
 
 
 @dataclass
@@ -81,24 +85,31 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     page = QueuePage(files, gallery, ids, pager, status_filter, label_filter, provenance_filter, name_filter,
                      labels_table)
     pages.queue = page
-    r = lambda: pages.review  # noqa: E731 (built after this page)
 
     def outputs() -> list[Any]:
-        rv = r()
+        """What a dataset change updates: the bar, the queue, the review screen, the filter widgets and the
+        fields every page shares (they show the dataset's remembered choices)."""
         return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, gallery, ids, pager, label_filter, labels_table,
-                rv.status, rv.editor, rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons]
+                *pages.review_outputs(), status_filter, provenance_filter, name_filter, *pages.shared.components()]
 
-    def everything(cursor: Cursor, owner: str, message: str = "") -> dict:
+    def everything(cursor: Cursor, owner: str, message: str = "", *, before: Any = _SAME) -> dict:
+        """Every part for the cursor. The filter widgets and shared fields come only when a dataset is opened
+        (``before``: the dataset shown before the action, :data:`_LOAD` on a page load) — never under a
+        person's typing."""
         cursor, bar = dataset_part(ctx, cursor, owner)
         cursor, review = review_part(ctx, pages, cursor)
-        return {**bar, **queue_part(ctx, pages, cursor), **review, labels_table: labels_markdown(ctx, cursor.dataset),
-                ctx.cursor: cursor.to_json(), ctx.notice: message}
+        shown = {**bar, **queue_part(ctx, pages, cursor), **review,
+                 labels_table: labels_markdown(ctx, cursor.dataset), ctx.cursor: cursor.to_json(), ctx.notice: message}
+        if before is _LOAD or (before is not _SAME and before != cursor.dataset):
+            shown |= {**filter_part(pages, cursor.filter), **settings_part(ctx, pages, cursor.dataset)}
+        return shown
 
     @speaks(ctx.notice)
     def _load(data: Any, request: gr.Request = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "export", "try") else None
-        shown = everything(cursor, ctx.owner(cursor, request))
+        seen = pages.live.signature(cursor.to_json(), request)  # before reading: a change after it shows next tick
+        shown = {**everything(cursor, ctx.owner(cursor, request), before=_LOAD), pages.live.seen: seen}
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}
 
@@ -107,16 +118,19 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         cursor = ctx.cursor_of(data, request)
         if dataset_id is None or dataset_id == cursor.dataset:
             return {ctx.notice: gr.skip()}
-        cursor = replace(cursor, dataset=int(dataset_id), item=None, page=1, filter=ItemFilter())
-        return everything(cursor, ctx.owner(cursor, request))
+        before = cursor.dataset
+        flt = remembered(ctx.services.store(), int(dataset_id)).filter  # the filter last used on that dataset
+        cursor = replace(cursor, dataset=int(dataset_id), item=None, page=1, filter=flt)
+        return everything(cursor, ctx.owner(cursor, request), before=before)
 
     @speaks(ctx.notice)
     def _create(data: Any, name: str, request: gr.Request = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         record = ctx.services.store().create_dataset(name, owner=ctx.owner(cursor, request))
+        before = cursor.dataset
         cursor = replace(cursor, dataset=record.id, item=None, page=1, filter=ItemFilter())
-        return {**everything(cursor, record.owner, say("ok", f"Created dataset '{record.name}'. Add images to it.")),
-                new_name: ""}
+        return {**everything(cursor, record.owner, say("ok", f"Created dataset '{record.name}'. Add images to it."),
+                             before=before), new_name: ""}
 
     @speaks(ctx.notice)
     def _rename(data: Any, name: str, request: gr.Request = None):
@@ -138,8 +152,9 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             raise StoreError(f"to delete '{record.name}' and its {record.items} item(s), type its name in the Name "
                              "box first")
         ctx.services.store().delete_dataset(record.id, owner=owner)
-        cursor = replace(cursor, dataset=None, item=None, page=1)
-        return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'.")), new_name: ""}
+        cursor = replace(cursor, dataset=None, item=None, page=1, filter=ItemFilter())
+        return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'."), before=record.id),
+                new_name: ""}
 
     @speaks(ctx.notice)
     def _import(data: Any, paths: list[str] | None, request: gr.Request = None):
@@ -152,6 +167,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         name = record.name if record else "my-dataset"
         report = import_images(store, name, paths, owner=owner, names=[Path(p).name for p in paths])
         dataset = store.dataset(report.dataset, owner=owner)
+        before = cursor.dataset
         cursor = replace(cursor, dataset=dataset.id)
         parts = [f"Added {len(report.items)} image(s) to '{dataset.name}' as new items"]
         if report.duplicates:
@@ -162,7 +178,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         first_new = report.items[0] if report.items else None
         if first_new is not None and cursor.item is None:
             cursor = cursor.at(store.item(first_new))
-        return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings))), files: None}
+        return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings)), before=before),
+                files: None}
 
     def _filtered(data: Any, status: str, label: str, by: str, name: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
@@ -172,6 +189,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         if flt == cursor.filter:
             return {ctx.notice: gr.skip()}
         cursor = replace(cursor, filter=flt, page=1, item=None)
+        if cursor.dataset is not None:
+            remember(ctx.services.store(), cursor.dataset, flt=flt)  # the dataset's last filter, for every window
         return everything(cursor, ctx.owner(cursor, request))
 
     @speaks(ctx.notice)
@@ -208,23 +227,27 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
 
     def wire() -> None:
         outs = outputs()
-        ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs], **PRIVATE)
+        filter_widgets = {status_filter, provenance_filter, name_filter, *pages.shared.components()}
+        shown_outs = [c for c in outs if c not in filter_widgets]  # a filter change keeps the widgets as typed
+        ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs, pages.live.seen], **PRIVATE)
         ctx.dataset.input(_choose, [ctx.cursor, ctx.dataset], outs, **PRIVATE)
         gr.on([create.click, new_name.submit], _create, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         rename.click(_rename, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         delete.click(_delete, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         files.upload(_import, [ctx.cursor, files], [*outs, files], **QUEUED)
         filters = [status_filter, label_filter, provenance_filter, name_filter]
-        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit],
-              speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], outs, **PRIVATE)
+        # the file-name filter applies as one types: a keystroke while the queue is being read is sent once that
+        # answer is in (always_last), with the text as it is then; the handler never writes the widgets
+        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.input,
+               name_filter.submit], speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], shown_outs,
+              trigger_mode="always_last", **PRIVATE)
         page_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter]
         prev_page.click(_page, [ctx.cursor, gr.State(-1)], page_outs, **PRIVATE)
         next_page.click(_page, [ctx.cursor, gr.State(+1)], page_outs, **PRIVATE)
-        rv = r()
-        gallery.select(_open, [ctx.cursor, ids], [ctx.notice, ctx.cursor, ctx.tabs, rv.status, rv.editor, rv.picture,
-                                                  rv.geometry, rv.proposals, rv.proposal_buttons], **PRIVATE)
-        label_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter, labels_table, rv.status, rv.editor,
-                      rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons]
+        gallery.select(_open, [ctx.cursor, ids], [ctx.notice, ctx.cursor, ctx.tabs, *pages.review_outputs()],
+                       **PRIVATE)
+        label_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter, labels_table,
+                      *pages.review_outputs()]
         label_inputs = [ctx.cursor, label_name, label_new, label_color]
         add_label.click(_label, [*label_inputs, gr.State("add")], label_outs, **PRIVATE)
         rename_label.click(_label, [*label_inputs, gr.State("rename")], label_outs, **PRIVATE)

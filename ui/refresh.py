@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from ui.context import AppContext
+from ui.shared_fields import SharedFields
 from ui.views import (
     counts_text,
     editor_for,
@@ -24,9 +25,13 @@ from ui.views import (
     status_text,
 )
 from workbench.errors import StoreError
+from workbench.remembered import remembered
 from workbench.review import Cursor
+from workbench.store import ItemFilter
 
-__all__ = ["Pages", "dataset_part", "queue_part", "review_part"]
+ALL_PICTURES = "all pictures (image keys / Picture N)"
+
+__all__ = ["Pages", "dataset_part", "filter_part", "queue_part", "review_part", "settings_part"]
 
 
 class Pages:
@@ -34,6 +39,17 @@ class Pages:
 
     queue: Any = None
     review: Any = None
+    batch: Any = None
+    live: Any = None
+
+    def __init__(self) -> None:
+        self.shared = SharedFields()
+        """The fields Review, Batch and Several images share through the store."""
+
+    def review_outputs(self) -> list[Any]:
+        """The components :func:`review_part` sets, in one order for every handler that shows an item."""
+        r = self.review
+        return [r.status, r.editor, r.picture, r.geometry, r.proposals, r.proposal_buttons, r.for_picture]
 
 
 def dataset_part(ctx: AppContext, cursor: Cursor, owner: str) -> tuple[Cursor, dict]:
@@ -46,6 +62,19 @@ def dataset_part(ctx: AppContext, cursor: Cursor, owner: str) -> tuple[Cursor, d
     choices = ctx.dataset_choices(owner)
     return cursor, {ctx.dataset: gr.Dropdown(choices=choices, value=record.id if record else None),
                     ctx.counts: counts_text(record)}
+
+
+def settings_part(ctx: AppContext, pages: Pages, dataset: int | None) -> dict:
+    """Every page's shared fields showing the dataset's remembered choices (when a dataset is opened)."""
+    return pages.shared.part(remembered(ctx.services.store(), dataset))
+
+
+def filter_part(pages: Pages, flt: ItemFilter) -> dict:
+    """The queue's filter widgets showing ``flt`` (when a page is loaded or a dataset opened; never while the
+    person types in them). The label filter comes with :func:`queue_part`, which knows the labels."""
+    q = pages.queue
+    return {q.status_filter: flt.status or "all", q.provenance_filter: flt.provenance or "any",
+            q.name_filter: flt.name or ""}
 
 
 def queue_part(ctx: AppContext, pages: Pages, cursor: Cursor) -> dict:
@@ -74,11 +103,14 @@ def review_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, label: str | N
     if cursor.item is None:
         return cursor, {r.status: "No item to review yet.", r.editor: no_item_editor(cursor),
                         r.picture: gr.Radio(choices=[], value=None, visible=False), r.geometry: "",
-                        r.proposals: "", r.proposal_buttons: gr.Row(visible=False)}
+                        r.proposals: "", r.proposal_buttons: gr.Row(visible=False),
+                        r.for_picture: gr.Dropdown(choices=[(ALL_PICTURES, 0)], value=0)}
     view = open_view(ctx.services, cursor)
     cursor = cursor.at(view.item, view.picture)
     pictures = [(f"{n} · {image.image_id} ({image.original_name})", n) for n, image in enumerate(view.item.images, 1)]
     settings = review_settings(store, cursor.dataset)
+    targets = [(ALL_PICTURES, 0)] + [(f"picture {n} ({image.image_id})", n)
+                                     for n, image in enumerate(view.item.images, 1)]
     return cursor, {
         r.status: status_text(view),
         r.editor: editor_for(ctx.services, view, label),
@@ -86,4 +118,5 @@ def review_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, label: str | N
         r.geometry: geometry_markdown(view, settings),
         r.proposals: proposals_markdown(view),
         r.proposal_buttons: gr.Row(visible=bool(view.proposals)),
+        r.for_picture: gr.Dropdown(choices=targets, value=0 if len(targets) > 2 else 1),
     }

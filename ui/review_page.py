@@ -8,7 +8,6 @@ X reject, Ctrl+Z / Ctrl+Y undo/redo; in the editor Del, L, 1–9, Tab, Esc, P.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,7 +19,7 @@ from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
-from ui.refresh import Pages, queue_part, review_part
+from ui.refresh import ALL_PICTURES, Pages, queue_part, review_part
 from ui.views import counts_text, review_settings, status_text
 from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.errors import StoreError, WorkbenchError
@@ -33,6 +32,11 @@ __all__ = ["ReviewPage", "build"]
 FAMILY_CHOICES = [f.name for f in FAMILIES]
 
 
+def _backend_kind(label: str) -> str:
+    """The backend kind (``paste``, ``local``, ``openai``) of a label of the Backend radio."""
+    return next((k for k, v in BACKEND_LABELS.items() if v == label), "paste")
+
+
 @dataclass
 class ReviewPage:
     status: gr.Markdown
@@ -41,23 +45,27 @@ class ReviewPage:
     geometry: gr.Markdown
     proposals: gr.Markdown
     proposal_buttons: gr.Row
+    for_picture: gr.Dropdown
 
 
 def build(ctx: AppContext, pages: Pages) -> ReviewPage:
-    status = gr.Markdown("Open an item from the queue.", elem_id="item-status")
-    with gr.Row(elem_id="review-actions"):
-        prev = gr.Button("◀ Previous (←)", size="sm", elem_id="wb-prev")
-        nxt = gr.Button("Next (→) ▶", size="sm", elem_id="wb-next")
-        accept = gr.Button("✓ Accept, open next (A)", size="sm", variant="primary", elem_id="wb-accept")
-        reject = gr.Button("✗ Reject (X)", size="sm", variant="stop", elem_id="wb-reject")
-        reopen = gr.Button("Reopen", size="sm", elem_id="wb-reopen")
-        undo = gr.Button("↶ Undo (Ctrl+Z)", size="sm", elem_id="wb-undo")
-        redo = gr.Button("↷ Redo (Ctrl+Y)", size="sm", elem_id="wb-redo")
-    picture = gr.Radio([], label="Picture", visible=False, elem_id="picture")
-    with gr.Row():
-        with gr.Column(scale=4):
+    # the editor first, at the top of the screen (a portrait photo fits a 900-pixel-high window); the item's
+    # status, the actions and what the model sees beside it
+    with gr.Row(elem_id="review-top", equal_height=False):
+        with gr.Column(scale=5, min_width=480):
             editor = box_editor("editor")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=300, elem_id="review-side"):
+            status = gr.Markdown("Open an item from the queue.", elem_id="item-status")
+            with gr.Row(elem_id="review-actions"):
+                prev = gr.Button("◀ Previous (←)", size="sm", elem_id="wb-prev", min_width=60)
+                nxt = gr.Button("Next (→) ▶", size="sm", elem_id="wb-next", min_width=60)
+                accept = gr.Button("✓ Accept, open next (A)", size="sm", variant="primary", elem_id="wb-accept",
+                                   min_width=60)
+                reject = gr.Button("✗ Reject (X)", size="sm", variant="stop", elem_id="wb-reject", min_width=60)
+                reopen = gr.Button("Reopen", size="sm", elem_id="wb-reopen", min_width=60)
+                undo = gr.Button("↶ Undo (Ctrl+Z)", size="sm", elem_id="wb-undo", min_width=60)
+                redo = gr.Button("↷ Redo (Ctrl+Y)", size="sm", elem_id="wb-redo", min_width=60)
+            picture = gr.Radio([], label="Picture", visible=False, elem_id="picture")
             proposals = gr.Markdown(elem_id="proposals")
             with gr.Row(visible=False) as proposal_buttons:
                 take = gr.Button("Take the model's boxes instead", size="sm", elem_id="take-proposals")
@@ -102,16 +110,26 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         with gr.Group(visible=True) as paste_box:
             pasted = gr.Textbox(label="Model output to parse for this item", lines=4, elem_id="pasted")
             with gr.Row():
-                for_picture = gr.Dropdown([("all pictures (image keys / Picture N)", 0)], value=0,
-                                          label="The output is for", elem_id="paste-for")
+                for_picture = gr.Dropdown([(ALL_PICTURES, 0)], value=0, label="The output is for",
+                                          elem_id="paste-for")
                 parse = gr.Button("Parse into this item", variant="primary", elem_id="parse-item")
         output = gr.Textbox(label="Model output", lines=3, interactive=False, elem_id="model-output", visible=False)
+    shared = pages.shared
+    shared.add("backend", backend, BACKEND_LABELS["paste"], show=BACKEND_LABELS.get, read=_backend_kind)
+    shared.add("model", model, BackendSettings().model)
+    shared.add("base_url", base_url, BackendSettings().base_url or "")
+    shared.add("find", target, "")
+    shared.add("prompt", prompt, "")
+    shared.add("family", family, DEFAULT_FAMILY.name)
+    shared.add("min_pixels", min_pixels)
+    shared.add("max_pixels", max_pixels)
+    shared.add("coordinate_keys", keys, "")
 
-    page = ReviewPage(status, editor, picture, geometry, proposals, proposal_buttons)
+    page = ReviewPage(status, editor, picture, geometry, proposals, proposal_buttons, for_picture)
     pages.review = page
 
     def review_outs() -> list[Any]:
-        return [ctx.notice, ctx.cursor, status, editor, picture, geometry, proposals, proposal_buttons]
+        return [ctx.notice, ctx.cursor, *pages.review_outputs()]
 
     def show(cursor: Cursor, message: str = "", *, label: str | None = None) -> dict:
         cursor, review = review_part(ctx, pages, cursor, label=label)
@@ -267,18 +285,6 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                       f"{settings.limits.min_pixels} and max_pixels {settings.limits.max_pixels}."
                                       + reads))
 
-    def _settings_fields(data: Any, request: gr.Request = None):
-        cursor = ctx.cursor_of(data, request)
-        settings = review_settings(ctx.services.store(), cursor.dataset)
-        store = ctx.services.store()
-        choices = [("all pictures (image keys / Picture N)", 0)]
-        if cursor.item is not None:
-            with contextlib.suppress(StoreError):
-                choices += [(f"picture {n} ({image.image_id})", n)
-                            for n, image in enumerate(store.item(cursor.item).images, 1)]
-        return (settings.family, settings.min_pixels, settings.max_pixels, ", ".join(settings.coordinate_keys),
-                gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)))
-
     def unsaved_note(settings: Any, fields: tuple) -> tuple[str, ...]:
         """A warning when the settings fields are not what the dataset uses (they apply once saved)."""
         differences = settings.unsaved(*fields)
@@ -310,7 +316,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return say(kind, f"Read {outcome.detections} box(es)/point(s). {where}", list(outcome.warnings))
 
     def _backend(label: str):
-        kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
+        kind = _backend_kind(label)
         return (gr.Group(visible=kind != "paste"), gr.Group(visible=kind == "paste"), gr.Textbox(visible=kind != "paste"))
 
     @speaks(ctx.notice)
@@ -351,8 +357,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     def wire() -> None:
         outs = review_outs()
-        editor.input(_edited, [ctx.cursor, editor], [ctx.notice, ctx.cursor, status, editor, picture, geometry,
-                                                      proposals, proposal_buttons], **PRIVATE)
+        editor.input(_edited, [ctx.cursor, editor], outs, **PRIVATE)
         prev.click(_move, [ctx.cursor, gr.State(-1)], outs, **PRIVATE)
         nxt.click(_move, [ctx.cursor, gr.State(+1)], outs, **PRIVATE)
         full = [*outs, ctx.counts, *pages.queue_outputs()]  # type: ignore[attr-defined]
@@ -371,8 +376,6 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         group.click(_structure, [ctx.cursor, gr.State("group")], full, **PRIVATE)
         split.click(_structure, [ctx.cursor, gr.State("split")], full, **PRIVATE)
         save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels, keys], outs, **PRIVATE)
-        gr.on([ctx.tabs_review.select, status.change], _settings_fields, ctx.cursor,  # type: ignore[attr-defined]
-              [family, min_pixels, max_pixels, keys, for_picture], **PRIVATE)
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
         gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task], [prompt, ctx.notice],
               **PRIVATE)

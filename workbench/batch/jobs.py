@@ -113,9 +113,13 @@ class JobRunner:
             backend = self._backend_for(request.backend, **options)
             family = backend.family()
             limits = None
+            chosen = ReviewSettings.from_dataset(store.dataset_settings(dataset))
             if request.min_pixels or request.max_pixels:
                 limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
-            keys = ReviewSettings.from_dataset(store.dataset_settings(dataset)).coordinate_keys
+            elif chosen.family == family.name and (chosen.min_pixels or chosen.max_pixels):
+                # the limits the dataset names (Review's "Use these for the dataset"), as its item runs use them
+                limits = chosen.limits
+            keys = chosen.coordinate_keys
             settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens,
                                                coordinate_keys=keys)
             if request.backend == "openai" and request.geometry_check:

@@ -62,6 +62,7 @@ from workbench.store.records import (
     Run,
     clean_label,
 )
+from workbench.store.revision import dataset_revision
 from workbench.store.rows import (
     ANNOTATION_COLUMNS,
     annotation_from_row,
@@ -865,6 +866,12 @@ class DatasetStore:
         job = dict(zip(keys, rows[0]))
         job["settings"] = json.loads(job["settings"])
         return job
+
+    def revision(self, dataset: DatasetRef) -> tuple[int, int, int, int, str]:
+        """A value that changes whenever the dataset's items or jobs change (:mod:`workbench.store.revision`)."""
+        dataset_id = self._dataset_row(dataset)[0]
+        with self._lock:
+            return dataset_revision(self._conn, dataset_id)
 
     def jobs(self, dataset: DatasetRef, *, limit: int = 5) -> list[dict[str, Any]]:
         """The dataset's latest jobs, newest first."""

@@ -100,3 +100,12 @@ def test_jobs_left_running_by_a_stopped_app_are_marked_interrupted(store):
     assert store.interrupt_running_jobs() == 1
     job = store.job(job_id)
     assert job["state"] == "interrupted" and "start it again to go on" in job["message"]
+
+
+def test_a_job_uses_the_pixel_limits_the_dataset_names_for_its_family(store):
+    store.update_dataset_settings(1, {"family": "qwen2.5-vl", "max_pixels": 200_000})
+    backend = FakeBackend(lambda request, geometry: ANSWER)
+    runner = JobRunner(lambda: store, lambda kind, **options: backend)
+    _wait(store, runner.start(1, JobRequest(backend="local", labels=("cat",))), {"done"})
+    (box,) = store.items("d")[0].annotations
+    assert box.settings["max_pixels"] == 200_000
