@@ -237,7 +237,9 @@ function onKey(ev) {
   }
   if (key === "Escape") { state.sel = -1; render(); return; }
   if (key === "Tab" && list.length && !ev.ctrlKey && !ev.metaKey) {
-    ev.preventDefault(); state.sel = ((sel < 0 ? -1 : sel) + (ev.shiftKey ? list.length - 1 : 1)) % list.length; render(); return;
+    ev.preventDefault();  // with nothing selected, Tab selects the first box and Shift+Tab the last
+    state.sel = sel < 0 ? (ev.shiftKey ? list.length - 1 : 0) : (sel + (ev.shiftKey ? list.length - 1 : 1)) % list.length;
+    render(); return;
   }
   if ((key === "l" || key === "L") && !ev.ctrlKey && !ev.metaKey && names.length) {
     ev.preventDefault();

@@ -132,6 +132,12 @@ def test_one_drawn_box_is_one_undo_step_and_a_press_inside_a_box_moves_it(page, 
     wait_version(page, 8)
     assert len(store.item(item.id).annotations) == 2 and [s["label"] for s in shapes(page)] == ["object", "object"]
 
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+Tab")  # nothing selected: Shift+Tab selects the last box, Tab the first
+    assert [s["selected"] for s in shapes(page)] == [False, True]
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert [s["selected"] for s in shapes(page)] == [True, False]
     page.keyboard.press("Escape")  # nothing selected: a corner of a box still resizes that box
     drag(page, (350, 300), (380, 330))
     wait_version(page, 9)
