@@ -8,6 +8,9 @@ X reject, Ctrl+Z / Ctrl+Y undo/redo; in the editor Del, L, 1–9, Tab, Esc, P.
 
 from __future__ import annotations
 
+import base64
+import functools
+import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,11 +24,13 @@ from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import ALL_PICTURES, Pages, queue_part, review_part
 from ui.views import counts_text, review_settings, status_text
+from workbench.carry import previous_annotations
 from workbench.config import BACKEND_LABELS, BackendSettings
-from workbench.errors import StoreError, WorkbenchError
+from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
 from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
 from workbench.store import StaleItemError
+from workbench.zoom import ZoomCrops
 
 __all__ = ["ReviewPage", "build"]
 
@@ -49,11 +54,49 @@ class ReviewPage:
 
 
 def build(ctx: AppContext, pages: Pages) -> ReviewPage:
+    zoom = ZoomCrops()
+
+    def picture_of(data: Any) -> tuple[Any, Any, int]:
+        """The item and picture the editor names (``key`` "item:picture"), when ``sha`` is that picture's: only
+        a page that was shown the picture knows its hash, as it knows its display copy's address."""
+        item_id, picture = (int(part) for part in str(data.get("key") or "").split(":"))
+        item = ctx.services.store().item(item_id)
+        image = item.image(picture)
+        if not data.get("sha") or data.get("sha") != image.sha256:
+            raise StoreError("this picture changed since the page showed it: open the item again")
+        return item, image, picture
+
+    def crop(data: dict) -> dict:
+        """The visible region of the editor's picture at the screen's resolution (:mod:`workbench.zoom`)."""
+        try:
+            _, image, _ = picture_of(data)
+            box = tuple(float(v) for v in data["box"][:4])
+            out = tuple(int(v) for v in data["out"][:2])
+            found = zoom.crop(image.file, image.wh, box, out)  # type: ignore[arg-type]
+        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+            return {"error": f"no zoomed pixels: {exc}"}
+        url = "data:image/jpeg;base64," + base64.b64encode(found.jpeg).decode("ascii")
+        return {"url": url, "box": list(found.box), "size": list(found.size)}
+
+    def previous_boxes(data: dict) -> dict:
+        """The boxes of the item before this one in the dataset, in this picture's display pixels."""
+        try:
+            item, image, picture = picture_of(data)
+            previous, found = previous_annotations(ctx.services.store(), item, picture)
+            scale = ctx.services.served().display(image.file, image.sha256, image.wh).scale
+        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+            return {"error": f"cannot copy the previous item's boxes: {exc}"}
+        if previous is None:
+            return {"error": "this is the dataset's first item: there is no previous item to copy from"}
+        return {"item": previous.id, "key": f"{previous.id}:{min(picture, len(previous.images))}",
+                "shapes": [{"kind": a.kind, "c": [round(v, 3) for v in scale.to_display(a.coords)],
+                            "label": a.label} for a in found]}
+
     # the editor first, at the top of the screen (a portrait photo fits a 900-pixel-high window); the item's
     # status, the actions and what the model sees beside it
     with gr.Row(elem_id="review-top", equal_height=False):
         with gr.Column(scale=5, min_width=480):
-            editor = box_editor("editor")
+            editor = box_editor("editor", server_functions=[crop, previous_boxes])
         with gr.Column(scale=2, min_width=300, elem_id="review-side"):
             status = gr.Markdown("Open an item from the queue.", elem_id="item-status")
             with gr.Row(elem_id="review-actions"):
@@ -151,8 +194,16 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             raise StoreError("open an item from the queue first")
         return cursor.item
 
-    @speaks(ctx.notice)
     def _edited(data: Any, value: dict | None, request: gr.Request = None):
+        """Store a committed gesture; the answer always acknowledges the commit it carried (``ack``), so the
+        editor knows the edits before an item action are stored."""
+        answer = _store_edit(data, value, request)
+        if editor not in answer:
+            answer[editor] = gr.HTML(ack=int((value or {}).get("commit") or 0))
+        return answer
+
+    @speaks(ctx.notice)
+    def _store_edit(data: Any, value: dict | None, request: gr.Request = None) -> dict:
         cursor = ctx.cursor_of(data, request)
         if not value or cursor.item is None or value.get("key") != f"{cursor.item}:{cursor.picture}":
             return {ctx.notice: gr.skip()}  # a late event from the picture shown before
@@ -170,7 +221,23 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         view = item_view(store, cursor, review_settings(store, cursor.dataset))
         return {status: status_text(view), ctx.cursor: cursor.to_json(), ctx.notice: ""}
 
-    @speaks(ctx.notice)
+    answered = itertools.count(1)
+
+    def action(fn: Any) -> Any:
+        """An item action (a button the editor's keys press): its answer always tells the editor it is done
+        (a new item shown, or ``done`` changed), so the next queued key runs on the page as it is now."""
+        spoken = speaks(ctx.notice)(fn)
+
+        @functools.wraps(fn)
+        def handler(*args: Any, **kwargs: Any) -> dict:
+            answer = spoken(*args, **kwargs)
+            if editor not in answer:
+                answer[editor] = gr.HTML(done=next(answered))
+            return answer
+
+        return handler
+
+    @action
     def _move(data: Any, step: int, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
@@ -182,7 +249,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                     "This is the first item of the queue.")}
         return show(cursor.at(store.item(target)))
 
-    @speaks(ctx.notice)
+    @action
     def _status(data: Any, new_status: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
@@ -203,7 +270,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             return refreshed(cursor.at(store.item(target)), message)
         return refreshed(cursor.at(item), message)
 
-    @speaks(ctx.notice)
+    @action
     def _history(data: Any, direction: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
@@ -357,7 +424,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     def wire() -> None:
         outs = review_outs()
-        editor.input(_edited, [ctx.cursor, editor], outs, **PRIVATE)
+        # always_last: a gesture made while the previous one is being stored is sent right after it, with the
+        # editor's shapes and the cursor as they are then (the default, "once", dropped it)
+        editor.input(_edited, [ctx.cursor, editor], outs, trigger_mode="always_last", **PRIVATE)
         prev.click(_move, [ctx.cursor, gr.State(-1)], outs, **PRIVATE)
         nxt.click(_move, [ctx.cursor, gr.State(+1)], outs, **PRIVATE)
         full = [*outs, ctx.counts, *pages.queue_outputs()]  # type: ignore[attr-defined]

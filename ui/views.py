@@ -102,7 +102,7 @@ def editor_for(services: Services, view: ItemView, label: str | None = None) -> 
     proposals = view.proposals[view.picture - 1] if view.proposals else ()
     return editor_value(file_url(copy.path), copy.scale, image.annotations, labels,
                         key=f"{view.item.id}:{view.picture}", proposals=proposals, label=label,
-                        alt=f"{image.original_name} ({image.image_id})")
+                        alt=f"{image.original_name} ({image.image_id})", sha=image.sha256)
 
 
 def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
