@@ -40,6 +40,10 @@ _HEAD = """
 .wb-warning { border-color: #ef6c00; background: rgba(239, 108, 0, 0.12); }
 .wb-error { border-color: #c62828; background: rgba(198, 40, 40, 0.12); }
 #notice:empty { display: none; }
+#title h3 { margin: 0 0 2px 0; }
+#title p { margin: 0; font-size: 13px; opacity: 0.8; }
+#queue-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: none;
+  overflow-wrap: anywhere; }
 </style>
 """
 
@@ -64,21 +68,25 @@ def create_app(services: Services | None = None) -> gr.Blocks:
     gr.set_static_paths(services.static_paths())
     with gr.Blocks(title="Grounding Workbench") as demo:
         gr.HTML("", head=_HEAD, visible="hidden", container=False, padding=False)
-        with gr.Row():
-            gr.Markdown("## Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
-                        "fine-tuning datasets.")
-            if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
-                gr.LoginButton()
+        # one compact header (title, dataset, counts and the notice beside them), so the editor starts high on a
+        # 900-pixel-high window and a short message does not push the page down
+        with gr.Row(equal_height=False, elem_id="header"):
+            with gr.Column(scale=1, min_width=220):
+                gr.Markdown("### Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
+                            "fine-tuning datasets.", elem_id="title")
+                if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
+                    gr.LoginButton()
+            with gr.Column(scale=1, min_width=220):
+                dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset")
+            with gr.Column(scale=3, min_width=320):
+                counts = gr.Markdown(elem_id="counts")
+                notice = gr.HTML("", elem_id="notice", container=False, padding=False)
         note = services.data_note()
         gr.HTML(say("warning", note) if note else "", elem_id="data-note", visible=bool(note), container=False,
                 padding=False)
         if services.storage_problem:  # the same words under the id the safety tests look for
             gr.HTML(say("warning", services.storage_problem), elem_id="storage-banner", container=False, padding=False)
-        notice = gr.HTML("", elem_id="notice", container=False, padding=False)
         cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY, secret=services.browser_secret())
-        with gr.Row():
-            dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", scale=1)
-            counts = gr.Markdown(elem_id="counts")
         with gr.Tabs(selected="queue") as tabs:
             ctx = AppContext(services, notice, cursor, tabs, dataset, counts)
             ctx.demo = demo  # type: ignore[attr-defined]

@@ -116,6 +116,8 @@ function placeDetail() {
 }
 
 function scheduleDetail() {
+  const stage = element.querySelector(".wb-stage");
+  if (stage) stage.dataset.detail = "pending";   // the pixels shown are not yet this view's
   clearTimeout(state.detailTimer);
   state.detailTimer = setTimeout(fetchDetail, 90);  // once the wheel or the drag has stopped
 }
@@ -183,7 +185,7 @@ function drawShapes() {
   if (!svg || !v.image) return;
   const list = v.shapes || [];
   if (state.sel >= list.length) state.sel = -1;
-  if (state.sel >= 0) state.lastSel[v.key] = state.sel;
+  if (state.sel >= 0) state.lastSel[v.key] = state.sel; else delete state.lastSel[v.key];  // as the item is left
   const px = screenPx();
   svg.innerHTML = "";
   (v.proposals || []).forEach(p => {
@@ -224,6 +226,8 @@ function drawShapes() {
   info();
 }
 
+const SHORT = "Drag draws · Tab selects · Ctrl+arrows move · Alt(+Shift)+arrow moves an edge · C copies the previous " +
+  "item's boxes · wheel or +/− zooms, 0 fits · Space+drag pans (hover for every key)";
 const HELP = "Drag to draw · click a box to select, drag to move, corners to resize · Shift+drag draws inside a box · " +
   "Del deletes · L cycles its label · 1–9 pick a label · Tab next box · Ctrl+arrows move it (Shift: 10 px) · " +
   "Alt+arrow pushes that edge out, Alt+Shift+arrow pulls it in · C copies the previous item's boxes (Shift+C: the " +
@@ -234,8 +238,9 @@ function info() {
   if (!el) return;
   const list = val().shapes || [], s = list[state.sel];
   const zoom = state.view.z > 1.0001 ? " · zoom " + state.view.z.toFixed(1) + "×" : "";
+  el.title = HELP;
   el.textContent = (state.note ? state.note + " · " : "") + (s ? ("selected: " + (s.label || "(no label)") + " · " +
-    (s.from === "model" ? "from the model" : "by hand") + zoom) : HELP + zoom);
+    (s.from === "model" ? "from the model" : "by hand") + zoom) : SHORT + zoom);
 }
 
 function note(text) { state.note = text; info(); }

@@ -102,9 +102,10 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             with gr.Row(elem_id="review-actions"):
                 prev = gr.Button("◀ Previous (←)", size="sm", elem_id="wb-prev", min_width=60)
                 nxt = gr.Button("Next (→) ▶", size="sm", elem_id="wb-next", min_width=60)
-                accept = gr.Button("✓ Accept, open next (A)", size="sm", variant="primary", elem_id="wb-accept",
+                accept = gr.Button("✓ Accept → next (A)", size="sm", variant="primary", elem_id="wb-accept",
                                    min_width=60)
                 reject = gr.Button("✗ Reject (X)", size="sm", variant="stop", elem_id="wb-reject", min_width=60)
+            with gr.Row(elem_id="review-history"):
                 reopen = gr.Button("Reopen", size="sm", elem_id="wb-reopen", min_width=60)
                 undo = gr.Button("↶ Undo (Ctrl+Z)", size="sm", elem_id="wb-undo", min_width=60)
                 redo = gr.Button("↷ Redo (Ctrl+Y)", size="sm", elem_id="wb-redo", min_width=60)
