@@ -77,7 +77,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
                 if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
                     gr.LoginButton()
             with gr.Column(scale=1, min_width=220):
-                dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset")
+                dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", interactive=False)
             with gr.Column(scale=3, min_width=320):
                 counts = gr.Markdown(elem_id="counts")
                 notice = gr.HTML("", elem_id="notice", container=False, padding=False)

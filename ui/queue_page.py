@@ -51,14 +51,14 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     with gr.Row():
         files = gr.File(label="Add images to this dataset (files or a zip; the same image twice is added once)",
                         file_count="multiple", file_types=["image", ".zip"], type="filepath", elem_id="import-files",
-                        height=170, scale=3)
+                        height=170, scale=3, interactive=False)  # until the page has loaded: see _load
         with gr.Column(scale=2), gr.Accordion("Datasets", open=False, elem_id="datasets-panel"):
             new_name = gr.Textbox(label="Name", placeholder="e.g. kitchen-cats", elem_id="dataset-name")
             with gr.Row():
-                create = gr.Button("Create", size="sm", elem_id="dataset-create")
-                rename = gr.Button("Rename current", size="sm", elem_id="dataset-rename")
+                create = gr.Button("Create", size="sm", elem_id="dataset-create", interactive=False)
+                rename = gr.Button("Rename current", size="sm", elem_id="dataset-rename", interactive=False)
                 delete = gr.Button("Delete current (type its name)", size="sm", variant="stop",
-                                   elem_id="dataset-delete")
+                                   elem_id="dataset-delete", interactive=False)
     with gr.Row():
         status_filter = gr.Dropdown(STATUS_CHOICES, value="all", label="Status", elem_id="filter-status", scale=1)
         label_filter = gr.Dropdown(["all"], value="all", label="Label", elem_id="filter-label", scale=1)
@@ -104,8 +104,17 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             shown |= {**filter_part(pages, cursor.filter), **settings_part(ctx, pages, cursor.dataset)}
         return shown
 
-    @speaks(ctx.notice)
     def _load(data: Any, request: gr.Request = None):
+        """The page as the store and this browser's cursor say. What changes the dataset (adding images, the
+        dataset controls) is usable only once this answer is in: a load answered late (a busy server) would
+        otherwise show the page as it was before an import made meanwhile, and put the cursor back."""
+        ready = {files: gr.File(interactive=True), create: gr.Button(interactive=True),
+                 rename: gr.Button(interactive=True), delete: gr.Button(interactive=True),
+                 ctx.dataset: gr.Dropdown(interactive=True)}
+        return {**ready, **_loaded(data, request)}
+
+    @speaks(ctx.notice)
+    def _loaded(data: Any, request: gr.Request = None) -> dict:
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "export", "try") else None
         seen = pages.live.signature(cursor.to_json(), request)  # before reading: a change after it shows next tick
@@ -229,7 +238,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         outs = outputs()
         filter_widgets = {status_filter, provenance_filter, name_filter, *pages.shared.components()}
         shown_outs = [c for c in outs if c not in filter_widgets]  # a filter change keeps the widgets as typed
-        ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs, pages.live.seen], **PRIVATE)
+        ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs, pages.live.seen, files, create, rename, delete], **PRIVATE)
         ctx.dataset.input(_choose, [ctx.cursor, ctx.dataset], outs, **PRIVATE)
         gr.on([create.click, new_name.submit], _create, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         rename.click(_rename, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)

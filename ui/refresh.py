@@ -60,7 +60,7 @@ def dataset_part(ctx: AppContext, cursor: Cursor, owner: str) -> tuple[Cursor, d
     elif record.id != cursor.dataset:
         cursor = replace(cursor, dataset=record.id, item=None, version=0, page=1)
     choices = ctx.dataset_choices(owner)
-    return cursor, {ctx.dataset: gr.Dropdown(choices=choices, value=record.id if record else None),
+    return cursor, {ctx.dataset: gr.Dropdown(choices=choices, value=record.id if record else None, interactive=True),
                     ctx.counts: counts_text(record)}
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.factories import write_image
-from tests.ui.conftest import choose, create_dataset, import_files, open_page, wait_text
+from tests.ui.conftest import choose, create_dataset, import_files, open_page, wait_loaded, wait_text
 from workbench.store import AnnotationDraft
 
 pytestmark = pytest.mark.slow
@@ -94,7 +94,7 @@ def test_the_filter_shown_after_a_reload_is_the_filter_in_force_and_each_dataset
         choose(page, "filter-status", "accepted")
         wait_text(page, "#pager", "items 1–2 of 2")
         page.reload()
-        page.wait_for_selector("#import-files", state="attached")
+        wait_loaded(page)
         wait_text(page, "#pager", "items 1–2 of 2")
         _wait_value(page, "filter-status", "accepted")  # the widget says what applies
 
@@ -136,7 +136,7 @@ def test_model_server_and_what_to_find_are_the_datasets_on_every_page_and_after_
         _wait_value(page, "multi-model", "Qwen/Qwen3-VL-4B-Instruct")
 
         page.reload()
-        page.wait_for_selector("#import-files", state="attached")
+        wait_loaded(page)
         wait_text(page, "#counts", first)
         for tab, elem_id in (("Review", "model"), ("Batch", "batch-model"), ("Several images", "multi-model")):
             page.get_by_role("tab", name=tab).click()
