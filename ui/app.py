@@ -113,6 +113,6 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         review.wire()  # type: ignore[attr-defined]
         pages.try_save()  # type: ignore[attr-defined]
         pages.shared.wire(ctx)
-        pages.live.wire()
+        pages.live.wire(queue_tab)
         api.register(services)
     return demo

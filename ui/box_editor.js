@@ -10,7 +10,7 @@ const state = {
   sel: -1, drag: null, key: null, mode: "box", label: null,
   view: { z: 1, vx: 0, vy: 0 }, space: false, pointer: null,
   seq: 0, acked: 0, burst: null, busy: false, busyTimer: null, waiting: [], pressing: false,
-  lastSel: {}, note: "", detail: null, detailSeq: 0, detailTimer: null,
+  lastSel: {}, note: "", detail: null, detailSeq: 0, detailTimer: null, warmed: null,
 };
 const NS = "http://www.w3.org/2000/svg";
 const MIN = 3;          // screen pixels: smaller boxes are taken for a click
@@ -26,7 +26,11 @@ function currentLabel() {
   if (state.label && names.includes(state.label)) return state.label;
   return val().label || names[0] || "object";
 }
-function origPx() { const v = val(); return v.ow ? v.w / v.ow : 1; }  // display units per original pixel
+function origPx(axis) {   // display units per original pixel, per axis (the copy's rounding makes them differ)
+  const v = val();
+  if (axis === "y") return v.oh ? v.h / v.oh : 1;
+  return v.ow ? v.w / v.ow : 1;
+}
 
 // -- commits, acknowledgements and the queue of item actions ------------------------------------------------
 
@@ -101,7 +105,15 @@ function applyView() {
   placeDetail();
   drawShapes();
   stage.dataset.zoom = state.view.z.toFixed(3);
+  if (state.view.z > 1.0001) warm();
   scheduleDetail();
+}
+
+function warm() {   // zooming in starts: the server decodes the original now, while the wheel still turns
+  const v = val();
+  if (state.warmed === v.key || !v.ow || v.w >= v.ow || typeof server === "undefined" || !server.crop) return;
+  state.warmed = v.key;
+  server.crop({ key: v.key, sha: v.sha, warm: true }).catch(() => {});
 }
 
 function placeDetail() {
@@ -423,21 +435,21 @@ function setLabel(name) {
 function nudge(key, ev) {
   const v = val(), list = shapes(), s = list[state.sel];
   if (!s) return false;
-  const step = (ev.shiftKey && !ev.altKey ? 10 : 1) * origPx();
+  const n = ev.shiftKey && !ev.altKey ? 10 : 1, sx = n * origPx("x"), sy = n * origPx("y");
   const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
   const c = s.c.slice();
   if (ev.altKey) {   // an edge: Alt pushes the edge on that side out, Alt+Shift pulls it in
     if (s.kind !== "box") return false;
     const out = ev.shiftKey ? -1 : 1;
-    if (key === "ArrowLeft") c[0] = Math.min(Math.max(c[0] - out * step, 0), c[2] - origPx());
-    if (key === "ArrowRight") c[2] = Math.max(Math.min(c[2] + out * step, v.w), c[0] + origPx());
-    if (key === "ArrowUp") c[1] = Math.min(Math.max(c[1] - out * step, 0), c[3] - origPx());
-    if (key === "ArrowDown") c[3] = Math.max(Math.min(c[3] + out * step, v.h), c[1] + origPx());
+    if (key === "ArrowLeft") c[0] = Math.min(Math.max(c[0] - out * sx, 0), c[2] - origPx("x"));
+    if (key === "ArrowRight") c[2] = Math.max(Math.min(c[2] + out * sx, v.w), c[0] + origPx("x"));
+    if (key === "ArrowUp") c[1] = Math.min(Math.max(c[1] - out * sy, 0), c[3] - origPx("y"));
+    if (key === "ArrowDown") c[3] = Math.max(Math.min(c[3] + out * sy, v.h), c[1] + origPx("y"));
   } else if (s.kind === "point") {
-    c[0] = Math.min(Math.max(c[0] + dir[0] * step, 0), v.w); c[1] = Math.min(Math.max(c[1] + dir[1] * step, 0), v.h);
+    c[0] = Math.min(Math.max(c[0] + dir[0] * sx, 0), v.w); c[1] = Math.min(Math.max(c[1] + dir[1] * sy, 0), v.h);
   } else {
     const w = c[2] - c[0], h = c[3] - c[1];
-    const nx = Math.min(Math.max(c[0] + dir[0] * step, 0), v.w - w), ny = Math.min(Math.max(c[1] + dir[1] * step, 0), v.h - h);
+    const nx = Math.min(Math.max(c[0] + dir[0] * sx, 0), v.w - w), ny = Math.min(Math.max(c[1] + dir[1] * sy, 0), v.h - h);
     c[0] = nx; c[1] = ny; c[2] = nx + w; c[3] = ny + h;
   }
   s.c = c; s.dirty = true; s.from = "human";

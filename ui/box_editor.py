@@ -117,8 +117,9 @@ def drafts_from_value(value: Mapping[str, Any], scale: DisplayScale,
     """The editor's shapes as annotations in original pixels.
 
     A shape the person did not move keeps the stored annotation's exact coordinates (the display
-    copy is coarser than the original); a relabelled one becomes the person's; a moved, resized or
-    new one is mapped from display pixels and clamped to the image.
+    copy is coarser than the original); a relabelled one becomes the person's; a moved or resized one
+    is the stored coordinates plus the move (those not moved stay exact), a new one is mapped from
+    display pixels; both are clamped to the image.
     """
     drafts = []
     for shape in value.get("shapes") or []:
@@ -133,7 +134,15 @@ def drafts_from_value(value: Mapping[str, Any], scale: DisplayScale,
                                           dict(known.attributes)))
             continue
         coords = [float(v) for v in shape["c"]]
-        original = clamp_to(scale.to_original(coords), scale.original_wh)
+        if known is not None and known.kind == kind and len(coords) == len(known.coords):
+            # moved by the person: the stored coordinates plus the move, so a coordinate left alone keeps its
+            # exact value and a keyboard step of one original pixel is exactly one (display pixels are coarser)
+            shown = [round(v, 3) for v in scale.to_display(known.coords)]
+            moves = scale.to_original([c - s for c, s in zip(coords, shown)])
+            coords = [o if c == s else o + d for o, c, s, d in zip(known.coords, coords, shown, moves)]
+            original = clamp_to(tuple(coords), scale.original_wh)
+        else:
+            original = clamp_to(scale.to_original(coords), scale.original_wh)
         drafts.append(AnnotationDraft(kind, original, label, "human"))
     return drafts
 

@@ -4,8 +4,10 @@ A batch job stores items in the background, the command line creates a dataset, 
 an item: every :data:`EVERY_S` seconds the page asks for the store's revision of what it shows (the
 visitor's datasets, the dataset's items and jobs, :meth:`DatasetStore.revision`) and, only where that
 differs from the revision it last showed, reads the store again: the dataset list, the header counts,
-the queue's page and the batch progress. Nothing else is touched: the review screen (the person may be in
-the middle of a gesture) and any field being typed in stay as they are.
+the batch progress, and the queue's page while the Queue is on screen (a page of thumbnails is redrawn
+when looked at, also when the person comes back to the Queue tab, not under every review key). Nothing
+else is touched: the review screen (the person may be in the middle of a gesture) and any field being
+typed in stay as they are.
 
 The revision shown is kept per browser tab (``gr.State``) with the cursor it was read for, so a refresh
 that raced a filter change (read for the old filter, answered after the new one) is followed by another
@@ -64,16 +66,38 @@ class Live:
         if now["datasets"] != seen.get("datasets"):
             out[ctx.dataset] = gr.Dropdown(choices=[tuple(choice) for choice in now["datasets"]])
         cursor = ctx.cursor_of(data, request)
+        shown = dict(now)
         if now["dataset"] != seen.get("dataset") and cursor.dataset is not None:
-            record = ctx.services.store().dataset(cursor.dataset)
-            out |= {ctx.counts: counts_text(record), **queue_part(ctx, pages, cursor)}
+            out[ctx.counts] = counts_text(ctx.services.store().dataset(cursor.dataset))
+        if cursor.tab == "queue" and cursor.dataset is not None:
+            out |= self.queue_if_changed(cursor, now, seen)
+        shown["queue"] = now["dataset"] if cursor.tab == "queue" else seen.get("queue")
         if now["jobs"] != seen.get("jobs") and pages.batch is not None:
             out[pages.batch.progress] = pages.batch.jobs_text(cursor.dataset)
-        if not out:
+        if not out and shown == seen:
             return {self.seen: gr.skip()}
-        return {**out, self.seen: now}
+        return {**out, self.seen: shown}
 
-    def wire(self) -> None:
+    def queue_if_changed(self, cursor: Any, now: dict[str, Any], seen: dict[str, Any]) -> dict[Any, Any]:
+        """The queue's page, when the store or the filter changed since it was last shown (it is redrawn only
+        when looked at: on the Queue tab, or when the person comes back to it)."""
+        if now["dataset"] == seen.get("queue"):
+            return {}
+        return queue_part(self.ctx, self.pages, cursor)
+
+    def on_queue_tab(self, data: Any, seen: dict[str, Any], request: gr.Request = None) -> dict[Any, Any]:
+        """The person comes back to the Queue: show it as the store has it now."""
+        try:
+            now = self.signature(data, request)
+            cursor = self.ctx.cursor_of(data, request)
+        except StoreError:
+            return {self.seen: gr.skip()}
+        if cursor.dataset is None:
+            return {self.seen: gr.skip()}
+        return {**self.queue_if_changed(cursor, now, seen), self.seen: {**seen, "queue": now["dataset"]}}
+
+    def wire(self, queue_tab: Any) -> None:
         ctx, pages = self.ctx, self.pages
         outputs = [self.seen, ctx.dataset, ctx.counts, *pages.queue_outputs(), pages.batch.progress]
         self.timer.tick(self.tick, [ctx.cursor, self.seen], outputs, **PRIVATE)
+        queue_tab.select(self.on_queue_tab, [ctx.cursor, self.seen], [self.seen, *pages.queue_outputs()], **PRIVATE)

@@ -118,6 +118,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "export", "try") else None
         seen = pages.live.signature(cursor.to_json(), request)  # before reading: a change after it shows next tick
+        seen |= {"queue": seen["dataset"], "jobs": None}  # the queue is read below; the batch progress is not
         shown = {**everything(cursor, ctx.owner(cursor, request), before=_LOAD), pages.live.seen: seen}
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}

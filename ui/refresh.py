@@ -25,6 +25,7 @@ from ui.views import (
     status_text,
 )
 from workbench.errors import StoreError
+from workbench.prefetch import DisplayPrefetch
 from workbench.remembered import remembered
 from workbench.review import Cursor
 from workbench.store import ItemFilter
@@ -45,6 +46,8 @@ class Pages:
     def __init__(self) -> None:
         self.shared = SharedFields()
         """The fields Review, Batch and Several images share through the store."""
+        self.prefetch = DisplayPrefetch()
+        """Display copies of the items → and A open next, made while the person looks at this one."""
 
     def review_outputs(self) -> list[Any]:
         """The components :func:`review_part` sets, in one order for every handler that shows an item."""
@@ -107,6 +110,7 @@ def review_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, label: str | N
                         r.for_picture: gr.Dropdown(choices=[(ALL_PICTURES, 0)], value=0)}
     view = open_view(ctx.services, cursor)
     cursor = cursor.at(view.item, view.picture)
+    pages.prefetch.after(store, ctx.services.served(), view.item.dataset_id, view.item.id, cursor.filter)
     pictures = [(f"{n} · {image.image_id} ({image.original_name})", n) for n, image in enumerate(view.item.images, 1)]
     settings = review_settings(store, cursor.dataset)
     targets = [(ALL_PICTURES, 0)] + [(f"picture {n} ({image.image_id})", n)

@@ -22,7 +22,7 @@ from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
-from ui.refresh import ALL_PICTURES, Pages, queue_part, review_part
+from ui.refresh import ALL_PICTURES, Pages, review_part
 from ui.views import counts_text, review_settings, status_text
 from workbench.carry import previous_annotations
 from workbench.config import BACKEND_LABELS, BackendSettings
@@ -70,6 +70,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         """The visible region of the editor's picture at the screen's resolution (:mod:`workbench.zoom`)."""
         try:
             _, image, _ = picture_of(data)
+            if data.get("warm"):  # the view starts zooming in: decode now, the crops that follow are cut from it
+                zoom.warm(image.file, image.wh)
+                return {"warm": True}
             box = tuple(float(v) for v in data["box"][:4])
             out = tuple(int(v) for v in data["out"][:2])
             found = zoom.crop(image.file, image.wh, box, out)  # type: ignore[arg-type]
@@ -183,12 +186,13 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return show(cursor.at(exc.item), say("warning", str(exc)))
 
     def refreshed(cursor: Cursor, message: str) -> dict:
-        """The review screen plus the dataset counts and the queue (after a status change)."""
+        """The review screen plus the dataset counts (after a status change). Not the queue: redrawing a page of
+        thumbnails on every key would delay the next item; the queue shows the store when it is looked at
+        (:mod:`ui.live`)."""
         cursor, review = review_part(ctx, pages, cursor)
         store = ctx.services.store()
         record = store.dataset(cursor.dataset) if cursor.dataset is not None else None
-        return {**review, **queue_part(ctx, pages, cursor), ctx.counts: counts_text(record),
-                ctx.cursor: cursor.to_json(), ctx.notice: message}
+        return {**review, ctx.counts: counts_text(record), ctx.cursor: cursor.to_json(), ctx.notice: message}
 
     def item_of(cursor: Cursor) -> int:
         if cursor.item is None:
@@ -430,7 +434,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         editor.input(_edited, [ctx.cursor, editor], outs, trigger_mode="always_last", **PRIVATE)
         prev.click(_move, [ctx.cursor, gr.State(-1)], outs, **PRIVATE)
         nxt.click(_move, [ctx.cursor, gr.State(+1)], outs, **PRIVATE)
-        full = [*outs, ctx.counts, *pages.queue_outputs()]  # type: ignore[attr-defined]
+        full = [*outs, ctx.counts]
         accept.click(_status, [ctx.cursor, gr.State("accepted")], full, **PRIVATE)
         reject.click(_status, [ctx.cursor, gr.State("rejected")], full, **PRIVATE)
         reopen.click(_status, [ctx.cursor, gr.State("pre-annotated")], full, **PRIVATE)

@@ -17,8 +17,10 @@ follow a first zoom on an image cost a cut and an encode, not a decode.
 >>> crop = crops.crop(path, (4000, 3000), (1000, 1000, 1400, 1300), (800, 600))
 >>> crop.size, crop.box, crop.scale   # 400 x 300 original pixels: shown as they are, never enlarged
 ((400, 300), (1000.0, 1000.0, 1400.0, 1300.0), 1)
->>> crops.crop(path, (4000, 3000), (0, 0, 4000, 3000), (800, 600)).scale   # a quarter-scale decode suffices
+>>> ZoomCrops().crop(path, (4000, 3000), (0, 0, 4000, 3000), (800, 600)).scale   # a quarter-scale decode suffices
 4
+>>> crops.crop(path, (4000, 3000), (0, 0, 4000, 3000), (800, 600)).scale   # or the full-size one already there
+1
 """
 
 from __future__ import annotations
@@ -78,7 +80,11 @@ class ZoomCrops:
             raise ValueError(f"nothing to show: region {box} of a {width}x{height} image on {out_wh} pixels")
         needed = max(out_w / (x1 - x0), out_h / (y1 - y0))  # screen pixels per original pixel
         scale = next((s for s in _SCALES if 1 / s >= needed), 1)
-        pixels = self._pixels(Path(source), original_wh, scale)
+        cached = self._cached_finer(Path(source), scale)
+        if cached is not None:
+            scale, pixels = cached
+        else:
+            pixels = self._pixels(Path(source), original_wh, scale)
         kx, ky = pixels.shape[1] / width, pixels.shape[0] / height
         left, top = math.floor(x0 * kx), math.floor(y0 * ky)
         right, bottom = max(left + 1, math.ceil(x1 * kx)), max(top + 1, math.ceil(y1 * ky))
@@ -92,6 +98,20 @@ class ZoomCrops:
             raise ValueError("the crop could not be encoded")
         return Crop(encoded.tobytes(), (region.shape[1], region.shape[0]), (left / kx, top / ky, right / kx, bottom / ky),
                     scale)
+
+    def warm(self, source: str | os.PathLike, original_wh: tuple[int, int]) -> None:
+        """Decode the image at full size now (a view starts zooming in): the crops that follow are cut from it."""
+        self._pixels(Path(source), original_wh, 1)
+
+    def _cached_finer(self, source: Path, scale: int) -> tuple[int, np.ndarray] | None:
+        """(scale, pixels) already decoded at ``scale`` or finer (more pixels than needed, shrunk when cut)."""
+        with self._lock:
+            for finer in sorted((s for s in _SCALES if s <= scale), reverse=True):
+                found = self._decoded.get((str(source), finer))
+                if found is not None:
+                    self._decoded.move_to_end((str(source), finer))
+                    return finer, found
+        return None
 
     def _pixels(self, source: Path, original_wh: tuple[int, int], scale: int) -> np.ndarray:
         key = (str(source), scale)
