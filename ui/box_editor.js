@@ -235,6 +235,8 @@ function drawShapes() {
   });
   const band = document.createElementNS(NS, "rect"); band.setAttribute("class", "wb-band"); band.setAttribute("stroke-width", 2 * px);
   band.style.display = "none"; svg.appendChild(band);
+  const picked = state.sel >= 0 && state.sel < list.length ? list[state.sel].label : currentLabel();
+  element.querySelectorAll(".wb-chip").forEach(b => b.classList.toggle("wb-on", b.dataset.label === picked));
   info();
 }
 
@@ -273,6 +275,7 @@ function render() {
   labels().forEach((l, i) => {
     const b = document.createElement("button"); b.type = "button"; b.className = "wb-chip" + (l.name === picked ? " wb-on" : "");
     b.style.borderColor = l.color; b.textContent = (i < 9 ? (i + 1) + " " : "") + l.name; b.title = "label for new boxes and the selected one";
+    b.dataset.label = l.name;
     b.addEventListener("click", () => setLabel(l.name));
     bar.appendChild(b);
   });
