@@ -108,7 +108,6 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         tab_list = [queue_tab, review_tab, multi_tab, batch_tab, export_tab, try_tab]
         for tab in tab_list:
             tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
-        pages.queue_outputs = lambda: [queue.gallery, queue.ids, queue.pager, queue.label_filter]  # type: ignore[attr-defined]
         queue.wire()  # type: ignore[attr-defined]
         review.wire()  # type: ignore[attr-defined]
         pages.try_save()  # type: ignore[attr-defined]

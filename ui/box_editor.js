@@ -11,6 +11,7 @@ const state = {
   view: { z: 1, vx: 0, vy: 0 }, space: false, pointer: null,
   seq: 0, acked: 0, burst: null, busy: false, busyTimer: null, waiting: [], pressing: false,
   lastSel: {}, note: "", detail: null, detailSeq: 0, detailTimer: null, warmed: null,
+  fitWidth: 0, windowWidth: window.innerWidth,   // the width the picture was fitted to (0: fitted while hidden)
 };
 const NS = "http://www.w3.org/2000/svg";
 const MIN = 3;          // screen pixels: smaller boxes are taken for a click
@@ -307,6 +308,7 @@ function render() {
   bar.appendChild(fitButton);
   root.appendChild(bar);
 
+  state.fitWidth = element.clientWidth;   // 0 while the tab is hidden: fitted again once it shows
   const stage = document.createElement("div"); stage.className = "wb-stage";
   const img = document.createElement("img"); img.src = v.image; img.draggable = false; img.alt = v.alt || "image";
   const detail = document.createElement("div"); detail.className = "wb-detail"; detail.style.display = "none";
@@ -499,7 +501,10 @@ function onKey(ev) {
   if (typing(ev) || !visible() || !val().image) return;
   const list = shapes(), sel = state.sel, names = labels().map(l => l.name);
   const key = ev.key, mod = ev.ctrlKey || ev.metaKey;
-  if (key === " ") { ev.preventDefault(); state.space = true; return; }
+  if (key === " ") {   // held for panning; a focused button or tab keeps its own Space
+    if (ev.target && ev.target.closest && ev.target.closest("button, a, [role=button], [role=tab]")) return;
+    ev.preventDefault(); state.space = true; return;
+  }
   if (key.startsWith("Arrow") && sel >= 0 && (mod || ev.altKey) && !val().readonly) {
     if (nudge(key, ev)) ev.preventDefault();
     return;
@@ -548,7 +553,16 @@ function onKeyUp(ev) { if (ev.key === " ") state.space = false; }
 document.addEventListener("keydown", onKey);
 document.addEventListener("keyup", onKeyUp);
 document.addEventListener("click", guardClicks, true);
-window.addEventListener("resize", () => { if (val().image) render(); });
+// fit again when the editor's width changes: a window resized, or a tab shown that was hidden (zero wide) when
+// the item arrived
+// (only then: a scrollbar that comes and goes with the picture's height must not make it resize for ever)
+new ResizeObserver(() => {
+  const w = element.clientWidth;
+  if (!w || !val().image || Math.abs(w - state.fitWidth) <= 1) return;
+  const hiddenBefore = state.fitWidth === 0, resized = window.innerWidth !== state.windowWidth;
+  state.fitWidth = w; state.windowWidth = window.innerWidth;
+  if (hiddenBefore || resized) render();
+}).observe(element);
 watch("value", () => { render(); state.acked = state.seq; release(); });   // the server has spoken for this item
 watch("ack", () => { state.acked = Math.max(state.acked, Number(props.ack) || 0); setTimeout(pump, 0); });
 watch("done", release);

@@ -9,9 +9,11 @@ when looked at, also when the person comes back to the Queue tab, not under ever
 else is touched: the review screen (the person may be in the middle of a gesture) and any field being
 typed in stay as they are.
 
-The revision shown is kept per browser tab (``gr.State``) with the cursor it was read for, so a refresh
-that raced a filter change (read for the old filter, answered after the new one) is followed by another
-on the next tick, for the filter the cursor has then: the page converges on the store within one tick.
+The revision seen is kept per browser tab (``gr.State``), and the queue keeps what it shows (the view it
+was read for and a digest of its content, :func:`ui.refresh.queue_part`): a refresh that would show the
+same sends nothing (no thumbnail is redrawn under the person's pointer), and a refresh that raced a
+filter change (read for the old filter, answered after the new one) is followed by another on the next
+tick, for the filter the cursor has then: the page converges on the store within one tick.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import gradio as gr
 
 from ui.context import PRIVATE, AppContext
-from ui.refresh import Pages, queue_part
+from ui.refresh import Pages, queue_part, queue_view_of
 from ui.views import counts_text
 from workbench.errors import StoreError
 
@@ -56,7 +58,7 @@ class Live:
             shown |= {"dataset": {**view, "revision": revision[:2]}, "jobs": {**view, "revision": revision[2:]}}
         return shown
 
-    def tick(self, data: Any, seen: dict[str, Any], request: gr.Request = None) -> dict[Any, Any]:
+    def tick(self, data: Any, seen: dict[str, Any], shown: Any, request: gr.Request = None) -> dict[Any, Any]:
         ctx, pages = self.ctx, self.pages
         try:
             now = self.signature(data, request)
@@ -66,38 +68,30 @@ class Live:
         if now["datasets"] != seen.get("datasets"):
             out[ctx.dataset] = gr.Dropdown(choices=[tuple(choice) for choice in now["datasets"]])
         cursor = ctx.cursor_of(data, request)
-        shown = dict(now)
         if now["dataset"] != seen.get("dataset") and cursor.dataset is not None:
             out[ctx.counts] = counts_text(ctx.services.store().dataset(cursor.dataset))
-        if cursor.tab == "queue" and cursor.dataset is not None:
-            out |= self.queue_if_changed(cursor, now, seen)
-        shown["queue"] = now["dataset"] if cursor.tab == "queue" else seen.get("queue")
+        stale = now["dataset"] != seen.get("dataset") or (shown or {}).get("view") != queue_view_of(cursor)
+        if cursor.tab == "queue" and cursor.dataset is not None and stale:
+            out |= queue_part(ctx, pages, cursor, unless_shown=shown)
         if now["jobs"] != seen.get("jobs") and pages.batch is not None:
             out[pages.batch.progress] = pages.batch.jobs_text(cursor.dataset)
-        if not out and shown == seen:
+        if not out and now == seen:
             return {self.seen: gr.skip()}
-        return {**out, self.seen: shown}
+        return {**out, self.seen: now}
 
-    def queue_if_changed(self, cursor: Any, now: dict[str, Any], seen: dict[str, Any]) -> dict[Any, Any]:
-        """The queue's page, when the store or the filter changed since it was last shown (it is redrawn only
-        when looked at: on the Queue tab, or when the person comes back to it)."""
-        if now["dataset"] == seen.get("queue"):
-            return {}
-        return queue_part(self.ctx, self.pages, cursor)
-
-    def on_queue_tab(self, data: Any, seen: dict[str, Any], request: gr.Request = None) -> dict[Any, Any]:
-        """The person comes back to the Queue: show it as the store has it now."""
-        try:
-            now = self.signature(data, request)
-            cursor = self.ctx.cursor_of(data, request)
-        except StoreError:
-            return {self.seen: gr.skip()}
+    def on_queue_tab(self, data: Any, shown: Any, request: gr.Request = None) -> dict[Any, Any]:
+        """The person comes back to the Queue: show it as the store has it now (redrawn only if it differs)."""
+        cursor = self.ctx.cursor_of(data, request)
         if cursor.dataset is None:
-            return {self.seen: gr.skip()}
-        return {**self.queue_if_changed(cursor, now, seen), self.seen: {**seen, "queue": now["dataset"]}}
+            return {}
+        try:
+            return queue_part(self.ctx, self.pages, cursor, unless_shown=shown)
+        except StoreError:
+            return {}
 
     def wire(self, queue_tab: Any) -> None:
         ctx, pages = self.ctx, self.pages
+        shown = pages.queue.shown
         outputs = [self.seen, ctx.dataset, ctx.counts, *pages.queue_outputs(), pages.batch.progress]
-        self.timer.tick(self.tick, [ctx.cursor, self.seen], outputs, **PRIVATE)
-        queue_tab.select(self.on_queue_tab, [ctx.cursor, self.seen], [self.seen, *pages.queue_outputs()], **PRIVATE)
+        self.timer.tick(self.tick, [ctx.cursor, self.seen, shown], outputs, **PRIVATE)
+        queue_tab.select(self.on_queue_tab, [ctx.cursor, shown], pages.queue_outputs(), **PRIVATE)

@@ -35,6 +35,7 @@ class QueuePage:
     provenance_filter: gr.Dropdown
     name_filter: gr.Textbox
     labels_table: gr.Markdown
+    shown: gr.State
 
 
 def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
@@ -73,6 +74,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     gallery = gr.Gallery(label="Items (click one to review it)", columns=6, height="auto", allow_preview=False,
                          object_fit="contain", elem_id="queue-gallery", show_label=False, buttons=[])
     ids = gr.State([])
+    shown = gr.State({})  # what the queue shows: the view it was read for and a digest of it (ui.live compares)
     with gr.Accordion("Label set", open=False, elem_id="labels-panel"):
         labels_table = gr.Markdown(elem_id="labels-table")
         with gr.Row():
@@ -83,13 +85,13 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             add_label = gr.Button("Add / recolour", size="sm", elem_id="label-add")
             rename_label = gr.Button("Rename or merge", size="sm", elem_id="label-rename")
     page = QueuePage(files, gallery, ids, pager, status_filter, label_filter, provenance_filter, name_filter,
-                     labels_table)
+                     labels_table, shown)
     pages.queue = page
 
     def outputs() -> list[Any]:
         """What a dataset change updates: the bar, the queue, the review screen, the filter widgets and the
         fields every page shares (they show the dataset's remembered choices)."""
-        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, gallery, ids, pager, label_filter, labels_table,
+        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, *pages.queue_outputs(), labels_table,
                 *pages.review_outputs(), status_filter, provenance_filter, name_filter, *pages.shared.components()]
 
     def everything(cursor: Cursor, owner: str, message: str = "", *, before: Any = _SAME) -> dict:
@@ -118,7 +120,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "export", "try") else None
         seen = pages.live.signature(cursor.to_json(), request)  # before reading: a change after it shows next tick
-        seen |= {"queue": seen["dataset"], "jobs": None}  # the queue is read below; the batch progress is not
+        seen["jobs"] = None  # the batch progress is not read here: the first tick shows it
         shown = {**everything(cursor, ctx.owner(cursor, request), before=_LOAD), pages.live.seen: seen}
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}
@@ -251,12 +253,12 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.input,
                name_filter.submit], speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], shown_outs,
               trigger_mode="always_last", **PRIVATE)
-        page_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter]
+        page_outs = [ctx.notice, ctx.cursor, *pages.queue_outputs()]
         prev_page.click(_page, [ctx.cursor, gr.State(-1)], page_outs, **PRIVATE)
         next_page.click(_page, [ctx.cursor, gr.State(+1)], page_outs, **PRIVATE)
         gallery.select(_open, [ctx.cursor, ids], [ctx.notice, ctx.cursor, ctx.tabs, *pages.review_outputs()],
                        **PRIVATE)
-        label_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter, labels_table,
+        label_outs = [ctx.notice, ctx.cursor, *pages.queue_outputs(), labels_table,
                       *pages.review_outputs()]
         label_inputs = [ctx.cursor, label_name, label_new, label_color]
         add_label.click(_label, [*label_inputs, gr.State("add")], label_outs, **PRIVATE)

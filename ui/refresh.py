@@ -6,7 +6,9 @@ cursor; handlers merge the parts they need. The cursor goes back to the browser 
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+import json
+from dataclasses import asdict, replace
 from typing import Any
 
 import gradio as gr
@@ -32,7 +34,7 @@ from workbench.store import ItemFilter
 
 ALL_PICTURES = "all pictures (image keys / Picture N)"
 
-__all__ = ["Pages", "dataset_part", "filter_part", "queue_part", "review_part", "settings_part"]
+__all__ = ["Pages", "dataset_part", "filter_part", "queue_part", "queue_view_of", "review_part", "settings_part"]
 
 
 class Pages:
@@ -48,6 +50,11 @@ class Pages:
         """The fields Review, Batch and Several images share through the store."""
         self.prefetch = DisplayPrefetch()
         """Display copies of the items → and A open next, made while the person looks at this one."""
+
+    def queue_outputs(self) -> list[Any]:
+        """The components :func:`queue_part` sets."""
+        q = self.queue
+        return [q.gallery, q.ids, q.pager, q.label_filter, q.shown]
 
     def review_outputs(self) -> list[Any]:
         """The components :func:`review_part` sets, in one order for every handler that shows an item."""
@@ -80,13 +87,27 @@ def filter_part(pages: Pages, flt: ItemFilter) -> dict:
             q.name_filter: flt.name or ""}
 
 
-def queue_part(ctx: AppContext, pages: Pages, cursor: Cursor) -> dict:
+def queue_view_of(cursor: Cursor) -> dict[str, Any]:
+    """Which page of which queue the cursor looks at."""
+    return {"dataset": cursor.dataset, "filter": asdict(cursor.filter), "page": cursor.page}
+
+
+def queue_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, unless_shown: Any = None) -> dict:
+    """The queue's page for the cursor, with what it shows (``shown``: the view and a digest of the content).
+
+    ``unless_shown``: the ``shown`` value of the page as it is; nothing comes back when the page would show
+    the same, so a refresh never redraws thumbnails under the person's pointer for nothing.
+    """
     q = pages.queue
     view = queue_view(ctx.services, cursor)
     labels = ["all", *view.labels]
     chosen = cursor.filter.label if cursor.filter.label in view.labels else "all"
+    digest = hashlib.sha256(json.dumps([view.gallery, view.ids, view.pager, labels, chosen]).encode()).hexdigest()
+    shown = {"view": queue_view_of(cursor), "digest": digest}
+    if isinstance(unless_shown, dict) and unless_shown == shown:
+        return {}
     return {q.gallery: view.gallery, q.ids: view.ids, q.pager: view.pager,
-            q.label_filter: gr.Dropdown(choices=labels, value=chosen)}
+            q.label_filter: gr.Dropdown(choices=labels, value=chosen), q.shown: shown}
 
 
 def review_part(ctx: AppContext, pages: Pages, cursor: Cursor, *, label: str | None = None) -> tuple[Cursor, dict]:

@@ -73,9 +73,9 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             if data.get("warm"):  # the view starts zooming in: decode now, the crops that follow are cut from it
                 zoom.warm(image.file, image.wh)
                 return {"warm": True}
-            box = tuple(float(v) for v in data["box"][:4])
-            out = tuple(int(v) for v in data["out"][:2])
-            found = zoom.crop(image.file, image.wh, box, out)  # type: ignore[arg-type]
+            x0, y0, x1, y1 = (float(v) for v in data["box"][:4])
+            out_w, out_h = (int(v) for v in data["out"][:2])
+            found = zoom.crop(image.file, image.wh, (x0, y0, x1, y1), (out_w, out_h))
         except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
             return {"error": f"no zoomed pixels: {exc}"}
         url = "data:image/jpeg;base64," + base64.b64encode(found.jpeg).decode("ascii")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import write_image
-from tests.ui.conftest import create_dataset, import_files, open_item, open_page
+from tests.ui.conftest import create_dataset, import_files, open_item, open_page, wait_text
 
 pytestmark = pytest.mark.slow
 
@@ -38,5 +38,14 @@ def test_at_1400_by_900_a_portrait_photo_fits_at_the_top_of_review_and_captions_
         assert page.locator("#editor").bounding_box()["y"] <= status["y"] + 1  # the editor starts the screen
         accept = page.locator("#wb-accept").bounding_box()
         assert accept["y"] + accept["height"] <= 900
+
+        wide = page.locator("#editor .wb-stage").bounding_box()["width"]
+        page.get_by_role("tab", name="Queue").click()  # an item that arrives while Review is hidden...
+        page.locator("#filter-name input, #filter-name textarea").first.press_sequentially("b.png")
+        wait_text(page, "#pager", "items 1–1 of 1")
+        page.get_by_role("tab", name="Review").click()  # ...is fitted to the screen once it shows
+        wait_text(page, "#item-status", "1 of 1")
+        page.wait_for_function("w => document.querySelector('#editor .wb-stage').getBoundingClientRect().width > w",
+                               arg=wide)
     finally:
         context.close()
