@@ -82,12 +82,13 @@ class Live:
     def on_queue_tab(self, data: Any, shown: Any, request: gr.Request = None) -> dict[Any, Any]:
         """The person comes back to the Queue: show it as the store has it now (redrawn only if it differs)."""
         cursor = self.ctx.cursor_of(data, request)
+        nothing = {self.pages.queue.shown: gr.skip()}  # (Gradio reads an empty dict as one missing value)
         if cursor.dataset is None:
-            return {}
+            return nothing
         try:
-            return queue_part(self.ctx, self.pages, cursor, unless_shown=shown)
+            return queue_part(self.ctx, self.pages, cursor, unless_shown=shown) or nothing
         except StoreError:
-            return {}
+            return nothing
 
     def wire(self, queue_tab: Any) -> None:
         ctx, pages = self.ctx, self.pages

@@ -276,8 +276,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     model_inputs = [ctx.cursor, backend, model, base_url, api_key, target, prompt, task]
     review_outs = pages.review_outputs()
-    q = pages.queue
-    run_outs = [ctx.notice, ctx.cursor, ctx.counts, *review_outs, q.gallery, q.ids, q.pager, q.label_filter, summary,
+    run_outs = [ctx.notice, ctx.cursor, ctx.counts, *review_outs, *pages.queue_outputs(), summary,
                 details, item_line]
     model_event = {"concurrency_id": "model", "concurrency_limit": 1, **QUEUED}
     tab.select(_shown, ctx.cursor, item_line, **PRIVATE)

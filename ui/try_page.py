@@ -300,7 +300,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
 
     def save_outputs() -> list[Any]:
         q = pages.queue
-        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, q.gallery, q.ids, q.pager, q.label_filter,
+        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, *pages.queue_outputs(),
                 *pages.review_outputs(), q.status_filter, q.provenance_filter, q.name_filter,
                 *pages.shared.components()]
 
