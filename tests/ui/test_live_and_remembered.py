@@ -8,6 +8,7 @@ server and what to find set on one page are the dataset's, on every page, after 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,16 @@ import pytest
 
 from tests.conftest import REPO
 from tests.factories import write_image
-from tests.ui.conftest import choose, create_dataset, import_files, open_page, wait_loaded, wait_text
+from tests.ui.conftest import (
+    choose,
+    create_dataset,
+    drag,
+    import_files,
+    open_page,
+    wait_loaded,
+    wait_text,
+    wait_version,
+)
 from workbench.store import AnnotationDraft
 
 pytestmark = pytest.mark.slow
@@ -156,3 +166,50 @@ def test_model_server_and_what_to_find_are_the_datasets_on_every_page_and_after_
         _wait_value(page, "batch-model", "Qwen/Qwen3-VL-4B-Instruct")
     finally:
         context.close()
+
+
+def test_nothing_changes_the_dataset_before_the_page_has_loaded(browser, live_app):
+    """A load answered late (a busy server) used to overwrite the page an import had just shown, cursor and all:
+    the dataset controls are usable only once the load has answered."""
+    url, _ = live_app
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    held = []
+
+    def hold_the_load(route):
+        try:
+            body = json.loads(route.request.post_data or "{}")
+        except ValueError:
+            body = {}
+        if not held and body.get("trigger_id") == 0:  # the page's load event: answered when the test says so
+            held.append(route)
+            return
+        route.continue_()
+
+    try:
+        page = context.new_page()
+        page.route("**/gradio_api/run/predict*", hold_the_load)
+        page.goto(url)
+        page.wait_for_function("() => document.querySelector('#import-files') !== null")
+        page.wait_for_timeout(500)  # (a wait for something that must not happen: the load is held)
+        assert held, "the load event was not seen"
+        assert page.locator("#import-files input[type=file]").count() == 0
+        assert page.locator("#dataset input").is_disabled()
+        held[0].continue_()
+        wait_loaded(page)
+        assert page.locator("#import-files input[type=file]").count() == 1
+    finally:
+        context.close()
+
+
+def test_a_settings_field_being_typed_in_is_not_rewritten_by_the_edits_that_follow(page, tmp_path):
+    create_dataset(page, _name("typing"))
+    import_files(page, [write_image(tmp_path, 640, 480, name="t.png")])
+    page.get_by_role("tab", name="Queue").click()
+    page.locator("#queue-gallery .thumbnail-item").first.click()
+    page.wait_for_selector("#editor svg.wb-overlay")
+    page.locator("#review-max input").fill("100000")  # typed, not saved yet
+    drag(page, (40, 40), (200, 160))  # an edit changes the status line...
+    wait_version(page, 2)
+    drag(page, (300, 200), (400, 300))
+    wait_version(page, 3)
+    assert page.locator("#review-max input").input_value() == "100000"  # ...and leaves the field as typed
