@@ -107,6 +107,9 @@ def test_the_filter_shown_after_a_reload_is_the_filter_in_force_and_each_dataset
         wait_loaded(page)
         wait_text(page, "#pager", "items 1–2 of 2")
         _wait_value(page, "filter-status", "accepted")  # the widget says what applies
+        page.get_by_role("tab", name="Review").click()
+        wait_text(page, "#item-status", "1 of 2 (filter: status accepted)")  # and so does the review screen
+        page.get_by_role("tab", name="Queue").click()
 
         choose(page, "dataset", other)
         wait_text(page, "#counts", other)
