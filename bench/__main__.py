@@ -73,6 +73,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("store_latency", "store edit latency vs bare SQLite commit", quick=("--edits", "50")),
     Benchmark("review_latency", "browser at 100k items: queue page, next item, accept and next",
               quick=("--items", "5000", "--repeats", "5"), requires=_chromium),
+    Benchmark("review_hands", "browser: 50 12 MP photos reviewed by keyboard, key -> next item; zoomed crops",
+              quick=("--items", "15", "--zooms", "4"), requires=_chromium),
     Benchmark("annotate_throughput", "batch client items/s vs a raw HTTP client against transformers serve",
               quick=("--items", "12", "--rounds", "1")),
     Benchmark("multi_image_cost", "canvas, step-by-step, order probe, tiles vs one request (tiny model)"),

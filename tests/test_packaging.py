@@ -79,3 +79,46 @@ def test_app_py_builds_the_blocks_without_launching():
     code = "import app, gradio; assert isinstance(app.demo, gradio.Blocks); print('ok')"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("ok")
+
+
+def _make_dry_run(*args: str) -> list[str]:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make here")
+    done = subprocess.run([make, "-n", "--no-print-directory", "-C", str(REPO), *args], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_make_app_installs_once_then_only_launches(tmp_path):
+    first = _make_dry_run("app", f"STAMPS={tmp_path}", "PYTHON=python3", "EXTERNALLY_MANAGED=0")
+    assert "python3 -m pip install -r requirements.txt" in first and first[-1] == "python3 app.py"
+    (tmp_path / "python3.app").touch()  # what the first run leaves behind, newer than the requirements
+    assert _make_dry_run("app", f"STAMPS={tmp_path}", "PYTHON=python3", "EXTERNALLY_MANAGED=0") == ["python3 app.py"]
+
+
+def test_an_externally_managed_python_installs_into_the_projects_venv(tmp_path):
+    managed = tmp_path / "python3"  # answers the PEP 668 question as Debian's Python does: externally managed
+    managed.write_text("#!/bin/sh\necho 1\n")
+    managed.chmod(0o755)
+    venv = tmp_path / "venv"
+    steps = _make_dry_run("app", f"PYTHON={managed}", f"VENV={venv}", f"STAMPS={tmp_path / 'stamps'}")
+    assert any("externally managed (PEP 668)" in s for s in steps)
+    assert f"{managed} -m venv {venv}" in " ".join(steps)
+    assert f"{venv}/bin/python -m pip install -r requirements.txt" in steps and steps[-1] == f"{venv}/bin/python app.py"
+    assert not any(s.startswith(f"{managed} -m pip") for s in steps)  # nothing is pip-installed into it
+
+
+@pytest.mark.slow
+def test_the_projects_venv_is_made_with_the_system_python(tmp_path):
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make here")
+    venv = tmp_path / "venv"
+    done = subprocess.run([make, "-C", str(REPO), f"{venv}/bin/python", f"VENV={venv}", "EXTERNALLY_MANAGED=1",
+                           f"PYTHON={sys.executable}"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    prefix = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix != sys.base_prefix)"],
+                            capture_output=True, text=True, timeout=60).stdout.strip()
+    assert prefix == "True"

@@ -22,6 +22,7 @@ import gradio as gr
 
 from ui import batch_page, endpoints, evaluate_page, export_page, multi_page, queue_page, review_page, try_page
 from ui.context import PRIVATE, AppContext
+from ui.live import Live
 from ui.notice import say
 from ui.refresh import Pages
 from ui.visitors import current_request, visitor_key
@@ -41,6 +42,10 @@ _HEAD = """
 .wb-warning { border-color: #ef6c00; background: rgba(239, 108, 0, 0.12); }
 .wb-error { border-color: #c62828; background: rgba(198, 40, 40, 0.12); }
 #notice:empty { display: none; }
+#title h3 { margin: 0 0 2px 0; }
+#title p { margin: 0; font-size: 13px; opacity: 0.8; }
+#queue-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: none;
+  overflow-wrap: anywhere; }
 </style>
 """
 
@@ -68,22 +73,26 @@ def create_app(services: Services | None = None) -> gr.Blocks:
     gr.set_static_paths(services.static_paths())
     with gr.Blocks(title="Grounding Workbench") as demo:
         gr.HTML("", head=_HEAD, visible="hidden", container=False, padding=False)
-        with gr.Row():
-            gr.Markdown("## Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
-                        "fine-tuning datasets.")
-            if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
-                gr.LoginButton()
+        # one compact header (title, dataset, counts and the notice beside them), so the editor starts high on a
+        # 900-pixel-high window and a short message does not push the page down
+        with gr.Row(equal_height=False, elem_id="header"):
+            with gr.Column(scale=1, min_width=220):
+                gr.Markdown("### Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
+                            "fine-tuning datasets.", elem_id="title")
+                if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
+                    gr.LoginButton()
+            with gr.Column(scale=1, min_width=220):
+                dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", interactive=False)
+            with gr.Column(scale=3, min_width=320):
+                counts = gr.Markdown(elem_id="counts")
+                notice = gr.HTML("", elem_id="notice", container=False, padding=False)
         note = services.data_note()
         gr.HTML(say("warning", note) if note else "", elem_id="data-note", visible=bool(note), container=False,
                 padding=False)
         services.store()  # opened now: a store that cannot be used is said in the banner below, not on first use
         if services.storage_problem:  # the same words under the id the safety tests look for
             gr.HTML(say("warning", services.storage_problem), elem_id="storage-banner", container=False, padding=False)
-        notice = gr.HTML("", elem_id="notice", container=False, padding=False)
         cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY, secret=services.browser_secret())
-        with gr.Row():
-            dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", scale=1)
-            counts = gr.Markdown(elem_id="counts")
         with gr.Tabs(selected="queue") as tabs:
             ctx = AppContext(services, notice, cursor, tabs, dataset, counts)
             ctx.demo = demo  # type: ignore[attr-defined]
@@ -96,21 +105,23 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             with gr.Tab("Several images", id="multi") as multi_tab:
                 multi_page.build(ctx, pages, multi_tab)
             with gr.Tab("Batch", id="batch") as batch_tab:
-                batch_page.build(ctx)
+                pages.batch = batch_page.build(ctx, pages)
             with gr.Tab("Evaluate", id="evaluate") as evaluate_tab:
                 evaluate = evaluate_page.build(ctx, pages)
             with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx).wire(export_tab)
             with gr.Tab("Try it", id="try") as try_tab:
                 try_page.build(ctx, pages)
+        pages.live = Live(ctx, pages)  # outside the tabs: its timer and memory are no part of a screen
         tab_list = [queue_tab, review_tab, multi_tab, batch_tab, evaluate_tab, export_tab, try_tab]
         for tab in tab_list:
             tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
-        pages.queue_outputs = lambda: [queue.gallery, queue.ids, queue.pager, queue.label_filter]  # type: ignore[attr-defined]
         queue.wire()  # type: ignore[attr-defined]
         evaluate_tab.select(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]
         demo.load(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]
         review.wire()  # type: ignore[attr-defined]
         pages.try_save()  # type: ignore[attr-defined]
+        pages.shared.wire(ctx)
+        pages.live.wire(queue_tab)
         endpoints.register(services)
     return demo

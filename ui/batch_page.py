@@ -7,25 +7,34 @@ their work: the model's boxes are kept beside it. Re-running skips what is alrea
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import gradio as gr
 
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
+from ui.refresh import Pages
 from ui.views import plain
 from workbench.batch.jobs import JobRequest, describe
 from workbench.config import BackendSettings
 from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import StoreError
 
-__all__ = ["build"]
+__all__ = ["BatchPage", "build"]
 
 STATUS_CHOICES = ["new", "pre-annotated", "accepted", "rejected"]
 
 
-def build(ctx: AppContext) -> None:
+@dataclass(frozen=True)
+class BatchPage:
+    progress: gr.Markdown
+    jobs_text: Callable[[int | None], str]
+    """The jobs of a dataset as the page shows them (the app's live refresh keeps ``progress`` current)."""
+
+
+def build(ctx: AppContext, pages: Pages) -> BatchPage:
     gr.Markdown("Run a model over many items of the current dataset. The job goes on in the server when you close "
                 "the page, and its progress shows here when you come back. Items someone already worked on keep "
                 "their boxes (the model's are kept beside them); items done with the same settings are skipped.")
@@ -38,7 +47,7 @@ def build(ctx: AppContext) -> None:
         probe = gr.Button("Probe its coordinates (saved for the dataset)", size="sm", elem_id="batch-probe")
     with gr.Row():
         labels = gr.Textbox(label="Labels to find (comma-separated: the family's own request)", elem_id="batch-labels")
-        prompt = gr.Textbox(label="…or your own prompt", elem_id="batch-prompt")
+        prompt = gr.Textbox(label="…or your own prompt (used when filled)", elem_id="batch-prompt")
     with gr.Row():
         statuses = gr.CheckboxGroup(STATUS_CHOICES, value=["new"], label="Items to run on", elem_id="batch-statuses")
         use_filter = gr.Checkbox(False, label="only those the queue's filter shows", elem_id="batch-filter")
@@ -49,7 +58,12 @@ def build(ctx: AppContext) -> None:
         start = gr.Button("Start", variant="primary", elem_id="batch-start")
         cancel = gr.Button("Cancel the running job", variant="stop", elem_id="batch-cancel")
     progress = gr.Markdown("No job yet for this dataset.", elem_id="batch-progress")
-    timer = gr.Timer(2.0)
+    shared = pages.shared
+    shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
+    shared.add("model", model, BackendSettings().model)
+    shared.add("base_url", base_url, BackendSettings().base_url or "")
+    shared.add("find", labels, "")
+    shared.add("prompt", prompt, "")
 
     def _jobs_text(dataset: int | None) -> str:
         if dataset is None:
@@ -59,13 +73,6 @@ def build(ctx: AppContext) -> None:
             return "No job yet for this dataset."
         return "\n\n".join(plain(describe(job)) for job in jobs)
 
-    def _progress(data: Any, request: gr.Request = None):
-        cursor = ctx.cursor_of(data, request)
-        try:
-            return _jobs_text(cursor.dataset)
-        except StoreError:
-            return gr.skip()
-
     @speaks(ctx.notice)
     def _start(data: Any, kind: str, name: str, url: str, wanted: str, text: str, chosen: list[str],
                filtered: bool, at_once: float, tokens: float, probe: bool, request: gr.Request = None):
@@ -73,9 +80,10 @@ def build(ctx: AppContext) -> None:
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
         ctx.services.store().dataset(cursor.dataset, owner=ctx.owner(cursor, request))  # only one's own
-        request = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(),
-                             prompt=(text or "").strip(),
-                             labels=tuple(label.strip() for label in (wanted or "").split(",") if label.strip()),
+        own = (text or "").strip()  # the prompt when filled, else the family's own request for the labels
+        request = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(), prompt=own,
+                             labels=() if own else tuple(label.strip() for label in (wanted or "").split(",")
+                                                         if label.strip()),
                              statuses=tuple(chosen or ()), max_new_tokens=int(tokens), concurrency=int(at_once),
                              geometry_check=bool(probe),
                              filter={k: v for k, v in asdict(cursor.filter).items() if v} if filtered else {})
@@ -125,4 +133,4 @@ def build(ctx: AppContext) -> None:
                 concurrency_limit=1, **QUEUED)
     start.click(_start, inputs, [progress, ctx.notice], **PRIVATE)
     cancel.click(_cancel, ctx.cursor, [progress, ctx.notice], **PRIVATE)
-    timer.tick(_progress, ctx.cursor, progress, **PRIVATE)
+    return BatchPage(progress, _jobs_text)

@@ -7,9 +7,10 @@ Why our own and not gradio_image_annotation: review is keyboard-first (delete th
 cycle its label, next/accept without the mouse), which needs to know the selected box; every
 finished gesture must be ONE change event (that component sends one when a box starts, one when it
 ends and one when it is labelled, so one drawn box made three undo steps); a press inside a box
-must select it, not start a new one; it rotates the picture without rotating the boxes; and a
-portrait photo must fit the screen with the buttons under it. The component is ~250 lines of JS
-(``box_editor.js``) and draws the image at most 70 % of the window high.
+must select it, not start a new one; it rotates the picture without rotating the boxes; a portrait
+photo must fit the screen; zoom must show the original's pixels, not the display copy enlarged; and
+item actions must wait for the edits before them (no overlapping events on a stale version). The
+component is ~500 lines of JS (``box_editor.js``); the image fits the window below the editor's top.
 
 The value travels as plain JSON. Coordinates in it are display-copy pixels; this module maps them
 to original pixels with :class:`grounding.display.DisplayScale` (and nothing else does):
@@ -27,7 +28,7 @@ to original pixels with :class:`grounding.display.DisplayScale` (and nothing els
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,22 +51,23 @@ _CSS = """
 .wb-chip, .wb-mode { border: 2px solid #999; border-radius: 12px; padding: 1px 10px; background: transparent;
   color: inherit; cursor: pointer; font-size: 13px; }
 .wb-chip.wb-on { background: rgba(127, 127, 127, 0.25); font-weight: 600; }
-.wb-stage { position: relative; align-self: center; max-width: 100%; line-height: 0; }
-.wb-stage img { display: block; max-width: 100%; user-select: none; }
+.wb-stage { position: relative; align-self: center; overflow: hidden; line-height: 0; touch-action: none; }
+.wb-stage img { position: absolute; left: 0; top: 0; display: block; max-width: none; user-select: none;
+  transform-origin: 0 0; }
+.wb-detail { position: absolute; background-size: 100% 100%; background-repeat: no-repeat; pointer-events: none; }
 .wb-newlabel { border: 1px solid #999; border-radius: 12px; padding: 1px 8px; font-size: 13px; width: 150px;
   background: transparent; color: inherit; }
 .wb-overlay { position: absolute; inset: 0; width: 100%; height: 100%; cursor: crosshair; touch-action: none; }
 .wb-shape { cursor: move; }
-.wb-shape text { pointer-events: none; paint-order: stroke; stroke: #000; stroke-width: 0.6px; font-family: sans-serif; }
+.wb-shape text { pointer-events: none; paint-order: stroke; stroke: #000; font-family: sans-serif; }
 .wb-model rect { stroke-dasharray: none; }
-.wb-handle { fill: #fff; stroke: #000; stroke-width: 1px; cursor: nwse-resize; }
+.wb-handle { fill: #fff; stroke: #000; cursor: nwse-resize; }
 .wb-proposal { fill: none; stroke: #ffeb3b; pointer-events: none; }
 .wb-score { pointer-events: none; font-family: sans-serif; paint-order: stroke; stroke: #000; stroke-width: 0.6px; }
 .wb-band { fill: rgba(255, 255, 255, 0.15); stroke: #fff; stroke-dasharray: 4 3; pointer-events: none; }
 .wb-info { font-size: 12px; opacity: 0.8; line-height: 1.3; }
 .wb-empty { padding: 40px; text-align: center; opacity: 0.7; }
 """
-
 
 def file_url(path: str | Path) -> str:
     """The URL of a served file (relative, so it works under any root path)."""
@@ -84,9 +86,11 @@ def _shape(a: Annotation | AnnotationDraft, scale: DisplayScale) -> dict[str, An
 
 def editor_value(image_url: str, scale: DisplayScale, annotations: Sequence[Annotation],
                  labels: Sequence[tuple[str, str]], *, key: str, proposals: Sequence[Proposal] = (),
-                 label: str | None = None, readonly: bool = False, alt: str = "",
+                 label: str | None = None, readonly: bool = False, alt: str = "", sha: str = "",
                  calibrated: bool = False) -> dict[str, Any]:
-    """The editor's value for one image: display-pixel shapes, the dataset's labels (name, colour).
+    """The editor's value for one image: display-pixel shapes, the dataset's labels (name, colour), the
+    original's size (``ow``, ``oh``: zoomed views and keyboard steps in original pixels) and the image's
+    content hash (``sha``: the editor asks for zoomed pixels and the previous item's boxes with it).
 
     A model box carries its ``score``; ``calibrated`` says whether scores are probabilities that the
     box survives review (else raw signals): the editor tints each model box by it, shows it, and Tab
@@ -102,6 +106,9 @@ def editor_value(image_url: str, scale: DisplayScale, annotations: Sequence[Anno
         "image": image_url,
         "w": scale.display_wh[0],
         "h": scale.display_wh[1],
+        "ow": scale.original_wh[0],
+        "oh": scale.original_wh[1],
+        "sha": sha,
         "key": key,
         "alt": alt,
         "labels": [{"name": name, "color": known[name]} for name in names],
@@ -120,8 +127,9 @@ def drafts_from_value(value: Mapping[str, Any], scale: DisplayScale,
     """The editor's shapes as annotations in original pixels.
 
     A shape the person did not move keeps the stored annotation's exact coordinates (the display
-    copy is coarser than the original); a relabelled one becomes the person's; a moved, resized or
-    new one is mapped from display pixels and clamped to the image.
+    copy is coarser than the original); a relabelled one becomes the person's; a moved or resized one
+    is the stored coordinates plus the move (those not moved stay exact), a new one is mapped from
+    display pixels; both are clamped to the image.
     """
     shapes = value.get("shapes") or []
     check_annotation_count([shapes])  # before a draft is made of each: 100 000 shapes are refused at once
@@ -145,12 +153,26 @@ def _drafts(shapes: list, scale: DisplayScale, stored: Mapping[int, Annotation])
                                           dict(known.attributes), known.score if provenance == "model" else None))
             continue
         coords = [float(v) for v in shape["c"]]
-        original = clamp_to(scale.to_original(coords), scale.original_wh)
+        if known is not None and known.kind == kind and len(coords) == len(known.coords):
+            # moved by the person: the stored coordinates plus the move, so a coordinate left alone keeps its
+            # exact value and a keyboard step of one original pixel is exactly one (display pixels are coarser)
+            shown = [round(v, 3) for v in scale.to_display(known.coords)]
+            moves = scale.to_original([c - s for c, s in zip(coords, shown)])
+            coords = [o if c == s else o + d for o, c, s, d in zip(known.coords, coords, shown, moves)]
+            original = clamp_to(tuple(coords), scale.original_wh)
+        else:
+            original = clamp_to(scale.to_original(coords), scale.original_wh)
         drafts.append(AnnotationDraft(kind, original, label, "human"))
     return drafts
 
 
-def box_editor(elem_id: str = "editor") -> gr.HTML:
-    """The editor component (one per page); its ``change`` event carries each committed gesture."""
+def box_editor(elem_id: str = "editor", server_functions: Sequence[Callable[..., Any]] = ()) -> gr.HTML:
+    """The editor component (one per page); its ``input`` event carries each committed gesture.
+
+    ``server_functions`` (named ``crop`` and ``previous_boxes``) answer the editor's own requests: a zoomed
+    region's pixels, the previous item's boxes. Two props report back to it: ``ack``, the number of the last
+    commit stored, and ``done``, changed whenever an item action has answered (see ``box_editor.js``).
+    """
     return gr.HTML(empty_value(), html_template="<div class='wb-editor'></div>", css_template=_CSS, js_on_load=_JS,
-                   elem_id=elem_id, apply_default_css=False)
+                   elem_id=elem_id, apply_default_css=False, server_functions=list(server_functions) or None,
+                   ack=0, done=0)

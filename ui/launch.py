@@ -197,7 +197,7 @@ def launch_options(demo) -> dict:
     guard (upload quotas, API arguments answered in words: :mod:`ui.guard`)."""
     from starlette.middleware import Middleware
 
-    from ui.api import API_NAMES
+    from ui.endpoints import API_NAMES
     from ui.guard import RequestGuard
 
     services = getattr(demo, "workbench_services", None)

@@ -156,6 +156,12 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
                           "consistent order framed", type="pil", interactive=False, elem_id="probe-plot")
     with gr.Accordion("Full result (JSON)", open=False):
         details = gr.JSON(elem_id="multi-json")
+    shared = pages.shared
+    shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
+    shared.add("model", model, BackendSettings().model)
+    shared.add("base_url", base_url, BackendSettings().base_url or "")
+    shared.add("find", target, "")
+    shared.add("prompt", prompt, "")
 
     def current(data: Any, request: Any) -> tuple[Cursor, Any]:
         cursor = ctx.cursor_of(data, request)
@@ -269,10 +275,8 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
         return stored(cursor, "tiles", result, outcome, ())
 
     model_inputs = [ctx.cursor, backend, model, base_url, api_key, target, prompt, task]
-    r = pages.review
-    review_outs = [r.status, r.editor, r.picture, r.geometry, r.proposals, r.proposal_buttons]
-    q = pages.queue
-    run_outs = [ctx.notice, ctx.cursor, ctx.counts, *review_outs, q.gallery, q.ids, q.pager, q.label_filter, summary,
+    review_outs = pages.review_outputs()
+    run_outs = [ctx.notice, ctx.cursor, ctx.counts, *review_outs, *pages.queue_outputs(), summary,
                 details, item_line]
     model_event = {"concurrency_id": "model", "concurrency_limit": 1, **QUEUED}
     tab.select(_shown, ctx.cursor, item_line, **PRIVATE)

@@ -10,15 +10,19 @@ import gradio as gr
 
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
-from ui.refresh import Pages, dataset_part, queue_part, review_part
+from ui.refresh import Pages, dataset_part, filter_part, queue_part, review_part, settings_part
 from ui.views import ORDER_CHOICES, PROVENANCE_CHOICES, SPLIT_CHOICES, STATUS_CHOICES, confidence_markdown, plain
 from workbench.confidence import dataset_calibration, refit
 from workbench.errors import StoreError
 from workbench.importers import import_images
+from workbench.remembered import remember, remembered
 from workbench.review import Cursor
 from workbench.store import ItemFilter
 
 __all__ = ["QueuePage", "build"]
+
+_SAME, _LOAD = object(), object()
+"""For ``everything``: the dataset did not change; the page was (re)loaded."""
 
 
 @dataclass
@@ -32,9 +36,10 @@ class QueuePage:
     provenance_filter: gr.Dropdown
     name_filter: gr.Textbox
     labels_table: gr.Markdown
+    shown: gr.State
     order: gr.Dropdown
     confidence: gr.Markdown
-    split_filter: gr.Dropdown | None = None
+    split_filter: gr.Dropdown
 
 
 def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
@@ -51,14 +56,14 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     with gr.Row():
         files = gr.File(label="Add images to this dataset (files or a zip; the same image twice is added once)",
                         file_count="multiple", file_types=["image", ".zip"], type="filepath", elem_id="import-files",
-                        height=170, scale=3)
+                        height=170, scale=3, interactive=False)  # until the page has loaded: see _load
         with gr.Column(scale=2), gr.Accordion("Datasets", open=False, elem_id="datasets-panel"):
             new_name = gr.Textbox(label="Name", placeholder="e.g. kitchen-cats", elem_id="dataset-name")
             with gr.Row():
-                create = gr.Button("Create", size="sm", elem_id="dataset-create")
-                rename = gr.Button("Rename current", size="sm", elem_id="dataset-rename")
+                create = gr.Button("Create", size="sm", elem_id="dataset-create", interactive=False)
+                rename = gr.Button("Rename current", size="sm", elem_id="dataset-rename", interactive=False)
                 delete = gr.Button("Delete current (type its name)", size="sm", variant="stop",
-                                   elem_id="dataset-delete")
+                                   elem_id="dataset-delete", interactive=False)
     with gr.Row():
         status_filter = gr.Dropdown(STATUS_CHOICES, value="all", label="Status", elem_id="filter-status", scale=1)
         label_filter = gr.Dropdown(["all"], value="all", label="Label", elem_id="filter-label", scale=1)
@@ -86,6 +91,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
     gallery = gr.Gallery(label="Items (click one to review it)", columns=6, height="auto", allow_preview=False,
                          object_fit="contain", elem_id="queue-gallery", show_label=False, buttons=[])
     ids = gr.State([])
+    shown = gr.State({})  # what the queue shows: the view it was read for and a digest of it (ui.live compares)
     with gr.Accordion("Splits", open=False, elem_id="splits-panel"):
         gr.Markdown("Put the items the filters show into a split by hand, or give every item without one its split "
                     "from its images' content (the same images land in the same split on any machine; a "
@@ -106,30 +112,46 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             add_label = gr.Button("Add / recolour", size="sm", elem_id="label-add")
             rename_label = gr.Button("Rename or merge", size="sm", elem_id="label-rename")
     page = QueuePage(files, gallery, ids, pager, status_filter, label_filter, provenance_filter, name_filter,
-                     labels_table, order, confidence, split_filter)
+                     labels_table, shown, order, confidence, split_filter)
     pages.queue = page
-    r = lambda: pages.review  # noqa: E731 (built after this page)
 
     def outputs() -> list[Any]:
-        rv = r()
-        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, gallery, ids, pager, label_filter, labels_table,
-                rv.status, rv.editor, rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons, confidence, order,
-                preview, take]
+        """What a dataset change updates: the bar, the queue, the review screen, the filter widgets and the
+        fields every page shares (they show the dataset's remembered choices)."""
+        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, *pages.queue_outputs(), labels_table,
+                *pages.review_outputs(), status_filter, provenance_filter, name_filter, split_filter, order, confidence,
+                preview, take, *pages.shared.components()]
 
-    def everything(cursor: Cursor, owner: str, message: str = "") -> dict:
+    def everything(cursor: Cursor, owner: str, message: str = "", *, before: Any = _SAME) -> dict:
+        """Every part for the cursor. The filter widgets and shared fields come only when a dataset is opened
+        (``before``: the dataset shown before the action, :data:`_LOAD` on a page load) — never under a
+        person's typing."""
         cursor, bar = dataset_part(ctx, cursor, owner)
         cursor, review = review_part(ctx, pages, cursor)
-        shown_order = next((label for label, value in ORDER_CHOICES if value == cursor.filter.order),
-                           ORDER_CHOICES[0][0])
-        return {**bar, **queue_part(ctx, pages, cursor), **review, labels_table: labels_markdown(ctx, cursor.dataset),
-                confidence: confidence_markdown(ctx.services.store(), cursor.dataset), order: shown_order,
-                preview: "", take: gr.Button(visible=False), ctx.cursor: cursor.to_json(), ctx.notice: message}
+        shown = {**bar, **queue_part(ctx, pages, cursor), **review,
+                 labels_table: labels_markdown(ctx, cursor.dataset),
+                 confidence: confidence_markdown(ctx.services.store(), cursor.dataset), preview: "",
+                 take: gr.Button(visible=False), ctx.cursor: cursor.to_json(), ctx.notice: message}
+        if before is _LOAD or (before is not _SAME and before != cursor.dataset):
+            shown |= {**filter_part(pages, cursor.filter), **settings_part(ctx, pages, cursor.dataset)}
+        return shown
+
+    def _load(data: Any, request: gr.Request = None):
+        """The page as the store and this browser's cursor say. What changes the dataset (adding images, the
+        dataset controls) is usable only once this answer is in: a load answered late (a busy server) would
+        otherwise show the page as it was before an import made meanwhile, and put the cursor back."""
+        ready = {files: gr.File(interactive=True), create: gr.Button(interactive=True),
+                 rename: gr.Button(interactive=True), delete: gr.Button(interactive=True),
+                 ctx.dataset: gr.Dropdown(interactive=True)}
+        return {**ready, **_loaded(data, request)}
 
     @speaks(ctx.notice)
-    def _load(data: Any, request: gr.Request = None):
+    def _loaded(data: Any, request: gr.Request = None) -> dict:
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "evaluate", "export", "try") else None
-        shown = everything(cursor, ctx.owner(cursor, request))
+        seen = pages.live.signature(cursor.to_json(), request)  # before reading: a change after it shows next tick
+        seen["jobs"] = None  # the batch progress is not read here: the first tick shows it
+        shown = {**everything(cursor, ctx.owner(cursor, request), before=_LOAD), pages.live.seen: seen}
         # back to the screen of the last visit; never move a person who is already working elsewhere
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}
 
@@ -138,16 +160,19 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         cursor = ctx.cursor_of(data, request)
         if dataset_id is None or dataset_id == cursor.dataset:
             return {ctx.notice: gr.skip()}
-        cursor = replace(cursor, dataset=int(dataset_id), item=None, page=1, filter=ItemFilter())
-        return everything(cursor, ctx.owner(cursor, request))
+        before = cursor.dataset
+        flt = remembered(ctx.services.store(), int(dataset_id)).filter  # the filter last used on that dataset
+        cursor = replace(cursor, dataset=int(dataset_id), item=None, page=1, filter=flt)
+        return everything(cursor, ctx.owner(cursor, request), before=before)
 
     @speaks(ctx.notice)
     def _create(data: Any, name: str, request: gr.Request = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         record = ctx.services.store().create_dataset(name, owner=ctx.owner(cursor, request))
+        before = cursor.dataset
         cursor = replace(cursor, dataset=record.id, item=None, page=1, filter=ItemFilter())
-        return {**everything(cursor, record.owner, say("ok", f"Created dataset '{record.name}'. Add images to it.")),
-                new_name: ""}
+        return {**everything(cursor, record.owner, say("ok", f"Created dataset '{record.name}'. Add images to it."),
+                             before=before), new_name: ""}
 
     @speaks(ctx.notice)
     def _rename(data: Any, name: str, request: gr.Request = None):
@@ -170,8 +195,9 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
                              "box first")
         ctx.services.store().delete_dataset(record.id, owner=owner)
         ctx.services.forget_served(record.id)
-        cursor = replace(cursor, dataset=None, item=None, page=1)
-        return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'.")), new_name: ""}
+        cursor = replace(cursor, dataset=None, item=None, page=1, filter=ItemFilter())
+        return {**everything(cursor, owner, say("ok", f"Deleted dataset '{record.name}'."), before=record.id),
+                new_name: ""}
 
     @speaks(ctx.notice)
     def _import(data: Any, paths: list[str] | None, request: gr.Request = None):
@@ -195,6 +221,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         except StoreError:  # nothing could be added, so no dataset was made for it
             return {ctx.notice: say("warning", f"No image was added: {report.skipped} file(s) could not be read.",
                                     list(report.warnings)), files: None}
+        before = cursor.dataset
         cursor = replace(cursor, dataset=dataset.id)
         parts = [f"Added {len(report.items)} image(s) to '{dataset.name}' as new items"]
         if report.duplicates:
@@ -205,7 +232,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         first_new = report.items[0] if report.items else None
         if first_new is not None and cursor.item is None:
             cursor = cursor.at(store.item(first_new))
-        return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings))), files: None}
+        return {**everything(cursor, owner, say(kind, "; ".join(parts) + ".", list(report.warnings)), before=before),
+                files: None}
 
     def _filtered(data: Any, status: str, label: str, by: str, name: str, where: str, ordered: str,
                   request: gr.Request = None):
@@ -218,6 +246,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         if flt == cursor.filter:
             return {ctx.notice: gr.skip()}
         cursor = replace(cursor, filter=flt, page=1, item=None)
+        if cursor.dataset is not None:
+            remember(ctx.services.store(), cursor.dataset, flt=flt)  # the dataset's last filter, for every window
         return everything(cursor, ctx.owner(cursor, request))
 
     @speaks(ctx.notice)
@@ -272,6 +302,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         message = say("ok", f"Accepted {len(taken)} item(s) whose boxes all score at least {float(at_least):.2f}: "
                             "one history entry each (open one and press Ctrl+Z to take its accept back).")
         return {**everything(cursor, ctx.owner(cursor, request), message), counted: None}
+
+    @speaks(ctx.notice)
     def _splits(data: Any, action: str, target: str, shares: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
@@ -320,29 +352,33 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
 
     def wire() -> None:
         outs = outputs()
-        ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs], **PRIVATE)
+        filter_widgets = {status_filter, provenance_filter, name_filter, split_filter, order,
+                          *pages.shared.components()}
+        shown_outs = [c for c in outs if c not in filter_widgets]  # a filter change keeps the widgets as typed
+        ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs, pages.live.seen, files, create, rename, delete], **PRIVATE)
         ctx.dataset.input(_choose, [ctx.cursor, ctx.dataset], outs, **PRIVATE)
         gr.on([create.click, new_name.submit], _create, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         rename.click(_rename, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         delete.click(_delete, [ctx.cursor, new_name], [*outs, new_name], **PRIVATE)
         files.upload(_import, [ctx.cursor, files], [*outs, files], **QUEUED)
         filters = [status_filter, label_filter, provenance_filter, name_filter, split_filter, order]
-        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.submit,
-               split_filter.input, order.input], speaks(ctx.notice)(_filtered), [ctx.cursor, *filters], outs,
-              **PRIVATE)
+        # the file-name filter applies as one types: a keystroke while the queue is being read is sent once that
+        # answer is in (always_last), with the text as it is then; the handler never writes the widgets
+        gr.on([status_filter.input, label_filter.input, provenance_filter.input, name_filter.input,
+               name_filter.submit, split_filter.input, order.input], speaks(ctx.notice)(_filtered),
+              [ctx.cursor, *filters], shown_outs, trigger_mode="always_last", **PRIVATE)
         refit_now.click(_refit, [ctx.cursor], outs, **QUEUED)
         count.click(_count, [ctx.cursor, threshold], [ctx.notice, preview, take, counted], **PRIVATE)
         take.click(_take, [ctx.cursor, counted], [*outs, counted], **PRIVATE)
         split_set.click(_splits, [ctx.cursor, gr.State("set"), split_to, fractions], outs, **PRIVATE)
         split_assign.click(_splits, [ctx.cursor, gr.State("assign"), split_to, fractions], outs, **PRIVATE)
-        page_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter]
+        page_outs = [ctx.notice, ctx.cursor, *pages.queue_outputs()]
         prev_page.click(_page, [ctx.cursor, gr.State(-1)], page_outs, **PRIVATE)
         next_page.click(_page, [ctx.cursor, gr.State(+1)], page_outs, **PRIVATE)
-        rv = r()
-        gallery.select(_open, [ctx.cursor, ids], [ctx.notice, ctx.cursor, ctx.tabs, rv.status, rv.editor, rv.picture,
-                                                  rv.geometry, rv.proposals, rv.proposal_buttons], **PRIVATE)
-        label_outs = [ctx.notice, ctx.cursor, gallery, ids, pager, label_filter, labels_table, rv.status, rv.editor,
-                      rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons]
+        gallery.select(_open, [ctx.cursor, ids], [ctx.notice, ctx.cursor, ctx.tabs, *pages.review_outputs()],
+                       **PRIVATE)
+        label_outs = [ctx.notice, ctx.cursor, *pages.queue_outputs(), labels_table,
+                      *pages.review_outputs()]
         label_inputs = [ctx.cursor, label_name, label_new, label_color]
         add_label.click(_label, [*label_inputs, gr.State("add")], label_outs, **PRIVATE)
         rename_label.click(_label, [*label_inputs, gr.State("rename")], label_outs, **PRIVATE)

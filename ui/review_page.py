@@ -8,7 +8,9 @@ X reject, Ctrl+Z / Ctrl+Y undo/redo; in the editor Del, L, 1–9, Tab, Esc, P.
 
 from __future__ import annotations
 
-import contextlib
+import base64
+import functools
+import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,20 +22,27 @@ from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
-from ui.refresh import Pages, queue_part, review_part
+from ui.refresh import ALL_PICTURES, Pages, review_part
 from ui.views import counts_text, review_settings, status_text
+from workbench.carry import previous_annotations
 from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.convention import ReadingSettings, probe_convention
-from workbench.errors import StoreError, WorkbenchError
+from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
 from workbench.runs.agreement import AGREEMENT_MODES
 from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
 from workbench.store import StaleItemError
+from workbench.zoom import ZoomCrops
 
 __all__ = ["ReviewPage", "build"]
 
 FAMILY_CHOICES = [f.name for f in FAMILIES]
 CONVENTION_CHOICES = [("the family's", ""), *[(c.value, c.value) for c in CoordinateConvention]]
+
+
+def _backend_kind(label: str) -> str:
+    """The backend kind (``paste``, ``local``, ``openai``) of a label of the Backend radio."""
+    return next((k for k, v in BACKEND_LABELS.items() if v == label), "paste")
 
 
 @dataclass
@@ -44,23 +53,69 @@ class ReviewPage:
     geometry: gr.Markdown
     proposals: gr.Markdown
     proposal_buttons: gr.Row
+    for_picture: gr.Dropdown
 
 
 def build(ctx: AppContext, pages: Pages) -> ReviewPage:
-    status = gr.Markdown("Open an item from the queue.", elem_id="item-status")
-    with gr.Row(elem_id="review-actions"):
-        prev = gr.Button("◀ Previous (←)", size="sm", elem_id="wb-prev")
-        nxt = gr.Button("Next (→) ▶", size="sm", elem_id="wb-next")
-        accept = gr.Button("✓ Accept, open next (A)", size="sm", variant="primary", elem_id="wb-accept")
-        reject = gr.Button("✗ Reject (X)", size="sm", variant="stop", elem_id="wb-reject")
-        reopen = gr.Button("Reopen", size="sm", elem_id="wb-reopen")
-        undo = gr.Button("↶ Undo (Ctrl+Z)", size="sm", elem_id="wb-undo")
-        redo = gr.Button("↷ Redo (Ctrl+Y)", size="sm", elem_id="wb-redo")
-    picture = gr.Radio([], label="Picture", visible=False, elem_id="picture")
-    with gr.Row():
-        with gr.Column(scale=4):
-            editor = box_editor("editor")
-        with gr.Column(scale=2):
+    zoom = ZoomCrops()
+
+    def picture_of(data: Any) -> tuple[Any, Any, int]:
+        """The item and picture the editor names (``key`` "item:picture"), when ``sha`` is that picture's: only
+        a page that was shown the picture knows its hash, as it knows its display copy's address."""
+        item_id, picture = (int(part) for part in str(data.get("key") or "").split(":"))
+        item = ctx.services.store().item(item_id)
+        image = item.image(picture)
+        if not data.get("sha") or data.get("sha") != image.sha256:
+            raise StoreError("this picture changed since the page showed it: open the item again")
+        return item, image, picture
+
+    def crop(data: dict) -> dict:
+        """The visible region of the editor's picture at the screen's resolution (:mod:`workbench.zoom`)."""
+        try:
+            _, image, _ = picture_of(data)
+            if data.get("warm"):  # the view starts zooming in: decode now, the crops that follow are cut from it
+                zoom.warm(image.file, image.wh)
+                return {"warm": True}
+            x0, y0, x1, y1 = (float(v) for v in data["box"][:4])
+            out_w, out_h = (int(v) for v in data["out"][:2])
+            found = zoom.crop(image.file, image.wh, (x0, y0, x1, y1), (out_w, out_h))
+        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+            return {"error": f"no zoomed pixels: {exc}"}
+        url = "data:image/jpeg;base64," + base64.b64encode(found.jpeg).decode("ascii")
+        return {"url": url, "box": list(found.box), "size": list(found.size)}
+
+    def previous_boxes(data: dict) -> dict:
+        """The boxes of the item before this one in the dataset, in this picture's display pixels."""
+        try:
+            item, image, picture = picture_of(data)
+            previous, found = previous_annotations(ctx.services.store(), item, picture)
+            scale = ctx.services.served(item.dataset_id).display(image.file, image.sha256, image.wh).scale
+        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+            return {"error": f"cannot copy the previous item's boxes: {exc}"}
+        if previous is None:
+            return {"error": "this is the dataset's first item: there is no previous item to copy from"}
+        return {"item": previous.id, "key": f"{previous.id}:{min(picture, len(previous.images))}",
+                "shapes": [{"kind": a.kind, "c": [round(v, 3) for v in scale.to_display(a.coords)],
+                            "label": a.label} for a in found]}
+
+    # the editor first, at the top of the screen (a portrait photo fits a 900-pixel-high window); the item's
+    # status, the actions and what the model sees beside it
+    with gr.Row(elem_id="review-top", equal_height=False):
+        with gr.Column(scale=5, min_width=480):
+            editor = box_editor("editor", server_functions=[crop, previous_boxes])
+        with gr.Column(scale=2, min_width=300, elem_id="review-side"):
+            status = gr.Markdown("Open an item from the queue.", elem_id="item-status")
+            with gr.Row(elem_id="review-actions"):
+                prev = gr.Button("◀ Previous (←)", size="sm", elem_id="wb-prev", min_width=60)
+                nxt = gr.Button("Next (→) ▶", size="sm", elem_id="wb-next", min_width=60)
+                accept = gr.Button("✓ Accept → next (A)", size="sm", variant="primary", elem_id="wb-accept",
+                                   min_width=60)
+                reject = gr.Button("✗ Reject (X)", size="sm", variant="stop", elem_id="wb-reject", min_width=60)
+            with gr.Row(elem_id="review-history"):
+                reopen = gr.Button("Reopen", size="sm", elem_id="wb-reopen", min_width=60)
+                undo = gr.Button("↶ Undo (Ctrl+Z)", size="sm", elem_id="wb-undo", min_width=60)
+                redo = gr.Button("↷ Redo (Ctrl+Y)", size="sm", elem_id="wb-redo", min_width=60)
+            picture = gr.Radio([], label="Picture", visible=False, elem_id="picture")
             proposals = gr.Markdown(elem_id="proposals")
             with gr.Row(visible=False) as proposal_buttons:
                 take = gr.Button("Take the model's boxes instead", size="sm", elem_id="take-proposals")
@@ -112,16 +167,27 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         with gr.Group(visible=True) as paste_box:
             pasted = gr.Textbox(label="Model output to parse for this item", lines=4, elem_id="pasted")
             with gr.Row():
-                for_picture = gr.Dropdown([("all pictures (image keys / Picture N)", 0)], value=0,
-                                          label="The output is for", elem_id="paste-for")
+                for_picture = gr.Dropdown([(ALL_PICTURES, 0)], value=0, label="The output is for",
+                                          elem_id="paste-for")
                 parse = gr.Button("Parse into this item", variant="primary", elem_id="parse-item")
         output = gr.Textbox(label="Model output", lines=3, interactive=False, elem_id="model-output", visible=False)
+    shared = pages.shared
+    shared.add("backend", backend, BACKEND_LABELS["paste"], show=BACKEND_LABELS.get, read=_backend_kind)
+    shared.add("model", model, BackendSettings().model)
+    shared.add("base_url", base_url, BackendSettings().base_url or "")
+    shared.add("find", target, "")
+    shared.add("prompt", prompt, "")
+    shared.add("family", family, DEFAULT_FAMILY.name)
+    shared.add("min_pixels", min_pixels)
+    shared.add("max_pixels", max_pixels)
+    shared.add("coordinate_keys", keys, "")
+    shared.add("convention", convention, "")
 
-    page = ReviewPage(status, editor, picture, geometry, proposals, proposal_buttons)
+    page = ReviewPage(status, editor, picture, geometry, proposals, proposal_buttons, for_picture)
     pages.review = page
 
     def review_outs() -> list[Any]:
-        return [ctx.notice, ctx.cursor, status, editor, picture, geometry, proposals, proposal_buttons]
+        return [ctx.notice, ctx.cursor, *pages.review_outputs()]
 
     def show(cursor: Cursor, message: str = "", *, label: str | None = None) -> dict:
         cursor, review = review_part(ctx, pages, cursor, label=label)
@@ -131,20 +197,29 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return show(cursor.at(exc.item), say("warning", str(exc)))
 
     def refreshed(cursor: Cursor, message: str) -> dict:
-        """The review screen plus the dataset counts and the queue (after a status change)."""
+        """The review screen plus the dataset counts (after a status change). Not the queue: redrawing a page of
+        thumbnails on every key would delay the next item; the queue shows the store when it is looked at
+        (:mod:`ui.live`)."""
         cursor, review = review_part(ctx, pages, cursor)
         store = ctx.services.store()
         record = store.dataset(cursor.dataset) if cursor.dataset is not None else None
-        return {**review, **queue_part(ctx, pages, cursor), ctx.counts: counts_text(record),
-                ctx.cursor: cursor.to_json(), ctx.notice: message}
+        return {**review, ctx.counts: counts_text(record), ctx.cursor: cursor.to_json(), ctx.notice: message}
 
     def item_of(cursor: Cursor) -> int:
         if cursor.item is None:
             raise StoreError("open an item from the queue first")
         return cursor.item
 
-    @speaks(ctx.notice)
     def _edited(data: Any, value: dict | None, request: gr.Request = None):
+        """Store a committed gesture; the answer always acknowledges the commit it carried (``ack``), so the
+        editor knows the edits before an item action are stored."""
+        answer = _store_edit(data, value, request)
+        if editor not in answer:
+            answer[editor] = gr.HTML(ack=int((value or {}).get("commit") or 0))
+        return answer
+
+    @speaks(ctx.notice)
+    def _store_edit(data: Any, value: dict | None, request: gr.Request = None) -> dict:
         cursor = ctx.cursor_of(data, request)
         if not value or cursor.item is None or value.get("key") != f"{cursor.item}:{cursor.picture}":
             return {ctx.notice: gr.skip()}  # a late event from the picture shown before
@@ -162,7 +237,23 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         view = item_view(store, cursor, review_settings(store, cursor.dataset))
         return {status: status_text(view), ctx.cursor: cursor.to_json(), ctx.notice: ""}
 
-    @speaks(ctx.notice)
+    answered = itertools.count(1)
+
+    def action(fn: Any) -> Any:
+        """An item action (a button the editor's keys press): its answer always tells the editor it is done
+        (a new item shown, or ``done`` changed), so the next queued key runs on the page as it is now."""
+        spoken = speaks(ctx.notice)(fn)
+
+        @functools.wraps(fn)
+        def handler(*args: Any, **kwargs: Any) -> dict:
+            answer = spoken(*args, **kwargs)
+            if editor not in answer:
+                answer[editor] = gr.HTML(done=next(answered))
+            return answer
+
+        return handler
+
+    @action
     def _move(data: Any, step: int, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
@@ -174,7 +265,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                     "This is the first item of the queue.")}
         return show(cursor.at(store.item(target)))
 
-    @speaks(ctx.notice)
+    @action
     def _status(data: Any, new_status: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
@@ -195,7 +286,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             return refreshed(cursor.at(store.item(target)), message)
         return refreshed(cursor.at(item), message)
 
-    @speaks(ctx.notice)
+    @action
     def _history(data: Any, direction: str, request: gr.Request = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
@@ -279,19 +370,6 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                       f"{settings.limits.min_pixels} and max_pixels {settings.limits.max_pixels}."
                                       + reads))
 
-    def _settings_fields(data: Any, request: gr.Request = None):
-        cursor = ctx.cursor_of(data, request)
-        settings = review_settings(ctx.services.store(), cursor.dataset)
-        store = ctx.services.store()
-        choices = [("all pictures (image keys / Picture N)", 0)]
-        if cursor.item is not None:
-            with contextlib.suppress(StoreError):
-                choices += [(f"picture {n} ({image.image_id})", n)
-                            for n, image in enumerate(store.item(cursor.item).images, 1)]
-        return (settings.family, settings.min_pixels, settings.max_pixels, ", ".join(settings.coordinate_keys),
-                gr.Dropdown(choices=choices, value=0 if len(choices) > 2 else (1 if len(choices) == 2 else 0)),
-                settings.convention or "")
-
     def unsaved_note(settings: Any, fields: tuple) -> tuple[str, ...]:
         """A warning when the settings fields are not what the dataset uses (they apply once saved)."""
         differences = settings.unsaved(*fields)
@@ -329,7 +407,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                    folded=outcome.reasoning)
 
     def _backend(label: str):
-        kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
+        kind = _backend_kind(label)
         return (gr.Group(visible=kind != "paste"), gr.Group(visible=kind == "paste"), gr.Textbox(visible=kind != "paste"))
 
     @speaks(ctx.notice)
@@ -374,7 +452,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     @speaks(ctx.notice)
     def _probe(data: Any, label: str, checkpoint: str, url: str, key: str, request: gr.Request = None):
-        kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
+        kind = _backend_kind(label)
         if kind == "paste":
             raise WorkbenchError("choose a model or a server first: the probe asks it about synthetic images")
         engine = ctx.services.backend(kind, **BackendSettings(kind=kind, model=checkpoint, base_url=url or None,
@@ -390,11 +468,12 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     def wire() -> None:
         outs = review_outs()
-        editor.input(_edited, [ctx.cursor, editor], [ctx.notice, ctx.cursor, status, editor, picture, geometry,
-                                                      proposals, proposal_buttons], **PRIVATE)
+        # always_last: a gesture made while the previous one is being stored is sent right after it, with the
+        # editor's shapes and the cursor as they are then (the default, "once", dropped it)
+        editor.input(_edited, [ctx.cursor, editor], outs, trigger_mode="always_last", **PRIVATE)
         prev.click(_move, [ctx.cursor, gr.State(-1)], outs, **PRIVATE)
         nxt.click(_move, [ctx.cursor, gr.State(+1)], outs, **PRIVATE)
-        full = [*outs, ctx.counts, *pages.queue_outputs()]  # type: ignore[attr-defined]
+        full = [*outs, ctx.counts]
         accept.click(_status, [ctx.cursor, gr.State("accepted")], full, **PRIVATE)
         reject.click(_status, [ctx.cursor, gr.State("rejected")], full, **PRIVATE)
         reopen.click(_status, [ctx.cursor, gr.State("pre-annotated")], full, **PRIVATE)
@@ -411,8 +490,6 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         split.click(_structure, [ctx.cursor, gr.State("split")], full, **PRIVATE)
         save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels, keys, convention], outs,
                             **PRIVATE)
-        gr.on([ctx.tabs_review.select, status.change], _settings_fields, ctx.cursor,  # type: ignore[attr-defined]
-              [family, min_pixels, max_pixels, keys, for_picture, convention], **PRIVATE)
         probe.click(_probe, [ctx.cursor, backend, model, base_url, api_key],
                     [family, convention, min_pixels, max_pixels, ctx.notice], concurrency_id="model",
                     concurrency_limit=1, **QUEUED)

@@ -17,10 +17,11 @@ from grounding.double_resize import qwen_vl_utils_default_limits
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
-from ui.refresh import Pages, dataset_part, queue_part, review_part
+from ui.refresh import Pages, dataset_part, filter_part, queue_part, review_part, settings_part
 from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.errors import USER_ERRORS
 from workbench.presets import preset_limits, presets_for
+from workbench.remembered import remembered
 from workbench.tryit.geometry_table import GEOMETRY_COLUMNS
 from workbench.tryit.results import DETECTION_COLUMNS, detection_rows, render_results
 from workbench.tryit.stream import stream_grounding
@@ -282,18 +283,28 @@ def build(ctx: AppContext, pages: Pages) -> None:
         target_name = (name or "").strip() or (record.name if record else "my-dataset")
         ids = save_to_dataset(store, ws, target_name, owner=owner, together=keep)
         dataset = store.dataset(target_name, owner=owner)
+        opened = dataset.id != cursor.dataset
+        if opened:  # another dataset: its own filter and remembered choices
+            cursor = replace(cursor, filter=remembered(store, dataset.id).filter, page=1)
         cursor = replace(cursor, dataset=dataset.id).at(store.item(ids[0]))
         cursor, bar = dataset_part(ctx, cursor, owner)
         cursor, review = review_part(ctx, pages, cursor)
+        if opened:
+            bar |= {**filter_part(pages, cursor.filter), **settings_part(ctx, pages, cursor.dataset)}
         boxes = sum(len(ws.run.detections_for(e.image_id)) for e in ws.images) if ws.run else 0
+        answered = sum(1 for e in ws.images if ws.run and ws.run.answered(e.image_id))
+        left = len(ws.images) - answered
+        untouched = (f" {left} image(s) the answer was not for are new items (a batch over new items runs on "
+                     "them)." if ws.run and left else "")
         return {**bar, **queue_part(ctx, pages, cursor), **review, ctx.cursor: cursor.to_json(),
-                ctx.notice: say("ok", f"Added {len(ids)} item(s) with {boxes} detection(s) to '{dataset.name}'. "
-                                      "Review them on the Review tab.")}
+                ctx.notice: say("ok", f"Added {len(ids)} item(s) with {boxes} detection(s) to '{dataset.name}'."
+                                      f"{untouched} Review them on the Review tab.")}
 
     def save_outputs() -> list[Any]:
-        q, r = pages.queue, pages.review
-        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, q.gallery, q.ids, q.pager, q.label_filter,
-                r.status, r.editor, r.picture, r.geometry, r.proposals, r.proposal_buttons]
+        q = pages.queue
+        return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, *pages.queue_outputs(),
+                *pages.review_outputs(), q.status_filter, q.provenance_filter, q.name_filter,
+                *pages.shared.components()]
 
     pages.try_save = lambda: save.click(_save, [state, ctx.cursor, dataset_name, together],  # type: ignore[attr-defined]
                                         save_outputs(), **QUEUED)

@@ -114,7 +114,8 @@ def editor_for(services: Services, view: ItemView, label: str | None = None) -> 
     calibrated = dataset_calibration(services.store(), view.item.dataset_id) is not None
     return editor_value(file_url(copy.path), copy.scale, image.annotations, labels,
                         key=f"{view.item.id}:{view.picture}", proposals=proposals, label=label,
-                        alt=f"{image.original_name} ({image.image_id})", calibrated=calibrated)
+                        alt=f"{image.original_name} ({image.image_id})", sha=image.sha256,
+                        calibrated=calibrated)
 
 
 def confidence_markdown(store: DatasetStore, dataset: int | None) -> str:

@@ -24,7 +24,7 @@ from workbench.runs.items import ReviewSettings
 from workbench.store import DatasetStore, Item, ItemFilter, Proposal, Run
 from workbench.store.scores import ORDERS
 
-__all__ = ["Cursor", "ItemView", "geometry_rows", "item_view", "new_token", "owner_key", "status_line"]
+__all__ = ["Cursor", "ItemView", "filter_words", "geometry_rows", "item_view", "new_token", "owner_key", "status_line"]
 
 
 def new_token() -> str:
@@ -108,6 +108,8 @@ class ItemView:
     """What the model sees of each picture (or why it cannot take it)."""
     can_undo: bool
     can_redo: bool
+    filter: ItemFilter = field(default_factory=ItemFilter)
+    """The queue's filter the place is counted in."""
 
     @property
     def image(self):
@@ -137,13 +139,35 @@ def item_view(store: DatasetStore, cursor: Cursor, settings: ReviewSettings) -> 
     shown = () if (run is None or applied) else tuple(tuple(p) for p in proposals)
     return ItemView(item, picture, store.index_of(item.dataset_id, item.id, cursor.filter),
                     store.queue(item.dataset_id, cursor.filter, page_size=1).total, run, shown,
-                    geometry_rows(item, settings), store.can_undo(item.id), store.can_redo(item.id))
+                    geometry_rows(item, settings), store.can_undo(item.id), store.can_redo(item.id), cursor.filter)
+
+
+def filter_words(flt: ItemFilter) -> str:
+    """The queue's filter in words ('' for none).
+
+    >>> filter_words(ItemFilter(status="pre-annotated", name="IMG_"))
+    "status pre-annotated, file name contains 'IMG_'"
+    """
+    parts = []
+    if flt.status:
+        parts.append(f"status {flt.status}")
+    if flt.label:
+        parts.append(f"label {flt.label}")
+    if flt.provenance:
+        parts.append(f"boxes by {flt.provenance}")
+    if flt.name:
+        parts.append(f"file name contains '{flt.name}'")
+    return ", ".join(parts)
 
 
 def status_line(view: ItemView) -> str:
-    """One line of plain text: where the item is in the queue, its status, version and counts."""
+    """One line of plain text: where the item is in the queue (and in which filter), its status, version and
+    counts."""
     item = view.item
+    within = filter_words(view.filter)
     place = f"{view.index} of {view.total}" if view.index else f"not in the filter ({view.total} match)"
+    if within:
+        place += f" (filter: {within})"
     boxes = sum(a.kind == "box" for a in item.annotations)
     points = sum(a.kind == "point" for a in item.annotations)
     human = sum(a.provenance == "human" for a in item.annotations)

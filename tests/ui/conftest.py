@@ -49,9 +49,19 @@ def open_page(browser, url: str, *, width: int = 1400, height: int = 1000, conte
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(url)
-    page.wait_for_selector("#import-files", state="attached")
-    page.wait_for_function("() => (document.querySelector('#counts') || {}).innerText", timeout=30_000)
+    wait_loaded(page)
     return context, page
+
+
+def wait_loaded(page) -> None:
+    """Wait for the page's load event to have answered, not only to have started.
+
+    While an event is pending Gradio shows its timer ("0.6s") in its output components, so text in
+    ``#counts`` alone does not say the load is done; the upload field becomes usable only with its answer.
+    """
+    page.wait_for_selector("#import-files input[type=file]", state="attached", timeout=60_000)
+    page.wait_for_function("() => /item\\(s\\)|No dataset yet/.test((document.querySelector('#counts') || {}).innerText)",
+                           timeout=30_000)
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def main(out: Path = OUT) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            context, page = open_page(browser, f"http://127.0.0.1:{port}/", width=1400, height=1000)
+            context, page = open_page(browser, f"http://127.0.0.1:{port}/", width=1400, height=900)
             page.wait_for_selector("#queue-gallery .thumbnail-item")
             page.screenshot(path=str(out / "queue.png"), full_page=True)
             open_item(page, 2)

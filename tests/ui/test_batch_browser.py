@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import write_image
-from tests.ui.conftest import create_dataset, import_files, open_page, wait_text
+from tests.ui.conftest import create_dataset, import_files, open_page, wait_loaded, wait_text
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +24,7 @@ def test_a_batch_runs_in_the_server_and_its_progress_is_there_after_a_reload(bro
         page.locator("#batch-start").click()
         wait_text(page, "#notice", "started: it runs in the background")
         page.reload()  # closing or reloading the page does not stop the job; its progress is still shown
+        wait_loaded(page)
         page.get_by_role("tab", name="Batch").click()
         wait_text(page, "#batch-progress", "done · 4 of 4 item(s) done", timeout=180_000)
         items = services.store().items("batch-from-ui")

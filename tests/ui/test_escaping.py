@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import write_image
-from tests.ui.conftest import choose, open_item, wait_text
+from tests.ui.conftest import choose, open_item, wait_loaded, wait_text
 from workbench.store import AnnotationDraft, ImageSource
 
 NAME = "<img src=x onerror=window.__pwned=1>"
@@ -21,7 +21,7 @@ def test_html_in_names_labels_and_files_is_shown_as_text(page, live_app, tmp_pat
     item = store.add_item(dataset, [ImageSource(photo, "pic1")])
     store.set_annotations(item.id, 1, [AnnotationDraft.box((10, 10, 100, 100), LABEL)])
     page.reload()
-    page.wait_for_selector("#dataset")
+    wait_loaded(page)
     choose(page, "dataset", NAME)
     counts = wait_text(page, "#counts", "onerror")
     assert NAME in counts  # the very characters

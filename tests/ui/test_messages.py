@@ -147,6 +147,11 @@ def write_prompt_without_target(page):
     page.locator("#write-prompt").click()
 
 
+def batch_without_labels_or_prompt(page):
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#batch-start").click()
+
+
 def export_nothing_accepted(page):
     page.get_by_role("tab", name="Export").click()
     page.locator("#export").click()
@@ -199,6 +204,7 @@ CASES = [
                  "(max_pixels 100000 (the dataset: the family's))", id="parse-with-fields-not-saved"),
     pytest.param(run_without_prompt, "error", "write a prompt first", id="run-without-a-prompt"),
     pytest.param(write_prompt_without_target, "error", "say what to locate", id="prompt-without-target"),
+    pytest.param(batch_without_labels_or_prompt, "error", "say what to find: give labels", id="batch-nothing-to-find"),
     pytest.param(export_nothing_accepted, "error", "has no accepted items to export", id="export-nothing-accepted"),
     pytest.param(try_limits_min_over_max, "error", "Pixel limits not applied", id="try-limits-min-over-max"),
     pytest.param(try_rename_without_image, "warning", "Choose an image first.", id="try-rename-without-image"),

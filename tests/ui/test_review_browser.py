@@ -19,6 +19,7 @@ from tests.ui.conftest import (
     open_page,
     shapes,
     status,
+    wait_loaded,
     wait_status,
     wait_text,
     wait_version,
@@ -71,6 +72,8 @@ def test_import_pre_annotate_review_by_keyboard_reload_and_export(page, live_app
     fourth = _current(services, page)
 
     page.reload()  # a reload opens the same dataset and item
+
+    wait_loaded(page)
     wait_status(page, f"Item {fourth.id} ")
     assert name in page.inner_text("#counts")
     page.keyboard.press("ArrowLeft")
@@ -132,6 +135,12 @@ def test_one_drawn_box_is_one_undo_step_and_a_press_inside_a_box_moves_it(page, 
     wait_version(page, 8)
     assert len(store.item(item.id).annotations) == 2 and [s["label"] for s in shapes(page)] == ["object", "object"]
 
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+Tab")  # nothing selected: Shift+Tab selects the last box, Tab the first
+    assert [s["selected"] for s in shapes(page)] == [False, True]
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert [s["selected"] for s in shapes(page)] == [True, False]
     page.keyboard.press("Escape")  # nothing selected: a corner of a box still resizes that box
     drag(page, (350, 300), (380, 330))
     wait_version(page, 9)
@@ -257,6 +266,8 @@ def test_the_export_page_asks_the_question_a_person_wrote_and_the_dataset_keeps_
         "referring": "Where is the {label}? Answer with its box in JSON."}
 
     page.reload()  # the page offers the dataset's own question again
+
+    wait_loaded(page)
     page.get_by_role("tab", name="Export").click()
     page.locator("#export-task").get_by_text("One question per object (referring)").click()
     page.wait_for_function(

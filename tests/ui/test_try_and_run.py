@@ -10,7 +10,7 @@ from PIL import Image
 
 from grounding.draw import PALETTE, label_color_index
 from tests.factories import write_image
-from tests.ui.conftest import choose, create_dataset, import_files, open_item, wait_text
+from tests.ui.conftest import choose, create_dataset, import_files, open_item, wait_loaded, wait_text
 
 OUTPUT = (
     "```json\n"
@@ -99,7 +99,7 @@ def test_export_for_qwen2_vl_writes_the_official_bowl_target(page, live_app, tmp
     store.set_annotations(item.id, 1, [AnnotationDraft.box((146, 137, 615, 415), "bowl")])
     store.set_status(item.id, "accepted")
     page.reload()
-    page.wait_for_selector("#dataset")
+    wait_loaded(page)
     choose(page, "dataset", "bowl-export")
     wait_text(page, "#counts", "1 accepted")
     page.get_by_role("tab", name="Export").click()

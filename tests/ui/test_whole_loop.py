@@ -9,7 +9,17 @@ import zipfile
 import pytest
 
 from tests.factories import write_image
-from tests.ui.conftest import choose, create_dataset, import_files, open_item, open_page, status, wait_status, wait_text
+from tests.ui.conftest import (
+    choose,
+    create_dataset,
+    import_files,
+    open_item,
+    open_page,
+    status,
+    wait_loaded,
+    wait_status,
+    wait_text,
+)
 from workbench.export.registry import FORMATS
 
 pytestmark = pytest.mark.slow
@@ -82,6 +92,7 @@ def test_fifty_photos_pre_annotated_reviewed_by_keyboard_over_a_reload_and_expor
             if n == 3:
                 here = _item_id(page)
                 page.reload()  # in the middle: the page opens the same item, and the work goes on
+                wait_loaded(page)
                 wait_status(page, f"Item {here} ")
             here = _item_id(page)
             page.keyboard.press("x" if n == 4 else "a")

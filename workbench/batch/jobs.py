@@ -32,7 +32,10 @@ from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.runs.items import ReviewSettings
 from workbench.store import ItemFilter, Job
 
-__all__ = ["JobRequest", "JobRunner", "describe"]
+__all__ = ["AGAIN", "JobRequest", "JobRunner", "describe"]
+
+AGAIN = "press Start again to go on (items already done are skipped)"
+"""How a job stopped early goes on: from the page, not from a command line."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,9 @@ class JobRequest:
         return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()[:16]
 
     def check(self) -> None:
-        if bool(self.prompt.strip()) == bool(self.labels):
+        if not self.prompt.strip() and not self.labels:
+            raise WorkbenchError("say what to find: give labels (the family's own request for them) or a prompt")
+        if self.prompt.strip() and self.labels:
             raise WorkbenchError("give either a prompt or labels (the family's own request for them), not both")
         if not self.statuses:
             raise WorkbenchError("choose which items to run on (new, pre-annotated...)")
@@ -126,9 +131,13 @@ class JobRunner:
             backend = self._backend_for(request.backend, **options)
             family = backend.family()
             limits = None
+            chosen = ReviewSettings.from_dataset(store.dataset_settings(dataset))
             if request.min_pixels or request.max_pixels:
                 limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
-            reading = ReviewSettings.from_dataset(store.dataset_settings(dataset))
+            elif chosen.family == family.name and (chosen.min_pixels or chosen.max_pixels):
+                # the limits the dataset names (Review's "Use these for the dataset"), as its item runs use them
+                limits = chosen.limits
+            reading = chosen
             settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens,
                                                coordinate_keys=reading.coordinate_keys, convention=reading.convention,
                                                logprobs=DEFAULT_TOP_LOGPROBS)
@@ -156,7 +165,7 @@ class JobRunner:
             state = "cancelled" if summary.stopped == "cancelled" else ("done" if summary.complete else "failed")
             calibrated = refit(store, dataset).message  # after each batch: the new boxes get the dataset's scores
             store.update_job(job_id, state=state, done=summary.written + summary.skipped, failed=summary.failed,
-                             message="; ".join([*summary.lines(shown_failures=3), calibrated]))
+                             message="; ".join([*summary.lines(shown_failures=3, again=AGAIN), calibrated]))
         except USER_ERRORS as exc:
             state = "cancelled" if cancel.is_set() else "failed"
             store.update_job(job_id, state=state, message="cancelled before any item ran" if cancel.is_set()

@@ -49,8 +49,9 @@ class BatchSummary:
     def complete(self) -> bool:
         return self.stopped is None
 
-    def lines(self, shown_failures: int = 10) -> list[str]:
-        """Plain lines for a terminal: counts, then the first failures."""
+    def lines(self, shown_failures: int = 10, again: str = "run the same command again to go on") -> list[str]:
+        """Plain lines: counts, then the first failures; ``again`` says how a run stopped early goes on (a terminal's
+        words by default; the app's Batch page says its own)."""
         head = f"{self.written} annotated, {self.failed} failed, {self.skipped} already done"
         if self.duplicates:
             head += f", {self.duplicates} repeated keys ignored"
@@ -60,7 +61,7 @@ class BatchSummary:
         if len(self.failures) > shown_failures:
             lines.append(f"  ... and {len(self.failures) - shown_failures} more failures")
         if self.stopped:
-            lines.append(f"stopped early: {self.stopped}; run the same command again to go on")
+            lines.append(f"stopped early: {self.stopped}; {again}")
         return lines
 
 

@@ -61,7 +61,7 @@ class ExportSettings:
     """Timestamp written into the manifest; None means now (pass one for reproducible output)."""
     negative_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The labels an explicit negative's question asks for, per kind (``{"box": ("cat", "dog")}``):
-    :func:`~workbench.export.api.export_dataset` fills it with the labels of what it exports."""
+    :func:`~workbench.export.dataset.export_dataset` fills it with the labels of what it exports."""
     splits: tuple[str, ...] = ()
     """The splits whose items are exported (``train``, ``val``, ``test``, ``none`` for items in no split);
     empty: every split. Items of several splits are written one folder per split."""

@@ -57,6 +57,7 @@ from workbench.store.records import (
     Run,
     RunAnswer,
 )
+from workbench.store.revision import dataset_revision
 
 __all__ = ["DatasetRef", "DatasetStore", "StaleItemError", "utc_now"]
 
@@ -423,6 +424,12 @@ class DatasetStore:
 
     def job(self, job_id: int) -> Job:
         return jobs.get(self.db, job_id)
+
+    def revision(self, dataset: DatasetRef) -> tuple[int, int, int, int, str]:
+        """A value that changes whenever the dataset's items or jobs change (:mod:`workbench.store.revision`)."""
+        dataset_id = self._id(dataset)
+        with self.db.lock:
+            return dataset_revision(self.db.conn, dataset_id)
 
     def jobs(self, dataset: DatasetRef, *, limit: int = 5) -> list[Job]:
         """The dataset's latest jobs, newest first."""

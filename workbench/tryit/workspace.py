@@ -47,6 +47,9 @@ class GroundingRun:
     """The family whose convention the output was read with (the model's own, for a model run)."""
     limits: PixelLimits | None = None
     """The pixel limits the model ran with, when known."""
+    for_picture: int | None = None
+    """The one picture (1-based, in ``image_ids``' order) the output answers for, when it was given for one only
+    (a pasted output "for img3"); None: it answers for every picture of the run."""
 
     def keep_only(self, images: ImageSet) -> GroundingRun:
         """The run re-keyed to the images as they are now: follows renames, blanks removed or replaced images.
@@ -63,6 +66,19 @@ class GroundingRun:
             renamed = [i for i, p in now.items() if p == path and i not in ids and i not in self.image_ids]
             ids.append(renamed[0] if renamed else "")
         return replace(self, image_ids=tuple(ids), image_paths=paths)
+
+    def answered(self, image_id: str) -> bool:
+        """Whether the output answers for this image (it may have found nothing there): an image the output was
+        not for stays unannotated, so a batch over ``new`` items still runs on it.
+
+        >>> from grounding.parse import ParseResult
+        >>> run = GroundingRun("[]", ParseResult(), ("a", "b", "c"), for_picture=2)
+        >>> [run.answered(i) for i in ("a", "b", "c", "zz")]
+        [False, True, False, False]
+        """
+        if not image_id or image_id not in self.image_ids:
+            return False
+        return self.for_picture is None or self.image_ids.index(image_id) + 1 == self.for_picture
 
     def detections_for(self, image_id: str):
         if not image_id or image_id not in self.image_ids:
@@ -148,7 +164,8 @@ class Workspace:
                                  image_ids=[image_id for image_id, _ in entries])
         run = GroundingRun(text, result, tuple(i for i, _ in entries), model,
                            tuple(warnings) + tuple(notes) + result.warnings, tuple(p for _, p in entries),
-                           ModelFamily.from_name(family).name, limits if images is not None else self.limits)
+                           ModelFamily.from_name(family).name, limits if images is not None else self.limits,
+                           for_picture=target_image)
         return replace(self, run=run.keep_only(self.images))
 
     @property
@@ -162,6 +179,8 @@ def save_to_dataset(store: DatasetStore, ws: Workspace, dataset: str, *, owner: 
 
     One item per image, or one multi-image item with ``together``; the answer lands exactly as a
     model run from the review screen would (pre-annotated, provenance with model, family and limits).
+    Only the images the answer is for get it: with an output pasted for one picture of five, the other
+    four are added as ``new`` items (a batch over new items then runs on them).
     """
     if not len(ws.images):
         raise WorkspaceError("add images first")
@@ -182,7 +201,7 @@ def save_to_dataset(store: DatasetStore, ws: Workspace, dataset: str, *, owner: 
         sources = [(ImageSource(Path(e.name), e.image_id), store.blobs.put_file(Path(e.path), name=e.name))
                    for e in group]
         item = store.add_item_blobs(record.id, sources)
-        if store_run is not None and run is not None:
+        if store_run is not None and run is not None and any(run.answered(e.image_id) for e in group):
             per_image = []
             for entry in group:
                 found = run.detections_for(entry.image_id)

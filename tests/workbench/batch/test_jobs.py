@@ -71,12 +71,16 @@ def test_a_cancel_stops_the_job_between_items_and_keeps_what_is_done(store):
     job = _wait(store, job_id, {"cancelled"})
     done = sum(i.status == "pre-annotated" for i in store.items("d"))
     assert job.done == done < 12 and store.job(job_id).cancel == 1
+    # the page's words: a job is started again from the page, not by a command
+    assert "press Start again to go on" in describe(job) and "command" not in describe(job)
 
 
 def test_a_job_without_a_prompt_or_with_nothing_to_do_is_refused_in_words(store):
     runner = JobRunner(lambda: store, lambda kind, **options: FakeBackend(lambda r, g: ANSWER))
-    with pytest.raises(WorkbenchError, match="either a prompt or labels"):
+    with pytest.raises(WorkbenchError, match=r"^say what to find: give labels .* or a prompt$"):
         runner.start(1, JobRequest(backend="local"))
+    with pytest.raises(WorkbenchError, match="either a prompt or labels .* not both"):
+        runner.start(1, JobRequest(backend="local", prompt="Find the cat.", labels=("cat",)))
     with pytest.raises(WorkbenchError, match="no accepted items to run on"):
         runner.start(1, JobRequest(backend="local", labels=("cat",), statuses=("accepted",)))
 
@@ -96,3 +100,12 @@ def test_jobs_left_running_by_a_stopped_app_are_marked_interrupted(store):
     assert store.interrupt_running_jobs() == 1
     job = store.job(job_id)
     assert job.state == "interrupted" and "start it again to go on" in job.message
+
+
+def test_a_job_uses_the_pixel_limits_the_dataset_names_for_its_family(store):
+    store.update_dataset_settings(1, {"family": "qwen2.5-vl", "max_pixels": 200_000})
+    backend = FakeBackend(lambda request, geometry: ANSWER)
+    runner = JobRunner(lambda: store, lambda kind, **options: backend)
+    _wait(store, runner.start(1, JobRequest(backend="local", labels=("cat",))), {"done"})
+    (box,) = store.items("d")[0].annotations
+    assert box.settings["max_pixels"] == 200_000

@@ -99,3 +99,12 @@ def test_together_makes_one_multi_image_item(tmp_path):
         item = store.item(item_id)
         assert [i.image_id for i in item.images] == ["img1", "img2"]
         assert [(a.label, a.coords) for a in item.images[0].annotations] == [("cat", (320.0, 240.0, 640.0, 480.0))]
+
+
+def test_an_output_pasted_for_one_picture_of_five_pre_annotates_that_one_only(tmp_path):
+    ws = _uploaded(tmp_path, *[(640, 480)] * 5).with_output(CAT, target_image=3)
+    with DatasetStore(tmp_path / "db.sqlite3") as store:
+        items = [store.item(i) for i in save_to_dataset(store, ws, "pets")]
+        assert [i.status for i in items] == ["new", "new", "pre-annotated", "new", "new"]
+        assert [len(i.annotations) for i in items] == [0, 0, 1, 0, 0]
+        assert [i.id for i in store.items("pets", statuses=["new"])] == [items[n].id for n in (0, 1, 3, 4)]
