@@ -1,10 +1,10 @@
 """Hugging Face Spaces entry point (also ``python app.py``; ``workbench serve`` does the same)."""
 
-import os
+from workbench.environment import gradio_quiet
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+gradio_quiet()  # before Gradio is imported
 
-from ui.launch import build_demo, launch
+from ui.launch import build_demo, launch  # noqa: E402 (after gradio_quiet)
 
 demo = build_demo()
 

@@ -1,4 +1,5 @@
-"""The layer map, checked: ``ui`` → ``workbench`` → ``grounding``, never back, and no cycles inside ``workbench``.
+"""The layer map, checked: ``ui`` → ``workbench`` → ``grounding``, never back, no cycles inside ``workbench``,
+and the process environment read in one module (:mod:`workbench.environment`).
 
 Two views of the same rule. Statically, every ``import`` in the source (late imports inside functions
 included) is read with :mod:`ast`: ``grounding`` names nothing of ``workbench``, ``ui``, Gradio, torch or
@@ -123,21 +124,41 @@ def _cycles(depth: int) -> list[list[str]]:
     return groups
 
 
-KNOWN_CYCLES: dict[int, list[list[str]]] = {
-    2: [["workbench.backends", "workbench.config", "workbench.deployment"]],  # until the environment module lands
-    99: [],
-}
-
-
 @pytest.mark.parametrize("depth", [2, 99], ids=["packages", "modules"])
 def test_no_cycles_inside_workbench(depth):
-    assert _cycles(depth) == KNOWN_CYCLES[depth]
+    assert _cycles(depth) == []
 
 
 def test_the_cycle_check_finds_a_cycle(monkeypatch):
     """The check can fail: a made-up import from the store back to the batch package is a cycle."""
     monkeypatch.setitem(IMPORTS, "workbench.store.db", IMPORTS["workbench.store.db"] | {"workbench.batch.runner"})
     assert any("workbench.store" in group and "workbench.batch" in group for group in _cycles(2))
+
+
+ENVIRONMENT_READERS = {
+    "workbench.environment": "the one home of the process environment",
+    "grounding.fonts": "grounding stands alone (no workbench import): its one variable, WORKBENCH_FONT",
+}
+
+
+def _environment_uses(path: Path) -> list[int]:
+    """Lines of ``path`` that touch the process environment (``os.environ``, ``os.getenv``, ``os.putenv``)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
+                and node.attr in ("environ", "getenv", "putenv", "unsetenv")) or (isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                alias.name in ("environ", "getenv", "putenv") for alias in node.names)):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_environment_is_read_in_one_module():
+    """Entry points read the environment through :mod:`workbench.environment` and pass values down; nothing
+    else reads (or writes: ``serve --public`` used to) ``os.environ``."""
+    found = {name: _environment_uses(path) for name, path in MODULES.items() if name not in ENVIRONMENT_READERS}
+    found["app"] = _environment_uses(REPO / "app.py")
+    assert {name: lines for name, lines in found.items() if lines} == {}
+    assert _environment_uses(MODULES["workbench.environment"])  # the check sees a use where there is one
 
 
 def _modules(package) -> list[str]:

@@ -15,7 +15,6 @@ keeps a cursor (dataset, item, filter) in its local storage; the store keeps eve
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import replace
 
 import gradio as gr
@@ -26,6 +25,7 @@ from ui.live import Live
 from ui.notice import say
 from ui.refresh import Pages
 from ui.visitors import current_request, visitor_key
+from workbench.environment import oauth_configured
 from workbench.review import Cursor
 from workbench.services import Services
 
@@ -79,7 +79,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             with gr.Column(scale=1, min_width=220):
                 gr.Markdown("### Grounding Workbench\nQwen-VL grounding with exact geometry: review boxes, build "
                             "fine-tuning datasets.", elem_id="title")
-                if services.public and os.environ.get("OAUTH_CLIENT_ID"):  # a Space with `hf_oauth: true`
+                if services.public and oauth_configured():  # a Space with `hf_oauth: true`
                     gr.LoginButton()
             with gr.Column(scale=1, min_width=220):
                 dataset = gr.Dropdown([], value=None, label="Dataset", elem_id="dataset", interactive=False)

@@ -27,12 +27,12 @@ from ui.visitors import visitor_key
 from workbench.api import ground_images, image_geometry, parse_output
 from workbench.api import multi as tools
 from workbench.api.evaluate import evaluate_dataset
-from workbench.deployment.files import file_inside
 from workbench.deployment.gate import visitor
-from workbench.deployment.urls import redact_urls
 from workbench.errors import WorkbenchError
+from workbench.files import file_inside
 from workbench.review import owner_key
 from workbench.services import Services
+from workbench.urls import redact_urls
 
 __all__ = ["API_NAMES", "register", "uploaded_file", "uploaded_files"]
 

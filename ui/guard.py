@@ -32,8 +32,8 @@ from typing import Any
 from gradio.utils import get_upload_folder
 
 from ui.visitors import visitor_key
-from workbench.deployment.files import file_inside
 from workbench.deployment.uploads import UploadLedger, UploadQuotaError
+from workbench.files import file_inside
 
 __all__ = ["MAX_CALL_BYTES", "OpenPages", "RequestGuard"]
 

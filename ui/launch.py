@@ -27,19 +27,20 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 import shutil
 import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before Gradio is imported
+from workbench.environment import gradio_quiet, listen_address, malloc_arenas_set, on_zero_gpu
 
-import gradio as gr
-from gradio.utils import get_upload_folder
+gradio_quiet()  # before Gradio is imported
 
-from ui.guard import OpenPages
-from workbench.deployment.uploads import UploadLedger
+import gradio as gr  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
+
+from ui.guard import OpenPages  # noqa: E402
+from workbench.deployment.uploads import UploadLedger  # noqa: E402
 
 __all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S"]
 
@@ -49,7 +50,7 @@ def _few_malloc_arenas(arenas: int = 2) -> None:
     each thread's own arena keeps what it freed, so a burst of visitors left the app 200 MB above its start;
     with two, the load benchmark's app returned within about 50 MB. ``MALLOC_ARENA_MAX`` set by the operator
     wins; elsewhere than glibc this does nothing."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
+    if malloc_arenas_set():
         return
     import ctypes
     import ctypes.util
@@ -164,15 +165,13 @@ def harden(demo, services) -> None:
 
 
 def build_demo(data_dir: str | None = None, *, public: bool | None = None):
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    gradio_quiet()
     _few_malloc_arenas()  # before the server's threads start
-    if public:
-        os.environ["WORKBENCH_PUBLIC"] = "1"
     from ui.app import create_app
     from workbench.services import Services
 
-    services = Services.create(data_dir)
-    if os.environ.get("SPACES_ZERO_GPU"):
+    services = Services.create(data_dir, public=True if public else None)  # --public, else the environment's
+    if on_zero_gpu():
         # ZeroGPU wants the model loaded (and moved to "cuda") when the Space starts, not inside a request.
         services.backend("local").load()
     services.uploads = upload_ledger(services)
@@ -213,9 +212,10 @@ def launch_options(demo) -> dict:
 def launch(host: str | None = None, port: int | None = None, data_dir: str | None = None, share: bool = False,
            demo=None, public: bool | None = None) -> None:
     demo = demo or build_demo(data_dir, public=public)
+    listen_host, listen_port = listen_address()
     demo.queue(default_concurrency_limit=4).launch(
-        server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        server_name=host or listen_host,
+        server_port=port or listen_port,
         share=share,
         **launch_options(demo),
     )

@@ -179,7 +179,8 @@ def build(ctx: AppContext, pages: Pages) -> None:
         entries, errors = [], []
         for path in paths:
             try:
-                entries.append(load_upload(path, f"{ws.workdir}/display", keep_dir=f"{ws.workdir}/originals"))
+                entries.append(load_upload(path, f"{ws.workdir}/display", keep_dir=f"{ws.workdir}/originals",
+                                           limits=ctx.services.deployment.limits))
             except UploadError as exc:
                 errors.append(str(exc))
         ws = ws.with_images(ws.images.add(entries))

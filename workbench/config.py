@@ -33,7 +33,6 @@ shows in ``repr``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +49,8 @@ from grounding import (
     ModelFamily,
 )
 from grounding.families import QWEN4_EXP
+from workbench.environment import BASE_URL, LIMITS_STYLE, MODEL, process_env
+from workbench.urls import key_for, shown_url
 
 __all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "LIMITS_STYLES", "BackendSettings", "default_api_key",
            "default_base_url", "default_limits_style", "default_model", "guess_family"]
@@ -62,16 +63,28 @@ LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
 """How a server takes the pixel limits (see :meth:`workbench.backends.OpenAICompatibleBackend.limit_fields`)."""
 
 
-def default_model(env: Mapping[str, str] = os.environ) -> str:
-    return env.get("WORKBENCH_MODEL") or DEFAULT_MODEL
+def default_model(env: Mapping[str, str] | None = None) -> str:
+    return (process_env() if env is None else env).get(MODEL) or DEFAULT_MODEL
 
 
-def default_base_url(env: Mapping[str, str] = os.environ) -> str | None:
-    return env.get("WORKBENCH_BASE_URL") or env.get("OPENAI_BASE_URL") or None
+def default_base_url(env: Mapping[str, str] | None = None) -> str | None:
+    env = process_env() if env is None else env
+    return env.get(BASE_URL) or env.get("OPENAI_BASE_URL") or None
 
 
-def default_api_key(env: Mapping[str, str] = os.environ) -> str:
+def configured_key_for(url: str, env: Mapping[str, str] | None = None) -> str:
+    """The configured API key for ``url`` (:func:`workbench.urls.key_for`: the configured server only), for a
+    backend made without a deployment (the command line, a script).
+
+    >>> configured_key_for("http://10.0.0.3/v1", {"WORKBENCH_BASE_URL": "http://10.0.0.2/v1", "WORKBENCH_API_KEY": "sk"})
+    'EMPTY'
+    """
+    return key_for(url, default_base_url(env), default_api_key(env))
+
+
+def default_api_key(env: Mapping[str, str] | None = None) -> str:
     """The key, or ``EMPTY`` (what vLLM and ``transformers serve`` accept when they check none)."""
+    env = process_env() if env is None else env
     return env.get("WORKBENCH_API_KEY") or env.get("OPENAI_API_KEY") or "EMPTY"
 
 
@@ -133,15 +146,11 @@ class BackendSettings:
         return options
 
 
-def default_limits_style(env: Mapping[str, str] = os.environ) -> str:
+def default_limits_style(env: Mapping[str, str] | None = None) -> str:
     """How the configured server takes pixel limits (``WORKBENCH_LIMITS_STYLE``, else ``vllm``); the backend
     refuses a value that is not one of :data:`LIMITS_STYLES`, in words."""
-    return (env.get("WORKBENCH_LIMITS_STYLE") or "vllm").strip().lower()
+    return ((process_env() if env is None else env).get(LIMITS_STYLE) or "vllm").strip().lower()
 
 
 def _shown(url: str | None) -> str:
-    from workbench.deployment.urls import (
-        shown_url,  # the deployment package reads this module: import late
-    )
-
     return shown_url(url)

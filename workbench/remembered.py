@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grounding import DEFAULT_FAMILY
-from workbench.deployment.urls import shown_url
 from workbench.runs.items import ReviewSettings
 from workbench.store import DatasetStore, ItemFilter
+from workbench.urls import shown_url
 
 __all__ = ["KEY", "Remembered", "remember", "remembered"]
 

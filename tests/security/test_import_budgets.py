@@ -9,6 +9,7 @@ when read whole), never with wall-clock time.
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import tracemalloc
@@ -53,10 +54,24 @@ def test_a_pixel_bomb_is_refused_from_its_header_with_the_try_it_budget(store, t
     assert len(stored_images(store)) == 1, "the bomb was stored, so a thumbnail would decode it"
 
 
-def test_the_budget_is_the_deployments_by_default(store, tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_PIXELS", "1000")
+def test_the_command_line_import_holds_the_deployments_budget(tmp_path):
+    """``workbench import images`` reads the budget from the environment at its start (an entry point); the
+    import function takes the limits it is given and reads no environment itself."""
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    photo = write_image(tmp_path, 64, 48, name="photo.png")
+    result = CliRunner().invoke(app, ["import", "images", "pets", str(photo), "--data-dir", str(tmp_path / "data")],
+                                env={"WORKBENCH_MAX_UPLOAD_PIXELS": "1000"})
+    report = json.loads(result.output)
+    assert report["items"] == 0 and report["skipped"] == 1 and "at most 0.0 MP" in report["warnings"][0]
+
+
+def test_without_limits_the_import_holds_the_built_in_budget(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_PIXELS", "1000")  # not read here: the caller passes the deployment's
     report = import_images(store, "pets", [write_image(tmp_path, 64, 48, name="photo.png")])
-    assert report.items == () and "at most 0.0 MP" in report.warnings[0]
+    assert len(report.items) == 1
 
 
 def zipped(path: Path, members: dict[str, bytes], level: int = 9) -> Path:

@@ -16,7 +16,7 @@ def test_build_demo_bounds_uploads_and_cleans_gradios_cache(tmp_path, monkeypatc
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
     monkeypatch.setenv("WORKBENCH_MAX_UPLOAD_BYTES", "1000000")
     monkeypatch.delenv("SPACE_ID", raising=False)
-    monkeypatch.setenv("WORKBENCH_PUBLIC", "0")  # recorded, so the public=True below is undone after the test
+    monkeypatch.setenv("WORKBENCH_PUBLIC", "0")
     demo = build_demo(str(tmp_path / "data"))
     assert demo.delete_cache == (600, CACHE_AGE_S)
     options = launch_options(demo)
@@ -24,5 +24,9 @@ def test_build_demo_bounds_uploads_and_cleans_gradios_cache(tmp_path, monkeypatc
     guard = options["app_kwargs"]["middleware"][0]
     assert guard.cls.__name__ == "RequestGuard" and guard.kwargs["ledger"] is None  # uploads are rationed in public
     assert (cache / "old").exists(), "locally the cache may be another Gradio app's: left alone"
-    build_demo(str(tmp_path / "data"), public=True)
+    public = build_demo(str(tmp_path / "data"), public=True)  # serve --public
     assert not (cache / "old").exists() and (cache / "new").exists()
+    # public is this app's deployment, passed down; the process's environment is left as it was
+    assert public.workbench_services.public and not demo.workbench_services.public
+    assert os.environ["WORKBENCH_PUBLIC"] == "0"
+    assert launch_options(public)["app_kwargs"]["middleware"][0].kwargs["ledger"] is not None

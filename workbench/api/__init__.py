@@ -26,8 +26,8 @@ from grounding.parse import parse_grounding
 from workbench.api import args
 from workbench.api.args import ArgumentError, choice, text_list, wh_list, whole_number
 from workbench.api.geometry import geometry_report
-from workbench.deployment import ResourceLimits, current
-from workbench.deployment.files import ImageLimitError, check_image_file
+from workbench.deployment import ResourceLimits
+from workbench.files import ImageLimitError, check_image_file
 
 __all__ = ["ground_images", "image_geometry", "parse_output", "limits_or_default", "MAX_SIZES"]
 
@@ -69,7 +69,7 @@ def image_geometry(paths: Sequence[str | os.PathLike], family: str = DEFAULT_FAM
                    max_pixels: int = 0, *, names: Sequence[str] | None = None,
                    limits: ResourceLimits | None = None) -> list[dict]:
     """One geometry entry per image (``error`` for files that cannot be read); 0 limits = the family's."""
-    limits = limits or current().limits
+    limits = limits or ResourceLimits()  # the built-in bounds; entry points pass the deployment's
     family = _family(family)
     pixel_limits = _pixel_limits(family, min_pixels, max_pixels, limits)
     entries = []

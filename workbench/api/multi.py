@@ -37,8 +37,8 @@ from workbench.api.args import (
     text_list,
     whole_number,
 )
-from workbench.deployment.files import ImageLimitError, check_image_file
 from workbench.errors import WorkbenchError
+from workbench.files import ImageLimitError, check_image_file
 from workbench.multi import tools
 from workbench.multi.common import with_names
 

@@ -29,7 +29,6 @@ only end-of-turn and padding tokens are removed.
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -60,6 +59,7 @@ from workbench.backends.model_inputs import InputCache, ModelImage, image_key
 from workbench.backends.token_logprobs import LogprobRecorder, token_logprobs
 from workbench.backends.token_stream import TokenStream
 from workbench.config import default_model
+from workbench.environment import on_zero_gpu
 from workbench.errors import BackendError
 
 __all__ = ["LocalTransformersBackend", "LoadedModel", "pick_runtime", "prompt_thinking", "thinking_switch"]
@@ -168,11 +168,6 @@ def thinking_switch(processor: Any) -> bool:
     if isinstance(template, dict):
         template = template.get("default") or next(iter(template.values()), None)
     return isinstance(template, str) and "enable_thinking" in template
-
-
-def on_zero_gpu() -> bool:
-    """True on a Hugging Face ZeroGPU Space (the platform sets ``SPACES_ZERO_GPU``)."""
-    return bool(os.environ.get("SPACES_ZERO_GPU"))
 
 
 @spaces.GPU

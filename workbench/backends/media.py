@@ -27,25 +27,29 @@ from grounding.decode import rgb8
 from grounding.image_size import read_errors
 from workbench.backends.base import ImageInput
 from workbench.errors import BackendError
+from workbench.limits import ResourceLimits
 
 __all__ = ["upright_rgb", "original_wh", "data_url"]
 
 _SENT_AS_IS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
+MAX_IMAGE_BYTES = ResourceLimits().upload_bytes
+"""The most bytes of one image file a backend reads (the built-in upload bound)."""
+
 def _name(image: ImageInput) -> str:
     return os.fspath(image) if isinstance(image, (str, os.PathLike)) else "image"
 
 
 def _read_bytes(image: ImageInput) -> bytes:
-    """The file's bytes: a regular file of at most the deployment's upload size, never a device or FIFO."""
+    """The file's bytes: a regular file of at most :data:`MAX_IMAGE_BYTES`, never a device or FIFO (what reaches a
+    backend has passed the deployment's own upload bound, :mod:`workbench.files`, on its way in)."""
     if isinstance(image, bytes):
         return image
-    from workbench.deployment import current
-    from workbench.deployment.files import ImageLimitError, read_bounded
+    from workbench.files import ImageLimitError, read_bounded
 
     try:
-        return read_bounded(image, current().limits.upload_bytes)  # type: ignore[arg-type]
+        return read_bounded(image, MAX_IMAGE_BYTES)  # type: ignore[arg-type]
     except ImageLimitError as exc:
         raise BackendError(str(exc)) from None
 

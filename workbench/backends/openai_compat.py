@@ -27,7 +27,7 @@ answer (``max_answer_bytes``) and stops when the work it belongs to is cancelled
 error, never an empty answer. Errors become
 :class:`~workbench.errors.BackendError` with the server's message (``echo_errors=False``, as a
 public deployment sets it: the status only). The URL in messages is shown without password or
-query (:func:`workbench.deployment.urls.shown_url`). Redirects are not followed: a server that answers
+query (:func:`workbench.urls.shown_url`). Redirects are not followed: a server that answers
 3xx is reported, so a request (and its key) never goes on to another host. Without an
 ``api_key``, the configured key is sent only to the configured server
 (:meth:`workbench.deployment.Deployment.api_key_for`).
@@ -62,13 +62,15 @@ from workbench.backends.deadline import CallBudget, calling
 from workbench.backends.media import data_url, original_wh
 from workbench.config import (
     LIMITS_STYLES,
+    configured_key_for,
     default_base_url,
     default_limits_style,
     default_model,
     guess_family,
 )
-from workbench.deployment.urls import redact_urls, shown_url
 from workbench.errors import BackendError
+from workbench.limits import ResourceLimits
+from workbench.urls import redact_urls, shown_url
 
 __all__ = ["OpenAICompatibleBackend", "LimitsStyle", "LIMITS_STYLES", "completion_output"]
 
@@ -96,7 +98,6 @@ class OpenAICompatibleBackend(StreamingBackend):
         import openai
 
         from workbench.backends.guarded_http import guarded_client
-        from workbench.deployment import current
 
         self._model = model or default_model()
         base_url = base_url or default_base_url()
@@ -114,12 +115,12 @@ class OpenAICompatibleBackend(StreamingBackend):
         self.limits_style = limits_style
         self.base_url = base_url
         self.echo_errors = echo_errors
-        limits = current().limits
-        self.deadline_s = deadline_s if deadline_s is not None else (float(limits.request_s) or None)
+        limits = ResourceLimits.from_env() if deadline_s is None or max_answer_bytes is None else None
+        self.deadline_s = deadline_s if limits is None or deadline_s is not None else (float(limits.request_s) or None)
         """Wall time of one call, retries included (None: no deadline)."""
-        self.max_answer_bytes = max_answer_bytes if max_answer_bytes is not None else limits.answer_bytes
+        self.max_answer_bytes = max_answer_bytes if max_answer_bytes is not None else limits.answer_bytes  # type: ignore[union-attr]
         self._client = openai.OpenAI(
-            base_url=base_url, api_key=api_key or current().api_key_for(base_url), timeout=timeout,
+            base_url=base_url, api_key=api_key or configured_key_for(base_url), timeout=timeout,
             max_retries=max_retries, http_client=guarded_client(timeout),
         )
         self._timeout = timeout

@@ -48,6 +48,7 @@ from workbench.batch.ledger import BatchLedger, BatchSummary, ProgressCallback
 from workbench.batch.results import Timings, UnitError, unit_result
 from workbench.batch.runner import check_inputs
 from workbench.batch.units import JobSettings, WorkUnit
+from workbench.environment import ray_setup
 from workbench.errors import WorkbenchError
 
 __all__ = ["run_batch_ray", "FlatJsonSession", "answer_output", "vllm_processor_config", "RAY_MISSING"]
@@ -170,16 +171,14 @@ def _server_options(server: OpenAICompatibleBackend) -> dict[str, Any]:
 
 def _local_runtime_env() -> dict[str, Any]:
     """Local Ray workers import this package from where the driver does."""
-    here = str(Path(__file__).resolve().parents[2])
-    paths = [here, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)), "RAY_USAGE_STATS_ENABLED": "0"}}
+    _, variables = ray_setup(str(Path(__file__).resolve().parents[2]))
+    return {"env_vars": variables}
 
 
 def _start_ray(ray: Any, runtime_env: dict[str, Any] | None) -> None:
     if ray.is_initialized():
         return
-    address = os.environ.get("RAY_ADDRESS") or None
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    address, _ = ray_setup(str(Path(__file__).resolve().parents[2]))
     ray.init(address=address, include_dashboard=False, logging_level="warning", log_to_driver=False,
              runtime_env=runtime_env if runtime_env is not None else (None if address else _local_runtime_env()))
     context = ray.data.DataContext.get_current()

@@ -31,6 +31,7 @@ import typer
 from grounding import GeometryError, ModelFamily, PixelLimits
 from grounding.parse import coordinate_keys as key_list
 from grounding.prompts import GroundingTask
+from workbench import environment as env
 from workbench.backends import ModelBackend, create_backend
 from workbench.backends.base import DEFAULT_TOP_LOGPROBS, MAX_TOP_LOGPROBS
 from workbench.backends.openai_compat import LIMITS_STYLES
@@ -61,10 +62,10 @@ PromptOption = Annotated[str | None, typer.Option("--prompt", "-p", help="Prompt
 LabelsOption = Annotated[str | None, typer.Option("--labels", "-l", help="Comma-separated labels: the family's official request for them.")]
 TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points (with --labels).")]
 BackendOption = Annotated[BackendKind, typer.Option(case_sensitive=False, help="openai (servers) or local (transformers, one item at a time).")]  # type: ignore[valid-type]
-ModelOption = Annotated[str | None, typer.Option(envvar="WORKBENCH_MODEL", help="Served model name or local checkpoint.")]
-BaseUrlOption = Annotated[list[str] | None, typer.Option("--base-url", envvar="WORKBENCH_BASE_URL", help="Server URL; repeat for replicas (spread by load).")]
+ModelOption = Annotated[str | None, typer.Option(envvar=env.MODEL, help="Served model name or local checkpoint.")]
+BaseUrlOption = Annotated[list[str] | None, typer.Option("--base-url", envvar=env.BASE_URL, help="Server URL; repeat for replicas (spread by load).")]
 FamilyNameOption = Annotated[str | None, typer.Option("--family", "-f", help="Model family when the model name does not tell.")]
-StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How pixel limits are sent to the server.")]  # type: ignore[valid-type]
+StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How pixel limits are sent to the server.")]  # type: ignore[valid-type]
 MinPixelsOption = Annotated[int | None, typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")]
 MaxPixelsOption = Annotated[int | None, typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")]
 MaxTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit per item; cut output is reported.")]
@@ -293,7 +294,7 @@ def annotate(
         "--logprobs", min=0, max=MAX_TOP_LOGPROBS,
         help="Alternatives per token asked for the boxes' confidence (0: none; servers without them still work).")
     ] = DEFAULT_TOP_LOGPROBS,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="WORKBENCH_DATA_DIR", file_okay=False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar=env.DATA_DIR, file_okay=False,
                                                      help="Folder of the dataset store.")] = None,
 ) -> None:
     """Pre-annotate the items of DATASET with a model: their boxes land on the items (pre-annotated), never over

@@ -20,6 +20,7 @@ from workbench.cli.options import (
     MinPixelsOption,
     resolve,
 )
+from workbench.deployment import ResourceLimits
 from workbench.errors import USER_ERRORS, StoreError
 from workbench.importers import (
     ImportReport,
@@ -112,7 +113,7 @@ def images(dataset: Annotated[str, typer.Argument(help="Dataset name (created if
     """Add each image as a new item of DATASET; an image the dataset already holds (same content) is skipped."""
     try:
         with open_store(data_dir) as store:
-            _report(import_images(store, dataset, paths))
+            _report(import_images(store, dataset, paths, limits=ResourceLimits.from_env()))
     except USER_ERRORS as exc:
         raise _fail(exc) from None
 

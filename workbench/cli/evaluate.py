@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from grounding.parse import coordinate_keys as key_list
+from workbench import environment as env
 from workbench.cli.annotate import (
     BackendKind,
     BackendOption,
@@ -95,7 +96,7 @@ def run(
     dataset: Annotated[str, typer.Argument(help="Dataset name.")],
     split: Annotated[str | None, typer.Option(help="train, val or test (default: every accepted item).")] = None,
     model: Annotated[list[str] | None, typer.Option(
-        "--model", envvar="WORKBENCH_MODEL", help="Served model name or local checkpoint (repeat for several).")] = None,
+        "--model", envvar=env.MODEL, help="Served model name or local checkpoint (repeat for several).")] = None,
     prompt: Annotated[list[str] | None, typer.Option(
         "--prompt", "-p", help="Prompt template with {target} for the item's labels (repeat for several; "
         "default: the family's official wording).")] = None,

@@ -12,6 +12,7 @@ import typer
 
 from grounding import DEFAULT_FAMILY, GeometryError, PixelLimits
 from grounding.prompts import GroundingTask, ImageNaming, request_text
+from workbench import environment as env
 from workbench.backends import GroundingRequest, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
 from workbench.errors import USER_ERRORS, WorkbenchError
@@ -29,10 +30,10 @@ def ground(
     task: Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points.")] = GroundingTask.BOXES,
     ids: Annotated[str | None, typer.Option(help="Comma-separated image IDs (default img1,img2,...).")] = None,
     backend: Annotated[Backend, typer.Option(case_sensitive=False, help="local (transformers) or openai (a server).")] = Backend.local,  # type: ignore[valid-type,attr-defined]
-    model: Annotated[str | None, typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")] = None,
-    base_url: Annotated[str | None, typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")] = None,
+    model: Annotated[str | None, typer.Option(envvar=env.MODEL, help="Checkpoint or served model name.")] = None,
+    base_url: Annotated[str | None, typer.Option(envvar=env.BASE_URL, help="Server URL (openai backend).")] = None,
     family: Annotated[str | None, typer.Option(help="Family of a served model when its name does not tell.")] = None,
-    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
+    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
     min_pixels: Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")] = None,
     max_pixels: Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = 1024,

@@ -15,6 +15,7 @@ import typer
 
 from grounding import DEFAULT_FAMILY, GeometryError, PixelLimits
 from grounding.prompts import GroundingTask, ImageNaming
+from workbench import environment as env
 from workbench.backends import create_backend
 from workbench.backends.base import ModelBackend
 from workbench.backends.openai_compat import LIMITS_STYLES
@@ -36,11 +37,11 @@ NamingOption = Annotated[ImageNaming | None, typer.Option(
     case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:'), ids (your IDs).")]
 BackendOption = Annotated[BackendName, typer.Option(  # type: ignore[valid-type]
     case_sensitive=False, help="local (transformers) or openai (a server).")]
-ModelOption = Annotated[str | None, typer.Option(envvar="WORKBENCH_MODEL", help="Checkpoint or served model name.")]
-BaseUrlOption = Annotated[str | None, typer.Option(envvar="WORKBENCH_BASE_URL", help="Server URL (openai backend).")]
+ModelOption = Annotated[str | None, typer.Option(envvar=env.MODEL, help="Checkpoint or served model name.")]
+BaseUrlOption = Annotated[str | None, typer.Option(envvar=env.BASE_URL, help="Server URL (openai backend).")]
 FamilyNameOption = Annotated[str | None, typer.Option(help="Family of a served model when its name does not tell.")]
 LimitsStyleOption = Annotated[LimitsStyleName, typer.Option(  # type: ignore[valid-type]
-    case_sensitive=False, envvar="WORKBENCH_LIMITS_STYLE", help="How limits are sent to the server.")]
+    case_sensitive=False, envvar=env.LIMITS_STYLE, help="How limits are sent to the server.")]
 MinPixelsOption = Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")]
 MaxPixelsOption = Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")]
 MaxNewTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")]

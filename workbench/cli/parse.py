@@ -20,8 +20,8 @@ from workbench.cli.options import (
     MinPixelsOption,
     resolve,
 )
-from workbench.deployment.files import ImageLimitError, read_bounded
 from workbench.errors import USER_ERRORS
+from workbench.files import ImageLimitError, read_bounded
 from workbench.multi.canvas import canvas_detections, read_layout
 
 __all__ = ["parse", "register"]

@@ -7,7 +7,7 @@ operator lists in ``WORKBENCH_ALLOWED_BASE_URLS`` / ``WORKBENCH_ALLOWED_MODELS``
 separated); a local folder is never loaded as a model for them. Locally (one user, the
 operator) any server and model may be chosen unless an allowlist is set.
 
-Servers are compared by origin (scheme, host, port; :mod:`workbench.deployment.urls`), never by prefix,
+Servers are compared by origin (scheme, host, port; :mod:`workbench.urls`), never by prefix,
 and a URL the visitor gives is never used as written where an allowlist applies: the matching
 configured entry is. The configured API key (``WORKBENCH_API_KEY`` / ``OPENAI_API_KEY``) goes
 to the configured server only. Server error bodies are echoed to the local user, never to
@@ -38,100 +38,38 @@ workbench.errors.BackendError: this app uses its own server (http://***@10.0.0.2
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.config import default_api_key, default_base_url, default_model
-from workbench.deployment.urls import (
+from workbench.environment import PUBLIC, on_space, process_env
+from workbench.errors import BackendError
+from workbench.limits import ResourceLimits
+from workbench.urls import (
     UrlError,
     has_userinfo,
+    key_for,
     origin,
     same_server,
     shown_url,
 )
-from workbench.errors import BackendError
 
-__all__ = ["Deployment", "ResourceLimits", "PUBLIC_ENV", "is_public", "current"]
+__all__ = ["Deployment", "ResourceLimits", "PUBLIC_ENV", "is_public"]
 
-PUBLIC_ENV = "WORKBENCH_PUBLIC"
+PUBLIC_ENV = PUBLIC
 _TRUE = {"1", "true", "yes", "on"}
-MB = 1 << 20
 
 
-def is_public(env: Mapping[str, str] = os.environ) -> bool:
+def is_public(env: Mapping[str, str] | None = None) -> bool:
     """On a Space (``SPACE_ID``) or with ``WORKBENCH_PUBLIC`` set to 1/true/yes.
 
     >>> is_public({}), is_public({"SPACE_ID": "me/app"}), is_public({"WORKBENCH_PUBLIC": "0"})
     (False, True, False)
     """
-    return bool(env.get("SPACE_ID")) or env.get(PUBLIC_ENV, "").strip().lower() in _TRUE
-
-
-@dataclass(frozen=True)
-class ResourceLimits:
-    """What one upload, one session and one model request may cost (0 = no limit for that item).
-
-    Each field can be set with the environment variable named in its metadata.
-
-    >>> ResourceLimits.from_env({"WORKBENCH_MAX_NEW_TOKENS": "256"}).max_new_tokens
-    256
-    >>> ResourceLimits().upload_pixels
-    50000000
-    """
-
-    upload_bytes: int = field(default=50 * MB, metadata={"env": "WORKBENCH_MAX_UPLOAD_BYTES"})
-    """Bytes of one uploaded file."""
-    upload_pixels: int = field(default=50_000_000, metadata={"env": "WORKBENCH_MAX_UPLOAD_PIXELS"})
-    """Decoded pixels (width x height) of one uploaded image, read from its header before decoding."""
-    import_bytes: int = field(default=2048 * MB, metadata={"env": "WORKBENCH_MAX_IMPORT_BYTES"})
-    """Uncompressed bytes of the images one zip may hold (its declared sizes, checked before unpacking)."""
-    session_bytes: int = field(default=500 * MB, metadata={"env": "WORKBENCH_SESSION_BYTES"})
-    """Bytes of all images one browser session keeps."""
-    session_pixels: int = field(default=500_000_000, metadata={"env": "WORKBENCH_SESSION_PIXELS"})
-    """Decoded pixels of all images one browser session keeps."""
-    images_per_request: int = field(default=16, metadata={"env": "WORKBENCH_MAX_IMAGES"})
-    prompt_chars: int = field(default=20_000, metadata={"env": "WORKBENCH_MAX_PROMPT_CHARS"})
-    max_new_tokens: int = field(default=8192, metadata={"env": "WORKBENCH_MAX_NEW_TOKENS"})
-    max_pixels: int = field(default=16_777_216, metadata={"env": "WORKBENCH_MAX_PIXELS"})
-    """Largest min_pixels/max_pixels a request may ask for (16384 tokens of Qwen3-VL; the families' defaults fit)."""
-    request_s: int = field(default=300, metadata={"env": "WORKBENCH_REQUEST_SECONDS"})
-    """Wall time of one model request (a local generation or a server's whole answer)."""
-    server_timeout_s: int = field(default=60, metadata={"env": "WORKBENCH_SERVER_TIMEOUT"})
-    """Seconds a server may stay silent (connect, or between two pieces of its answer)."""
-    server_retries: int = field(default=1, metadata={"env": "WORKBENCH_SERVER_RETRIES"})
-    answer_bytes: int = field(default=16 * MB, metadata={"env": "WORKBENCH_MAX_ANSWER_BYTES"})
-    """Bytes a server's answer to one request may have (an 8192-token stream is about 3 MB)."""
-    visitor_upload_bytes: int = field(default=500 * MB, metadata={"env": "WORKBENCH_VISITOR_UPLOAD_BYTES"})
-    """Bytes of uploads one visitor may hold on the server at once (public deployments)."""
-    uploads_total_bytes: int = field(default=4096 * MB, metadata={"env": "WORKBENCH_UPLOADS_TOTAL_BYTES"})
-    """Bytes of uploads all visitors together may hold on the server (public deployments)."""
-    upload_keep_s: int = field(default=900, metadata={"env": "WORKBENCH_UPLOAD_KEEP_SECONDS"})
-    """Seconds an upload is kept (what a page or a call uses is copied or read long before)."""
-    closed_session_s: int = field(default=120, metadata={"env": "WORKBENCH_CLOSED_SESSION_SECONDS"})
-    """How long a closed browser tab's session (state, working folder) is kept for a reconnect."""
-    exports_kept: int = field(default=20, metadata={"env": "WORKBENCH_EXPORTS_KEPT"})
-    """Export folders kept on disk (the newest); older ones are removed."""
-    exports_max_age_s: int = field(default=24 * 3600, metadata={"env": "WORKBENCH_EXPORTS_MAX_AGE"})
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> ResourceLimits:
-        values: dict[str, int] = {}
-        for item in fields(cls):
-            raw = env.get(item.metadata["env"], "").strip()
-            if not raw:
-                continue
-            try:
-                values[item.name] = max(0, int(float(raw)))
-            except ValueError:
-                raise ValueError(f"{item.metadata['env']} must be a whole number, got {raw!r}") from None
-        return cls(**values)
-
-    def variables(self) -> dict[str, int]:
-        """``{environment variable: value}`` of every limit."""
-        return {item.metadata["env"]: getattr(self, item.name) for item in fields(self)}
+    env = process_env() if env is None else env
+    return on_space(env) or env.get(PUBLIC_ENV, "").strip().lower() in _TRUE
 
 
 def _listed(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -156,10 +94,10 @@ class Deployment:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, public: bool | None = None) -> Deployment:
-        env = os.environ if env is None else env
+        env = process_env() if env is None else env
         hops = env.get("WORKBENCH_PROXY_HOPS", "").strip()
         return cls(
-            proxy_hops=int(hops) if hops.isdigit() else (1 if env.get("SPACE_ID") else 0),
+            proxy_hops=int(hops) if hops.isdigit() else (1 if on_space(env) else 0),
             public=is_public(env) if public is None else public,
             base_url=default_base_url(env),
             model=default_model(env),
@@ -253,9 +191,7 @@ class Deployment:
         >>> d.api_key_for("http://10.0.0.2:8000/v1"), d.api_key_for("http://10.0.0.3:8000/v1")
         ('sk-secret', 'EMPTY')
         """
-        if self.base_url:
-            return self.api_key if same_server(url, self.base_url) else "EMPTY"
-        return "EMPTY" if self.public else self.api_key
+        return key_for(url, self.base_url, self.api_key, public=self.public)
 
     def backend_options(self, kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
         """Validated constructor options for :func:`workbench.backends.create_backend`.
@@ -275,6 +211,8 @@ class Deployment:
             options.setdefault("deadline_s", float(self.limits.request_s) or None)
             options.setdefault("max_answer_bytes", self.limits.answer_bytes)
             options.setdefault("echo_errors", not self.public)
+            if not options.get("api_key"):  # blank: the configured key, for the configured server only
+                options["api_key"] = self.api_key_for(options["base_url"])
         elif "base_url" in options:
             raise BackendError("the local backend takes no server URL")
         return options
@@ -285,8 +223,3 @@ def _is_path(name: str) -> bool:
         return name.startswith((".", "/", "~")) or "\\" in name or Path(name).exists()
     except OSError:
         return True
-
-
-def current() -> Deployment:
-    """The deployment as the environment says now."""
-    return Deployment.from_env()

@@ -35,8 +35,8 @@ from typing import Any
 from workbench.backends.base import GroundingRequest, RawOutput, StreamEvent, collect
 from workbench.backends.deadline import POLL_S, interrupt
 from workbench.deployment import ResourceLimits
-from workbench.deployment.files import ImageLimitError, check_image_file
 from workbench.errors import BackendError
+from workbench.files import ImageLimitError, check_image_file
 
 __all__ = ["FairGate", "GatedBackend", "check_request", "visitor"]
 

@@ -6,7 +6,7 @@ import that is interrupted keeps what it stored and a second run adds only the r
 is not a readable image is reported by name and skipped; the others still come in.
 
 Every image is held to the deployment's per-upload budget (bytes, and decoded pixels read from
-its header: :func:`workbench.deployment.files.check_image_file`, the same check as Try it and the
+its header: :func:`workbench.files.check_image_file`, the same check as Try it and the
 API) before it is stored, so nothing later decodes an image past it. A zip is read member by
 member: declared sizes and compression ratios are checked before a byte is inflated, each
 member's header before its body, and bodies are streamed to disk under a byte cap
@@ -36,9 +36,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grounding import ImageReadError, read_image_size
-from workbench.deployment import ResourceLimits, current
-from workbench.deployment.files import ImageLimitError, check_image_file, megabytes, megapixels
+from workbench.deployment import ResourceLimits
 from workbench.errors import StoreError
+from workbench.files import ImageLimitError, check_image_file, megabytes, megapixels
 from workbench.importers.base import DatasetImportError, ImportReport
 from workbench.store import DatasetStore, ImageSource
 
@@ -150,9 +150,9 @@ def import_images(store: DatasetStore, dataset: str, paths: Sequence[str | os.Pa
 
     ``names`` (one per path) are the file names to record instead of the paths' own (an upload's
     original name). ``progress`` is called with the number of files handled so far. ``limits``
-    (default: the deployment's, :func:`workbench.deployment.current`) bound each image and each zip.
+    (the deployment's; the built-in bounds when not given) bound each image and each zip.
     """
-    limits = limits or current().limits
+    limits = limits or ResourceLimits()  # the built-in bounds; entry points pass the deployment's
     found: list = []
 
     def record_now() -> Any:

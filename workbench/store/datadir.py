@@ -18,22 +18,20 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from workbench.environment import DATA_DIR, on_space, process_env
+
 __all__ = ["DATA_DIR_ENV", "DB_NAME", "SPACE_STORAGE", "data_dir_note", "default_data_dir", "resolve_data_dir"]
 
-DATA_DIR_ENV = "WORKBENCH_DATA_DIR"
+DATA_DIR_ENV = DATA_DIR
 DB_NAME = "workbench.sqlite3"
 SPACE_STORAGE = Path("/data")
 """Where a Space's persistent storage is mounted when the Space has it."""
 
 
-def _on_space(env: Mapping[str, str]) -> bool:
-    return bool(env.get("SPACE_ID"))
-
-
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
     """A Space's persistent storage when mounted, else ``$XDG_DATA_HOME/grounding-workbench``."""
-    env = os.environ if env is None else env
-    if _on_space(env) and SPACE_STORAGE.is_dir() and os.access(SPACE_STORAGE, os.W_OK):
+    env = process_env() if env is None else env
+    if on_space(env) and SPACE_STORAGE.is_dir() and os.access(SPACE_STORAGE, os.W_OK):
         return SPACE_STORAGE / "grounding-workbench"
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "grounding-workbench"
@@ -41,7 +39,7 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def resolve_data_dir(data_dir: str | os.PathLike | None, env: Mapping[str, str] | None = None) -> Path:
     """The data dir the user chose: the argument, the environment variable, or the default."""
-    env = os.environ if env is None else env
+    env = process_env() if env is None else env
     if data_dir is not None:
         return Path(data_dir)
     if env.get(DATA_DIR_ENV):
@@ -51,8 +49,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None, env: Mapping[str, str] 
 
 def data_dir_note(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
     """A warning for the page when datasets will not survive a restart ('' when they will)."""
-    env = os.environ if env is None else env
-    if not _on_space(env):
+    env = process_env() if env is None else env
+    if not on_space(env):
         return ""
     try:
         Path(data_dir).resolve().relative_to(SPACE_STORAGE)

@@ -21,13 +21,14 @@ the image is stored; see :mod:`workbench.store.blobs`) and exports copy that.
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import subprocess
 from functools import cache
 
 from PIL import ExifTags, Image
+
+from workbench.environment import JPEGTRAN, jpegtran_setting
 
 __all__ = ["TRANSFORMS", "jpegtran", "rotate_upright"]
 
@@ -36,14 +37,14 @@ TRANSFORMS: dict[int, tuple[str, ...]] = {
     6: ("-rotate", "90"), 7: ("-transverse",), 8: ("-rotate", "270"),
 }
 """EXIF orientation -> the jpegtran operation that makes the pixels upright (what ``exif_transpose`` does)."""
-JPEGTRAN_ENV = "WORKBENCH_JPEGTRAN"
+JPEGTRAN_ENV = JPEGTRAN
 """Names the jpegtran program (a path, or empty to turn lossless rotation off)."""
 
 
 @cache
 def jpegtran() -> str | None:
     """The jpegtran program, or None when it is not installed (or ``WORKBENCH_JPEGTRAN`` is empty)."""
-    configured = os.environ.get(JPEGTRAN_ENV)
+    configured = jpegtran_setting()
     if configured is not None:
         return shutil.which(configured) if configured else None
     return shutil.which("jpegtran")

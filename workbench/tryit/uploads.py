@@ -32,9 +32,9 @@ from PIL import Image
 from grounding import ImageReadError
 from grounding.decode import decode_upright
 from grounding.display import DisplayScale
-from workbench.deployment import ResourceLimits, current
-from workbench.deployment.files import ImageLimitError, check_image_file, session_usage
+from workbench.deployment import ResourceLimits
 from workbench.errors import WorkbenchError
+from workbench.files import ImageLimitError, check_image_file, session_usage
 from workbench.store.faults import write_failure
 from workbench.tryit.image_set import ImageEntry
 
@@ -75,11 +75,11 @@ def load_upload(path: str | os.PathLike, display_dir: str | os.PathLike, *, max_
 
     With ``keep_dir`` the original is copied there first (content-named), so the session does not
     depend on the upload cache of the web framework; the session's budget is what ``keep_dir`` holds.
-    ``limits`` default to the deployment's (:func:`workbench.deployment.current`).
+    ``limits``: the deployment's (the page passes them); the built-in bounds when not given.
     """
     path = Path(path)
     label = name or path.name
-    limits = limits or current().limits
+    limits = limits or ResourceLimits()  # the built-in bounds; entry points pass the deployment's
     try:
         size = check_image_file(path, limits, name=label)
     except ImageLimitError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.deployment.urls import (
+from workbench.urls import (
     UrlError,
     has_userinfo,
     origin,

@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import write_black_png, write_image
 from workbench.deployment import ResourceLimits
-from workbench.deployment.files import (
+from workbench.files import (
     ImageLimitError,
     check_image_file,
     file_inside,

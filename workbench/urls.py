@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-__all__ = ["Origin", "UrlError", "origin", "same_server", "has_userinfo", "shown_url", "redact_urls"]
+__all__ = ["Origin", "UrlError", "origin", "same_server", "has_userinfo", "key_for", "shown_url", "redact_urls"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -72,6 +72,24 @@ def same_server(a: str, b: str) -> bool:
         return origin(a) == origin(b)
     except UrlError:
         return False
+
+
+def key_for(url: str, configured_url: str | None, key: str, *, public: bool = False) -> str:
+    """The API key to send to ``url``: the configured ``key`` goes to the configured server only (``EMPTY``,
+    what vLLM and ``transformers serve`` accept, elsewhere); with no server configured, where the user points
+    it locally, nowhere on a public deployment.
+
+    >>> key_for("http://10.0.0.2:8000/v1", "http://10.0.0.2:8000/v1", "sk"), key_for("http://10.0.0.3/v1", "http://10.0.0.2:8000/v1", "sk")
+    ('sk', 'EMPTY')
+    >>> key_for("http://10.0.0.3/v1", None, "sk"), key_for("http://10.0.0.3/v1", None, "sk", public=True)
+    ('sk', 'EMPTY')
+    """
+    if configured_url:
+        try:
+            return key if same_server(url, configured_url) else "EMPTY"
+        except UrlError:
+            return "EMPTY"
+    return "EMPTY" if public else key
 
 
 def has_userinfo(url: str) -> bool:

@@ -14,7 +14,7 @@ base name only and state the limit.
 >>> check_image_file(folder / "big.png", ResourceLimits(upload_pixels=1_000_000))
 Traceback (most recent call last):
 ...
-workbench.deployment.files.ImageLimitError: big.png: 4000 x 3000 = 12.0 MP decoded; one image may have at most 1.0 MP here
+workbench.files.ImageLimitError: big.png: 4000 x 3000 = 12.0 MP decoded; one image may have at most 1.0 MP here
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding import ImageReadError, ImageSize, read_image_size
-from workbench.deployment import ResourceLimits
 from workbench.errors import WorkbenchError
+from workbench.limits import ResourceLimits
 
 __all__ = ["ImageLimitError", "SessionUsage", "check_image_file", "file_inside", "read_bounded", "session_usage",
            "megabytes", "megapixels"]
@@ -150,7 +150,7 @@ class SessionUsage:
         >>> SessionUsage(3, 100, 9_000_000).check_room(10, 2_000_000, ResourceLimits(session_pixels=10_000_000), "a.jpg")
         Traceback (most recent call last):
         ...
-        workbench.deployment.files.ImageLimitError: a.jpg: this session already holds 3 images of 9.0 MP; with this one it would pass its budget of 10.0 MP (remove images or start a new session)
+        workbench.files.ImageLimitError: a.jpg: this session already holds 3 images of 9.0 MP; with this one it would pass its budget of 10.0 MP (remove images or start a new session)
         """
         if limits.session_bytes and self.bytes + new_bytes > limits.session_bytes:
             raise ImageLimitError(f"{label}: this session already holds {self.files} images of "
