@@ -1,4 +1,5 @@
-"""The documentation keeps up with the code: every command, export format and family is written down.
+"""The documentation keeps up with the code: every command, export format, family and environment variable is
+written down.
 
 As sqlite-utils checks its CLI reference: a command, a format or a model family added without a line in the
 README or ``docs/`` fails here, with the name of what is missing.
@@ -13,7 +14,9 @@ import typer.main
 
 from grounding import FAMILIES
 from workbench.cli import app
+from workbench.environment import VARIABLES
 from workbench.export import FORMAT_NAMES
+from workbench.limits import ResourceLimits
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = "\n".join(path.read_text(encoding="utf-8") for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
@@ -51,3 +54,10 @@ def test_every_family_has_a_row_in_the_families_page():
     page = (REPO / "docs" / "families.md").read_text(encoding="utf-8")
     missing = [f.name for f in FAMILIES if f"`{f.name}`" not in page]
     assert missing == [], f"families missing from docs/families.md: {missing}"
+
+
+def test_every_environment_variable_is_documented():
+    variables = [*VARIABLES, *ResourceLimits().variables()]
+    missing = [name for name in variables if f"`{name}`" not in DOCS]
+    assert missing == [], f"environment variables with no `NAME` in README.md or docs/: {missing}"
+
