@@ -192,9 +192,9 @@ def run(items: int, calibrate_on: int, seed: int) -> dict:
         return answers[url]
 
     from workbench.backends.fake_server import FakeChatServer
-    from workbench.runs.items import ReviewSettings
+    from workbench.run_settings import Reading
 
-    settings = ReviewSettings.from_dataset(store.dataset_settings(dataset.id))
+    settings = Reading.from_dataset(store.dataset_settings(dataset.id))
     started = time.perf_counter()
     with FakeChatServer(answer) as server:
         backend = OpenAICompatibleBackend("Qwen/Qwen2.5-VL-7B-Instruct", base_url=server.url, api_key="none",

@@ -29,8 +29,9 @@ from workbench.config import BACKEND_LABELS, BackendSettings
 from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
+from workbench.run_settings import Reading
 from workbench.runs.agreement import AGREEMENT_MODES
-from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
+from workbench.runs.items import paste_on_item, run_on_item
 from workbench.store import StaleItemError
 from workbench.zoom import ZoomCrops
 
@@ -357,7 +358,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
-        settings = ReviewSettings(fam, int(low) if low else None, int(high) if high else None,
+        settings = Reading(fam, int(low) if low else None, int(high) if high else None,
                                   coordinate_keys(extra or ""), reading or None)
         _ = settings.limits  # raises on min above max, in words
         ctx.services.store().update_dataset_settings(cursor.dataset, {

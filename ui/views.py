@@ -17,7 +17,8 @@ from workbench.confidence import dataset_calibration
 from workbench.confidence import status_text as confidence_status
 from workbench.errors import StoreError
 from workbench.review import Cursor, ItemView, item_view, status_line
-from workbench.runs.items import LOOP_NOTE, ReviewSettings
+from workbench.run_settings import Reading
+from workbench.runs.items import LOOP_NOTE
 from workbench.services import Services
 from workbench.store import ITEM_STATUSES, Dataset, DatasetStore
 from workbench.store.scores import ORDERS
@@ -56,10 +57,10 @@ SPLIT_CHOICES = ["all", "train", "val", "test", "none"]
 STATUS_MARK = {"new": "○", "pre-annotated": "◐", "accepted": "✓", "rejected": "✗"}
 
 
-def review_settings(store: DatasetStore, dataset: int | None) -> ReviewSettings:
+def review_settings(store: DatasetStore, dataset: int | None) -> Reading:
     if dataset is None:
-        return ReviewSettings()
-    return ReviewSettings.from_dataset(store.dataset_settings(dataset))
+        return Reading()
+    return Reading.from_dataset(store.dataset_settings(dataset))
 
 
 def counts_text(dataset: Dataset | None) -> str:
@@ -136,7 +137,7 @@ def answer_flags(store: DatasetStore, view: ItemView) -> list[str]:
     return flags
 
 
-def geometry_markdown(view: ItemView, settings: ReviewSettings) -> str:
+def geometry_markdown(view: ItemView, settings: Reading) -> str:
     rows = [f"What **{settings.family}** sees (min_pixels {settings.limits.min_pixels:,}, max_pixels "
             f"{settings.limits.max_pixels:,}):", ""]
     for n, (image, geometry) in enumerate(zip(view.item.images, view.geometry), start=1):

@@ -76,7 +76,7 @@ def written_numbers(text: str, family: ModelFamily, scene: ProbeScene) -> tuple[
 
 @dataclass(frozen=True)
 class ReadingSettings:
-    """A probe's verdict as a dataset's reading settings (the keys :class:`workbench.runs.items.ReviewSettings`
+    """A probe's verdict as a dataset's reading settings (the keys :class:`workbench.runs.items.Reading`
     reads): the convention, and pixel limits where the reading needs them."""
 
     convention: str

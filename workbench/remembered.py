@@ -5,7 +5,7 @@ Review, Batch, Several images (and any page that runs a model on the dataset) re
 a dataset is opened, and write here what the person sets, so a reload, another window or tomorrow's
 visit shows the same. They live in the dataset's settings (a JSON column the store already keeps): the
 model's geometry at the keys every run reads (``family``, ``min_pixels``, ``max_pixels``,
-``coordinate_keys``, see :class:`workbench.runs.items.ReviewSettings`), the rest under ``remembered``.
+``coordinate_keys``, see :class:`workbench.runs.items.Reading`), the rest under ``remembered``.
 An API key is never kept, nor a server URL that carries a password or a query (it could hold a key).
 
 >>> from workbench.store import DatasetStore
@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grounding import DEFAULT_FAMILY
-from workbench.runs.items import ReviewSettings
+from workbench.run_settings import Reading
 from workbench.store import DatasetStore, ItemFilter
 from workbench.urls import shown_url
 
@@ -49,7 +49,7 @@ class Remembered:
     find: str = ""
     """What to find, as typed: comma-separated labels for a batch, a phrase for one item."""
     prompt: str = ""
-    geometry: ReviewSettings = field(default_factory=ReviewSettings)
+    geometry: Reading = field(default_factory=Reading)
     filter: ItemFilter = field(default_factory=ItemFilter)
 
     @property
@@ -70,7 +70,7 @@ class Remembered:
         stored = stored if isinstance(stored, Mapping) else {}
         flt = ItemFilter(**{name: str(stored[name]) for name in _FILTER if isinstance(stored.get(name), str)
                             and stored[name]})
-        return cls(**text, geometry=ReviewSettings.from_dataset(settings), filter=flt)
+        return cls(**text, geometry=Reading.from_dataset(settings), filter=flt)
 
     def as_settings(self) -> dict[str, Any]:
         """The ``remembered`` value to store (empty fields left out)."""
@@ -84,7 +84,7 @@ class Remembered:
 def remembered(store: DatasetStore, dataset: int | None) -> Remembered:
     """The dataset's last choices (nothing chosen for no dataset)."""
     if dataset is None:
-        return Remembered(geometry=ReviewSettings(DEFAULT_FAMILY.name))
+        return Remembered(geometry=Reading(DEFAULT_FAMILY.name))
     return Remembered.from_settings(store.dataset_settings(dataset))
 
 

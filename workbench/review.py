@@ -20,7 +20,7 @@ from typing import Any
 
 from grounding import GeometryError, ProcessedImage, process_size
 from workbench.errors import StoreError
-from workbench.runs.items import ReviewSettings
+from workbench.run_settings import Reading
 from workbench.store import DatasetStore, Item, ItemFilter, Proposal, Run
 from workbench.store.scores import ORDERS
 
@@ -116,7 +116,7 @@ class ItemView:
         return self.item.image(self.picture)
 
 
-def geometry_rows(item: Item, settings: ReviewSettings) -> tuple[ProcessedImage | str, ...]:
+def geometry_rows(item: Item, settings: Reading) -> tuple[ProcessedImage | str, ...]:
     out: list[ProcessedImage | str] = []
     for image in item.images:
         try:
@@ -126,7 +126,7 @@ def geometry_rows(item: Item, settings: ReviewSettings) -> tuple[ProcessedImage 
     return tuple(out)
 
 
-def item_view(store: DatasetStore, cursor: Cursor, settings: ReviewSettings) -> ItemView:
+def item_view(store: DatasetStore, cursor: Cursor, settings: Reading) -> ItemView:
     """Read the cursor's item and what goes around it (raises StoreError when it is gone)."""
     item = store.item(cursor.item)
     picture = min(max(1, cursor.picture), len(item.images))

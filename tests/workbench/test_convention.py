@@ -13,7 +13,8 @@ from tests.workbench.seeing_server import Answering, seeing_server
 from workbench.backends import OpenAICompatibleBackend
 from workbench.cli import app
 from workbench.convention import ReadingSettings, probe_convention
-from workbench.runs.items import ReviewSettings, paste_on_item
+from workbench.run_settings import Reading
+from workbench.runs.items import paste_on_item
 from workbench.store import DatasetStore
 
 C = CoordinateConvention
@@ -105,7 +106,7 @@ def test_the_verdict_saved_as_reading_settings_reads_pasted_answers(tmp_path):
     with DatasetStore(tmp_path / "db.sqlite3") as store:
         item = store.add_item(store.create_dataset("d"), [tmp_path / "a.png"])
         store.update_dataset_settings(1, {"family": "qwen2.5-vl", **reading.as_dict()})
-        settings = ReviewSettings.from_dataset(store.dataset_settings(1))
+        settings = Reading.from_dataset(store.dataset_settings(1))
         assert settings.convention == "absolute-original-yx"
         outcome = paste_on_item(store, item.id, '[{"bbox_2d": [50, 100, 250, 300], "label": "cup"}]', settings)
     (box,) = outcome.item.annotations

@@ -18,7 +18,7 @@ from workbench.config import default_model
 from workbench.evaluate.grid import EvalGrid, EvalSetup, served_family
 from workbench.evaluate.report import cell_json
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
-from workbench.runs.items import ReviewSettings
+from workbench.run_settings import Reading
 
 __all__ = ["MAX_CELLS", "PUBLIC_MAX_ANSWERS", "evaluate_dataset"]
 
@@ -57,7 +57,7 @@ def evaluate_dataset(services: Any, dataset: str, *, owner: str, split: str = "v
                             f"{len(grid.setups())}")
     store = services.store()
     record = store.dataset(name, owner=owner)
-    dataset_family = ReviewSettings.from_dataset(record.settings).family
+    dataset_family = Reading.from_dataset(record.settings).family
     try:
         chosen_family = served_family("", given_family, dataset_family) if given_family else ""
     except ValueError as exc:

@@ -29,7 +29,7 @@ from workbench.batch.units import JobSettings, unit_prompt
 from workbench.confidence.scoring import refit
 from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.runs.items import ReviewSettings
+from workbench.run_settings import Reading
 from workbench.store import ItemFilter, Job
 
 __all__ = ["AGAIN", "JobRequest", "JobRunner", "describe"]
@@ -131,7 +131,7 @@ class JobRunner:
             backend = self._backend_for(request.backend, **options)
             family = backend.family()
             limits = None
-            chosen = ReviewSettings.from_dataset(store.dataset_settings(dataset))
+            chosen = Reading.from_dataset(store.dataset_settings(dataset))
             if request.min_pixels or request.max_pixels:
                 limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
             elif chosen.family == family.name and (chosen.min_pixels or chosen.max_pixels):

@@ -301,7 +301,7 @@ def annotate(
     a person's work; a failed item says why and the run goes on; re-running skips what is done."""
     from workbench.batch.dataset import StoreSink, units_from_items
     from workbench.confidence.scoring import refit
-    from workbench.runs.items import ReviewSettings
+    from workbench.run_settings import Reading
     from workbench.store import DatasetStore
 
     options = BatchOptions(
@@ -314,7 +314,7 @@ def annotate(
     try:
         with DatasetStore.open(data_dir) as store:
             if coordinate_keys is None:  # the dataset's own (Review page), unless the command names others
-                kept = ReviewSettings.from_dataset(store.dataset_settings(dataset)).coordinate_keys
+                kept = Reading.from_dataset(store.dataset_settings(dataset)).coordinate_keys
                 options = dataclasses.replace(options, coordinate_keys=kept)
             ids, units = units_from_items(store, dataset, statuses=status or ["new"])
             summary = run_job(units, StoreSink(store, dataset), options, total=len(ids))

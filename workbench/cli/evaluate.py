@@ -44,7 +44,7 @@ from workbench.evaluate import EvalGrid, EvalSetup, plan_evaluation, run_evaluat
 from workbench.evaluate.compare import RunComparison, compare_runs
 from workbench.evaluate.grid import served_family
 from workbench.evaluate.report import cell_json
-from workbench.runs.items import ReviewSettings
+from workbench.run_settings import Reading
 from workbench.store import Evaluation, EvaluationCell
 
 __all__ = ["register"]
@@ -147,7 +147,7 @@ def run(
                         max_new_tokens=max_new_tokens, family=family)
         with open_store(data_dir) as store:
             evaluation = plan_evaluation(store, dataset, grid, fresh=fresh)
-            dataset_family.append(ReviewSettings.from_dataset(store.dataset_settings(dataset)).family)
+            dataset_family.append(Reading.from_dataset(store.dataset_settings(dataset)).family)
             console.print(f"evaluation {evaluation.id}: {len(evaluation.cells)} cell(s) on "
                           f"{len(evaluation.items)} accepted item(s)", highlight=False)
             with _terminate_as_interrupt(), Progress(*columns, console=console, transient=False) as bar:

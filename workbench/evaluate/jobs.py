@@ -21,7 +21,7 @@ from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup, served_family
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
-from workbench.runs.items import ReviewSettings
+from workbench.run_settings import Reading
 from workbench.store import Evaluation, EvaluationCell, Job
 
 __all__ = ["EVAL_JOB", "EvalRequest", "EvalRunner", "latest_eval_job"]
@@ -124,7 +124,7 @@ class EvalRunner:
 
         try:
             store.update_job(job_id, state="running", message="starting…")
-            family = ReviewSettings.from_dataset(store.dataset_settings(evaluation.dataset_id)).family
+            family = Reading.from_dataset(store.dataset_settings(evaluation.dataset_id)).family
             ended = run_evaluation(store, evaluation.id, self._open(request, family), concurrency=1 if request.backend ==
                                    "local" else request.concurrency, geometry_check=request.geometry_check and
                                    request.backend == "openai", on_progress=progress, on_cell=cell_over, cancel=cancel)

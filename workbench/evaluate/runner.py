@@ -28,7 +28,7 @@ from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup, item_prompt
 from workbench.evaluate.measure import measure_run
 from workbench.evaluate.sink import EvalSink
-from workbench.runs.items import ReviewSettings
+from workbench.run_settings import Reading
 from workbench.store import DatasetRef, DatasetStore, Evaluation, EvaluationCell, ItemFilter
 
 __all__ = ["BackendOpener", "CellProgress", "eval_units", "plan_evaluation", "run_evaluation"]
@@ -102,7 +102,7 @@ def _run_cell(store: DatasetStore, evaluation: Evaluation, cell: EvaluationCell,
         backend = open_backend(setup)
         family = backend.family()
         keys = tuple(coordinate_keys) if coordinate_keys is not None else \
-            ReviewSettings.from_dataset(store.dataset_settings(evaluation.dataset_id)).coordinate_keys
+            Reading.from_dataset(store.dataset_settings(evaluation.dataset_id)).coordinate_keys
         settings = JobSettings.for_backend(backend, setup.limits(family, grid.min_pixels),
                                            max_new_tokens=grid.max_new_tokens, coordinate_keys=keys)
         if geometry_check:

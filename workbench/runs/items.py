@@ -12,7 +12,7 @@ report for a run, the dataset's family and pixel limits for a pasted output.
 >>> store = DatasetStore(folder / "db.sqlite3")
 >>> item = store.add_item(store.create_dataset("pets"), [folder / "a.png"])
 >>> outcome = paste_on_item(store, item.id, '[{"bbox_2d": [322, 238, 644, 476], "label": "cat"}]',
-...                         ReviewSettings("qwen2.5-vl"))
+...                         Reading("qwen2.5-vl"))
 >>> outcome.applied, [(a.label, a.coords, a.provenance) for a in outcome.item.annotations]
 (True, [('cat', (320.0, 240.0, 640.0, 480.0), 'model')])
 """
@@ -25,10 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from grounding import (
-    DEFAULT_FAMILY,
-    CoordinateConvention,
-    GroundingError,
-    ModelFamily,
     PixelLimits,
     ProcessedImage,
     clamp_to,
@@ -36,99 +32,22 @@ from grounding import (
 )
 from grounding.confidence import repeating_tail
 from grounding.parse import EMPTY_ANSWER_NOTE, ParseResult, parse_grounding
-from grounding.parse import coordinate_keys as key_list
 from workbench.backends import GroundingRequest, ModelBackend
 from workbench.backends.base import DEFAULT_TOP_LOGPROBS, RawOutput
 from workbench.confidence.scoring import answer_signals, dataset_scorer
 from workbench.errors import WorkbenchError
+from workbench.run_settings import Reading
 from workbench.runs.agreement import AGREEMENT_MODES, box_agreement, second_answer
 from workbench.runs.pipeline import parse_output
 from workbench.store import AnnotationDraft, DatasetStore, Item
 
-__all__ = ["LOOP_NOTE", "ItemRunOutcome", "ReviewSettings", "answer_notes", "drafts_from", "drafts_with_signals",
+__all__ = ["LOOP_NOTE", "ItemRunOutcome", "answer_notes", "drafts_from", "drafts_with_signals",
            "item_geometry", "paste_on_item", "run_on_item"]
 
 LOOP_NOTE = "the answer repeats itself (a repeated-output loop): its later boxes are likely copies"
 """Said on an item whose answer loops (the same object again and again, or the same text to the end)."""
 
 PASTED_MODEL = "pasted output"
-
-
-@dataclass(frozen=True)
-class ReviewSettings:
-    """How a dataset's model sees its images: the family and the pixel limits (None: the family's checkpoints),
-    and the extra JSON keys its prompts ask coordinates under (``position``), read besides the usual ones."""
-
-    family: str = DEFAULT_FAMILY.name
-    min_pixels: int | None = None
-    max_pixels: int | None = None
-    coordinate_keys: tuple[str, ...] = ()
-    convention: str | None = None
-    """How answers' coordinates are read (a probe's verdict, ``workbench probe-convention``); None: the family's."""
-
-    @property
-    def limits(self) -> PixelLimits:
-        return PixelLimits.default_for(self.family, self.min_pixels, self.max_pixels)
-
-    @property
-    def model_family(self) -> ModelFamily:
-        """The family, read with the dataset's convention where it has one."""
-        return ModelFamily.from_name(self.family).with_convention(self.convention)
-
-    @classmethod
-    def from_dataset(cls, settings: Mapping[str, Any]) -> ReviewSettings:
-        """Read from a dataset's stored settings (keys ``family``, ``min_pixels``, ``max_pixels``,
-        ``coordinate_keys``)."""
-        family = ModelFamily.from_name(str(settings.get("family") or cls.family)).name
-        keys = settings.get("coordinate_keys")
-        try:
-            keys = key_list(keys) if isinstance(keys, (list, str)) else ()
-        except GroundingError:
-            keys = ()  # settings written by hand that make no sense read as none
-        convention = settings.get("convention")
-        if convention not in {c.value for c in CoordinateConvention}:
-            convention = None
-        return cls(family, settings.get("min_pixels") or None, settings.get("max_pixels") or None, keys, convention)
-
-    def unsaved(self, family: str | None, min_pixels: float | None, max_pixels: float | None,
-                coordinate_keys: str | None, convention: str | None = "") -> tuple[str, ...]:
-        """What a page's settings fields say that these (the dataset's) settings do not, in words.
-
-        >>> ReviewSettings("qwen2.5-vl").unsaved("qwen2-vl", None, 100_000, "")
-        ('family qwen2-vl (the dataset: qwen2.5-vl)', "max_pixels 100000 (the dataset: the family's)")
-        """
-        def number(value: float | None) -> int | None:
-            return int(value) if value else None
-
-        def shown(value: object) -> str:
-            return "the family's" if value is None else str(value)
-
-        differences = []
-        if family and family != self.family:
-            differences.append(f"family {family} (the dataset: {self.family})")
-        for name, field_value, stored in (("min_pixels", number(min_pixels), self.min_pixels),
-                                          ("max_pixels", number(max_pixels), self.max_pixels)):
-            if field_value != stored:
-                differences.append(f"{name} {shown(field_value)} (the dataset: {shown(stored)})")
-        try:
-            keys = tuple(key_list(coordinate_keys or ""))
-        except GroundingError:
-            keys = None
-        if keys != self.coordinate_keys:
-            differences.append(f"coordinate keys {coordinate_keys or 'none'!s} (the dataset: "
-                               f"{', '.join(self.coordinate_keys) or 'none'})")
-        if convention != "" and (convention or None) != self.convention:  # "": the page has no such field
-            differences.append(f"coordinates {convention or 'the family’s'} (the dataset: "
-                               f"{self.convention or 'the family’s'})")
-        return tuple(differences)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The settings as a run records them (the keys only when there are some)."""
-        limits: dict[str, Any] = {"family": self.family, "min_pixels": self.limits.min_pixels,
-                                  "max_pixels": self.limits.max_pixels}
-        if self.convention:
-            limits["convention"] = self.convention
-        return {**limits, "coordinate_keys": list(self.coordinate_keys)} if self.coordinate_keys else limits
 
 
 @dataclass(frozen=True)
@@ -149,7 +68,7 @@ class ItemRunOutcome:
     """Whether thinking was in effect, in words ("" when the model has no thinking)."""
 
 
-def item_geometry(item: Item, settings: ReviewSettings) -> list[ProcessedImage]:
+def item_geometry(item: Item, settings: Reading) -> list[ProcessedImage]:
     """What the model sees of each image of the item, with the dataset's family and limits."""
     return [process_size(image.wh, settings.model_family, settings.limits) for image in item.images]
 
@@ -226,7 +145,7 @@ def _record(store: DatasetStore, item: Item, result: ParseResult, text: str, *, 
                           calibrated, result.reasoning, thinking)
 
 
-def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: ReviewSettings, *,
+def paste_on_item(store: DatasetStore, item_id: int, text: str, settings: Reading, *,
                   target_image: int | None = None, expected_version: int | None = None,
                   fallback_label: str = "") -> ItemRunOutcome:
     """Read a pasted model output for the item with the dataset's geometry and store it as a run's proposals."""

@@ -20,7 +20,8 @@ from grounding.prompts import grounding_instruction
 from tests.factories import write_image
 from workbench.backends import GroundingRequest, LocalTransformersBackend, Thinking
 from workbench.export import ExportSettings, export_dataset
-from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
+from workbench.run_settings import Reading
+from workbench.runs.items import paste_on_item, run_on_item
 from workbench.store import DatasetStore, ImageSource
 
 FAST = ["qwen3.5"]
@@ -76,7 +77,7 @@ def test_tiny_model_end_to_end(tiny_checkpoint, tmp_path, pictures, name):
             assert seen == process_size(upright.size, family, output.limits)
 
         # a known answer in the family's convention lands on the original pixels
-        pasted = paste_on_item(store, item.id, _answer(family, output.images), ReviewSettings(name))
+        pasted = paste_on_item(store, item.id, _answer(family, output.images), Reading(name))
         tolerance = max(max(image.original_wh) / min(image.model_wh) for image in output.images)
         for picture, box in zip(pasted.item.images, BOXES, strict=True):
             (annotation,) = picture.annotations

@@ -12,7 +12,8 @@ from tests.factories import write_image
 from workbench.backends import FakeBackend, OpenAICompatibleBackend
 from workbench.backends.fake_server import FakeChatServer
 from workbench.confidence import MIN_REVIEWED_ITEMS, dataset_calibration, refit, status_text
-from workbench.runs.items import LOOP_NOTE, ReviewSettings, paste_on_item, run_on_item
+from workbench.run_settings import Reading
+from workbench.runs.items import LOOP_NOTE, paste_on_item, run_on_item
 from workbench.store import AnnotationDraft, DatasetStore
 
 
@@ -31,7 +32,7 @@ def test_a_pasted_answer_gets_structure_signals_and_a_raw_score(store, tmp_path)
     item = store.add_item(store.create_dataset("d"), [write_image(tmp_path, 644, 476)])
     store.add_label(item.dataset_id, "cup")
     text = '[{"bbox_2d": [0, 10, 100, 100], "label": "cup"}, {"bbox_2d": [200, 10, 300, 100], "label": "mug"}]'
-    outcome = paste_on_item(store, item.id, text, ReviewSettings("qwen2.5-vl"))
+    outcome = paste_on_item(store, item.id, text, Reading("qwen2.5-vl"))
     _, (proposals,) = store.proposals(item.id)
     assert [p.signals["border"] for p in proposals] == [True, False]
     assert [p.signals["unknown_label"] for p in proposals] == [False, True]
@@ -42,11 +43,11 @@ def test_a_pasted_answer_gets_structure_signals_and_a_raw_score(store, tmp_path)
 
 def test_an_explicit_empty_answer_and_a_loop_are_said_on_the_item(store, tmp_path):
     item = store.add_item(store.create_dataset("d"), [write_image(tmp_path, 644, 476)])
-    outcome = paste_on_item(store, item.id, "None.", ReviewSettings("qwen2.5-vl"))
+    outcome = paste_on_item(store, item.id, "None.", Reading("qwen2.5-vl"))
     assert outcome.empty and outcome.detections == 0 and EMPTY_ANSWER_NOTE in outcome.warnings
     assert EMPTY_ANSWER_NOTE in store.run_text(store.proposals(item.id)[0].id, item.id)[1]
     looped = "[" + ", ".join(['{"bbox_2d": [10, 10, 50, 50], "label": "cup"}'] * 6) + "]"
-    outcome = paste_on_item(store, item.id, looped, ReviewSettings("qwen2.5-vl"))
+    outcome = paste_on_item(store, item.id, looped, Reading("qwen2.5-vl"))
     assert LOOP_NOTE in outcome.warnings
 
 

@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from workbench.backends.fake import FakeBackend
-from workbench.runs.items import ReviewSettings, paste_on_item, run_on_item
+from workbench.run_settings import Reading
+from workbench.runs.items import paste_on_item, run_on_item
 from workbench.store import DatasetStore, ImageSource
 
 
@@ -22,13 +23,13 @@ def store(tmp_path):
 
 def test_an_answer_naming_an_image_by_id_lands_on_that_image_not_on_its_digits(store):
     text = '[{"bbox_2d": [0, 0, 100, 100], "label": "cat", "image": "img10"}]'
-    outcome = paste_on_item(store, 1, text, ReviewSettings("qwen2.5-vl"))
+    outcome = paste_on_item(store, 1, text, Reading("qwen2.5-vl"))
     first, second = outcome.item.images
     assert [a.label for a in first.annotations] == ["cat"] and second.annotations == ()
 
 
 def test_a_box_without_a_label_is_kept_named_after_the_target_and_said_so(store):
-    outcome = paste_on_item(store, 1, '[{"bbox_2d": [322, 238, 644, 476]}]', ReviewSettings("qwen2.5-vl"),
+    outcome = paste_on_item(store, 1, '[{"bbox_2d": [322, 238, 644, 476]}]', Reading("qwen2.5-vl"),
                             target_image=1, fallback_label="cat")
     (box,) = outcome.item.annotations
     assert (box.label, box.attributes.get("label_missing")) == ("cat", True)
@@ -37,7 +38,7 @@ def test_a_box_without_a_label_is_kept_named_after_the_target_and_said_so(store)
 
 def test_a_box_outside_the_image_is_clamped_and_marked(store):
     outcome = paste_on_item(store, 1, '[{"bbox_2d": [600, 400, 900, 700], "label": "x"}]',
-                            ReviewSettings("qwen2.5-vl"), target_image=1)
+                            Reading("qwen2.5-vl"), target_image=1)
     (box,) = outcome.item.annotations
     assert box.coords[2:] == (640.0, 480.0) and box.attributes["outside"] is True
     assert outcome.warnings == ("1 box(es)/point(s) reaching beyond their image were clamped into it (the model's "
@@ -46,7 +47,7 @@ def test_a_box_outside_the_image_is_clamped_and_marked(store):
 
 def test_one_box_beyond_its_image_and_one_wholly_outside_are_each_said_once(store):
     text = '[{"bbox_2d": [600, 400, 900, 700], "label": "x"}, {"bbox_2d": [700, 500, 800, 600], "label": "y"}]'
-    outcome = paste_on_item(store, 1, text, ReviewSettings("qwen2.5-vl"), target_image=1)
+    outcome = paste_on_item(store, 1, text, Reading("qwen2.5-vl"), target_image=1)
     assert [a.label for a in outcome.item.annotations] == ["x"]
     assert outcome.warnings == ("1 box(es)/point(s) reaching beyond their image were clamped into it (the model's "
                                 "coordinates are kept with each)",
@@ -55,10 +56,10 @@ def test_one_box_beyond_its_image_and_one_wholly_outside_are_each_said_once(stor
 
 def test_a_dataset_that_names_extra_coordinate_keys_reads_answers_under_them_pasted_or_run(store):
     store.update_dataset_settings(1, {"coordinate_keys": ["position"]})
-    settings = ReviewSettings.from_dataset(store.dataset_settings(1))
+    settings = Reading.from_dataset(store.dataset_settings(1))
     assert settings.coordinate_keys == ("position",)
     answer = '[{"position": [0, 0, 322, 238], "label": "cup"}]'
-    assert paste_on_item(store, 1, answer, ReviewSettings("qwen2.5-vl"), target_image=1).item.annotations == ()
+    assert paste_on_item(store, 1, answer, Reading("qwen2.5-vl"), target_image=1).item.annotations == ()
     pasted = paste_on_item(store, 1, answer, settings, target_image=1)
     assert [a.label for a in pasted.item.annotations] == ["cup"]
 
@@ -71,5 +72,5 @@ def test_a_dataset_that_names_extra_coordinate_keys_reads_answers_under_them_pas
 
 
 def test_coordinate_keys_written_by_hand_that_make_no_sense_read_as_none():
-    assert ReviewSettings.from_dataset({"coordinate_keys": [3, ""]}).coordinate_keys == ()
-    assert ReviewSettings.from_dataset({"coordinate_keys": "position, loc"}).coordinate_keys == ("position", "loc")
+    assert Reading.from_dataset({"coordinate_keys": [3, ""]}).coordinate_keys == ()
+    assert Reading.from_dataset({"coordinate_keys": "position, loc"}).coordinate_keys == ("position", "loc")
