@@ -18,7 +18,6 @@ from ui.notice import say, speaks
 from ui.refresh import Pages
 from ui.views import plain
 from workbench.batch.jobs import JobRequest, describe
-from workbench.config import BackendSettings
 from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import StoreError
 
@@ -41,8 +40,8 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
     with gr.Row():
         backend = gr.Radio([("OpenAI-compatible server (vLLM…)", "openai"), ("Local model (transformers)", "local")],
                            value="openai", label="Backend", elem_id="batch-backend")
-        model = gr.Textbox(BackendSettings().model, label="Model (served name or checkpoint)", elem_id="batch-model")
-        base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL (replicas: comma-separated)",
+        model = gr.Textbox(ctx.services.deployment.model, label="Model (served name or checkpoint)", elem_id="batch-model")
+        base_url = gr.Textbox(ctx.services.deployment.shown_base_url, label="Server base URL (replicas: comma-separated)",
                               elem_id="batch-base-url")
         probe = gr.Button("Probe its coordinates (saved for the dataset)", size="sm", elem_id="batch-probe")
     with gr.Row():
@@ -60,8 +59,8 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
     progress = gr.Markdown("No job yet for this dataset.", elem_id="batch-progress")
     shared = pages.shared
     shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
-    shared.add("model", model, BackendSettings().model)
-    shared.add("base_url", base_url, BackendSettings().base_url or "")
+    shared.add("model", model, ctx.services.deployment.model)
+    shared.add("base_url", base_url, ctx.services.deployment.shown_base_url)
     shared.add("find", labels, "")
     shared.add("prompt", prompt, "")
 

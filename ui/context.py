@@ -14,6 +14,7 @@ import gradio as gr
 from ui.visitors import signed_in_user
 from workbench.errors import StoreError
 from workbench.review import Cursor, new_token, owner_key
+from workbench.run_settings import ModelSource
 from workbench.services import Services
 from workbench.store import Dataset
 
@@ -42,6 +43,12 @@ class AppContext:
     tabs: gr.Tabs
     dataset: gr.Dropdown
     counts: gr.Markdown
+
+    def engine(self, kind: str, model: str | None, base_url: str | None, api_key: str | None = None) -> Any:
+        """The backend a page's fields name (:class:`~workbench.run_settings.ModelSource`), behind the deployment's
+        gate; blank fields: the configured model and server."""
+        source = ModelSource(kind, model or "", (base_url,) if base_url else (), api_key or None)
+        return self.services.backend(kind, **source.backend_options())
 
     def owner(self, cursor: Cursor, profile: Any = None) -> str:
         """The owner key of this visitor's datasets ('' on a one-user, local workbench).

@@ -20,7 +20,6 @@ from ui.notice import say, speaks
 from ui.refresh import Pages, review_part
 from ui.views import plain
 from workbench.batch.jobs import describe
-from workbench.config import BackendSettings
 from workbench.errors import StoreError, WorkbenchError
 from workbench.evaluate import EvalGrid, EvalSetup, item_outcomes, scored_run
 from workbench.evaluate.compare import compare_runs
@@ -84,7 +83,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 "`{target}` where the item's labels go; a blank template asks in the family's own words.")
     with gr.Row():
         split = gr.Dropdown(SPLIT_CHOICES, value="val", label="Split (accepted items)", elem_id="eval-split", scale=1)
-        models = gr.Textbox(BackendSettings().model, lines=2, label="Models (one per line)", elem_id="eval-models",
+        models = gr.Textbox(ctx.services.deployment.model, lines=2, label="Models (one per line)", elem_id="eval-models",
                             scale=2)
         prompts = gr.Textbox("", lines=2, label="Prompt templates (one per line; blank: the family's wording)",
                              placeholder="Locate every {target} in the image and output the bbox coordinates in "
@@ -94,7 +93,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
     with gr.Row():
         backend = gr.Radio([("OpenAI-compatible server (vLLM…)", "openai"), ("Local model (transformers)", "local")],
                            value="openai", label="Backend", elem_id="eval-backend")
-        base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL", elem_id="eval-base-url")
+        base_url = gr.Textbox(ctx.services.deployment.shown_base_url, label="Server base URL", elem_id="eval-base-url")
         concurrency = gr.Slider(1, 32, value=4, step=1, label="requests at once", elem_id="eval-concurrency")
         max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens", elem_id="eval-tokens")
         check = gr.Checkbox(True, label="check the server's resizing first", elem_id="eval-check")

@@ -20,7 +20,7 @@ from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, plain, review_settings
-from workbench.config import BACKEND_LABELS, BackendSettings
+from workbench.config import BACKEND_LABELS
 from workbench.errors import StoreError
 from workbench.multi.items import (
     TOOLS,
@@ -104,8 +104,8 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
     with gr.Row():
         backend = gr.Radio([(BACKEND_LABELS["local"], "local"), (BACKEND_LABELS["openai"], "openai")], value="openai",
                            label="Backend", elem_id="multi-backend")
-        model = gr.Textbox(BackendSettings().model, label="Checkpoint or served model", elem_id="multi-model")
-        base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL (OpenAI-compatible)",
+        model = gr.Textbox(ctx.services.deployment.model, label="Checkpoint or served model", elem_id="multi-model")
+        base_url = gr.Textbox(ctx.services.deployment.shown_base_url, label="Server base URL (OpenAI-compatible)",
                               placeholder="http://127.0.0.1:8000/v1", elem_id="multi-base-url")
         api_key = gr.Textbox("", label="API key (blank: the server's configured key)", type="password")
     with gr.Row():
@@ -158,8 +158,8 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
         details = gr.JSON(elem_id="multi-json")
     shared = pages.shared
     shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
-    shared.add("model", model, BackendSettings().model)
-    shared.add("base_url", base_url, BackendSettings().base_url or "")
+    shared.add("model", model, ctx.services.deployment.model)
+    shared.add("base_url", base_url, ctx.services.deployment.shown_base_url)
     shared.add("find", target, "")
     shared.add("prompt", prompt, "")
 
@@ -185,8 +185,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
         """The backend (behind the deployment's gate), the dataset's pixel limits when it is of the dataset's
         family, and a note when it is not."""
         settings = review_settings(ctx.services.store(), cursor.dataset)
-        engine = ctx.services.backend(kind, **BackendSettings(kind=kind, model=checkpoint, base_url=url or None,
-                                                              api_key=key or None).options())
+        engine = ctx.engine(kind, checkpoint, url, key)
         if engine.family().name == settings.family:
             return engine, settings.limits, ()
         note = (f"{engine.model} is a {engine.family().name} model, not {settings.family} (this dataset's): its own "

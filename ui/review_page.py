@@ -25,7 +25,7 @@ from ui.notice import say, speaks
 from ui.refresh import ALL_PICTURES, Pages, review_part
 from ui.views import counts_text, review_settings, status_text
 from workbench.carry import previous_annotations
-from workbench.config import BACKEND_LABELS, BackendSettings
+from workbench.config import BACKEND_LABELS
 from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
@@ -155,8 +155,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         prompt = gr.Textbox(label="Prompt", lines=2, elem_id="prompt")
         with gr.Group(visible=False) as model_box:
             with gr.Row():
-                model = gr.Textbox(BackendSettings().model, label="Checkpoint or served model", elem_id="model")
-                base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL (OpenAI-compatible)",
+                model = gr.Textbox(ctx.services.deployment.model, label="Checkpoint or served model", elem_id="model")
+                base_url = gr.Textbox(ctx.services.deployment.shown_base_url, label="Server base URL (OpenAI-compatible)",
                                       placeholder="http://127.0.0.1:8000/v1", elem_id="base-url")
                 api_key = gr.Textbox("", label="API key (blank: the server's configured key)", type="password")
                 probe = gr.Button("Probe its coordinates", size="sm", elem_id="probe-convention")
@@ -174,8 +174,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         output = gr.Textbox(label="Model output", lines=3, interactive=False, elem_id="model-output", visible=False)
     shared = pages.shared
     shared.add("backend", backend, BACKEND_LABELS["paste"], show=BACKEND_LABELS.get, read=_backend_kind)
-    shared.add("model", model, BackendSettings().model)
-    shared.add("base_url", base_url, BackendSettings().base_url or "")
+    shared.add("model", model, ctx.services.deployment.model)
+    shared.add("base_url", base_url, ctx.services.deployment.shown_base_url)
     shared.add("find", target, "")
     shared.add("prompt", prompt, "")
     shared.add("family", family, DEFAULT_FAMILY.name)
@@ -434,8 +434,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         if not (text or "").strip():
             raise WorkbenchError("write a prompt first (the “Write prompt” button writes the family's own)")
         settings = review_settings(store, cursor.dataset)
-        engine = ctx.services.backend(kind, **BackendSettings(kind=kind, model=checkpoint, base_url=url or None,
-                                                              api_key=key or None).options())
+        engine = ctx.engine(kind, checkpoint, url, key)
         same_family = engine.family().name == settings.family
         note = () if same_family else (f"{engine.model} is a {engine.family().name} model, not {settings.family}: "
                                        "its own pixel limits were used",)
@@ -456,8 +455,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         kind = _backend_kind(label)
         if kind == "paste":
             raise WorkbenchError("choose a model or a server first: the probe asks it about synthetic images")
-        engine = ctx.services.backend(kind, **BackendSettings(kind=kind, model=checkpoint, base_url=url or None,
-                                                              api_key=key or None).options())
+        engine = ctx.engine(kind, checkpoint, url, key)
         report = probe_convention(engine)
         found = ReadingSettings.of(report)
         if found is None:

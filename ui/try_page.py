@@ -18,10 +18,11 @@ from grounding.prompts import GroundingTask, grounding_instruction
 from ui.context import PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, filter_part, queue_part, review_part, settings_part
-from workbench.config import BACKEND_LABELS, BackendSettings
+from workbench.config import BACKEND_LABELS
 from workbench.errors import USER_ERRORS
 from workbench.presets import preset_limits, presets_for
 from workbench.remembered import remembered
+from workbench.run_settings import ModelSource
 from workbench.tryit.geometry_table import GEOMETRY_COLUMNS
 from workbench.tryit.results import DETECTION_COLUMNS, detection_rows, render_results
 from workbench.tryit.stream import stream_grounding
@@ -99,8 +100,8 @@ def build(ctx: AppContext, pages: Pages) -> None:
             backend = gr.Radio(list(BACKEND_LABELS.values()), value=BACKEND_LABELS["paste"], label="Backend",
                                elem_id="try-backend")
             with gr.Group(visible=False) as model_box:
-                model = gr.Textbox(BackendSettings().model, label="Checkpoint or served model", elem_id="try-model")
-                base_url = gr.Textbox(BackendSettings().base_url or "", label="Server base URL",
+                model = gr.Textbox(ctx.services.deployment.model, label="Checkpoint or served model", elem_id="try-model")
+                base_url = gr.Textbox(ctx.services.deployment.shown_base_url, label="Server base URL",
                                       placeholder="http://127.0.0.1:8000/v1", elem_id="try-base-url")
                 api_key = gr.Textbox("", label="API key (blank: the server's configured key)", type="password")
             with gr.Row():
@@ -252,7 +253,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
             yield ws, gr.skip(), gr.skip(), gr.skip(), say("info", "Paste mode: paste a model output on the right, "
                                                                    "then press “Parse pasted output”.")
             return
-        settings = BackendSettings(kind=kind, model=checkpoint, base_url=url or None, api_key=key or None)
+        settings = ModelSource(kind, checkpoint or "", (url,) if url else (), key or None)
         streamed = ""
         try:
             for event in stream_grounding(services, settings, ws, text, add_vision_id=add_vision_id,

@@ -1,4 +1,5 @@
-"""The one configuration module: what the environment sets, with the project's defaults.
+"""The configured model and server: what the environment names (read through :mod:`workbench.environment`),
+with the project's defaults, and which family a model name belongs to.
 
 =====================  ==========================================  ==================================
 variable               meaning                                     default
@@ -14,10 +15,9 @@ STYLE``                (``mm_processor_kwargs``), ``transformers``
 
 The data folder (``WORKBENCH_DATA_DIR``) is the store's (:mod:`workbench.store.datadir`); what a public
 deployment allows and costs (``WORKBENCH_PUBLIC``, the allowlists, the limits) is
-:mod:`workbench.deployment`'s. :class:`BackendSettings` is which backend a person picked in a page: the
-server URL it offers by default is the configured one *as shown* (without password or query), so it can sit
-in the page; the deployment maps it back to the configured URL when a run asks for it. The API key never
-shows in ``repr``.
+:mod:`workbench.deployment`'s; which model a run asks, and how, is :class:`workbench.run_settings.ModelSource`.
+A page offers the configured server *as shown* (without password or query,
+:attr:`workbench.deployment.Deployment.shown_base_url`); the deployment maps it back to the configured URL.
 
 >>> default_model({})
 'Qwen/Qwen3.5-4B'
@@ -27,15 +27,12 @@ shows in ``repr``.
 'transformers'
 >>> guess_family("qwen3-vl-plus").name, guess_family("Qwen/Qwen2-VL-7B-Instruct").name
 ('qwen3-vl', 'qwen2-vl')
->>> BackendSettings(kind="openai", model="qwen2.5-vl-7b-instruct", base_url="http://127.0.0.1:8000/v1").options()
-{'model': 'qwen2.5-vl-7b-instruct', 'base_url': 'http://127.0.0.1:8000/v1', 'limits_style': 'vllm'}
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from grounding import (
     QWEN2_5_OMNI,
@@ -50,17 +47,16 @@ from grounding import (
 )
 from grounding.families import QWEN4_EXP
 from workbench.environment import BASE_URL, LIMITS_STYLE, MODEL, process_env
-from workbench.urls import key_for, shown_url
+from workbench.run_settings import LIMITS_STYLES
+from workbench.urls import key_for
 
-__all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "LIMITS_STYLES", "BackendSettings", "default_api_key",
+__all__ = ["BACKEND_LABELS", "DEFAULT_MODEL", "LIMITS_STYLES", "default_api_key",
            "default_base_url", "default_limits_style", "default_model", "guess_family"]
 
 DEFAULT_MODEL = "Qwen/Qwen3.5-4B"
 """A current small Qwen vision checkpoint (Qwen3.5, released February-March 2026; registered in LLaMA-Factory's
 ``extras/constants.py`` and ms-swift's model registry with the ``qwen3_5`` template). It thinks by default; the
 workbench turns thinking off for grounding (its chat template takes ``enable_thinking``)."""
-LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
-"""How a server takes the pixel limits (see :meth:`workbench.backends.OpenAICompatibleBackend.limit_fields`)."""
 
 
 def default_model(env: Mapping[str, str] | None = None) -> str:
@@ -128,29 +124,9 @@ BACKEND_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class BackendSettings:
-    kind: str = "paste"
-    model: str = field(default_factory=lambda: default_model())
-    base_url: str | None = field(default_factory=lambda: _shown(default_base_url()) or None)
-    api_key: str | None = field(default=None, repr=False)
-    limits_style: str = field(default_factory=lambda: default_limits_style())
-
-    def options(self) -> dict[str, object]:
-        """Constructor options for :func:`workbench.backends.create_backend` (the API key only when given)."""
-        if self.kind == "local":
-            return {"model": self.model}
-        options: dict[str, object] = {"model": self.model, "base_url": self.base_url, "limits_style": self.limits_style}
-        if self.api_key:
-            options["api_key"] = self.api_key
-        return options
-
-
 def default_limits_style(env: Mapping[str, str] | None = None) -> str:
     """How the configured server takes pixel limits (``WORKBENCH_LIMITS_STYLE``, else ``vllm``); the backend
     refuses a value that is not one of :data:`LIMITS_STYLES`, in words."""
     return ((process_env() if env is None else env).get(LIMITS_STYLE) or "vllm").strip().lower()
 
 
-def _shown(url: str | None) -> str:
-    return shown_url(url)

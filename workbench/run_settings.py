@@ -16,7 +16,7 @@ model, family and limits), made from these with :meth:`JobSettings.for_run`.
 >>> run = RunSettings(ModelSource("openai", "Qwen/Qwen2.5-VL-7B-Instruct", ("http://127.0.0.1:8000/v1",)),
 ...                   Reading("qwen2.5-vl", max_pixels=1003520), Generation(max_new_tokens=512))
 >>> run.source.backend_options()
-{'model': 'Qwen/Qwen2.5-VL-7B-Instruct', 'base_url': 'http://127.0.0.1:8000/v1', 'limits_style': 'vllm'}
+{'model': 'Qwen/Qwen2.5-VL-7B-Instruct', 'base_url': 'http://127.0.0.1:8000/v1'}
 >>> run.reading.limits.max_pixels, run.generation.max_new_tokens
 (1003520, 512)
 """
@@ -61,7 +61,9 @@ class ModelSource:
     base_urls: tuple[str, ...] = ()
     """Server URLs; more than one are replicas a batch spreads its requests over."""
     api_key: str | None = field(default=None, repr=False)
-    limits_style: str = DEFAULT_LIMITS_STYLE
+    limits_style: str | None = None
+    """How the server takes pixel limits (:data:`LIMITS_STYLES`); None: the configured style
+    (``WORKBENCH_LIMITS_STYLE``, else ``vllm``)."""
     timeout_s: float | None = None
     """Seconds one request may take; None: the deployment's bound (pages) or the backend's own."""
     server_wait_s: float = DEFAULT_SERVER_WAIT_S
@@ -69,7 +71,7 @@ class ModelSource:
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_KINDS:
             raise WorkbenchError(f"unknown backend {self.backend!r}; expected one of {', '.join(BACKEND_KINDS)}")
-        if self.limits_style not in LIMITS_STYLES:
+        if self.limits_style is not None and self.limits_style not in LIMITS_STYLES:
             raise WorkbenchError(f"unknown limits style {self.limits_style!r} (how the server takes pixel limits); "
                                  f"expected one of {', '.join(LIMITS_STYLES)}")
         object.__setattr__(self, "base_urls", tuple(url.strip() for url in self.base_urls if url and url.strip()))
@@ -91,7 +93,8 @@ class ModelSource:
             options["base_url"] = self.base_url
         if family:
             options["family"] = family
-        options["limits_style"] = self.limits_style
+        if self.limits_style:
+            options["limits_style"] = self.limits_style
         if self.timeout_s is not None:
             options["timeout"] = self.timeout_s
         if self.api_key:

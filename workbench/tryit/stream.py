@@ -3,14 +3,14 @@
 >>> import tempfile, pathlib
 >>> from PIL import Image
 >>> from workbench.backends import FakeBackend
->>> from workbench.config import BackendSettings
+>>> from workbench.run_settings import ModelSource
 >>> from workbench.tryit.uploads import load_upload
 >>> from workbench.services import Services
 >>> folder = pathlib.Path(tempfile.mkdtemp()); Image.new("RGB", (640, 480)).save(folder / "a.png")
 >>> services = Services.create(folder, backend_factory=lambda kind, **o: FakeBackend(
 ...     lambda request, geometry: '[{"bbox_2d": [0, 0, 644, 476], "label": "cat"}]', family="qwen2.5-vl"))
 >>> ws = Workspace().with_images(Workspace().images.add([load_upload(folder / "a.png", folder / "display")]))
->>> events = list(stream_grounding(services, BackendSettings(kind="local"), ws, "find the cat"))
+>>> events = list(stream_grounding(services, ModelSource("local"), ws, "find the cat"))
 >>> [d.original for d in events[-1].apply(ws).result.detections]
 [(0.0, 0.0, 640.0, 480.0)]
 """
@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from workbench.backends import GroundingRequest, RawOutput, TextDelta
-from workbench.config import BackendSettings
 from workbench.errors import BackendError
+from workbench.run_settings import ModelSource
 from workbench.services import Services
 from workbench.tryit.workspace import Workspace, WorkspaceError
 
@@ -44,15 +44,15 @@ class FinishedRun:
                               limits=self.output.limits)
 
 
-def stream_grounding(services: Services, settings: BackendSettings, ws: Workspace, prompt: str, *,
+def stream_grounding(services: Services, settings: ModelSource, ws: Workspace, prompt: str, *,
                      add_vision_id: bool | None = None, max_new_tokens: int = 1024) -> Iterator[str | FinishedRun]:
     """Text pieces as they come, then a :class:`FinishedRun` (exactly once, last)."""
-    if settings.kind == "paste":
+    if settings.backend == "paste":
         raise BackendError("paste mode runs no model: parse the pasted output instead")
     ws.geometries()  # every image must be one the model can take, before any model work
     if not prompt.strip():
         raise WorkspaceError("write a prompt first (the template button writes one)")
-    backend = services.backend(settings.kind, **settings.options())
+    backend = services.backend(settings.backend, **settings.backend_options())
     notes: tuple[str, ...] = ()
     limits = ws.limits
     model_family = backend.family()
