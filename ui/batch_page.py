@@ -20,6 +20,7 @@ from ui.views import plain
 from workbench.batch.jobs import JobRequest, describe
 from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import StoreError
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = ["BatchPage", "build"]
 
@@ -51,7 +52,7 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
         statuses = gr.CheckboxGroup(STATUS_CHOICES, value=["new"], label="Items to run on", elem_id="batch-statuses")
         use_filter = gr.Checkbox(False, label="only those the queue's filter shows", elem_id="batch-filter")
         concurrency = gr.Slider(1, 32, value=4, step=1, label="requests at once", elem_id="batch-concurrency")
-        max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens", elem_id="batch-tokens")
+        max_new_tokens = gr.Slider(16, 8192, value=DEFAULT_MAX_NEW_TOKENS, step=16, label="max new tokens", elem_id="batch-tokens")
         check = gr.Checkbox(True, label="check the server's resizing first", elem_id="batch-check")
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="batch-start")

@@ -26,6 +26,7 @@ from workbench.evaluate.compare import compare_runs
 from workbench.evaluate.jobs import EVAL_JOB, EvalRequest
 from workbench.evaluate.report import table_headers, table_rows
 from workbench.review import Cursor
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.store import Evaluation
 
 __all__ = ["EvaluatePage", "build", "parse_budgets", "parse_lines"]
@@ -95,7 +96,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                            value="openai", label="Backend", elem_id="eval-backend")
         base_url = gr.Textbox(ctx.services.deployment.shown_base_url, label="Server base URL", elem_id="eval-base-url")
         concurrency = gr.Slider(1, 32, value=4, step=1, label="requests at once", elem_id="eval-concurrency")
-        max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens", elem_id="eval-tokens")
+        max_new_tokens = gr.Slider(16, 8192, value=DEFAULT_MAX_NEW_TOKENS, step=16, label="max new tokens", elem_id="eval-tokens")
         check = gr.Checkbox(True, label="check the server's resizing first", elem_id="eval-check")
         fresh = gr.Checkbox(False, label="start afresh (else an unfinished one resumes)", elem_id="eval-new")
     with gr.Row():

@@ -31,6 +31,7 @@ from workbench.multi.items import (
     tiles_on_item,
 )
 from workbench.review import Cursor
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = ["PROBE_COLUMNS", "build", "probe_rows", "tool_summary"]
 
@@ -115,7 +116,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
     with gr.Row():
         naming = gr.Radio(NAMING_CHOICES, value=ImageNaming.PICTURE.value, label="Name the pictures in the prompt by",
                           elem_id="multi-naming")
-        max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens", elem_id="multi-tokens")
+        max_new_tokens = gr.Slider(16, 8192, value=DEFAULT_MAX_NEW_TOKENS, step=16, label="max new tokens", elem_id="multi-tokens")
         show = gr.Button("Show the exact prompt", size="sm", elem_id="multi-show-prompt")
     exact = gr.Textbox(label="The exact prompt the model gets (the pictures in the item's order)", lines=6,
                        interactive=False, elem_id="multi-exact")

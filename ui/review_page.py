@@ -29,7 +29,7 @@ from workbench.config import BACKEND_LABELS
 from workbench.convention import ReadingSettings, probe_convention
 from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.review import Cursor, item_view
-from workbench.run_settings import Reading
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, Reading
 from workbench.runs.agreement import AGREEMENT_MODES
 from workbench.runs.items import paste_on_item, run_on_item
 from workbench.store import StaleItemError
@@ -161,7 +161,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                 api_key = gr.Textbox("", label="API key (blank: the server's configured key)", type="password")
                 probe = gr.Button("Probe its coordinates", size="sm", elem_id="probe-convention")
             with gr.Row():
-                max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens")
+                max_new_tokens = gr.Slider(16, 8192, value=DEFAULT_MAX_NEW_TOKENS, step=16, label="max new tokens")
                 agreement = gr.Dropdown([("off", ""), *((words, key) for key, words in AGREEMENT_MODES.items())],
                                         value="", label="Agreement check (a second call)", elem_id="agreement")
                 run = gr.Button("Run on this item", variant="primary", elem_id="run-item")

@@ -22,7 +22,7 @@ from workbench.config import BACKEND_LABELS
 from workbench.errors import USER_ERRORS
 from workbench.presets import preset_limits, presets_for
 from workbench.remembered import remembered
-from workbench.run_settings import ModelSource
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, ModelSource
 from workbench.tryit.geometry_table import GEOMETRY_COLUMNS
 from workbench.tryit.results import DETECTION_COLUMNS, detection_rows, render_results
 from workbench.tryit.stream import stream_grounding
@@ -112,7 +112,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
             prompt = gr.Textbox(label="Prompt (images are referred to by their IDs)", lines=3, elem_id="try-prompt")
             with gr.Row():
                 vision_id = gr.Checkbox(True, label='add_vision_id ("Picture N:" before each image)')
-                max_new_tokens = gr.Slider(16, 8192, value=1024, step=16, label="max new tokens")
+                max_new_tokens = gr.Slider(16, 8192, value=DEFAULT_MAX_NEW_TOKENS, step=16, label="max new tokens")
             with gr.Row():
                 run = gr.Button("Run grounding", variant="primary", elem_id="try-run")
                 parse = gr.Button("Parse pasted output", elem_id="try-parse")

@@ -28,6 +28,7 @@ from workbench.api.args import ArgumentError, choice, text_list, wh_list, whole_
 from workbench.api.geometry import geometry_report
 from workbench.deployment import ResourceLimits
 from workbench.files import ImageLimitError, check_image_file
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = ["ground_images", "image_geometry", "parse_output", "limits_or_default", "MAX_SIZES"]
 
@@ -118,7 +119,7 @@ def parse_output(text: str, family: str = DEFAULT_FAMILY.name, original_sizes: S
 
 def ground_images(paths: Sequence[str | os.PathLike], prompt: str, *, services, backend: str = "openai",
                   model: str = "", base_url: str = "", family: str = "", image_ids: Sequence[str] | None = (),
-                  min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024,
+                  min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
                   names: Sequence[str] | None = None) -> dict:
     """Prompt -> model -> detections per image, as JSON (see ``GroundingRun.as_dict``).
 
@@ -139,7 +140,7 @@ def ground_images(paths: Sequence[str | os.PathLike], prompt: str, *, services, 
     base_url = args.text("base_url", base_url, max_chars=2000, default="")
     family = _family(family, allow_empty=True)
     ids = text_list("image_ids", image_ids, max_items=len(paths), max_chars=100)
-    tokens = whole_number("max_new_tokens", max_new_tokens, low=1, high=limits.max_new_tokens or None, default=1024)
+    tokens = whole_number("max_new_tokens", max_new_tokens, low=1, high=limits.max_new_tokens or None, default=DEFAULT_MAX_NEW_TOKENS)
     low = whole_number("min_pixels", min_pixels, low=0, high=limits.max_pixels or None, default=0)
     high = whole_number("max_pixels", max_pixels, low=0, high=limits.max_pixels or None, default=0)
     shown = _names(paths, names)

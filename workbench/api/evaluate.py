@@ -18,7 +18,7 @@ from workbench.config import default_model
 from workbench.evaluate.grid import EvalGrid, EvalSetup, served_family
 from workbench.evaluate.report import cell_json
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
-from workbench.run_settings import Reading
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, Reading
 
 __all__ = ["MAX_CELLS", "PUBLIC_MAX_ANSWERS", "evaluate_dataset"]
 
@@ -32,7 +32,7 @@ SPLIT_CHOICES = ("all", "train", "val", "test")
 def evaluate_dataset(services: Any, dataset: str, *, owner: str, split: str = "val",
                      models: Sequence[str] | None = None, prompts: Sequence[str] | None = None,
                      max_pixels: Sequence[int] | None = None, backend: str = "openai", base_url: str = "",
-                     family: str = "", max_new_tokens: int = 1024, fresh: bool = False) -> dict[str, Any]:
+                     family: str = "", max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, fresh: bool = False) -> dict[str, Any]:
     """Run (or resume) the evaluation and return ``{"evaluation", "split", "items", "cells": [...]}``, each cell
     as ``workbench eval --json`` prints it."""
     limits = services.deployment.limits
@@ -47,7 +47,7 @@ def evaluate_dataset(services: Any, dataset: str, *, owner: str, split: str = "v
     kind = choice("backend", backend, ("local", "openai"), default="openai")
     url = args.text("base_url", base_url, max_chars=2000, default="")
     given_family = args.text("family", family, max_chars=100, default="")
-    tokens = whole_number("max_new_tokens", max_new_tokens, low=1, high=limits.max_new_tokens or None, default=1024)
+    tokens = whole_number("max_new_tokens", max_new_tokens, low=1, high=limits.max_new_tokens or None, default=DEFAULT_MAX_NEW_TOKENS)
     fresh = args.flag("fresh", fresh, default=False)
     grid = EvalGrid(models=tuple(model_names), prompts=tuple(templates) or (None,),
                     max_pixels=tuple(budgets) or (None,), split="" if chosen_split == "all" else chosen_split,

@@ -41,6 +41,7 @@ from workbench.errors import WorkbenchError
 from workbench.files import ImageLimitError, check_image_file
 from workbench.multi import tools
 from workbench.multi.common import with_names
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = ["MAX_ORDERS", "MAX_TILES", "prompt_preview", "order_probe", "canvas", "steps", "tiles"]
 
@@ -99,7 +100,7 @@ def _model(services: Any, backend: Any, model: Any, base_url: Any, family: Any, 
         "min_pixels": whole_number("min_pixels", min_pixels, low=0, high=limits.max_pixels or None, default=0),
         "max_pixels": whole_number("max_pixels", max_pixels, low=0, high=limits.max_pixels or None, default=0),
         "max_new_tokens": whole_number("max_new_tokens", max_new_tokens, low=1, high=limits.max_new_tokens or None,
-                                       default=1024),
+                                       default=DEFAULT_MAX_NEW_TOKENS),
     }
 
 
@@ -128,7 +129,7 @@ def _naming(naming: Any, *, default: str = "") -> str:
 def prompt_preview(paths: Sequence[str | os.PathLike], *, services: Any, names: Sequence[str] | None = None,
                    target: str = "", prompt: str = "", task: str = "boxes", image_ids: Sequence[str] | None = None,
                    naming: str = "", backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
-                   min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024) -> dict:
+                   min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> dict:
     """The exact prompt the model would get for these images (:func:`workbench.multi.tools.prompt_preview`)."""
     paths, shown, _ = _files(services, paths, names)
     options = {**_ask(services, target, prompt, task), **_model(services, backend, model, base_url, family,
@@ -158,7 +159,7 @@ def order_probe(paths: Sequence[str | os.PathLike], *, services: Any, names: Seq
                 target: str = "", prompt: str = "", task: str = "boxes", image_ids: Sequence[str] | None = None,
                 naming: str = "", orders: Sequence[Sequence[int]] | None = None, max_orders: int = 12, seed: int = 0,
                 backend: str = "openai", model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0,
-                max_pixels: int = 0, max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
+                max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, on_progress: Any = None) -> dict:
     """The same request over several orders of the images (:func:`workbench.multi.tools.order_probe`)."""
     paths, shown, _ = _files(services, paths, names)
     if len(paths) < 2:
@@ -179,7 +180,7 @@ def canvas(paths: Sequence[str | os.PathLike], *, services: Any, names: Sequence
            target: str = "", prompt: str = "", task: str = "boxes", layout: str = "h", canvas_max_pixels: int = 0,
            gap: int = 0, match_size: bool = True, columns: int = 0, backend: str = "openai", model: str = "",
            base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
-           max_new_tokens: int = 1024) -> dict:
+           max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> dict:
     """Ground the images merged into one canvas (:func:`workbench.multi.tools.canvas_grounding`).
 
     ``canvas_max_pixels`` 0: the images' own total area, within the deployment's per-upload pixel limit.
@@ -201,7 +202,7 @@ def canvas(paths: Sequence[str | os.PathLike], *, services: Any, names: Sequence
 def steps(paths: Sequence[str | os.PathLike], *, services: Any, names: Sequence[str] | None = None,
           target: str = "", prompt: str = "", task: str = "boxes", image_ids: Sequence[str] | None = None,
           naming: str = "picture", backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
-          min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
+          min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, on_progress: Any = None) -> dict:
     """One image per turn of one conversation (:func:`workbench.multi.tools.step_grounding`)."""
     paths, shown, _ = _files(services, paths, names)
     options = {**_ask(services, target, prompt, task), **_model(services, backend, model, base_url, family,
@@ -215,7 +216,7 @@ def steps(paths: Sequence[str | os.PathLike], *, services: Any, names: Sequence[
 def tiles(path: str | os.PathLike, *, services: Any, name: str | None = None, target: str = "", prompt: str = "",
           task: str = "boxes", tile_max_pixels: int = 0, overlap: float = 0.15, max_aspect: float = 4.0,
           refine: bool = False, compare: bool = True, backend: str = "openai", model: str = "", base_url: str = "",
-          family: str = "", max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
+          family: str = "", max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, on_progress: Any = None) -> dict:
     """One large image ground tile by tile (:func:`workbench.multi.tools.tiled_grounding`), at most
     :data:`MAX_TILES` tiles; ``tile_max_pixels`` 0: the family's 1280 tokens per tile (both checked by
     :func:`workbench.multi.tiles.ground_tiled` before any call)."""

@@ -29,6 +29,7 @@ from grounding.confidence.tokens import TokenLogprob
 from grounding.parse import coordinate_keys
 from grounding.prompts import ImageNaming, default_image_ids, picture_numbers
 from workbench.errors import BackendError
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = [
     "DEFAULT_TOP_LOGPROBS",
@@ -99,7 +100,7 @@ class GroundingRequest:
     prompt: str
     image_ids: tuple[str, ...] = ()
     add_vision_id: bool | None = None
-    max_new_tokens: int = 1024
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0
     limits: PixelLimits | None = None
     """Pixel limits for this call (e.g. the user's preset); None: the backend's own."""

@@ -29,7 +29,7 @@ from workbench.batch.units import JobSettings, unit_prompt
 from workbench.confidence.scoring import refit
 from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.run_settings import Reading
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, Reading
 from workbench.store import ItemFilter, Job
 
 __all__ = ["AGAIN", "JobRequest", "JobRunner", "describe"]
@@ -50,7 +50,7 @@ class JobRequest:
     statuses: tuple[str, ...] = ("new",)
     min_pixels: int | None = None
     max_pixels: int | None = None
-    max_new_tokens: int = 1024
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     concurrency: int = 4
     geometry_check: bool = True
     filter: dict[str, Any] = field(default_factory=dict)

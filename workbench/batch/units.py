@@ -33,6 +33,7 @@ from grounding.prompts import (
 )
 from workbench.backends.base import GroundingRequest, ImageInput, ModelBackend
 from workbench.errors import WorkbenchError
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = ["WorkUnit", "JobSettings", "unit_prompt"]
 
@@ -77,7 +78,7 @@ class JobSettings:
     model: str
     family: ModelFamily
     limits: PixelLimits
-    max_new_tokens: int = 1024
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0
     add_vision_id: bool | None = None
     coordinate_keys: tuple[str, ...] = ()

@@ -50,6 +50,7 @@ from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.units import unit_prompt
 from workbench.config import default_limits_style
 from workbench.errors import USER_ERRORS, WorkbenchError
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = ["BatchOptions", "open_backend", "job_settings", "with_prompts", "run_job", "finish", "register"]
 
@@ -91,7 +92,7 @@ class BatchOptions:
     limits_style: str = field(default_factory=lambda: default_limits_style())
     min_pixels: int | None = None
     max_pixels: int | None = None
-    max_new_tokens: int = 1024
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     concurrency: int = 4
     engine: str = "threads"
     geometry_check: bool = True
@@ -235,7 +236,7 @@ def annotate_files(
     limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    max_new_tokens: MaxTokensOption = 1024,
+    max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = 4,
     engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
     geometry_check: CheckOption = True,
@@ -283,7 +284,7 @@ def annotate(
     limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    max_new_tokens: MaxTokensOption = 1024,
+    max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = 4,
     engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
     geometry_check: CheckOption = True,

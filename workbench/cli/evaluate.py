@@ -44,7 +44,7 @@ from workbench.evaluate import EvalGrid, EvalSetup, plan_evaluation, run_evaluat
 from workbench.evaluate.compare import RunComparison, compare_runs
 from workbench.evaluate.grid import served_family
 from workbench.evaluate.report import cell_json
-from workbench.run_settings import Reading
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, Reading
 from workbench.store import Evaluation, EvaluationCell
 
 __all__ = ["register"]
@@ -107,7 +107,7 @@ def run(
     base_url: BaseUrlOption = None,
     family: FamilyNameOption = None,
     limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
-    max_new_tokens: MaxTokensOption = 1024,
+    max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = 4,
     engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
     geometry_check: CheckOption = True,

@@ -16,6 +16,7 @@ from workbench import environment as env
 from workbench.backends import GroundingRequest, create_backend
 from workbench.backends.openai_compat import LIMITS_STYLES
 from workbench.errors import USER_ERRORS, WorkbenchError
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.pipeline import image_table, parse_output
 from workbench.runs.prompt_view import exact_prompt
 
@@ -36,7 +37,7 @@ def ground(
     limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
     min_pixels: Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")] = None,
     max_pixels: Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")] = None,
-    max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = 1024,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = DEFAULT_MAX_NEW_TOKENS,
     vision_id: Annotated[bool | None, typer.Option("--vision-id/--no-vision-id", help="'Picture N:' before each image (default: on for several).")] = None,
     naming: Annotated[ImageNaming | None, typer.Option(case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:') or ids (your IDs); instead of --vision-id.")] = None,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the exact prompt the model would get (chat template text, or the server's messages) and stop.")] = False,

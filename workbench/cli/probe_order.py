@@ -31,6 +31,7 @@ from workbench.cli.model_options import (
 )
 from workbench.errors import USER_ERRORS
 from workbench.multi.order_probe import probe_order as run_probe
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 
 def probe_order(
@@ -51,7 +52,7 @@ def probe_order(
     limits_style: LimitsStyleOption = DEFAULT_LIMITS_STYLE,
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    max_new_tokens: MaxNewTokensOption = 1024,
+    max_new_tokens: MaxNewTokensOption = DEFAULT_MAX_NEW_TOKENS,
     plot: Annotated[Path | None, typer.Option(dir_okay=False, help="Also write the heat map (images x orders) as a PNG.")] = None,
 ) -> None:
     """Ground the images in several orders and print how each image's boxes vary, as JSON.

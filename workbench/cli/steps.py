@@ -30,6 +30,7 @@ from workbench.cli.model_options import (
 )
 from workbench.errors import USER_ERRORS
 from workbench.multi.steps import ground_step_by_step
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 
 def steps(
@@ -46,7 +47,7 @@ def steps(
     limits_style: LimitsStyleOption = DEFAULT_LIMITS_STYLE,
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    max_new_tokens: MaxNewTokensOption = 1024,
+    max_new_tokens: MaxNewTokensOption = DEFAULT_MAX_NEW_TOKENS,
 ) -> None:
     """Ground one image per turn of one conversation; print each turn and its boxes as JSON."""
     try:

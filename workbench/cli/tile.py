@@ -26,6 +26,7 @@ from workbench.cli.model_options import (
 )
 from workbench.errors import USER_ERRORS
 from workbench.multi.tiles import ground_tiled
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 
 def tile(
@@ -43,7 +44,7 @@ def tile(
     base_url: BaseUrlOption = None,
     family: FamilyNameOption = None,
     limits_style: LimitsStyleOption = DEFAULT_LIMITS_STYLE,
-    max_new_tokens: MaxNewTokensOption = 1024,
+    max_new_tokens: MaxNewTokensOption = DEFAULT_MAX_NEW_TOKENS,
 ) -> None:
     """Ground a large or extreme image tile by tile, merge the boxes, compare with one pass (JSON).
 

@@ -30,6 +30,7 @@ from grounding import GeometryError, ModelFamily, PixelLimits
 from grounding.prompts import grounding_instruction, image_key_instruction
 from workbench.errors import WorkbenchError
 from workbench.export.questions import join_labels
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.store.splits import check_split
 
 __all__ = ["TARGET", "EvalGrid", "EvalSetup", "item_prompt", "served_family"]
@@ -87,7 +88,7 @@ class EvalGrid:
     max_pixels: tuple[int | None, ...] = (None,)
     split: str = ""
     min_pixels: int | None = None
-    max_new_tokens: int = 1024
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     family: str | None = None
 
     def __post_init__(self) -> None:
@@ -117,7 +118,7 @@ class EvalGrid:
     def from_dict(cls, data: Mapping[str, Any]) -> EvalGrid:
         return cls(tuple(data.get("models") or ()), tuple(data.get("prompts") or (None,)),
                    tuple(data.get("max_pixels") or (None,)), str(data.get("split") or ""), data.get("min_pixels"),
-                   int(data.get("max_new_tokens") or 1024), data.get("family"))
+                   int(data.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS), data.get("family"))
 
 
 def item_prompt(template: str | None, family: ModelFamily | str, labels: Sequence[str],

@@ -44,6 +44,7 @@ from workbench.backends.base import ImageInput, ModelBackend
 from workbench.backends.media import upright_rgb
 from workbench.errors import WorkbenchError
 from workbench.multi.common import detections_json, make_request
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.pipeline import image_table
 
 __all__ = ["LAYOUT_FILE", "CANVAS_FILE", "make_canvas", "read_layout", "canvas_detections", "ground_canvas"]
@@ -175,7 +176,7 @@ def ground_canvas(
     gap: int = 0,
     match_size: bool = True,
     columns: int | None = None,
-    max_new_tokens: int = 1024,
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
     limits: PixelLimits | None = None,
     out_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from grounding.parse import Detection, ParseResult
 from workbench.backends.base import ModelBackend
 from workbench.errors import WorkbenchError
 from workbench.multi.common import with_names
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.items import ItemRunOutcome, drafts_from
 from workbench.store import DatasetStore, Item
 
@@ -103,7 +104,7 @@ def _limits_setting(limits: PixelLimits | None) -> dict[str, int]:
 
 
 def preview_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, target: str = "", prompt: str = "",
-                 task: str = "boxes", naming: str | None = None, max_new_tokens: int = 1024,
+                 task: str = "boxes", naming: str | None = None, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
                  limits: PixelLimits | None = None) -> dict[str, Any]:
     """The exact prompt the model gets for the item's pictures in their order (:func:`workbench.runs.prompt_view.exact_prompt`)."""
     from workbench.multi.common import make_request
@@ -117,7 +118,7 @@ def preview_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, ta
 
 def probe_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, target: str = "", prompt: str = "",
                task: str = "boxes", naming: str | None = None, max_orders: int = 12, seed: int = 0,
-               max_new_tokens: int = 1024, limits: PixelLimits | None = None, on_progress: Any = None) -> dict[str, Any]:
+               max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, limits: PixelLimits | None = None, on_progress: Any = None) -> dict[str, Any]:
     """:func:`workbench.multi.order_probe.probe_order` over the item's images, named by their IDs (nothing is stored)."""
     from workbench.multi.order_probe import probe_order
 
@@ -133,7 +134,7 @@ def probe_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, targ
 
 def canvas_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, target: str = "", prompt: str = "",
                    task: str = "boxes", layout: str = "h", canvas_max_pixels: int | None = None, gap: int = 0,
-                   max_new_tokens: int = 1024, limits: PixelLimits | None = None) -> tuple[dict[str, Any], ItemRunOutcome]:
+                   max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, limits: PixelLimits | None = None) -> tuple[dict[str, Any], ItemRunOutcome]:
     """Ground the item's images merged into one canvas; the boxes, back on each image, become the run's proposals."""
     from workbench.multi.canvas import ground_canvas
 
@@ -148,7 +149,7 @@ def canvas_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, 
 
 
 def steps_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, target: str = "", prompt: str = "",
-                  task: str = "boxes", naming: str = "picture", max_new_tokens: int = 1024,
+                  task: str = "boxes", naming: str = "picture", max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
                   limits: PixelLimits | None = None, on_progress: Any = None) -> tuple[dict[str, Any], ItemRunOutcome]:
     """One picture of the item per turn of one conversation; each turn's boxes become proposals on its picture."""
     from workbench.multi.steps import ground_step_by_step
@@ -165,7 +166,7 @@ def steps_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, t
 
 def tiles_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, *, target: str = "", prompt: str = "",
                   task: str = "boxes", tile_max_pixels: int | None = None, overlap: float = 0.15, refine: bool = False,
-                  compare: bool = True, max_new_tokens: int = 1024,
+                  compare: bool = True, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
                   on_progress: Any = None) -> tuple[dict[str, Any], ItemRunOutcome]:
     """Ground a one-picture item tile by tile; the merged boxes become the run's proposals (the single pass
     is compared, not stored)."""

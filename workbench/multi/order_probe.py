@@ -35,6 +35,7 @@ from workbench.multi.common import (
     make_request,
     report_progress,
 )
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.pipeline import image_table, parse_output
 
 __all__ = ["probe_order"]
@@ -52,7 +53,7 @@ def probe_order(
     orders: Sequence[Sequence[int]] | None = None,
     max_orders: int = 12,
     seed: int = 0,
-    max_new_tokens: int = 1024,
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
     limits: PixelLimits | None = None,
     min_iou: float = 0.0,
     on_progress: ProgressCallback | None = None,

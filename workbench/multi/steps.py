@@ -34,6 +34,7 @@ from workbench.multi.common import (
     make_request,
     report_progress,
 )
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.pipeline import image_table
 
 __all__ = ["ground_step_by_step"]
@@ -48,7 +49,7 @@ def ground_step_by_step(
     task: GroundingTask | str = GroundingTask.BOXES,
     image_ids: Sequence[str] = (),
     naming: ImageNaming | str = ImageNaming.PICTURE,
-    max_new_tokens: int = 1024,
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
     limits: PixelLimits | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:

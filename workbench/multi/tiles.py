@@ -41,6 +41,7 @@ from workbench.multi.common import (
     make_request,
     report_progress,
 )
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.pipeline import parse_output
 
 __all__ = ["ground_tiled"]
@@ -80,7 +81,7 @@ def ground_tiled(
     max_refine: int = MAX_REFINE,
     compare: bool = True,
     compare_min_iou: float = 0.3,
-    max_new_tokens: int = 1024,
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
     on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """JSON-ready: the tile plan, each tile's answer, the merged detections (image pixels), and with

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = [
     "prompt_preview", "order_probe", "canvas_make", "canvas_parse", "canvas_grounding", "step_grounding",
@@ -51,7 +52,7 @@ def _text(target: str, prompt: str) -> dict[str, str | None]:
 def prompt_preview(paths: Sequence[str | os.PathLike], *, services: Any, target: str = "", prompt: str = "",
                    task: str = "boxes", image_ids: Sequence[str] = (), naming: str = "", backend: str = "openai",
                    model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
-                   max_new_tokens: int = 1024) -> dict:
+                   max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> dict:
     """The exact prompt the model would get (see :func:`workbench.runs.prompt_view.exact_prompt`); nothing is sent."""
     from workbench.multi.common import ids_for, make_request
     from workbench.runs.prompt_view import exact_prompt
@@ -67,7 +68,7 @@ def order_probe(paths: Sequence[str | os.PathLike], *, services: Any, target: st
                 task: str = "boxes", image_ids: Sequence[str] = (), naming: str = "",
                 orders: Sequence[Sequence[int]] = (), max_orders: int = 12, seed: int = 0, backend: str = "openai",
                 model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
-                max_new_tokens: int = 1024, on_progress: Any = None, plot_file: str | os.PathLike | None = None) -> dict:
+                max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, on_progress: Any = None, plot_file: str | os.PathLike | None = None) -> dict:
     """:func:`workbench.multi.order_probe.probe_order` on files; ``orders`` empty: all up to 4 images, else a sample."""
     from workbench.multi.order_probe import probe_order
 
@@ -101,7 +102,7 @@ def canvas_grounding(paths: Sequence[str | os.PathLike], *, services: Any, targe
                      task: str = "boxes", layout: str = "h", canvas_max_pixels: int = 0, gap: int = 0,
                      match_size: bool = True, columns: int = 0, backend: str = "openai", model: str = "",
                      base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
-                     max_new_tokens: int = 1024, out_dir: str | os.PathLike | None = None) -> dict:
+                     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, out_dir: str | os.PathLike | None = None) -> dict:
     """:func:`workbench.multi.canvas.ground_canvas` on files (``canvas_max_pixels`` bounds the canvas itself)."""
     from workbench.multi.canvas import ground_canvas
 
@@ -115,7 +116,7 @@ def canvas_grounding(paths: Sequence[str | os.PathLike], *, services: Any, targe
 def step_grounding(paths: Sequence[str | os.PathLike], *, services: Any, target: str = "", prompt: str = "",
                    task: str = "boxes", image_ids: Sequence[str] = (), naming: str = "picture",
                    backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
-                   min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = 1024, on_progress: Any = None) -> dict:
+                   min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, on_progress: Any = None) -> dict:
     """:func:`workbench.multi.steps.ground_step_by_step` on files."""
     from workbench.multi.steps import ground_step_by_step
 
@@ -128,7 +129,7 @@ def step_grounding(paths: Sequence[str | os.PathLike], *, services: Any, target:
 def tiled_grounding(path: str | os.PathLike, *, services: Any, target: str = "", prompt: str = "",
                     task: str = "boxes", tile_max_pixels: int = 0, overlap: float = 0.15, max_aspect: float = 4.0,
                     refine: bool = False, compare: bool = True, backend: str = "openai", model: str = "",
-                    base_url: str = "", family: str = "", max_new_tokens: int = 1024, on_progress: Any = None,
+                    base_url: str = "", family: str = "", max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, on_progress: Any = None,
                     max_tiles: int | None = None) -> dict:
     """:func:`workbench.multi.tiles.ground_tiled` on a file (``tile_max_pixels`` 0: the family's 1280 tokens)."""
     from workbench.multi.tiles import ground_tiled

@@ -36,7 +36,7 @@ from workbench.backends import GroundingRequest, ModelBackend
 from workbench.backends.base import DEFAULT_TOP_LOGPROBS, RawOutput
 from workbench.confidence.scoring import answer_signals, dataset_scorer
 from workbench.errors import WorkbenchError
-from workbench.run_settings import Reading
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, Reading
 from workbench.runs.agreement import AGREEMENT_MODES, box_agreement, second_answer
 from workbench.runs.pipeline import parse_output
 from workbench.store import AnnotationDraft, DatasetStore, Item
@@ -173,7 +173,7 @@ def output_signals(store: DatasetStore, item: Item, output: RawOutput, detection
 
 
 def run_on_item(store: DatasetStore, backend: ModelBackend, item_id: int, prompt: str, *,
-                limits: PixelLimits | None, max_new_tokens: int = 1024, add_vision_id: bool | None = None,
+                limits: PixelLimits | None, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, add_vision_id: bool | None = None,
                 on_text: Callable[[str], None] | None = None, expected_version: int | None = None,
                 request_settings: Mapping[str, Any] | None = None, fallback_label: str = "",
                 coordinate_keys: Sequence[str] = (), logprobs: int = DEFAULT_TOP_LOGPROBS,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from workbench.backends import GroundingRequest, RawOutput, TextDelta
 from workbench.errors import BackendError
-from workbench.run_settings import ModelSource
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, ModelSource
 from workbench.services import Services
 from workbench.tryit.workspace import Workspace, WorkspaceError
 
@@ -45,7 +45,7 @@ class FinishedRun:
 
 
 def stream_grounding(services: Services, settings: ModelSource, ws: Workspace, prompt: str, *,
-                     add_vision_id: bool | None = None, max_new_tokens: int = 1024) -> Iterator[str | FinishedRun]:
+                     add_vision_id: bool | None = None, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> Iterator[str | FinishedRun]:
     """Text pieces as they come, then a :class:`FinishedRun` (exactly once, last)."""
     if settings.backend == "paste":
         raise BackendError("paste mode runs no model: parse the pasted output instead")
