@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from grounding import PixelLimits
@@ -23,9 +23,9 @@ from workbench.backends.base import DEFAULT_TOP_LOGPROBS
 from workbench.backends.deadline import interruptible
 from workbench.batch.dataset import StoreSink, units_from_items
 from workbench.batch.geometry_check import check_server_geometry
+from workbench.batch.orchestrator import Ask, run_units
 from workbench.batch.progress import BatchProgress
-from workbench.batch.runner import run_batch
-from workbench.batch.units import JobSettings, unit_prompt
+from workbench.batch.units import JobSettings
 from workbench.confidence.scoring import refit
 from workbench.config import default_base_url
 from workbench.errors import USER_ERRORS, WorkbenchError
@@ -65,11 +65,13 @@ class JobRequest:
                                                                      "filter")}
         return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()[:16]
 
+    @property
+    def ask(self) -> Ask:
+        """What each item asks (:class:`workbench.batch.orchestrator.Ask`)."""
+        return Ask(self.prompt, self.labels)
+
     def check(self) -> None:
-        if not self.prompt.strip() and not self.labels:
-            raise WorkbenchError("say what to find: give labels (the family's own request for them) or a prompt")
-        if self.prompt.strip() and self.labels:
-            raise WorkbenchError("give either a prompt or labels (the family's own request for them), not both")
+        self.ask.check()
         if not self.statuses:
             raise WorkbenchError("choose which items to run on (new, pre-annotated...)")
         if not 1 <= self.concurrency <= 64:
@@ -145,8 +147,6 @@ class JobRunner:
                 store.update_job(job_id, message="checking how the server resizes images…")
                 check_server_geometry(backend, settings.limits)
             _, units = units_from_items(store, dataset, statuses=request.statuses, filter=flt)
-            prompted = (replace(unit, prompt=unit_prompt(family, unit.image_ids, prompt=request.prompt or None,
-                                                         labels=request.labels)) for unit in units)
             last = [0.0]
 
             def progress(p: BatchProgress) -> None:
@@ -159,8 +159,8 @@ class JobRunner:
                     if store.job(job_id).cancel:
                         cancel.set()
 
-            summary = run_batch(prompted, backend, StoreSink(store, dataset), settings,
-                                concurrency=1 if request.backend == "local" else request.concurrency,
+            summary = run_units(units, backend, StoreSink(store, dataset), settings, ask=request.ask,
+                                local=request.backend == "local", concurrency=request.concurrency,
                                 total=store.job(job_id).total, on_progress=progress, cancel=cancel)
             state = "cancelled" if summary.stopped == "cancelled" else ("done" if summary.complete else "failed")
             calibrated = refit(store, dataset).message  # after each batch: the new boxes get the dataset's scores

@@ -43,16 +43,15 @@ from workbench.batch import (
     ReplicaPool,
     ResultSink,
     WorkUnit,
-    run_batch,
 )
 from workbench.batch.files import units_from_folder
 from workbench.batch.geometry_check import check_server_geometry
-from workbench.batch.units import unit_prompt
+from workbench.batch.orchestrator import Ask, run_units
 from workbench.config import default_limits_style
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
-__all__ = ["BatchOptions", "open_backend", "job_settings", "with_prompts", "run_job", "finish", "register"]
+__all__ = ["BatchOptions", "open_backend", "job_settings", "run_job", "finish", "register"]
 
 Engine = Enum("Engine", {"threads": "threads", "ray": "ray"}, type=str)  # type: ignore[misc]
 BackendKind = Enum("BackendKind", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
@@ -102,6 +101,11 @@ class BatchOptions:
     logprobs: int = 0
     """Alternatives per token asked for the boxes' confidence (0: none)."""
 
+    @property
+    def ask(self) -> Ask:
+        """What a unit without its own prompt asks (:class:`workbench.batch.orchestrator.Ask`)."""
+        return Ask(self.prompt or "", self.labels, GroundingTask(self.task).value)
+
     @staticmethod
     def split_labels(labels: str | None) -> tuple[str, ...]:
         return tuple(label.strip() for label in (labels or "").split(",") if label.strip())
@@ -133,21 +137,6 @@ def open_backend(options: BatchOptions) -> ModelBackend:
 def job_settings(backend: ModelBackend, options: BatchOptions) -> JobSettings:
     return JobSettings.for_backend(backend, options.limits(backend.family()), max_new_tokens=options.max_new_tokens,
                                    coordinate_keys=options.coordinate_keys, logprobs=options.logprobs)
-
-
-def with_prompts(units: Iterable[WorkUnit], family: ModelFamily, options: BatchOptions) -> Iterator[WorkUnit]:
-    """Units whose prompt is empty get the job's prompt (or labels request) for their own images."""
-    for unit in units:
-        if unit.prompt:
-            yield unit
-        else:
-            text = unit_prompt(family, unit.image_ids, prompt=options.prompt, labels=options.labels, task=options.task)
-            yield dataclasses.replace(unit, prompt=text)
-
-
-def _check_prompt(options: BatchOptions) -> None:
-    if (options.prompt is None or not options.prompt.strip()) == (not options.labels):
-        raise WorkbenchError("give either --prompt TEXT or --labels a,b,c")
 
 
 @contextmanager
@@ -190,15 +179,13 @@ def run_job(
         TimeElapsedColumn,
     )
 
-    _check_prompt(options)
+    options.ask.check(prompt_word="--prompt TEXT", labels_word="--labels a,b,c")
     backend = open_backend(options)
     settings = job_settings(backend, options)
     console = Console(stderr=True)
     if options.backend == "openai" and options.geometry_check:
         for report in check_server_geometry(backend, settings.limits):
             console.print(f"geometry check: {report.message()}", highlight=False, soft_wrap=True)
-    prompted = with_prompts(units, settings.family, options)
-    concurrency = 1 if options.backend == "local" else options.concurrency
     columns = [TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[status]}")]
     with _terminate_as_interrupt(), Progress(*columns, console=console, disable=not show_progress, transient=False) as bar:
         task = bar.add_task("annotate", total=total, status="")
@@ -206,12 +193,8 @@ def run_job(
         def on_progress(p: BatchProgress) -> None:
             bar.update(task, total=None if p.total is None else p.total - p.skipped, completed=p.processed, status=_status(p))
 
-        if options.engine == "ray":
-            from workbench.batch.ray_engine import run_batch_ray
-
-            return run_batch_ray(prompted, backend, sink, settings, concurrency=concurrency, total=total,
-                                 on_progress=on_progress, cancel=cancel)
-        return run_batch(prompted, backend, sink, settings, concurrency=concurrency, total=total,
+        return run_units(units, backend, sink, settings, ask=options.ask, engine=options.engine,
+                         local=options.backend == "local", concurrency=options.concurrency, total=total,
                          on_progress=on_progress, cancel=cancel)
 
 

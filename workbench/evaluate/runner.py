@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.backends.base import ModelBackend
-from workbench.batch import BatchProgress, BatchSummary, JobSettings, WorkUnit, run_batch
+from workbench.batch import BatchProgress, JobSettings, WorkUnit
 from workbench.batch.geometry_check import check_server_geometry
+from workbench.batch.orchestrator import run_units
 from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup, item_prompt
 from workbench.evaluate.measure import measure_run
@@ -112,11 +113,8 @@ def _run_cell(store: DatasetStore, evaluation: Evaluation, cell: EvaluationCell,
         store.update_evaluation_cell(cell.id, run_id=run.id)
         units = eval_units(store, evaluation, family, setup.prompt)
         progress = (lambda p: on_progress(store.evaluation_cell(cell.id), p)) if on_progress else None
-        batch: Callable[..., BatchSummary] = run_batch
-        if engine == "ray":
-            from workbench.batch.ray_engine import run_batch_ray as batch
-        summary = batch(units, backend, EvalSink(store, run.id), settings, concurrency=concurrency,
-                        total=len(evaluation.items), on_progress=progress, cancel=cancel)
+        summary = run_units(units, backend, EvalSink(store, run.id), settings, engine=engine, concurrency=concurrency,
+                            total=len(evaluation.items), on_progress=progress, cancel=cancel)
     except KeyboardInterrupt:
         store.update_evaluation_cell(cell.id, state="interrupted", error="interrupted: run the same evaluation "
                                                                           "again to go on (answered items are kept)")

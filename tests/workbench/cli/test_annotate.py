@@ -42,7 +42,11 @@ def records(path: Path) -> list[dict]:
 def test_a_prompt_or_labels_is_required(tmp_path):
     result = invoke(tmp_path, tmp_path / "out.jsonl", "--base-url", "http://127.0.0.1:1/v1", "--model", "qwen2.5-vl-3b")
     assert result.exit_code == 1
-    assert "give either --prompt TEXT or --labels a,b,c" in plain(result.output)
+    assert "say what to find: give --labels a,b,c (the family's own request for them) or --prompt TEXT" in \
+        plain(result.output)
+    both = invoke(tmp_path, tmp_path / "out.jsonl", "--base-url", "http://127.0.0.1:1/v1", "--prompt", "Find cats.",
+                  "--labels", "cat")
+    assert both.exit_code == 1 and "give either --prompt TEXT or --labels a,b,c" in plain(both.output)
 
 
 def test_no_server_is_a_clear_error(tmp_path, monkeypatch):
