@@ -131,7 +131,7 @@ def read_errors(name: str) -> Iterator[None]:
         raise ImageReadError(f"{name}: unreadable image ({exc})") from None
 
 
-def require_regular_file(path: str | os.PathLike) -> None:
+def require_regular_file(path: str | os.PathLike[str]) -> None:
     """Raise :class:`ImageReadError` unless ``path`` is a regular file, looked up without opening it: a FIFO
     would block the reader, ``/dev/zero`` never ends.
 
