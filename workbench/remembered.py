@@ -106,7 +106,7 @@ def remember(store: DatasetStore, dataset: int, *, flt: ItemFilter | None = None
     new_filter = flt if flt is not None else current.filter
     if parts:
         new_filter = replace(new_filter, **parts)
-    updated = replace(current, **text, filter=new_filter)
+    updated = replace(current, filter=new_filter, **text)  # type: ignore[arg-type]  # text: the str fields
     if updated != current:
         store.update_dataset_settings(dataset, {KEY: updated.as_settings() or None})
     return updated

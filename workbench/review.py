@@ -127,7 +127,9 @@ def geometry_rows(item: Item, settings: Reading) -> tuple[ProcessedImage | str, 
 
 
 def item_view(store: DatasetStore, cursor: Cursor, settings: Reading) -> ItemView:
-    """Read the cursor's item and what goes around it (raises StoreError when it is gone)."""
+    """Read the cursor's item and what goes around it (raises StoreError when it is gone or there is none)."""
+    if cursor.item is None:
+        raise StoreError("open an item from the queue first")
     item = store.item(cursor.item)
     picture = min(max(1, cursor.picture), len(item.images))
     try:

@@ -252,7 +252,8 @@ class Services:
 
     def session_dir(self, name: str | None = None) -> Path:
         """A fresh working folder for one browser session of the Try-it view (its uploads, drawn results)."""
-        folder = self.sessions_root / (name or uuid.uuid4().hex)
+        root = self.sessions_root if self.sessions_root is not None else self._claim_sessions_root()
+        folder = root / (name or uuid.uuid4().hex)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
@@ -421,9 +422,9 @@ class Services:
                 for old in [k for k in self._backends if k[0] == "local"]:
                     del self._backends[old]
                 _release_memory()
-            factory = self.backend_factory
-            if factory is None:
-                from workbench.backends import create_backend as factory
+            from workbench.backends import create_backend
+
+            factory = self.backend_factory or create_backend
             gate_key = "local" if kind == "local" else f"server:{options.get('base_url')}"
             gate = self._gates.setdefault(gate_key, FairGate(1 if kind == "local" else SERVER_REQUESTS_AT_ONCE))
             self._backends[key] = GatedBackend(factory(kind, **options), gate, self.deployment.limits,

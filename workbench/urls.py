@@ -63,7 +63,7 @@ def origin(url: str) -> Origin:
     except ValueError:
         raise UrlError("the server URL has an invalid port") from None
     scheme = parts.scheme.lower()
-    return Origin(scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme])
+    return Origin(scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS[scheme])
 
 
 def same_server(a: str, b: str) -> bool:

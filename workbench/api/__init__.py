@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from grounding import DEFAULT_FAMILY, FAMILIES, ModelFamily, PixelLimits, process_size
 from grounding.parse import parse_grounding
@@ -169,6 +170,7 @@ def ground_images(paths: Sequence[str | os.PathLike], prompt: str, *, services, 
     request = GroundingRequest(images=tuple(paths), prompt=prompt, image_ids=tuple(ids),
                                max_new_tokens=tokens, limits=request_limits)
     result = run_grounding(engine, request).as_dict()
-    for row, name in zip(result.get("images", []), shown):  # the visitor's file names, not the server's paths
+    rows: list[dict[str, Any]] = result.get("images", [])  # type: ignore[assignment]  # as_dict's images
+    for row, name in zip(rows, shown):  # the visitor's file names, not the server's paths
         row["file"] = name
     return result

@@ -69,19 +69,19 @@ def _files(services: Any, paths: Sequence[str | os.PathLike], names: Sequence[st
         list[str], list[str], list[ImageSize]]:
     """(paths as text, names, sizes) after the count and every file's header are checked."""
     limits = services.deployment.limits
-    paths = [os.fspath(p) for p in paths]
+    files = [str(os.fspath(p)) for p in paths]
     if not paths:
         raise ArgumentError("give at least one image")
-    if limits.images_per_request and len(paths) > limits.images_per_request:
-        raise ArgumentError(f"at most {limits.images_per_request} images per request here, got {len(paths)}")
-    shown = list(names) if names is not None else [os.path.basename(p) for p in paths]
+    if limits.images_per_request and len(files) > limits.images_per_request:
+        raise ArgumentError(f"at most {limits.images_per_request} images per request here, got {len(files)}")
+    shown = list(names) if names is not None else [os.path.basename(p) for p in files]
     sizes = []
-    for path, name in zip(paths, shown):
+    for path, name in zip(files, shown):
         try:
             sizes.append(check_image_file(path, limits, name=name))
         except ImageLimitError as exc:
             raise ArgumentError(str(exc)) from None
-    return paths, shown, sizes
+    return files, shown, sizes
 
 
 def _model(services: Any, backend: Any, model: Any, base_url: Any, family: Any, min_pixels: Any, max_pixels: Any,

@@ -49,7 +49,7 @@ def _read_bytes(image: ImageInput) -> bytes:
     from workbench.files import ImageLimitError, read_bounded
 
     try:
-        return read_bounded(image, MAX_IMAGE_BYTES)  # type: ignore[arg-type]
+        return read_bounded(image, MAX_IMAGE_BYTES)  # type: ignore[arg-type]  # a path here (bytes returned above)
     except ImageLimitError as exc:
         raise BackendError(str(exc)) from None
 

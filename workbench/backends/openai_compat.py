@@ -103,7 +103,7 @@ class OpenAICompatibleBackend(StreamingBackend):
         base_url = base_url or default_base_url()
         if not base_url:
             raise BackendError("no server URL: pass --base-url or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
-        limits_style = limits_style or default_limits_style()  # type: ignore[assignment]
+        limits_style = limits_style or default_limits_style()  # type: ignore[assignment]  # checked on the next line
         if limits_style not in LIMITS_STYLES:
             raise BackendError(f"unknown limits style {limits_style!r} (how the server takes pixel limits, "
                                f"WORKBENCH_LIMITS_STYLE); expected one of {', '.join(LIMITS_STYLES)}")
@@ -115,10 +115,10 @@ class OpenAICompatibleBackend(StreamingBackend):
         self.limits_style = limits_style
         self.base_url = base_url
         self.echo_errors = echo_errors
-        limits = ResourceLimits.from_env() if deadline_s is None or max_answer_bytes is None else None
-        self.deadline_s = deadline_s if limits is None or deadline_s is not None else (float(limits.request_s) or None)
+        bounds = ResourceLimits.from_env() if deadline_s is None or max_answer_bytes is None else ResourceLimits()
+        self.deadline_s = deadline_s if deadline_s is not None else (float(bounds.request_s) or None)
         """Wall time of one call, retries included (None: no deadline)."""
-        self.max_answer_bytes = max_answer_bytes if max_answer_bytes is not None else limits.answer_bytes  # type: ignore[union-attr]
+        self.max_answer_bytes = max_answer_bytes if max_answer_bytes is not None else bounds.answer_bytes
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key or configured_key_for(base_url), timeout=timeout,
             max_retries=max_retries, http_client=guarded_client(timeout),

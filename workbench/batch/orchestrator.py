@@ -82,10 +82,11 @@ def run_units(units: Iterable[WorkUnit], backend: ModelBackend, sink: ResultSink
     if engine not in ENGINES:
         raise WorkbenchError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     prompted = ask.prompted(units, settings.family) if ask is not None else units
-    options = {"concurrency": 1 if local else concurrency, "total": total, "on_progress": on_progress,
-               "cancel": cancel}
+    at_once = 1 if local else concurrency
     if engine == "ray":
         from workbench.batch.ray_engine import run_batch_ray
 
-        return run_batch_ray(prompted, backend, sink, settings, **options)  # type: ignore[arg-type]
-    return run_batch(prompted, backend, sink, settings, **options)  # type: ignore[arg-type]
+        return run_batch_ray(prompted, backend, sink, settings, concurrency=at_once, total=total,
+                             on_progress=on_progress, cancel=cancel)
+    return run_batch(prompted, backend, sink, settings, concurrency=at_once, total=total, on_progress=on_progress,
+                     cancel=cancel)

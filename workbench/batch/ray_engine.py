@@ -92,13 +92,13 @@ def FlatJsonSession() -> Any:
     """An ``aiohttp`` session that posts ``payload["body"]`` (a JSON string) as the request body."""
     base = _session_base()
 
-    class _FlatJsonSession(base):  # type: ignore[misc, valid-type]
+    class _FlatJsonSession(base):  # type: ignore[misc, valid-type]  # Ray's session class, found at run time
         def post(self, url: str, *, data: Any = None, **kwargs: Any) -> Any:
             body = json.loads(data)["body"]
             headers = dict(kwargs.pop("headers", None) or {}) | {"Content-Type": "application/json"}
 
             async def send() -> _Answer:
-                response = await base.post(self, url, data=body.encode("utf-8"), headers=headers, **kwargs)
+                response = await base.post(self, url, data=body.encode("utf-8"), headers=headers, **kwargs)  # type: ignore[attr-defined]  # base: Ray's session class, found at run time
                 return _Answer(response, await response.text())
 
             return send()
@@ -158,10 +158,10 @@ def _outcome(unit: WorkUnit, row: dict[str, Any], settings: JobSettings, url: st
 
 
 def _servers(backend: ModelBackend) -> list[OpenAICompatibleBackend]:
-    servers = [r.backend for r in backend.replicas] if hasattr(backend, "replicas") else [backend]  # type: ignore[attr-defined]
+    servers = [r.backend for r in backend.replicas] if hasattr(backend, "replicas") else [backend]
     if not all(isinstance(s, OpenAICompatibleBackend) for s in servers):
         raise WorkbenchError("the ray engine sends requests to OpenAI-compatible servers: use --backend openai")
-    return servers  # type: ignore[return-value]
+    return servers  # type: ignore[return-value]  # each checked to be one above
 
 
 def _server_options(server: OpenAICompatibleBackend) -> dict[str, Any]:
@@ -222,7 +222,8 @@ def run_batch_ray(
     if not ready:
         return ledger.summary()
     _start_ray(ray, runtime_env)
-    rows = [{"key": u.key, "images": [os.fspath(i) for i in u.images], "image_ids": list(u.image_ids), "prompt": u.prompt}
+    rows = [{"key": u.key, "images": [os.fspath(i) for i in u.images],  # type: ignore[arg-type]  # check_inputs: files
+             "image_ids": list(u.image_ids), "prompt": u.prompt}
             for u in ready.values()]
     shards = []
     for number, server in enumerate(servers):

@@ -34,7 +34,9 @@ from workbench.runs.pipeline import parse_output
 
 __all__ = ["Timings", "ImageResult", "UnitResult", "UnitError", "FailureStage", "unit_result", "image_name"]
 
-FailureStage = Literal["input", "model", "parse", "internal"]
+FailureStage = Literal["input", "backend", "model", "parse", "internal"]
+"""Where a unit failed: its input, the backend (a server's refusal, a local model's error), the model's answer,
+the parse, or a bug (``internal``)."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,8 @@ class UnitResult:
 
 @dataclass(frozen=True)
 class UnitError:
-    """Why a unit failed: ``input`` (an image cannot be read), ``model`` (the backend refused or
-    failed), ``parse`` or ``internal`` (a bug: please report it with the message)."""
+    """Why a unit failed: ``input`` (an image cannot be read), ``backend`` (a server refused or the local model
+    failed), ``model``, ``parse`` or ``internal`` (a bug: please report it with the message)."""
 
     settings_key: str
     message: str

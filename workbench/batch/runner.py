@@ -42,6 +42,7 @@ size; others get one request at a time.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -122,8 +123,8 @@ def _annotate_group(backend: ModelBackend, jobs: Sequence[tuple[WorkUnit, Any]],
                     queued_s: float) -> list[Outcome | Answered]:
     units = [unit for unit, _ in jobs]
     if any(call is not None for _, call in jobs):
-        send = backend.send  # type: ignore[attr-defined]
-        return [_outcome(unit, settings, lambda call=call: send(call), queued_s, checked=True) for unit, call in jobs]
+        send = backend.send  # type: ignore[attr-defined]  # prepared calls come from a backend with send
+        return [_outcome(unit, settings, functools.partial(send, call), queued_s, checked=True) for unit, call in jobs]
     many = getattr(backend, "generate_batch", None)
     if len(units) == 1 or many is None:
         return [annotate_unit(backend, unit, settings, queued_s) for unit in units]
@@ -181,9 +182,9 @@ def _work(backend: ModelBackend, settings: JobSettings, inbox: queue.Queue, outb
             outbox.put(_Stop(str(exc), len(jobs)))
             continue
         for (unit, _), outcome in zip(jobs, outcomes):
-            if cancel is not None and cancel.is_set() and isinstance(outcome, UnitError):
-                outcome = None  # stopped by the cancel: not the item's failure; the next run does it
-            outbox.put((unit, outcome))
+            stopped = cancel is not None and cancel.is_set() and isinstance(outcome, UnitError)
+            # stopped by the cancel: not the item's failure (None); the next run does it
+            outbox.put((unit, None if stopped else outcome))
 
 
 def run_batch(

@@ -123,7 +123,7 @@ class JobSettings:
         if limits is None:
             limits = getattr(backend, "limits", None)
         if limits is None and hasattr(backend, "effective_limits") and hasattr(backend, "load"):
-            limits = backend.effective_limits(backend.load())  # type: ignore[attr-defined]
+            limits = backend.effective_limits(backend.load())
         return cls(model=backend.model, family=family, limits=limits or PixelLimits.default_for(family), **options)
 
     def replace(self, **changes: Any) -> JobSettings:

@@ -53,24 +53,24 @@ from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 
 __all__ = ["BatchOptions", "open_backend", "job_settings", "run_job", "finish", "register"]
 
-Engine = Enum("Engine", {"threads": "threads", "ray": "ray"}, type=str)  # type: ignore[misc]
-BackendKind = Enum("BackendKind", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
-StyleName = Enum("StyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
+Engine = Enum("Engine", {"threads": "threads", "ray": "ray"}, type=str)
+BackendKind = Enum("BackendKind", {"local": "local", "openai": "openai"}, type=str)
+StyleName = Enum("StyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]  # members from the registry
 
 # Options every batch command shares (``workbench annotate-files``, ``workbench annotate DATASET``).
 PromptOption = Annotated[str | None, typer.Option("--prompt", "-p", help="Prompt text sent with every item.")]
 LabelsOption = Annotated[str | None, typer.Option("--labels", "-l", help="Comma-separated labels: the family's official request for them.")]
 TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points (with --labels).")]
-BackendOption = Annotated[BackendKind, typer.Option(case_sensitive=False, help="openai (servers) or local (transformers, one item at a time).")]  # type: ignore[valid-type]
+BackendOption = Annotated[BackendKind, typer.Option(case_sensitive=False, help="openai (servers) or local (transformers, one item at a time).")]
 ModelOption = Annotated[str | None, typer.Option(envvar=env.MODEL, help="Served model name or local checkpoint.")]
 BaseUrlOption = Annotated[list[str] | None, typer.Option("--base-url", envvar=env.BASE_URL, help="Server URL; repeat for replicas (spread by load).")]
 FamilyNameOption = Annotated[str | None, typer.Option("--family", "-f", help="Model family when the model name does not tell.")]
-StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How pixel limits are sent to the server.")]  # type: ignore[valid-type]
+StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How pixel limits are sent to the server.")]
 MinPixelsOption = Annotated[int | None, typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")]
 MaxPixelsOption = Annotated[int | None, typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")]
 MaxTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit per item; cut output is reported.")]
 ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Requests in flight at once (servers batch them).")]
-EngineOption = Annotated[Engine, typer.Option(case_sensitive=False, help="threads (built in) or ray (Ray Data; RAY_ADDRESS for a cluster).")]  # type: ignore[valid-type]
+EngineOption = Annotated[Engine, typer.Option(case_sensitive=False, help="threads (built in) or ray (Ray Data; RAY_ADDRESS for a cluster).")]
 CheckOption = Annotated[bool, typer.Option("--geometry-check/--no-geometry-check", help="Probe each server's resizing before the batch.")]
 WaitOption = Annotated[float, typer.Option(min=0, help="Seconds to wait for an unreachable server before stopping.")]
 TimeoutOption = Annotated[float, typer.Option(min=1, help="Seconds one request may take.")]
@@ -125,13 +125,14 @@ def open_backend(options: BatchOptions) -> ModelBackend:
     if options.backend == "local":
         family = ModelFamily.from_name(options.family) if options.family else None
         return create_backend("local", model=options.model, limits=options.limits(family) if family else None)
-    urls = [url for url in options.base_urls if url] or [None]
+    urls: list[str | None] = [url for url in options.base_urls if url] or [None]  # None: the configured server
     probe = create_backend("openai", model=options.model, base_url=urls[0], family=options.family)
     backend_options = {
         "model": probe.model, "family": options.family, "limits": options.limits(probe.family()),
         "limits_style": options.limits_style, "timeout": options.timeout_s,
     }
-    return ReplicaPool.from_urls([u or probe.base_url for u in urls], pool_options={"wait_s": options.server_wait_s}, **backend_options)
+    server = str(getattr(probe, "base_url", ""))  # the configured server the probe resolved
+    return ReplicaPool.from_urls([u or server for u in urls], pool_options={"wait_s": options.server_wait_s}, **backend_options)
 
 
 def job_settings(backend: ModelBackend, options: BatchOptions) -> JobSettings:
@@ -212,16 +213,16 @@ def annotate_files(
     prompt: PromptOption = None,
     labels: LabelsOption = None,
     task: TaskOption = GroundingTask.BOXES,
-    backend: BackendOption = BackendKind.openai,  # type: ignore[attr-defined]
+    backend: BackendOption = BackendKind.openai,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     family: FamilyNameOption = None,
-    limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
+    limits_style: StyleOption = StyleName("vllm"),
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
     max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = 4,
-    engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
+    engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,
     server_wait: WaitOption = 120.0,
     timeout: TimeoutOption = 300.0,
@@ -230,10 +231,10 @@ def annotate_files(
 ) -> None:
     """Pre-annotate every image of FOLDER into a JSONL file (one line per item); re-running resumes."""
     options = BatchOptions(
-        prompt=prompt, labels=BatchOptions.split_labels(labels), task=task, backend=backend.value,  # type: ignore[attr-defined]
-        model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,  # type: ignore[attr-defined]
+        prompt=prompt, labels=BatchOptions.split_labels(labels), task=task, backend=backend.value,
+        model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,
         min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens, concurrency=concurrency,
-        engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,  # type: ignore[attr-defined]
+        engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,
         coordinate_keys=key_list(coordinate_keys or ""),
     )
     try:
@@ -260,16 +261,16 @@ def annotate(
     prompt: PromptOption = None,
     labels: LabelsOption = None,
     task: TaskOption = GroundingTask.BOXES,
-    backend: BackendOption = BackendKind.openai,  # type: ignore[attr-defined]
+    backend: BackendOption = BackendKind.openai,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     family: FamilyNameOption = None,
-    limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
+    limits_style: StyleOption = StyleName("vllm"),
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
     max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = 4,
-    engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
+    engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,
     server_wait: WaitOption = 120.0,
     timeout: TimeoutOption = 300.0,
@@ -289,10 +290,10 @@ def annotate(
     from workbench.store import DatasetStore
 
     options = BatchOptions(
-        prompt=prompt, labels=BatchOptions.split_labels(labels), task=task, backend=backend.value,  # type: ignore[attr-defined]
-        model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,  # type: ignore[attr-defined]
+        prompt=prompt, labels=BatchOptions.split_labels(labels), task=task, backend=backend.value,
+        model=model, base_urls=tuple(base_url or ()), family=family, limits_style=limits_style.value,
         min_pixels=min_pixels, max_pixels=max_pixels, max_new_tokens=max_new_tokens, concurrency=concurrency,
-        engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,  # type: ignore[attr-defined]
+        engine=engine.value, geometry_check=geometry_check, server_wait_s=server_wait, timeout_s=timeout,
         coordinate_keys=key_list(coordinate_keys or ""), logprobs=logprobs,
     )
     try:

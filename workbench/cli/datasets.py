@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -261,7 +261,7 @@ def items(dataset: Annotated[str, typer.Argument(help="Dataset name.")],
     except USER_ERRORS as exc:
         raise _fail(exc) from None
     for item in chosen:
-        row = {"id": item.id, "status": item.status, "split": item.split,
+        row: dict[str, Any] = {"id": item.id, "status": item.status, "split": item.split,
                "images": [{"id": i.image_id, "file": i.original_name, "original": [i.width, i.height]}
                           for i in item.images],
                "boxes": sum(a.kind == "box" for a in item.annotations),

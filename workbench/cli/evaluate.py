@@ -103,13 +103,13 @@ def run(
     max_pixels: Annotated[list[int] | None, typer.Option(
         "--max-pixels", min=1, help="Pixel budget max_pixels (repeat for several; default: the model's).")] = None,
     min_pixels: MinPixelsOption = None,
-    backend: BackendOption = BackendKind.openai,  # type: ignore[attr-defined]
+    backend: BackendOption = BackendKind.openai,
     base_url: BaseUrlOption = None,
     family: FamilyNameOption = None,
-    limits_style: StyleOption = StyleName("vllm"),  # type: ignore[assignment]
+    limits_style: StyleOption = StyleName("vllm"),
     max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = 4,
-    engine: EngineOption = Engine.threads,  # type: ignore[attr-defined]
+    engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,
     server_wait: WaitOption = 120.0,
     timeout: TimeoutOption = 300.0,
@@ -125,8 +125,8 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    options = BatchOptions(backend=backend.value, base_urls=tuple(base_url or ()), family=family,  # type: ignore[attr-defined]
-                           limits_style=limits_style.value, min_pixels=min_pixels,  # type: ignore[attr-defined]
+    options = BatchOptions(backend=backend.value, base_urls=tuple(base_url or ()), family=family,
+                           limits_style=limits_style.value, min_pixels=min_pixels,
                            max_new_tokens=max_new_tokens, server_wait_s=server_wait, timeout_s=timeout,
                            coordinate_keys=key_list(coordinate_keys or ""))
     local = options.backend == "local"
@@ -163,7 +163,7 @@ def run(
                     console.print(f"cell {cell.position} {cell.state}: {EvalSetup.from_dict(cell.settings).describe()}"
                                   + (f" — {cell.error}" if cell.error else ""), highlight=False, soft_wrap=True)
 
-                evaluation = run_evaluation(store, evaluation.id, open_cell, engine=engine.value,  # type: ignore[attr-defined]
+                evaluation = run_evaluation(store, evaluation.id, open_cell, engine=engine.value,
                                             concurrency=1 if local else concurrency,
                                             geometry_check=geometry_check and not local, on_progress=on_progress,
                                             on_cell=on_cell, coordinate_keys=None if coordinate_keys is None

@@ -22,10 +22,10 @@ from workbench.export import FORMAT_NAMES, ExportSettings, export_dataset
 from workbench.export.questions import TASKS
 from workbench.export.saved import saved_templates
 
-FormatName = Enum("FormatName", {name: name for name in FORMAT_NAMES}, type=str)  # type: ignore[misc]
-Task = Enum("Task", {"rec": "rec", "ovd": "ovd"}, type=str)  # type: ignore[misc]
-QuestionTask = Enum("QuestionTask", {name: name for name in TASKS}, type=str)  # type: ignore[misc]
-Paths = Enum("Paths", {"absolute": "absolute", "relative": "relative"}, type=str)  # type: ignore[misc]
+FormatName = Enum("FormatName", {name: name for name in FORMAT_NAMES}, type=str)  # type: ignore[misc]  # members from the registry
+Task = Enum("Task", {"rec": "rec", "ovd": "ovd"}, type=str)
+QuestionTask = Enum("QuestionTask", {name: name for name in TASKS}, type=str)  # type: ignore[misc]  # members from the registry
+Paths = Enum("Paths", {"absolute": "absolute", "relative": "relative"}, type=str)
 
 
 def _templates(pairs: list[str] | None) -> dict[str, str]:
@@ -41,8 +41,8 @@ def _templates(pairs: list[str] | None) -> dict[str, str]:
 def export(
     dataset: Annotated[str, typer.Argument(help="Dataset name.")],
     out: Annotated[Path, typer.Argument(file_okay=False, help="Folder to write <dataset>-<format>/ and its zip into.")],
-    format: Annotated[FormatName, typer.Option("--format", case_sensitive=False, help="Export format."),  # type: ignore[valid-type]
-                      ] = FormatName("qwen_finetune"),  # type: ignore[call-arg]
+    format: Annotated[FormatName, typer.Option("--format", case_sensitive=False, help="Export format."),
+                      ] = FormatName("qwen_finetune"),
     family: FamilyOption = DEFAULT_FAMILY,
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
@@ -53,9 +53,9 @@ def export(
         "folder per split when items have one).")] = None,
     image_max_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_max_pixels.")] = 768 * 768,
     image_min_pixels: Annotated[int, typer.Option(help="LLaMA-Factory's image_min_pixels.")] = 32 * 32,
-    task: Annotated[QuestionTask, typer.Option(case_sensitive=False, help=(  # type: ignore[valid-type]
+    task: Annotated[QuestionTask, typer.Option(case_sensitive=False, help=(
         "What each training question asks: every labelled object, one referring expression per object, "
-        "or points."))] = QuestionTask("objects"),  # type: ignore[call-arg]
+        "or points."))] = QuestionTask("objects"),
     question_template: Annotated[list[str] | None, typer.Option(
         "--question-template", help="TASK=TEMPLATE overriding the dataset's saved question (Export page) or "
         "the family's phrasing (repeatable); placeholders "
@@ -63,10 +63,10 @@ def export(
     negatives: Annotated[bool, typer.Option(
         help="Keep images/samples with nothing to answer as explicit negatives (default: skip and count them).")
     ] = False,
-    paths: Annotated[Paths, typer.Option(case_sensitive=False, help=(  # type: ignore[valid-type]
+    paths: Annotated[Paths, typer.Option(case_sensitive=False, help=(
         "Image paths for ms-swift and XComposer2: absolute (run from anywhere) or relative (the command "
-        "states the root)."))] = Paths("absolute"),  # type: ignore[call-arg]
-    vlmr1_task: Annotated[Task, typer.Option(case_sensitive=False, help="VLM-R1 task.")] = Task("rec"),  # type: ignore[valid-type,call-arg]
+        "states the root)."))] = Paths("absolute"),
+    vlmr1_task: Annotated[Task, typer.Option(case_sensitive=False, help="VLM-R1 task.")] = Task("rec"),
     transformers_version: Annotated[str | None, typer.Option(
         help="The trainer's transformers version (qwen-vl-finetune ignores pixel limits with 5.x).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export of the same name.")] = False,
@@ -82,12 +82,12 @@ def export(
         with open_store(data_dir) as store:
             templates = {**saved_templates(store, dataset, model_family), **_templates(question_template)}
             settings = ExportSettings(model_family, limits, statuses=tuple(status or ("accepted",)),
-                                      task=task.value, question_templates=templates,  # type: ignore[attr-defined]
-                                      negatives=negatives, paths=paths.value,  # type: ignore[attr-defined]
+                                      task=task.value, question_templates=templates,
+                                      negatives=negatives, paths=paths.value,
                                       image_max_pixels=image_max_pixels, image_min_pixels=image_min_pixels,
-                                      vlmr1_task=vlmr1_task.value, transformers_version=transformers_version,  # type: ignore[attr-defined]
+                                      vlmr1_task=vlmr1_task.value, transformers_version=transformers_version,
                                       splits=tuple(split or ()))
-            result = export_dataset(store, dataset, format.value, settings, out, overwrite=overwrite)  # type: ignore[attr-defined]
+            result = export_dataset(store, dataset, format.value, settings, out, overwrite=overwrite)
     except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None

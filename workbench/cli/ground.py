@@ -20,8 +20,8 @@ from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.pipeline import image_table, parse_output
 from workbench.runs.prompt_view import exact_prompt
 
-Backend = Enum("Backend", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
-LimitsStyle = Enum("LimitsStyle", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
+Backend = Enum("Backend", {"local": "local", "openai": "openai"}, type=str)
+LimitsStyle = Enum("LimitsStyle", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]  # members from the registry
 
 
 def ground(
@@ -30,11 +30,11 @@ def ground(
     prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")] = None,
     task: Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points.")] = GroundingTask.BOXES,
     ids: Annotated[str | None, typer.Option(help="Comma-separated image IDs (default img1,img2,...).")] = None,
-    backend: Annotated[Backend, typer.Option(case_sensitive=False, help="local (transformers) or openai (a server).")] = Backend.local,  # type: ignore[valid-type,attr-defined]
+    backend: Annotated[Backend, typer.Option(case_sensitive=False, help="local (transformers) or openai (a server).")] = Backend.local,
     model: Annotated[str | None, typer.Option(envvar=env.MODEL, help="Checkpoint or served model name.")] = None,
     base_url: Annotated[str | None, typer.Option(envvar=env.BASE_URL, help="Server URL (openai backend).")] = None,
     family: Annotated[str | None, typer.Option(help="Family of a served model when its name does not tell.")] = None,
-    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How limits are sent to the server.")] = LimitsStyle("vllm"),  # type: ignore[valid-type]
+    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How limits are sent to the server.")] = LimitsStyle("vllm"),
     min_pixels: Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")] = None,
     max_pixels: Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = DEFAULT_MAX_NEW_TOKENS,
@@ -51,9 +51,9 @@ def ground(
     try:
         limits = _limits(family, min_pixels, max_pixels)
         options: dict[str, object] = {"model": model, "limits": limits}
-        if backend.value == "openai":  # type: ignore[attr-defined]
-            options |= {"base_url": base_url, "family": family, "limits_style": limits_style.value}  # type: ignore[attr-defined]
-        runner = create_backend(backend.value, **options)  # type: ignore[attr-defined]
+        if backend.value == "openai":
+            options |= {"base_url": base_url, "family": family, "limits_style": limits_style.value}
+        runner = create_backend(backend.value, **options)
         ids_in_text = image_ids or [f"img{i}" for i in range(1, len(images) + 1)]
         if naming is None and vision_id is not None:
             naming = ImageNaming.PICTURE if vision_id else ImageNaming.NONE

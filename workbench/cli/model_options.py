@@ -26,8 +26,8 @@ __all__ = [
     "MaxNewTokensOption", "make_backend", "split_ids", "echo_json", "fail",
 ]
 
-BackendName = Enum("BackendName", {"local": "local", "openai": "openai"}, type=str)  # type: ignore[misc]
-LimitsStyleName = Enum("LimitsStyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]
+BackendName = Enum("BackendName", {"local": "local", "openai": "openai"}, type=str)
+LimitsStyleName = Enum("LimitsStyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]  # members from the registry
 
 TargetOption = Annotated[str | None, typer.Option("--target", "-t", help="What to locate (the family's official prompt).")]
 PromptOption = Annotated[str | None, typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")]
@@ -35,19 +35,19 @@ TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="B
 IdsOption = Annotated[str | None, typer.Option(help="Comma-separated image IDs (default img1,img2,...).")]
 NamingOption = Annotated[ImageNaming | None, typer.Option(
     case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:'), ids (your IDs).")]
-BackendOption = Annotated[BackendName, typer.Option(  # type: ignore[valid-type]
+BackendOption = Annotated[BackendName, typer.Option(
     case_sensitive=False, help="local (transformers) or openai (a server).")]
 ModelOption = Annotated[str | None, typer.Option(envvar=env.MODEL, help="Checkpoint or served model name.")]
 BaseUrlOption = Annotated[str | None, typer.Option(envvar=env.BASE_URL, help="Server URL (openai backend).")]
 FamilyNameOption = Annotated[str | None, typer.Option(help="Family of a served model when its name does not tell.")]
-LimitsStyleOption = Annotated[LimitsStyleName, typer.Option(  # type: ignore[valid-type]
+LimitsStyleOption = Annotated[LimitsStyleName, typer.Option(
     case_sensitive=False, envvar=env.LIMITS_STYLE, help="How limits are sent to the server.")]
 MinPixelsOption = Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")]
 MaxPixelsOption = Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")]
 MaxNewTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")]
 
-DEFAULT_BACKEND = BackendName("local")  # type: ignore[call-arg]
-DEFAULT_LIMITS_STYLE = LimitsStyleName("vllm")  # type: ignore[call-arg]
+DEFAULT_BACKEND = BackendName("local")
+DEFAULT_LIMITS_STYLE = LimitsStyleName("vllm")
 
 
 def make_backend(backend: Any, model: str | None, base_url: str | None, family: str | None, limits_style: Any,

@@ -10,10 +10,10 @@ import typer
 from grounding import DEFAULT_FAMILY as DEFAULT
 from grounding import FAMILIES, GeometryError, ModelFamily, PixelLimits
 
-FamilyName = Enum("FamilyName", {f.name.replace(".", "_").replace("-", "_"): f.name for f in FAMILIES}, type=str)  # type: ignore[misc]
+FamilyName = Enum("FamilyName", {f.name.replace(".", "_").replace("-", "_"): f.name for f in FAMILIES}, type=str)  # type: ignore[misc]  # members from the registry
 
 FamilyOption = Annotated[
-    FamilyName,  # type: ignore[valid-type]
+    FamilyName,
     typer.Option("--family", "-f", case_sensitive=False, help="Model family whose resize rule and coordinates apply."),
 ]
 MinPixelsOption = Annotated[
@@ -23,12 +23,12 @@ MaxPixelsOption = Annotated[
     int | None, typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")
 ]
 
-DEFAULT_FAMILY = FamilyName(DEFAULT.name)  # type: ignore[call-arg]
+DEFAULT_FAMILY = FamilyName(DEFAULT.name)
 
 
-def resolve(family: FamilyName, min_pixels: int | None, max_pixels: int | None) -> tuple[ModelFamily, PixelLimits]:  # type: ignore[valid-type]
+def resolve(family: FamilyName, min_pixels: int | None, max_pixels: int | None) -> tuple[ModelFamily, PixelLimits]:
     """Family and limits from CLI options, missing limits taken from the family's defaults."""
-    model_family = ModelFamily.from_name(family.value)  # type: ignore[attr-defined]
+    model_family = ModelFamily.from_name(family.value)
     try:
         limits = PixelLimits.default_for(model_family, min_pixels, max_pixels)
     except GeometryError as exc:

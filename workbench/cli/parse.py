@@ -29,7 +29,7 @@ __all__ = ["parse", "register"]
 
 def _geometry(family: object, original: tuple[int, int], resized: tuple[int, int] | None,
               min_pixels: int | None, max_pixels: int | None) -> ProcessedImage:
-    model_family, limits = resolve(family, min_pixels, max_pixels)  # type: ignore[arg-type]
+    model_family, limits = resolve(family, min_pixels, max_pixels)  # type: ignore[arg-type]  # family: the CLI's Enum member
     if resized is not None and (min_pixels or max_pixels):
         raise typer.BadParameter("give either --resized or --min-pixels/--max-pixels, not both")
     try:

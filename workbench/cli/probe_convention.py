@@ -23,7 +23,7 @@ from workbench.cli.model_options import (
 from workbench.convention import probe_convention as run_probe
 from workbench.errors import USER_ERRORS
 
-OPENAI = BackendName("openai")  # type: ignore[call-arg]
+OPENAI = BackendName("openai")
 
 
 def probe_convention(

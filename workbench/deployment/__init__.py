@@ -203,9 +203,9 @@ class Deployment:
         options = dict(options)
         if kind not in ("local", "openai"):
             raise BackendError(f"unknown backend {kind!r}; expected local or openai")
-        options["model"] = self.model_for(kind, options.get("model"))  # type: ignore[arg-type]
+        options["model"] = self.model_for(kind, options.get("model"))
         if kind == "openai":
-            options["base_url"] = self.server_for(options.get("base_url"))  # type: ignore[arg-type]
+            options["base_url"] = self.server_for(options.get("base_url"))
             options.setdefault("timeout", float(self.limits.server_timeout_s or 600))
             options.setdefault("max_retries", self.limits.server_retries)
             options.setdefault("deadline_s", float(self.limits.request_s) or None)

@@ -22,7 +22,7 @@ __all__ = ["ItemOutcome", "cases_for", "item_outcomes", "measure_run", "scored_r
 
 
 def _truth(item: Item) -> tuple[PictureBoxes, ...]:
-    return tuple(PictureBoxes(tuple(a.coords for a in image.boxes), tuple(a.label for a in image.boxes))  # type: ignore[misc]
+    return tuple(PictureBoxes(tuple(a.coords for a in image.boxes), tuple(a.label for a in image.boxes))  # type: ignore[misc]  # box coords are 4-tuples by the store's check
                  for image in item.images)
 
 
@@ -31,7 +31,7 @@ def _answer(item: Item, answer: RunAnswer) -> tuple[PictureBoxes, ...]:
     for n in range(len(item.images)):
         boxes = [p for p in (answer.proposals[n] if n < len(answer.proposals) else ()) if p.kind == "box"]
         scores = tuple(float(p.score) for p in boxes if p.score is not None)
-        pictures.append(PictureBoxes(tuple(p.coords for p in boxes), tuple(p.label for p in boxes),  # type: ignore[misc]
+        pictures.append(PictureBoxes(tuple(p.coords for p in boxes), tuple(p.label for p in boxes),  # type: ignore[misc]  # box coords are 4-tuples
                                      scores if len(scores) == len(boxes) and boxes else None))
     return tuple(pictures)
 
@@ -58,8 +58,8 @@ def cases_for(store: DatasetStore, evaluation: Evaluation, run_id: int,
         items.append(item)
         cases.append(EvalCase(str(item.id), _truth(item), given, outside=int(stats.get("outside") or 0),
                               truncated=bool(stats.get("truncated")),
-                              prompt_tokens=_number(stats.get("prompt_tokens")),  # type: ignore[arg-type]
-                              output_tokens=_number(stats.get("output_tokens")),  # type: ignore[arg-type]
+                              prompt_tokens=_number(stats.get("prompt_tokens")),  # type: ignore[arg-type]  # stats: JSON
+                              output_tokens=_number(stats.get("output_tokens")),  # type: ignore[arg-type]  # stats: JSON
                               seconds=_number(stats.get("seconds"))))
     return items, cases
 

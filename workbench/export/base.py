@@ -127,7 +127,7 @@ def load_json(path: Path, problems: Problems) -> Any:
 
 
 def load_jsonl(path: Path, problems: Problems) -> list[Any]:
-    rows = []
+    rows: list[Any] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:

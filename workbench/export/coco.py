@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from workbench.export.base import (
     ExportFormat,
@@ -56,7 +57,8 @@ def coco_box(xyxy: Sequence[float]) -> list[float]:
 def to_coco(samples: Sequence[ExportSample], created_at: str | None, classes: Sequence[str] = ()) -> dict:
     names = class_names(samples, classes)
     ids = {name: n for n, name in enumerate(names, 1)}
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for image_id, entry in enumerate(entries_of(samples), 1):
         w, h = entry.image.wh
         images.append({"id": image_id, "file_name": entry.name, "width": w, "height": h, ORIGIN: entry.origin})

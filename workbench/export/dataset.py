@@ -114,7 +114,7 @@ def _write_splits(fmt: ExportFormat, name: str, groups: dict[str, list[Item]], s
     split_settings = replace(settings, class_names=classes)
     parts: dict[str, dict[str, Any]] = {}
     for split, samples in groups.items():
-        part, said = folder / split, []
+        part, said = folder / split, list[str]()
         part.mkdir()
         try:
             manifest = _write(fmt, name, samples, split_settings, part, said)
@@ -137,7 +137,7 @@ def _write_splits(fmt: ExportFormat, name: str, groups: dict[str, list[Item]], s
         for key, value in manifest["counts"].items():
             counts[key] = counts.get(key, 0) + value
     first = next(iter(parts.values()))
-    root = {key: first[key] for key in ("format", "title", "dataset", "created_at", "workbench_version", "family",
+    root: dict[str, Any] = {key: first[key] for key in ("format", "title", "dataset", "created_at", "workbench_version", "family",
                                         "coordinates", "trainer_pixel_limits", "review_statuses") if key in first}
     root |= {"layout": "one folder per split", "splits": {split: {"folder": split, "counts": m["counts"],
                                                                    "usage": m["usage"]} for split, m in parts.items()},

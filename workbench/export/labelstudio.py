@@ -141,7 +141,7 @@ def _check_result(result: dict, config: dict[str, set[str]], wh: tuple[int, int]
         return
     for label in labels:
         check_label(label, problems, where)
-        if config and label not in config.get(kind, set()):
+        if config and label not in config.get(str(kind), set()):
             problems.add(f"{where}: label {label!r} missing from {CONFIG}")
     if wh and (result.get("original_width"), result.get("original_height")) != wh:
         problems.add(f"{where}: original size {result.get('original_width')}x{result.get('original_height')} "

@@ -100,4 +100,4 @@ class ExportSettings:
             limits = PixelLimits(min_pixels or defaults.min_pixels, max_pixels or defaults.max_pixels)
         except GeometryError as exc:
             raise ExportError(str(exc)) from None
-        return cls(model_family, limits, **options)  # type: ignore[arg-type]
+        return cls(model_family, limits, **options)  # type: ignore[arg-type]  # options: the other fields, by name

@@ -212,7 +212,7 @@ def _check_rendered(messages: list, refs: list, boxes: list, fmt: str, problems:
                 problems.add(f"{where}: the answer swift renders is not valid JSON (a label needs escaping?): "
                              f"{rendered[:120]!r}")
                 continue
-            labels = [entry.get("label") for entry in entries]
+            labels = [str(entry.get("label")) for entry in entries]
         for label in labels:
             check_label(label, problems, where)
 

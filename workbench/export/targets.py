@@ -60,7 +60,7 @@ class Geometry:
 
     def _seen(self, original_wh: tuple[int, int]) -> ProcessedImage:
         if self._fixed_wh is not None:
-            return ProcessedImage(original_wh=tuple(original_wh), resized_wh=self._fixed_wh, family=self.family)
+            return ProcessedImage(original_wh=(original_wh[0], original_wh[1]), resized_wh=self._fixed_wh, family=self.family)
         pre = self._pre_resize(original_wh) if self._pre_resize else None
         return trainer_geometry(original_wh, self.family, self.limits, pre_resize_wh=pre)
 

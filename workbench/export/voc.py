@@ -107,7 +107,9 @@ def validate(folder: Path, settings: ExportSettings) -> list[str]:
         for obj in tree.findall("object"):
             check_label(obj.findtext("name"), problems, where)
             box = [_int(obj.find("bndbox"), tag) for tag in ("xmin", "ymin", "xmax", "ymax")]
-            if None in box or not (1 <= box[0] <= box[2] <= size.width and 1 <= box[1] <= box[3] <= size.height):
+            x0, y0, x1, y1 = box
+            if x0 is None or y0 is None or x1 is None or y1 is None or not (
+                    1 <= x0 <= x1 <= size.width and 1 <= y0 <= y1 <= size.height):
                 problems.add(f"{where}: bndbox {box} is not inside 1..{size.width} x 1..{size.height}")
     return problems.result()
 

@@ -34,6 +34,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from workbench.export.base import (
     ExportFormat,
@@ -121,7 +122,7 @@ def write(samples: Sequence[ExportSample], settings: ExportSettings, folder: Pat
 def _data_lines(folder: Path, problems: Problems) -> list[tuple[Path, str]]:
     """``(json file, number)`` per line of data.txt, read exactly as finetune.py reads it; the export folder is
     the working directory for relative lines (the command changes into it)."""
-    lines = []
+    lines: list[Any] = []
     try:
         text = (folder / DATA_TXT).read_text(encoding="utf-8")
     except OSError:

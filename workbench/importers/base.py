@@ -156,7 +156,7 @@ def draft(kind: str, coords: Sequence[float], label: str, where: str, **options:
     """An annotation draft, or a :class:`DatasetImportError` naming where the bad one came from."""
     options.pop("status", None)  # review status is the item's (ImportSample.status), not an annotation's
     try:
-        return AnnotationDraft(kind, tuple(coords), label, **options)  # type: ignore[arg-type]
+        return AnnotationDraft(kind, tuple(coords), label, **options)  # type: ignore[arg-type]  # checked by the draft itself
     except (ValueError, TypeError) as exc:
         raise DatasetImportError(f"{where}: {exc}") from None
 

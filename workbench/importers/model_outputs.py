@@ -57,20 +57,14 @@ def _geometry(sizes: Sequence[tuple[int, int]], output: ModelOutput, family: Mod
     if output.grid_thw is not None:
         if len(output.grid_thw) != len(sizes):
             raise DatasetImportError(f"{len(output.grid_thw)} grid_thw rows for {len(sizes)} images")
-        return [from_grid_thw(wh, grid, family) for wh, grid in zip(sizes, output.grid_thw)]
+        return [from_grid_thw(wh, list(grid), family) for wh, grid in zip(sizes, output.grid_thw)]
     return [process_size(wh, family, limits) for wh in sizes]
 
 
 def _parser() -> Callable[..., Any]:
-    """``grounding.parse_grounding`` (from the parser package, ``grounding.parse``)."""
-    try:
-        from grounding import parse_grounding  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from grounding.parse import parse_grounding  # type: ignore[no-redef]
-        except ImportError:
-            raise DatasetImportError("importing model outputs needs grounding.parse_grounding, "
-                                     "which this installation lacks") from None
+    """The parser (:func:`grounding.parse.parse_grounding`)."""
+    from grounding.parse import parse_grounding
+
     return parse_grounding
 
 

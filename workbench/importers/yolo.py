@@ -133,7 +133,7 @@ def _boxes(path: Path, names: Sequence[str], wh: tuple[int, int], warnings: list
         if not 0 <= class_id < len(names):
             raise DatasetImportError(f"{where}: class {class_id} has no name ({len(names)} classes)")
         if len(values) in (4, 5):
-            box = yolo_box(*values[:4], wh)
+            box = yolo_box(values[0], values[1], values[2], values[3], wh)
         elif len(values) >= 6:
             xs, ys = values[0:len(values) - len(values) % 2:2], values[1:len(values) - len(values) % 2:2]
             box = tuple(clamp_to((min(xs) * wh[0], min(ys) * wh[1], max(xs) * wh[0], max(ys) * wh[1]), wh))

@@ -124,7 +124,8 @@ def _split(parsed: Any, plan: CanvasLayout, doc: dict[str, Any], geometry: Proce
     files = [source.get("file") for source in doc.get("sources", [])]
     detections = detections_json(split)
     for detection in detections:
-        file = files[detection["image"] - 1] if detection["image"] - 1 < len(files) else None
+        picture = int(detection["image"])  # type: ignore[call-overload]  # detection_dict writes an int
+        file = files[picture - 1] if picture - 1 < len(files) else None
         if file is not None:
             detection["file"] = file
     return {

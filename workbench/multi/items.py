@@ -90,7 +90,7 @@ def record_tool_run(store: DatasetStore, item_id: int, result: Mapping[str, Any]
     return ItemRunOutcome(updated, applied, sum(len(p) for p in per_image), tuple(all_warnings), text)
 
 
-def _asked(target: str, prompt: str) -> dict[str, str | None]:
+def _asked(target: str, prompt: str) -> dict[str, Any]:
     """The user's own prompt when given, else the target in the family's phrasing."""
     prompt = (prompt or "").strip()
     target = (target or "").strip()

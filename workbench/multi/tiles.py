@@ -105,7 +105,7 @@ def ground_tiled(
         shown = os.fspath(image) if isinstance(image, (str, os.PathLike)) else "the image"
         raise WorkbenchError(f"{shown} would need {len(plan.tiles)} tiles of at most {budget} pixels; at most "
                              f"{max_tiles} here: give a larger tile budget")
-    options = {"target": target, "prompt": prompt, "task": task, "limits": limits, "max_new_tokens": max_new_tokens}
+    options: dict[str, Any] = {"target": target, "prompt": prompt, "task": task, "limits": limits, "max_new_tokens": max_new_tokens}
     found: list[Any] = []
     tiles: list[dict[str, Any]] = []
     calls = len(plan.tiles) + int(compare)

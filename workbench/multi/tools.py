@@ -45,7 +45,7 @@ def _limits(engine: Any, family: str, min_pixels: int, max_pixels: int) -> Pixel
     return PixelLimits.default_for(family or engine.family(), min_pixels, max_pixels)
 
 
-def _text(target: str, prompt: str) -> dict[str, str | None]:
+def _text(target: str, prompt: str) -> dict[str, Any]:
     return {"target": target or None, "prompt": prompt or None}
 
 

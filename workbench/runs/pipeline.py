@@ -66,7 +66,7 @@ def detection_dict(detection: Any, image_ids: Sequence[str] = ()) -> dict[str, o
     if hasattr(detection, "as_dict"):
         data = detection.as_dict()
     else:
-        data = dataclasses.asdict(detection) if dataclasses.is_dataclass(detection) else dict(vars(detection))
+        data = dataclasses.asdict(detection) if dataclasses.is_dataclass(detection) and not isinstance(detection, type) else dict(vars(detection))
     data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
     picture = data.get("image")
     if isinstance(picture, int) and 1 <= picture <= len(image_ids):

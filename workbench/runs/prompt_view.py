@@ -37,7 +37,8 @@ def elide_data_url(url: str) -> str:
 def _elide(messages: list[dict]) -> list[dict]:
     messages = copy.deepcopy(messages)
     for message in messages:
-        for part in message.get("content") if isinstance(message.get("content"), list) else ():
+        content = message.get("content")
+        for part in content if isinstance(content, list) else ():
             if part.get("type") == "image_url":
                 part["image_url"]["url"] = elide_data_url(part["image_url"]["url"])
     return messages

@@ -70,7 +70,7 @@ def record_action(conn: sqlite3.Connection, item_id: int, at: str, action: str, 
     cursor = conn.execute(
         "INSERT INTO actions (item_id, at, action, summary, before, after, state) VALUES (?,?,?,?,?,?, 'done')",
         (item_id, at, action, summary, dumps(before), dumps(after)))
-    return int(cursor.lastrowid)
+    return int(cursor.lastrowid or 0)
 
 
 def last_done(conn: sqlite3.Connection, item_id: int) -> tuple[int, str, dict, dict] | None:

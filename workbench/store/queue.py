@@ -21,7 +21,8 @@ __all__ = ["filter_sql", "ids", "index_of", "neighbour", "page"]
 
 def filter_sql(dataset_id: int, filter: ItemFilter) -> tuple[str, list[Any]]:
     """SQL over ``items i`` (and its parameters) for the items of the dataset that match ``filter``."""
-    where, params = ["i.dataset_id = ?"], [dataset_id]
+    where: list[str] = ["i.dataset_id = ?"]
+    params: list[Any] = [dataset_id]
     if filter.status:
         check_status(filter.status)
         where.append("i.status = ?")

@@ -65,7 +65,7 @@ class ItemStatus(str, Enum):
     REJECTED = "rejected"
 
     __str__ = str.__str__
-    __format__ = str.__format__
+    __format__ = str.__format__  # type: ignore[assignment]  # format as the value (3.11 changed Enum's)
 
     @property
     def reviewed(self) -> bool:

@@ -27,7 +27,7 @@ _RUN_COLUMNS = "id, dataset_id, key, created_at, model, family, settings, kind"
 
 
 def _run(row: Sequence[Any]) -> Run:
-    return Run(*row[:6], json.loads(row[6]), row[7])
+    return Run(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7])
 
 
 def upsert(db: Database, dataset_id: int, *, model: str, family: str, settings: Mapping[str, Any],

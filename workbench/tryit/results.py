@@ -37,7 +37,7 @@ def detection_rows(workspace: Workspace) -> list[list[object]]:
     run = workspace.run
     if run is None:
         return []
-    rows = []
+    rows: list[list[object]] = []
     for d in run.result.detections:
         image_id = run.image_ids[d.image - 1] if d.image - 1 < len(run.image_ids) else f"picture {d.image}"
         extra = ", ".join(f"{k}={v}" for k, v in d.attributes.items() if k not in _PLACEMENT_KEYS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from grounding import PixelLimits
 from workbench.backends import GroundingRequest, RawOutput, TextDelta
 from workbench.errors import BackendError
 from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, ModelSource
@@ -54,7 +55,7 @@ def stream_grounding(services: Services, settings: ModelSource, ws: Workspace, p
         raise WorkspaceError("write a prompt first (the template button writes one)")
     backend = services.backend(settings.backend, **settings.backend_options())
     notes: tuple[str, ...] = ()
-    limits = ws.limits
+    limits: PixelLimits | None = ws.limits
     model_family = backend.family()
     if model_family.name != ws.family:
         # the table's limits were chosen for another family; the model's own processor settings apply

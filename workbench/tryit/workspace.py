@@ -122,7 +122,7 @@ class Workspace:
         table = self.table()
         missing = [row[0] for row in table.rows if row[0] not in table.geometries]
         if missing:
-            raise WorkspaceError(f"the model cannot take image(s) {', '.join(missing)}: see the notes in the table")
+            raise WorkspaceError(f"the model cannot take image(s) {', '.join(map(str, missing))}: see the notes in the table")
         return [table.geometries[i] for i in self.images.ids]
 
     def usable(self) -> tuple[list[int], list[ProcessedImage], list[str]]:
