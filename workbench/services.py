@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workbench.deployment import Deployment
 from workbench.errors import StoreError
@@ -44,6 +44,12 @@ from workbench.served import ServedFiles
 from workbench.store.datadir import DB_NAME, data_dir_note, resolve_data_dir
 from workbench.store.faults import write_failure
 from workbench.store.probe import store_problem
+
+if TYPE_CHECKING:
+    from workbench.backends.base import ModelBackend
+    from workbench.batch.jobs import JobRunner
+    from workbench.evaluate.jobs import EvalRunner
+    from workbench.store import DatasetStore
 
 __all__ = ["Services", "UnavailableStore", "MAX_SERVER_CLIENTS", "SERVER_REQUESTS_AT_ONCE"]
 
@@ -271,9 +277,10 @@ class Services:
             _trim_heap()
 
     # -- store and exports --------------------------------------------------------------------
-    def store(self) -> Any:
+    def store(self) -> DatasetStore:
         """The dataset store of this data folder (SQLite, WAL), opened once; an :class:`UnavailableStore`
-        that says why when the data folder cannot be written."""
+        that says why when the data folder cannot be written (typed as the store it stands in for: every
+        call either answers like an empty store or raises :class:`StoreError` in words)."""
         with self._lock:
             if self._store is None:
                 if self.storage_problem is not None:
@@ -354,7 +361,7 @@ class Services:
             pass
         return secret
 
-    def jobs(self) -> Any:
+    def jobs(self) -> JobRunner:
         """The batches this process runs for the app (:class:`~workbench.batch.jobs.JobRunner`), made on first
         use; jobs an earlier run of the app left running are marked interrupted then."""
         with self._lock:
@@ -369,7 +376,7 @@ class Services:
             self.store().interrupt_running_jobs()
         return self._jobs
 
-    def evaluations(self) -> Any:
+    def evaluations(self) -> EvalRunner:
         """The evaluations this process runs for the app (:class:`~workbench.evaluate.jobs.EvalRunner`), made on
         first use; cells an earlier run of the app left running are marked interrupted then."""
         self.jobs()  # marks jobs (evaluations' included) of an earlier run interrupted, once, before any starts
@@ -397,7 +404,7 @@ class Services:
 
         return visitor.get() or (self.visitor_lookup() if self.visitor_lookup is not None else None)
 
-    def backend(self, kind: str, **options: Any) -> Any:
+    def backend(self, kind: str, **options: Any) -> ModelBackend:
         """The backend for (kind, options), created on first use and reused, behind the deployment's gate.
 
         The deployment decides what may be asked (:meth:`Deployment.backend_options`: on a public
