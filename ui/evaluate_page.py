@@ -316,9 +316,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
     timer.tick(_tick, [ctx.cursor, chosen, seen], [progress, table, chosen, cell, cell_a, cell_b, seen], **PRIVATE)
     chosen.input(_choose, [ctx.cursor, chosen], overview_outputs, **PRIVATE)
     gr.on([show.click, cell.input], _show_cell, [ctx.cursor, cell], [errors, plot, shown, ctx.notice], **QUEUED)
-    rv = pages.review
-    errors.select(_open, [ctx.cursor, shown, errors], [ctx.notice, ctx.cursor, ctx.tabs, rv.status, rv.editor,
-                                                      rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons],
+    errors.select(_open, [ctx.cursor, shown, errors], [ctx.notice, ctx.cursor, ctx.tabs, *pages.review_outputs()],
                   **PRIVATE)
     compare.click(_compare, [ctx.cursor, cell_a, cell_b], [comparison, ctx.notice], **QUEUED)
     page = EvaluatePage(table, chosen)

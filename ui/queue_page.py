@@ -119,8 +119,8 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         """What a dataset change updates: the bar, the queue, the review screen, the filter widgets and the
         fields every page shares (they show the dataset's remembered choices)."""
         return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, *pages.queue_outputs(), labels_table,
-                *pages.review_outputs(), status_filter, provenance_filter, name_filter, split_filter, order, confidence,
-                preview, take, *pages.shared.components()]
+                *pages.review_outputs(), *pages.filter_outputs(), confidence, preview, take,
+                *pages.shared.components()]
 
     def everything(cursor: Cursor, owner: str, message: str = "", *, before: Any = _SAME) -> dict:
         """Every part for the cursor. The filter widgets and shared fields come only when a dataset is opened
@@ -352,8 +352,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
 
     def wire() -> None:
         outs = outputs()
-        filter_widgets = {status_filter, provenance_filter, name_filter, split_filter, order,
-                          *pages.shared.components()}
+        filter_widgets = {*pages.filter_outputs(), *pages.shared.components()}
         shown_outs = [c for c in outs if c not in filter_widgets]  # a filter change keeps the widgets as typed
         ctx.demo.load(_load, ctx.cursor, [*outs, ctx.tabs, pages.live.seen, files, create, rename, delete], **PRIVATE)
         ctx.dataset.input(_choose, [ctx.cursor, ctx.dataset], outs, **PRIVATE)

@@ -58,6 +58,11 @@ class Pages:
         q = self.queue
         return [q.gallery, q.ids, q.pager, q.label_filter, q.shown]
 
+    def filter_outputs(self) -> list[Any]:
+        """The components :func:`filter_part` sets (the queue's filter widgets but the label's)."""
+        q = self.queue
+        return [q.status_filter, q.provenance_filter, q.name_filter, q.split_filter, q.order]
+
     def review_outputs(self) -> list[Any]:
         """The components :func:`review_part` sets, in one order for every handler that shows an item."""
         r = self.review

@@ -303,10 +303,8 @@ def build(ctx: AppContext, pages: Pages) -> None:
                                       f"{untouched} Review them on the Review tab.")}
 
     def save_outputs() -> list[Any]:
-        q = pages.queue
         return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, *pages.queue_outputs(),
-                *pages.review_outputs(), q.status_filter, q.provenance_filter, q.name_filter,
-                *pages.shared.components()]
+                *pages.review_outputs(), *pages.filter_outputs(), *pages.shared.components()]
 
     pages.try_save = lambda: save.click(_save, [state, ctx.cursor, dataset_name, together],  # type: ignore[attr-defined]
                                         save_outputs(), **QUEUED)

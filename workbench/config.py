@@ -47,6 +47,7 @@ from grounding import (
 )
 from grounding.families import QWEN4_EXP
 from workbench.environment import BASE_URL, LIMITS_STYLE, MODEL, process_env
+from workbench.errors import BackendError
 from workbench.run_settings import LIMITS_STYLES
 from workbench.urls import key_for
 
@@ -76,6 +77,18 @@ def configured_key_for(url: str, env: Mapping[str, str] | None = None) -> str:
     'EMPTY'
     """
     return key_for(url, default_base_url(env), default_api_key(env))
+
+
+def require_server(backend: str, base_url: str | None, env: Mapping[str, str] | None = None) -> None:
+    """A server backend needs a URL: the one given or the configured one; else an error that says how.
+
+    >>> require_server("openai", None, {})
+    Traceback (most recent call last):
+    ...
+    workbench.errors.BackendError: no server URL: give one, or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)
+    """
+    if backend == "openai" and not base_url and not default_base_url(env):
+        raise BackendError("no server URL: give one, or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
 
 
 def default_api_key(env: Mapping[str, str] | None = None) -> str:

@@ -33,7 +33,8 @@ from workbench.errors import WorkbenchError
 
 __all__ = [
     "BACKEND_KINDS", "DEFAULT_CONCURRENCY", "DEFAULT_LIMITS_STYLE", "DEFAULT_MAX_NEW_TOKENS", "DEFAULT_SERVER_WAIT_S",
-    "DEFAULT_TIMEOUT_S", "LIMITS_STYLES", "Generation", "ModelSource", "Reading", "RunSettings",
+    "DEFAULT_TIMEOUT_S", "LIMITS_STYLES", "MAX_CONCURRENCY", "Generation", "ModelSource", "Reading", "RunSettings",
+    "check_concurrency",
 ]
 
 DEFAULT_MAX_NEW_TOKENS = 1024
@@ -44,10 +45,25 @@ DEFAULT_SERVER_WAIT_S = 120.0
 """Seconds a batch waits for an unreachable server before it stops."""
 DEFAULT_CONCURRENCY = 4
 """Requests in flight at once against servers (the local model takes one at a time)."""
+MAX_CONCURRENCY = 64
+"""The most requests in flight at once a batch may ask for."""
 BACKEND_KINDS: tuple[str, ...] = ("paste", "local", "openai")
 LIMITS_STYLES: tuple[str, ...] = ("vllm", "transformers", "dashscope", "none")
 """How a server takes the pixel limits (see :meth:`workbench.backends.OpenAICompatibleBackend.limit_fields`)."""
 DEFAULT_LIMITS_STYLE = "vllm"
+
+
+def check_concurrency(concurrency: int) -> int:
+    """Requests in flight at once, refused in words outside 1..:data:`MAX_CONCURRENCY`.
+
+    >>> check_concurrency(65)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchError: requests at once must be between 1 and 64
+    """
+    if not 1 <= int(concurrency) <= MAX_CONCURRENCY:
+        raise WorkbenchError(f"requests at once must be between 1 and {MAX_CONCURRENCY}")
+    return int(concurrency)
 
 
 @dataclass(frozen=True)

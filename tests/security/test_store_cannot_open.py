@@ -20,6 +20,7 @@ from tests.workbench.store.test_migrations import V1_SCHEMA
 from workbench.cli import app as cli
 from workbench.store import AnnotationDraft, DatasetStore
 from workbench.store.blobs import ImageBlobs
+from workbench.store.schema import SCHEMA_VERSION
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +48,7 @@ def prepare(kind: str, data, tmp_path) -> None:
     elif kind == "newer":
         healthy_store(data, tmp_path, items=2)
         with sqlite3.connect(path) as conn:
-            conn.execute("PRAGMA user_version=3")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
         conn.close()
     else:
         raise AssertionError(kind)
@@ -58,7 +59,7 @@ def digest(path) -> str:
 
 
 WORDS = {"garbage": "is not an SQLite database", "truncated": "is damaged",
-         "newer": "was written by a newer workbench (schema 3"}
+         "newer": f"was written by a newer workbench (schema {SCHEMA_VERSION + 1}"}
 
 
 @pytest.mark.parametrize("kind", ["garbage", "truncated", "newer"])

@@ -27,9 +27,9 @@ from workbench.batch.orchestrator import Ask, run_units
 from workbench.batch.progress import BatchProgress
 from workbench.batch.units import JobSettings
 from workbench.confidence.scoring import refit
-from workbench.config import default_base_url
+from workbench.config import require_server
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, Reading
+from workbench.run_settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_NEW_TOKENS, Reading, check_concurrency
 from workbench.store import ItemFilter, Job
 
 __all__ = ["AGAIN", "JobRequest", "JobRunner", "describe"]
@@ -51,7 +51,7 @@ class JobRequest:
     min_pixels: int | None = None
     max_pixels: int | None = None
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     geometry_check: bool = True
     filter: dict[str, Any] = field(default_factory=dict)
 
@@ -74,10 +74,8 @@ class JobRequest:
         self.ask.check()
         if not self.statuses:
             raise WorkbenchError("choose which items to run on (new, pre-annotated...)")
-        if not 1 <= self.concurrency <= 64:
-            raise WorkbenchError("requests at once must be between 1 and 64")
-        if self.backend == "openai" and not self.base_url and not default_base_url():
-            raise WorkbenchError("no server URL: give one, or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
+        check_concurrency(self.concurrency)
+        require_server(self.backend, self.base_url)
 
 
 class JobRunner:

@@ -49,7 +49,7 @@ from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.orchestrator import Ask, run_units
 from workbench.config import default_limits_style
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
+from workbench.run_settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_NEW_TOKENS, DEFAULT_SERVER_WAIT_S, DEFAULT_TIMEOUT_S
 
 __all__ = ["BatchOptions", "open_backend", "job_settings", "run_job", "finish", "register"]
 
@@ -92,11 +92,11 @@ class BatchOptions:
     min_pixels: int | None = None
     max_pixels: int | None = None
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     engine: str = "threads"
     geometry_check: bool = True
-    server_wait_s: float = 120.0
-    timeout_s: float = 300.0
+    server_wait_s: float = DEFAULT_SERVER_WAIT_S
+    timeout_s: float = DEFAULT_TIMEOUT_S
     coordinate_keys: tuple[str, ...] = ()
     logprobs: int = 0
     """Alternatives per token asked for the boxes' confidence (0: none)."""
@@ -221,11 +221,11 @@ def annotate_files(
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
     max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
-    concurrency: ConcurrencyOption = 4,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,
-    server_wait: WaitOption = 120.0,
-    timeout: TimeoutOption = 300.0,
+    server_wait: WaitOption = DEFAULT_SERVER_WAIT_S,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     coordinate_keys: KeysOption = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also images in subfolders.")] = False,
 ) -> None:
@@ -269,11 +269,11 @@ def annotate(
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
     max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
-    concurrency: ConcurrencyOption = 4,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,
-    server_wait: WaitOption = 120.0,
-    timeout: TimeoutOption = 300.0,
+    server_wait: WaitOption = DEFAULT_SERVER_WAIT_S,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     coordinate_keys: KeysOption = None,
     logprobs: Annotated[int, typer.Option(
         "--logprobs", min=0, max=MAX_TOP_LOGPROBS,

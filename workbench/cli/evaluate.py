@@ -44,7 +44,13 @@ from workbench.evaluate import EvalGrid, EvalSetup, plan_evaluation, run_evaluat
 from workbench.evaluate.compare import RunComparison, compare_runs
 from workbench.evaluate.grid import served_family
 from workbench.evaluate.report import cell_json
-from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, Reading
+from workbench.run_settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_NEW_TOKENS,
+    DEFAULT_SERVER_WAIT_S,
+    DEFAULT_TIMEOUT_S,
+    Reading,
+)
 from workbench.store import Evaluation, EvaluationCell
 
 __all__ = ["register"]
@@ -108,11 +114,11 @@ def run(
     family: FamilyNameOption = None,
     limits_style: StyleOption = StyleName("vllm"),
     max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
-    concurrency: ConcurrencyOption = 4,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,
-    server_wait: WaitOption = 120.0,
-    timeout: TimeoutOption = 300.0,
+    server_wait: WaitOption = DEFAULT_SERVER_WAIT_S,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_S,
     coordinate_keys: KeysOption = None,
     fresh: Annotated[bool, typer.Option("--new", help="Start a new evaluation even if one of this grid is "
                                                       "unfinished (default: resume it).")] = False,

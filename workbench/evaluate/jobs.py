@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.batch.progress import BatchProgress
-from workbench.config import default_base_url
+from workbench.config import require_server
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup, served_family
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
-from workbench.run_settings import Reading
+from workbench.run_settings import DEFAULT_CONCURRENCY, Reading, check_concurrency
 from workbench.store import Evaluation, EvaluationCell, Job
 
 __all__ = ["EVAL_JOB", "EvalRequest", "EvalRunner", "latest_eval_job"]
@@ -37,17 +37,15 @@ class EvalRequest:
     base_url: str = ""
     family: str = ""
     """A served model's family when its name does not tell ('' : from the name, else the dataset's family)."""
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     geometry_check: bool = True
     fresh: bool = False
 
     def check(self) -> None:
         if self.backend not in ("openai", "local"):
             raise WorkbenchError(f"backend must be openai or local, got {self.backend!r}")
-        if not 1 <= self.concurrency <= 64:
-            raise WorkbenchError("requests at once must be between 1 and 64")
-        if self.backend == "openai" and not self.base_url and not default_base_url():
-            raise WorkbenchError("no server URL: give one, or set WORKBENCH_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
+        check_concurrency(self.concurrency)
+        require_server(self.backend, self.base_url)
 
 
 def latest_eval_job(jobs: list[Job]) -> Job | None:

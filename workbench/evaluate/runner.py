@@ -29,7 +29,7 @@ from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup, item_prompt
 from workbench.evaluate.measure import measure_run
 from workbench.evaluate.sink import EvalSink
-from workbench.run_settings import Reading
+from workbench.run_settings import DEFAULT_CONCURRENCY, Reading
 from workbench.store import DatasetRef, DatasetStore, Evaluation, EvaluationCell, ItemFilter
 
 __all__ = ["BackendOpener", "CellProgress", "eval_units", "plan_evaluation", "run_evaluation"]
@@ -140,7 +140,7 @@ def _run_cell(store: DatasetStore, evaluation: Evaluation, cell: EvaluationCell,
 
 
 def run_evaluation(store: DatasetStore, evaluation_id: int, open_backend: BackendOpener, *, engine: str = "threads",
-                   concurrency: int = 4, geometry_check: bool = True, coordinate_keys: Sequence[str] | None = None,
+                   concurrency: int = DEFAULT_CONCURRENCY, geometry_check: bool = True, coordinate_keys: Sequence[str] | None = None,
                    on_progress: CellProgress | None = None, on_cell: Callable[[EvaluationCell], None] | None = None,
                    cancel: threading.Event | None = None) -> Evaluation:
     """Run every cell of the evaluation that is not done (in order); returns the evaluation as it ends.
