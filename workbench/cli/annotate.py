@@ -22,7 +22,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,7 +33,6 @@ from grounding.prompts import GroundingTask
 from workbench import environment as env
 from workbench.backends import ModelBackend, create_backend
 from workbench.backends.base import DEFAULT_TOP_LOGPROBS, MAX_TOP_LOGPROBS
-from workbench.backends.openai_compat import LIMITS_STYLES
 from workbench.batch import (
     BatchProgress,
     BatchSummary,
@@ -47,34 +45,34 @@ from workbench.batch import (
 from workbench.batch.files import units_from_folder
 from workbench.batch.geometry_check import check_server_geometry
 from workbench.batch.orchestrator import Ask, run_units
+from workbench.cli.options import (
+    BackendName,
+    BackendOption,
+    BaseUrlsOption,
+    CheckOption,
+    ConcurrencyOption,
+    Engine,
+    EngineOption,
+    FamilyNameOption,
+    KeysOption,
+    LabelsOption,
+    LimitsStyleName,
+    LimitsStyleOption,
+    MaxNewTokensOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    ModelOption,
+    PromptOption,
+    TaskOption,
+    TimeoutOption,
+    WaitOption,
+)
 from workbench.config import default_limits_style
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.run_settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_NEW_TOKENS, DEFAULT_SERVER_WAIT_S, DEFAULT_TIMEOUT_S
 
 __all__ = ["BatchOptions", "open_backend", "job_settings", "run_job", "finish", "register"]
 
-Engine = Enum("Engine", {"threads": "threads", "ray": "ray"}, type=str)
-BackendKind = Enum("BackendKind", {"local": "local", "openai": "openai"}, type=str)
-StyleName = Enum("StyleName", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]  # members from the registry
-
-# Options every batch command shares (``workbench annotate-files``, ``workbench annotate DATASET``).
-PromptOption = Annotated[str | None, typer.Option("--prompt", "-p", help="Prompt text sent with every item.")]
-LabelsOption = Annotated[str | None, typer.Option("--labels", "-l", help="Comma-separated labels: the family's official request for them.")]
-TaskOption = Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points (with --labels).")]
-BackendOption = Annotated[BackendKind, typer.Option(case_sensitive=False, help="openai (servers) or local (transformers, one item at a time).")]
-ModelOption = Annotated[str | None, typer.Option(envvar=env.MODEL, help="Served model name or local checkpoint.")]
-BaseUrlOption = Annotated[list[str] | None, typer.Option("--base-url", envvar=env.BASE_URL, help="Server URL; repeat for replicas (spread by load).")]
-FamilyNameOption = Annotated[str | None, typer.Option("--family", "-f", help="Model family when the model name does not tell.")]
-StyleOption = Annotated[StyleName, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How pixel limits are sent to the server.")]
-MinPixelsOption = Annotated[int | None, typer.Option("--min-pixels", min=1, help="Processor min_pixels (default: the family's checkpoints).")]
-MaxPixelsOption = Annotated[int | None, typer.Option("--max-pixels", min=1, help="Processor max_pixels (default: the family's checkpoints).")]
-MaxTokensOption = Annotated[int, typer.Option(min=1, help="Generation limit per item; cut output is reported.")]
-ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Requests in flight at once (servers batch them).")]
-EngineOption = Annotated[Engine, typer.Option(case_sensitive=False, help="threads (built in) or ray (Ray Data; RAY_ADDRESS for a cluster).")]
-CheckOption = Annotated[bool, typer.Option("--geometry-check/--no-geometry-check", help="Probe each server's resizing before the batch.")]
-WaitOption = Annotated[float, typer.Option(min=0, help="Seconds to wait for an unreachable server before stopping.")]
-TimeoutOption = Annotated[float, typer.Option(min=1, help="Seconds one request may take.")]
-KeysOption = Annotated[str | None, typer.Option("--coordinate-keys", help="Comma-separated extra JSON keys your prompt asks coordinates under (read besides bbox_2d/point_2d).")]
 
 
 @dataclass(frozen=True)
@@ -213,14 +211,14 @@ def annotate_files(
     prompt: PromptOption = None,
     labels: LabelsOption = None,
     task: TaskOption = GroundingTask.BOXES,
-    backend: BackendOption = BackendKind.openai,
+    backend: BackendOption = BackendName.openai,
     model: ModelOption = None,
-    base_url: BaseUrlOption = None,
+    base_url: BaseUrlsOption = None,
     family: FamilyNameOption = None,
-    limits_style: StyleOption = StyleName("vllm"),
+    limits_style: LimitsStyleOption = LimitsStyleName("vllm"),
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
+    max_new_tokens: MaxNewTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,
@@ -261,14 +259,14 @@ def annotate(
     prompt: PromptOption = None,
     labels: LabelsOption = None,
     task: TaskOption = GroundingTask.BOXES,
-    backend: BackendOption = BackendKind.openai,
+    backend: BackendOption = BackendName.openai,
     model: ModelOption = None,
-    base_url: BaseUrlOption = None,
+    base_url: BaseUrlsOption = None,
     family: FamilyNameOption = None,
-    limits_style: StyleOption = StyleName("vllm"),
+    limits_style: LimitsStyleOption = LimitsStyleName("vllm"),
     min_pixels: MinPixelsOption = None,
     max_pixels: MaxPixelsOption = None,
-    max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
+    max_new_tokens: MaxNewTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,

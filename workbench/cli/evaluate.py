@@ -18,27 +18,25 @@ from typer.core import TyperGroup
 
 from grounding.parse import coordinate_keys as key_list
 from workbench import environment as env
-from workbench.cli.annotate import (
-    BackendKind,
+from workbench.cli.annotate import BatchOptions, _terminate_as_interrupt, open_backend
+from workbench.cli.data_options import DataDirOption, open_store
+from workbench.cli.options import (
+    BackendName,
     BackendOption,
-    BaseUrlOption,
-    BatchOptions,
+    BaseUrlsOption,
     CheckOption,
     ConcurrencyOption,
     Engine,
     EngineOption,
     FamilyNameOption,
     KeysOption,
-    MaxTokensOption,
+    LimitsStyleName,
+    LimitsStyleOption,
+    MaxNewTokensOption,
     MinPixelsOption,
-    StyleName,
-    StyleOption,
     TimeoutOption,
     WaitOption,
-    _terminate_as_interrupt,
-    open_backend,
 )
-from workbench.cli.data_options import DataDirOption, open_store
 from workbench.errors import USER_ERRORS
 from workbench.evaluate import EvalGrid, EvalSetup, plan_evaluation, run_evaluation
 from workbench.evaluate.compare import RunComparison, compare_runs
@@ -109,11 +107,11 @@ def run(
     max_pixels: Annotated[list[int] | None, typer.Option(
         "--max-pixels", min=1, help="Pixel budget max_pixels (repeat for several; default: the model's).")] = None,
     min_pixels: MinPixelsOption = None,
-    backend: BackendOption = BackendKind.openai,
-    base_url: BaseUrlOption = None,
+    backend: BackendOption = BackendName.openai,
+    base_url: BaseUrlsOption = None,
     family: FamilyNameOption = None,
-    limits_style: StyleOption = StyleName("vllm"),
-    max_new_tokens: MaxTokensOption = DEFAULT_MAX_NEW_TOKENS,
+    limits_style: LimitsStyleOption = LimitsStyleName("vllm"),
+    max_new_tokens: MaxNewTokensOption = DEFAULT_MAX_NEW_TOKENS,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     engine: EngineOption = Engine.threads,
     geometry_check: CheckOption = True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,32 +11,43 @@ import typer
 
 from grounding import DEFAULT_FAMILY, GeometryError, PixelLimits
 from grounding.prompts import GroundingTask, ImageNaming, request_text
-from workbench import environment as env
 from workbench.backends import GroundingRequest, create_backend
-from workbench.backends.openai_compat import LIMITS_STYLES
+from workbench.cli.options import (
+    DEFAULT_BACKEND,
+    DEFAULT_LIMITS_STYLE,
+    BackendOption,
+    BaseUrlOption,
+    FamilyNameOption,
+    IdsOption,
+    LimitsStyleOption,
+    MaxNewTokensOption,
+    MaxPixelsOption,
+    MinPixelsOption,
+    ModelOption,
+    PromptOption,
+    TargetOption,
+    TaskOption,
+)
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
 from workbench.runs.pipeline import image_table, parse_output
 from workbench.runs.prompt_view import exact_prompt
 
-Backend = Enum("Backend", {"local": "local", "openai": "openai"}, type=str)
-LimitsStyle = Enum("LimitsStyle", {s: s for s in LIMITS_STYLES}, type=str)  # type: ignore[misc]  # members from the registry
-
 
 def ground(
     images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Image files, in the order the model sees them.")],
-    target: Annotated[str | None, typer.Option("--target", "-t", help="What to locate (official family prompt).")] = None,
-    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="Your own prompt text instead of --target.")] = None,
-    task: Annotated[GroundingTask, typer.Option(case_sensitive=False, help="Boxes or points.")] = GroundingTask.BOXES,
-    ids: Annotated[str | None, typer.Option(help="Comma-separated image IDs (default img1,img2,...).")] = None,
-    backend: Annotated[Backend, typer.Option(case_sensitive=False, help="local (transformers) or openai (a server).")] = Backend.local,
-    model: Annotated[str | None, typer.Option(envvar=env.MODEL, help="Checkpoint or served model name.")] = None,
-    base_url: Annotated[str | None, typer.Option(envvar=env.BASE_URL, help="Server URL (openai backend).")] = None,
-    family: Annotated[str | None, typer.Option(help="Family of a served model when its name does not tell.")] = None,
-    limits_style: Annotated[LimitsStyle, typer.Option(case_sensitive=False, envvar=env.LIMITS_STYLE, help="How limits are sent to the server.")] = LimitsStyle("vllm"),
-    min_pixels: Annotated[int | None, typer.Option(min=1, help="Processor min_pixels.")] = None,
-    max_pixels: Annotated[int | None, typer.Option(min=1, help="Processor max_pixels.")] = None,
-    max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation limit; cut output is reported.")] = DEFAULT_MAX_NEW_TOKENS,
+    target: TargetOption = None,
+    prompt: PromptOption = None,
+    task: TaskOption = GroundingTask.BOXES,
+    ids: IdsOption = None,
+    backend: BackendOption = DEFAULT_BACKEND,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    family: FamilyNameOption = None,
+    limits_style: LimitsStyleOption = DEFAULT_LIMITS_STYLE,
+    min_pixels: MinPixelsOption = None,
+    max_pixels: MaxPixelsOption = None,
+    max_new_tokens: MaxNewTokensOption = DEFAULT_MAX_NEW_TOKENS,
     vision_id: Annotated[bool | None, typer.Option("--vision-id/--no-vision-id", help="'Picture N:' before each image (default: on for several).")] = None,
     naming: Annotated[ImageNaming | None, typer.Option(case_sensitive=False, help="How images are named in the prompt: none, picture ('Picture N:') or ids (your IDs); instead of --vision-id.")] = None,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the exact prompt the model would get (chat template text, or the server's messages) and stop.")] = False,

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from workbench.cli.model_options import (
+from workbench.cli.model_options import echo_json, fail, make_backend
+from workbench.cli.options import (
     DEFAULT_LIMITS_STYLE,
     BackendName,
     BackendOption,
@@ -16,9 +17,6 @@ from workbench.cli.model_options import (
     MaxPixelsOption,
     MinPixelsOption,
     ModelOption,
-    echo_json,
-    fail,
-    make_backend,
 )
 from workbench.convention import probe_convention as run_probe
 from workbench.errors import USER_ERRORS

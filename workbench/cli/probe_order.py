@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from grounding.prompts import GroundingTask
-from workbench.cli.model_options import (
+from workbench.cli.model_options import echo_json, fail, make_backend, split_ids
+from workbench.cli.options import (
     DEFAULT_BACKEND,
     DEFAULT_LIMITS_STYLE,
     BackendOption,
@@ -24,10 +25,6 @@ from workbench.cli.model_options import (
     PromptOption,
     TargetOption,
     TaskOption,
-    echo_json,
-    fail,
-    make_backend,
-    split_ids,
 )
 from workbench.errors import USER_ERRORS
 from workbench.multi.order_probe import probe_order as run_probe

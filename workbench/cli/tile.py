@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from grounding.prompts import GroundingTask
-from workbench.cli.model_options import (
+from workbench.cli.model_options import echo_json, fail, make_backend
+from workbench.cli.options import (
     DEFAULT_BACKEND,
     DEFAULT_LIMITS_STYLE,
     BackendOption,
@@ -20,9 +21,6 @@ from workbench.cli.model_options import (
     PromptOption,
     TargetOption,
     TaskOption,
-    echo_json,
-    fail,
-    make_backend,
 )
 from workbench.errors import USER_ERRORS
 from workbench.multi.tiles import ground_tiled
