@@ -15,10 +15,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from grounding import PixelLimits
 from workbench.backends.base import DEFAULT_TOP_LOGPROBS
 from workbench.backends.deadline import interruptible
 from workbench.batch.dataset import StoreSink, units_from_items
@@ -29,7 +28,15 @@ from workbench.batch.units import JobSettings
 from workbench.confidence.scoring import refit
 from workbench.config import require_server
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.run_settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_NEW_TOKENS, Reading, check_concurrency
+from workbench.run_settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_NEW_TOKENS,
+    Generation,
+    ModelSource,
+    Reading,
+    RunSettings,
+    check_concurrency,
+)
 from workbench.store import ItemFilter, Job
 
 __all__ = ["AGAIN", "JobRequest", "JobRunner", "describe"]
@@ -69,6 +76,23 @@ class JobRequest:
     def ask(self) -> Ask:
         """What each item asks (:class:`workbench.batch.orchestrator.Ask`)."""
         return Ask(self.prompt, self.labels)
+
+    def run_settings(self, dataset: Reading, family: str) -> RunSettings:
+        """This request on a dataset whose reading is ``dataset``, answered by a model of ``family``: the pixel
+        limits asked for, else the dataset's when the model is of its family (Review's "Use these for the
+        dataset", as its item runs use them), else the model's own; the dataset's keys and convention."""
+        if self.min_pixels or self.max_pixels:
+            reading = replace(dataset, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+        elif dataset.family == family:
+            reading = dataset
+        else:
+            reading = replace(dataset, min_pixels=None, max_pixels=None)
+        return RunSettings(self.source, reading, Generation(self.max_new_tokens, logprobs=DEFAULT_TOP_LOGPROBS))
+
+    @property
+    def source(self) -> ModelSource:
+        """Which model answers (:class:`workbench.run_settings.ModelSource`)."""
+        return ModelSource(self.backend, self.model, (self.base_url,) if self.base_url else ())
 
     def check(self) -> None:
         self.ask.check()
@@ -125,22 +149,9 @@ class JobRunner:
         store = self._store_for()
         try:
             store.update_job(job_id, state="running", message="starting the model…")
-            options: dict[str, Any] = {"model": request.model} if request.model else {}
-            if request.backend == "openai" and request.base_url:
-                options["base_url"] = request.base_url
-            backend = self._backend_for(request.backend, **options)
-            family = backend.family()
-            limits = None
-            chosen = Reading.from_dataset(store.dataset_settings(dataset))
-            if request.min_pixels or request.max_pixels:
-                limits = PixelLimits.default_for(family, request.min_pixels, request.max_pixels)
-            elif chosen.family == family.name and (chosen.min_pixels or chosen.max_pixels):
-                # the limits the dataset names (Review's "Use these for the dataset"), as its item runs use them
-                limits = chosen.limits
-            reading = chosen
-            settings = JobSettings.for_backend(backend, limits, max_new_tokens=request.max_new_tokens,
-                                               coordinate_keys=reading.coordinate_keys, convention=reading.convention,
-                                               logprobs=DEFAULT_TOP_LOGPROBS)
+            backend = self._backend_for(request.backend, **request.source.backend_options())
+            run = request.run_settings(Reading.from_dataset(store.dataset_settings(dataset)), backend.family().name)
+            settings = JobSettings.for_run(backend, run)
             if request.backend == "openai" and request.geometry_check:
                 store.update_job(job_id, message="checking how the server resizes images…")
                 check_server_geometry(backend, settings.limits)

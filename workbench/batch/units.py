@@ -33,7 +33,7 @@ from grounding.prompts import (
 )
 from workbench.backends.base import GroundingRequest, ImageInput, ModelBackend
 from workbench.errors import WorkbenchError
-from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS
+from workbench.run_settings import DEFAULT_MAX_NEW_TOKENS, RunSettings
 
 __all__ = ["WorkUnit", "JobSettings", "unit_prompt"]
 
@@ -125,6 +125,23 @@ class JobSettings:
         if limits is None and hasattr(backend, "effective_limits") and hasattr(backend, "load"):
             limits = backend.effective_limits(backend.load())
         return cls(model=backend.model, family=family, limits=limits or PixelLimits.default_for(family), **options)
+
+    @classmethod
+    def for_run(cls, backend: ModelBackend, run: RunSettings) -> JobSettings:
+        """The resolved form of ``run`` on ``backend``: the reading's limits completed with the backend's family
+        (none chosen: the backend's own), its keys and convention, the generation's budget and sampling.
+
+        >>> from workbench.backends.fake import FakeBackend
+        >>> from workbench.run_settings import Generation, Reading
+        >>> run = RunSettings(reading=Reading(max_pixels=200_000), generation=Generation(max_new_tokens=256))
+        >>> settings = JobSettings.for_run(FakeBackend(lambda r, g: "[]"), run)
+        >>> settings.limits.max_pixels, settings.max_new_tokens
+        (200000, 256)
+        """
+        reading, generation = run.reading, run.generation
+        return cls.for_backend(backend, reading.limits_for(backend.family()), max_new_tokens=generation.max_new_tokens,
+                               temperature=generation.temperature, coordinate_keys=reading.coordinate_keys,
+                               convention=reading.convention, logprobs=generation.logprobs)
 
     def replace(self, **changes: Any) -> JobSettings:
         return dataclasses.replace(self, **changes)

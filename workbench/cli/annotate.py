@@ -27,7 +27,7 @@ from typing import Annotated
 
 import typer
 
-from grounding import GeometryError, ModelFamily, PixelLimits
+from grounding import DEFAULT_FAMILY, ModelFamily, PixelLimits
 from grounding.parse import coordinate_keys as key_list
 from grounding.prompts import GroundingTask
 from workbench import environment as env
@@ -69,7 +69,16 @@ from workbench.cli.options import (
 )
 from workbench.config import default_limits_style
 from workbench.errors import USER_ERRORS, WorkbenchError
-from workbench.run_settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_NEW_TOKENS, DEFAULT_SERVER_WAIT_S, DEFAULT_TIMEOUT_S
+from workbench.run_settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_NEW_TOKENS,
+    DEFAULT_SERVER_WAIT_S,
+    DEFAULT_TIMEOUT_S,
+    Generation,
+    ModelSource,
+    Reading,
+    RunSettings,
+)
 
 __all__ = ["BatchOptions", "open_backend", "job_settings", "run_job", "finish", "register"]
 
@@ -108,14 +117,17 @@ class BatchOptions:
     def split_labels(labels: str | None) -> tuple[str, ...]:
         return tuple(label.strip() for label in (labels or "").split(",") if label.strip())
 
+    def run_settings(self) -> RunSettings:
+        """What the command asked, in the run vocabulary (:mod:`workbench.run_settings`)."""
+        return RunSettings(
+            ModelSource(self.backend, self.model or "", self.base_urls, limits_style=self.limits_style,
+                        timeout_s=self.timeout_s, server_wait_s=self.server_wait_s),
+            Reading(self.family or DEFAULT_FAMILY.name, self.min_pixels, self.max_pixels, self.coordinate_keys),
+            Generation(max_new_tokens=self.max_new_tokens, logprobs=self.logprobs))
+
     def limits(self, family: ModelFamily) -> PixelLimits | None:
-        if self.min_pixels is None and self.max_pixels is None:
-            return None
-        defaults = PixelLimits.default_for(family)
-        try:
-            return PixelLimits(self.min_pixels or defaults.min_pixels, self.max_pixels or defaults.max_pixels)
-        except GeometryError as exc:
-            raise WorkbenchError(str(exc)) from None
+        """The chosen pixel limits completed with ``family``'s defaults (None: none chosen)."""
+        return self.run_settings().reading.limits_for(family)
 
 
 def open_backend(options: BatchOptions) -> ModelBackend:
@@ -134,8 +146,7 @@ def open_backend(options: BatchOptions) -> ModelBackend:
 
 
 def job_settings(backend: ModelBackend, options: BatchOptions) -> JobSettings:
-    return JobSettings.for_backend(backend, options.limits(backend.family()), max_new_tokens=options.max_new_tokens,
-                                   coordinate_keys=options.coordinate_keys, logprobs=options.logprobs)
+    return JobSettings.for_run(backend, options.run_settings())
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grounding import GeometryError, ModelFamily, PixelLimits
+from grounding import ModelFamily
 from grounding.prompts import grounding_instruction, image_key_instruction
 from workbench.errors import WorkbenchError
 from workbench.export.questions import join_labels
@@ -56,14 +56,6 @@ class EvalSetup:
     def from_dict(cls, data: Mapping[str, Any]) -> EvalSetup:
         return cls(str(data.get("model") or ""), data.get("prompt"), data.get("max_pixels"))
 
-    def limits(self, family: ModelFamily, min_pixels: int | None) -> PixelLimits | None:
-        """The limits this cell asks for (None: the backend's own)."""
-        if self.max_pixels is None and min_pixels is None:
-            return None
-        try:
-            return PixelLimits.default_for(family, min_pixels, self.max_pixels)
-        except GeometryError as exc:
-            raise WorkbenchError(str(exc)) from None
 
     def describe(self) -> str:
         """One line: model · prompt · budget."""

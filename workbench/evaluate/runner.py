@@ -29,7 +29,7 @@ from workbench.errors import USER_ERRORS, StoreError, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup, item_prompt
 from workbench.evaluate.measure import measure_run
 from workbench.evaluate.sink import EvalSink
-from workbench.run_settings import DEFAULT_CONCURRENCY, Reading
+from workbench.run_settings import DEFAULT_CONCURRENCY, Generation, Reading, RunSettings
 from workbench.store import DatasetRef, DatasetStore, Evaluation, EvaluationCell, ItemFilter
 
 __all__ = ["BackendOpener", "CellProgress", "eval_units", "plan_evaluation", "run_evaluation"]
@@ -104,8 +104,9 @@ def _run_cell(store: DatasetStore, evaluation: Evaluation, cell: EvaluationCell,
         family = backend.family()
         keys = tuple(coordinate_keys) if coordinate_keys is not None else \
             Reading.from_dataset(store.dataset_settings(evaluation.dataset_id)).coordinate_keys
-        settings = JobSettings.for_backend(backend, setup.limits(family, grid.min_pixels),
-                                           max_new_tokens=grid.max_new_tokens, coordinate_keys=keys)
+        reading = Reading(family.name, grid.min_pixels, setup.max_pixels, tuple(keys))
+        settings = JobSettings.for_run(backend, RunSettings(reading=reading,
+                                                            generation=Generation(max_new_tokens=grid.max_new_tokens)))
         if geometry_check:
             check_server_geometry(backend, settings.limits)
         run = store.run(evaluation.dataset_id, model=settings.model, family=family.name,
