@@ -15,7 +15,7 @@ keeps a cursor (dataset, item, filter) in its local storage; the store keeps eve
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+import json
 
 import gradio as gr
 
@@ -50,12 +50,19 @@ _HEAD = """
 """
 
 
-def _remember_tab(data, evt: gr.SelectData):
-    """Keep the screen in the cursor, so a reload comes back to it."""
-    cursor = Cursor.from_json(data)
-    tab = {"Queue": "queue", "Review": "review", "Several images": "multi", "Batch": "batch", "Evaluate": "evaluate",
-           "Export": "export", "Try it": "try"}.get(str(evt.value), "queue")
-    return replace(cursor, tab=tab).to_json()
+SCREENS = {"Queue": "queue", "Review": "review", "Several images": "multi", "Batch": "batch", "Evaluate": "evaluate",
+           "Export": "export", "Try it": "try"}
+"""The app's screens: tab label -> the id a cursor keeps."""
+
+REMEMBER_SCREEN_JS = """(cursor) => {
+  const screens = SCREENS;
+  const tab = [...document.querySelectorAll('[role=tab]')]
+    .find(e => e.getAttribute('aria-selected') === 'true' && screens[e.innerText.trim()]);
+  return tab ? {...(cursor || {}), tab: screens[tab.innerText.trim()]} : cursor;
+}""".replace("SCREENS", json.dumps(SCREENS))
+"""Browser code that keeps the selected screen in the cursor, so a reload comes back to it. It runs in the
+browser, at once and on that field only: a server round trip would write back the whole cursor as it was at
+the click, undoing a filter typed meanwhile on a busy server."""
 
 
 def create_app(services: Services | None = None) -> gr.Blocks:
@@ -104,18 +111,16 @@ def create_app(services: Services | None = None) -> gr.Blocks:
                 review = review_page.build(ctx, pages)
             with gr.Tab("Several images", id="multi") as multi_tab:
                 multi_page.build(ctx, pages, multi_tab)
-            with gr.Tab("Batch", id="batch") as batch_tab:
+            with gr.Tab("Batch", id="batch"):
                 pages.batch = batch_page.build(ctx, pages)
             with gr.Tab("Evaluate", id="evaluate") as evaluate_tab:
                 evaluate = evaluate_page.build(ctx, pages)
             with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx).wire(export_tab)
-            with gr.Tab("Try it", id="try") as try_tab:
+            with gr.Tab("Try it", id="try"):
                 try_page.build(ctx, pages)
         pages.live = Live(ctx, pages)  # outside the tabs: its timer and memory are no part of a screen
-        tab_list = [queue_tab, review_tab, multi_tab, batch_tab, evaluate_tab, export_tab, try_tab]
-        for tab in tab_list:
-            tab.select(_remember_tab, [cursor], [cursor], **PRIVATE)
+        tabs.select(None, [cursor], [cursor], js=REMEMBER_SCREEN_JS, **PRIVATE)  # one listener for every screen
         queue.wire()  # type: ignore[attr-defined]
         evaluate_tab.select(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]
         demo.load(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]

@@ -216,3 +216,34 @@ def test_a_settings_field_being_typed_in_is_not_rewritten_by_the_edits_that_foll
     drag(page, (300, 200), (400, 300))
     wait_version(page, 3)
     assert page.locator("#review-max input").input_value() == "100000"  # ...and leaves the field as typed
+
+
+def test_a_filter_typed_right_after_a_tab_switch_holds_and_the_tab_comes_back_after_a_reload(browser, live_app,
+                                                                                             tmp_path):
+    """The screen is kept in the cursor by the browser itself: switching tabs used to send the whole cursor to the
+    server and write it back, so on a busy server a filter typed meanwhile was undone by the late answer."""
+    url, services = live_app
+    store = services.store()
+    name = _name("tabs")
+    dataset = store.create_dataset(name)
+    for n in range(3):
+        store.add_item(dataset, [write_image(tmp_path, 96, 64, seed=n, name=f"t{n}.png")])
+    context, page = open_page(browser, url)
+    try:
+        choose(page, "dataset", name)
+        wait_text(page, "#pager", "of 3")
+        page.get_by_role("tab", name="Review").click()
+        page.get_by_role("tab", name="Queue").click()
+        page.locator("#filter-name input, #filter-name textarea").first.press_sequentially("t2")  # at once
+        wait_text(page, "#pager", "items 1–1 of 1")
+        kept = page.evaluate("() => new Promise(done => setTimeout(done, 1500))")  # a live tick or two later
+        assert kept is None and "items 1–1 of 1" in page.inner_text("#pager")
+
+        page.get_by_role("tab", name="Batch").click()
+        page.reload()
+        wait_loaded(page)
+        page.wait_for_function("() => { const t = [...document.querySelectorAll('[role=tab]')]"
+                               ".find(e => e.innerText.trim() === 'Batch'); return t && t.getAttribute('aria-selected') === 'true'; }")
+        wait_text(page, "#pager", "items 1–1 of 1")  # and the filter is the one in force
+    finally:
+        context.close()
