@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages
 from ui.views import plain
@@ -129,8 +129,7 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
 
     inputs = [ctx.cursor, backend, model, base_url, labels, prompt, statuses, use_filter, concurrency, max_new_tokens,
               check]
-    probe.click(_probe, [ctx.cursor, backend, model, base_url], [ctx.notice], concurrency_id="model",
-                concurrency_limit=1, **QUEUED)
+    probe.click(_probe, [ctx.cursor, backend, model, base_url], [ctx.notice], **MODEL_RUN)
     start.click(_start, inputs, [progress, ctx.notice], **PRIVATE)
     cancel.click(_cancel, ctx.cursor, [progress, ctx.notice], **PRIVATE)
     return BatchPage(progress, _jobs_text)

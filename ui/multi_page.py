@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from grounding.prompts import GroundingTask, ImageNaming
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, plain, review_settings
@@ -278,12 +278,11 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
     review_outs = pages.review_outputs()
     run_outs = [ctx.notice, ctx.cursor, ctx.counts, *review_outs, *pages.queue_outputs(), summary,
                 details, item_line]
-    model_event = {"concurrency_id": "model", "concurrency_limit": 1, **QUEUED}
     tab.select(_shown, ctx.cursor, item_line, **PRIVATE)
-    show.click(_preview, [*model_inputs, naming, max_new_tokens], [exact, item_line, ctx.notice], **model_event)
+    show.click(_preview, [*model_inputs, naming, max_new_tokens], [exact, item_line, ctx.notice], **MODEL_RUN)
     probe.click(_probe, [*model_inputs, naming, max_new_tokens, max_orders, seed],
-                [table, plot, summary, details, item_line, ctx.notice], **model_event)
-    canvas.click(_canvas, [*model_inputs, max_new_tokens, layout, canvas_pixels, gap], run_outs, **model_event)
-    steps.click(_steps, [*model_inputs, naming, max_new_tokens], run_outs, **model_event)
+                [table, plot, summary, details, item_line, ctx.notice], **MODEL_RUN)
+    canvas.click(_canvas, [*model_inputs, max_new_tokens, layout, canvas_pixels, gap], run_outs, **MODEL_RUN)
+    steps.click(_steps, [*model_inputs, naming, max_new_tokens], run_outs, **MODEL_RUN)
     tiles.click(_tiles, [*model_inputs, max_new_tokens, tile_pixels, overlap, refine, compare], run_outs,
-                **model_event)
+                **MODEL_RUN)

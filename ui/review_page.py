@@ -20,7 +20,7 @@ from grounding import DEFAULT_FAMILY, FAMILIES, CoordinateConvention
 from grounding.parse import EMPTY_ANSWER_NOTE, coordinate_keys
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, AppContext
 from ui.notice import say, speaks
 from ui.refresh import ALL_PICTURES, Pages, review_part
 from ui.views import counts_text, review_settings, status_text
@@ -490,8 +490,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels, keys, convention], outs,
                             **PRIVATE)
         probe.click(_probe, [ctx.cursor, backend, model, base_url, api_key],
-                    [family, convention, min_pixels, max_pixels, ctx.notice], concurrency_id="model",
-                    concurrency_limit=1, **QUEUED)
+                    [family, convention, min_pixels, max_pixels, ctx.notice], **MODEL_RUN)
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
         gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task, allow_none], [prompt, ctx.notice],
               **PRIVATE)
@@ -499,8 +498,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         parse.click(_parse, [ctx.cursor, pasted, for_picture, target, *fields], [*full, pasted], **PRIVATE)
         run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, agreement, target,
                          *fields],
-                  [*full, output],
-                  concurrency_id="model", concurrency_limit=1, **QUEUED)
+                  [*full, output], **MODEL_RUN)
 
     page.wire = wire  # type: ignore[attr-defined]
     return page

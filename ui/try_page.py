@@ -15,7 +15,7 @@ import gradio as gr
 from grounding import FAMILIES, GeometryError, ModelFamily, PixelLimits
 from grounding.double_resize import qwen_vl_utils_default_limits
 from grounding.prompts import GroundingTask, grounding_instruction
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, filter_part, queue_part, review_part, settings_part
 from workbench.config import BACKEND_LABELS
@@ -274,7 +274,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
                 "error", f"{exc} — the app keeps working: you can paste an output instead.")
 
     run.click(_run, [state, backend, prompt, vision_id, max_new_tokens, model, base_url, api_key],
-              [state, output, drawn, detections, ctx.notice], concurrency_id="model", concurrency_limit=1, **QUEUED)
+              [state, output, drawn, detections, ctx.notice], **MODEL_RUN)
 
     @speaks(ctx.notice)
     def _save(ws: Workspace, data: Any, name: str, keep: bool, request: gr.Request = None):
