@@ -75,24 +75,24 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
 
     @speaks(ctx.notice)
     def _start(data: Any, kind: str, name: str, url: str, wanted: str, text: str, chosen: list[str],
-               filtered: bool, at_once: float, tokens: float, probe: bool, request: gr.Request = None):
+               filtered: bool, at_once: float, tokens: float, probe: bool, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
         ctx.services.store().dataset(cursor.dataset, owner=ctx.owner(cursor, request))  # only one's own
         own = (text or "").strip()  # the prompt when filled, else the family's own request for the labels
-        request = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(), prompt=own,
-                             labels=() if own else tuple(label.strip() for label in (wanted or "").split(",")
-                                                         if label.strip()),
-                             statuses=tuple(chosen or ()), max_new_tokens=int(tokens), concurrency=int(at_once),
-                             geometry_check=bool(probe),
-                             filter={k: v for k, v in asdict(cursor.filter).items() if v} if filtered else {})
-        job_id = ctx.services.jobs().start(cursor.dataset, request)
+        job = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(), prompt=own,
+                         labels=() if own else tuple(label.strip() for label in (wanted or "").split(",")
+                                                     if label.strip()),
+                         statuses=tuple(chosen or ()), max_new_tokens=int(tokens), concurrency=int(at_once),
+                         geometry_check=bool(probe),
+                         filter={k: v for k, v in asdict(cursor.filter).items() if v} if filtered else {})
+        job_id = ctx.services.jobs().start(cursor.dataset, job)
         return {progress: _jobs_text(cursor.dataset),
                 ctx.notice: say("ok", f"Job {job_id} started: it runs in the background; its progress shows below.")}
 
     @speaks(ctx.notice)
-    def _cancel(data: Any, request: gr.Request = None):
+    def _cancel(data: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -108,7 +108,7 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
                                       "new start (they are skipped if already done).")}
 
     @speaks(ctx.notice)
-    def _probe(data: Any, kind: str, name: str, url: str, request: gr.Request = None):
+    def _probe(data: Any, kind: str, name: str, url: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")

@@ -184,7 +184,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 budgets: ", ".join(str(b) for b in grid.max_pixels if b)}
 
     @speaks(ctx.notice)
-    def _show_page(data: Any, request: gr.Request = None):
+    def _show_page(data: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             return {progress: "Choose a dataset first.", ctx.notice: gr.skip()}
@@ -192,7 +192,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
 
     @speaks(ctx.notice)
     def _start(data: Any, where: str, names: str, templates: str, pixels: str, kind: str, url: str, at_once: float,
-               tokens: float, probe: bool, again: bool, request: gr.Request = None):
+               tokens: float, probe: bool, again: bool, request: gr.Request | None = None):
         cursor = owned(data, request)
         grid = EvalGrid(models=parse_lines(names), prompts=parse_lines(templates) or (None,),
                         max_pixels=parse_budgets(pixels), split="" if where == "all" else where,
@@ -207,7 +207,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                                       f"{len(evaluation.items)} accepted item(s), in the background (job {job_id}).")}
 
     @speaks(ctx.notice)
-    def _cancel(data: Any, request: gr.Request = None):
+    def _cancel(data: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         store = ctx.services.store()
         running = [job for job in store.jobs(cursor.dataset, limit=20) if job.kind == EVAL_JOB and job.active]
@@ -219,7 +219,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 ctx.notice: say("ok", "Asked the evaluation to stop: the answers in flight are kept; start it again "
                                       "to go on.")}
 
-    def _tick(data: Any, selected: Any, last: Any, request: gr.Request = None):
+    def _tick(data: Any, selected: Any, last: Any, request: gr.Request | None = None):
         """The progress; the table and the cell choices again when a cell changed state (else left alone, so
         a choice being made is not reset)."""
         try:
@@ -240,7 +240,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
             return {progress: gr.skip()}
 
     @speaks(ctx.notice)
-    def _choose(data: Any, selected: Any, request: gr.Request = None):
+    def _choose(data: Any, selected: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         if selected is None:
             return {ctx.notice: gr.skip()}
@@ -258,7 +258,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
         return evaluation, position, run_id
 
     @speaks(ctx.notice)
-    def _show_cell(data: Any, value: Any, request: gr.Request = None):
+    def _show_cell(data: Any, value: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         evaluation, position, run_id = cell_run(cursor, value)
         store = ctx.services.store()
@@ -272,7 +272,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _open(data: Any, current: dict, rows: Any, evt: gr.SelectData, request: gr.Request = None):
+    def _open(data: Any, current: dict, rows: Any, evt: gr.SelectData, request: gr.Request | None = None):
         cursor = owned(data, request)
         if not current or evt.index is None:
             return {ctx.notice: gr.skip()}
@@ -290,7 +290,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                                         f"{current['run']} are dashed beside the accepted ones.")}
 
     @speaks(ctx.notice)
-    def _compare(data: Any, a: Any, b: Any, request: gr.Request = None):
+    def _compare(data: Any, a: Any, b: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         _, position_a, run_a = cell_run(cursor, a)
         _, position_b, run_b = cell_run(cursor, b)

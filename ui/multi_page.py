@@ -175,7 +175,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
                              f"{image.height})" for n, image in enumerate(item.images, 1))
         return f"**Item {item.id}** ({item.status}), {len(item.images)} picture(s): {pictures}"
 
-    def _shown(data: Any, request: gr.Request = None):
+    def _shown(data: Any, request: gr.Request | None = None):
         try:
             _, item = current(data, request)
         except StoreError as exc:
@@ -198,7 +198,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _preview(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-                 name_by: str, tokens: float, request: gr.Request = None):
+                 name_by: str, tokens: float, request: gr.Request | None = None):
         cursor, item = current(data, request)
         engine, limits, _ = engine_for(cursor, kind, checkpoint, url, key)
         view = preview_item(ctx.services.store(), engine, item.id, target=what, prompt=own, task=ask, naming=name_by,
@@ -210,7 +210,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _probe(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-               name_by: str, tokens: float, most: float, sample_seed: float, request: gr.Request = None,
+               name_by: str, tokens: float, most: float, sample_seed: float, request: gr.Request | None = None,
                progress: gr.Progress = gr.Progress()):
         cursor, item = current(data, request)
         engine, limits, notes = engine_for(cursor, kind, checkpoint, url, key)
@@ -244,7 +244,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _canvas(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-                tokens: float, arrangement: str, area: float, space: float, request: gr.Request = None):
+                tokens: float, arrangement: str, area: float, space: float, request: gr.Request | None = None):
         cursor, item = current(data, request)
         engine, limits, notes = engine_for(cursor, kind, checkpoint, url, key)
         result, outcome = canvas_on_item(ctx.services.store(), engine, item.id, target=what, prompt=own, task=ask,
@@ -254,7 +254,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _steps(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-               name_by: str, tokens: float, request: gr.Request = None, progress: gr.Progress = gr.Progress()):
+               name_by: str, tokens: float, request: gr.Request | None = None, progress: gr.Progress = gr.Progress()):
         cursor, item = current(data, request)
         engine, limits, notes = engine_for(cursor, kind, checkpoint, url, key)
         result, outcome = steps_on_item(ctx.services.store(), engine, item.id, target=what, prompt=own, task=ask,
@@ -264,7 +264,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _tiles(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-               tokens: float, budget: float, share: float, again: bool, both: bool, request: gr.Request = None,
+               tokens: float, budget: float, share: float, again: bool, both: bool, request: gr.Request | None = None,
                progress: gr.Progress = gr.Progress()):
         cursor, item = current(data, request)
         engine, _, _ = engine_for(cursor, kind, checkpoint, url, key)  # tiles have their own pixel budget

@@ -211,7 +211,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             raise StoreError("open an item from the queue first")
         return cursor.item
 
-    def _edited(data: Any, value: dict | None, request: gr.Request = None):
+    def _edited(data: Any, value: dict | None, request: gr.Request | None = None):
         """Store a committed gesture; the answer always acknowledges the commit it carried (``ack``), so the
         editor knows the edits before an item action are stored."""
         answer = _store_edit(data, value, request)
@@ -220,7 +220,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return answer
 
     @speaks(ctx.notice)
-    def _store_edit(data: Any, value: dict | None, request: gr.Request = None) -> dict:
+    def _store_edit(data: Any, value: dict | None, request: gr.Request | None = None) -> dict:
         cursor = ctx.cursor_of(data, request)
         if not value or cursor.item is None or value.get("key") != f"{cursor.item}:{cursor.picture}":
             return {ctx.notice: gr.skip()}  # a late event from the picture shown before
@@ -255,7 +255,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return handler
 
     @action
-    def _move(data: Any, step: int, request: gr.Request = None):
+    def _move(data: Any, step: int, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         if cursor.dataset is None:
@@ -267,7 +267,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return show(cursor.at(store.item(target)))
 
     @action
-    def _status(data: Any, new_status: str, request: gr.Request = None):
+    def _status(data: Any, new_status: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
@@ -288,7 +288,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return refreshed(cursor.at(item), message)
 
     @action
-    def _history(data: Any, direction: str, request: gr.Request = None):
+    def _history(data: Any, direction: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
@@ -301,14 +301,14 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                                       f"({item.status}; saved as version {item.version})."))
 
     @speaks(ctx.notice)
-    def _picture(data: Any, number: Any, request: gr.Request = None):
+    def _picture(data: Any, number: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if number is None or cursor.item is None or int(number) == cursor.picture:
             return {ctx.notice: gr.skip()}
         return show(replace(cursor, picture=int(number)))
 
     @speaks(ctx.notice)
-    def _proposals(data: Any, mode: str, request: gr.Request = None):
+    def _proposals(data: Any, mode: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         run, _ = store.proposals(item_of(cursor), cursor.run)  # the run shown (an evaluation's, when opened from it)
@@ -322,7 +322,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                          else "Added the model's boxes the item lacked."))
 
     @speaks(ctx.notice)
-    def _structure(data: Any, action: str, new: str = "", request: gr.Request = None):
+    def _structure(data: Any, action: str, new: str = "", request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
@@ -354,7 +354,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     @speaks(ctx.notice)
     def _save_settings(data: Any, fam: str, low: Any, high: Any, extra: str, reading: str = "",
-                       request: gr.Request = None):
+                       request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -381,7 +381,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     @speaks(ctx.notice)
     def _parse(data: Any, text: str, picture_for: Any, what: str, fam: str, lo: float | None, hi: float | None,
-               extra_keys: str, reading: str = "", request: gr.Request = None):
+               extra_keys: str, reading: str = "", request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
@@ -412,7 +412,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return (gr.Group(visible=kind != "paste"), gr.Group(visible=kind == "paste"), gr.Textbox(visible=kind != "paste"))
 
     @speaks(ctx.notice)
-    def _write_prompt(data: Any, what: str, kind: str, none: bool, request: gr.Request = None):
+    def _write_prompt(data: Any, what: str, kind: str, none: bool, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
@@ -424,7 +424,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
     @speaks(ctx.notice)
     def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, second: str,
              what: str, fam: str, lo: float | None, hi: float | None, extra_keys: str, reading: str = "",
-             request: gr.Request = None):
+             request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         store = ctx.services.store()
@@ -451,7 +451,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return {**refreshed(cursor.at(outcome.item), message), output: gr.Textbox(value=outcome.text, visible=True)}
 
     @speaks(ctx.notice)
-    def _probe(data: Any, label: str, checkpoint: str, url: str, key: str, request: gr.Request = None):
+    def _probe(data: Any, label: str, checkpoint: str, url: str, key: str, request: gr.Request | None = None):
         kind = _backend_kind(label)
         if kind == "paste":
             raise WorkbenchError("choose a model or a server first: the probe asks it about synthetic images")

@@ -82,7 +82,7 @@ class SharedFields:
 
 
 def _keeper(ctx: AppContext, kept_field: SharedField, others: list[SharedField]) -> Callable[..., dict]:
-    def keep(data: Any, value: Any, request: gr.Request = None) -> dict:
+    def keep(data: Any, value: Any, request: gr.Request | None = None) -> dict:
         cursor = ctx.cursor_of(data, request)
         text = kept_field.read(value)
         if cursor.dataset is None or text is None:

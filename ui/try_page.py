@@ -277,7 +277,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
               [state, output, drawn, detections, ctx.notice], **MODEL_RUN)
 
     @speaks(ctx.notice)
-    def _save(ws: Workspace, data: Any, name: str, keep: bool, request: gr.Request = None):
+    def _save(ws: Workspace, data: Any, name: str, keep: bool, request: gr.Request | None = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         owner = ctx.owner(cursor, request)
         store = services.store()
