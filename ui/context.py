@@ -59,6 +59,8 @@ class AppContext:
     tabs: gr.Tabs
     dataset: gr.Dropdown
     counts: gr.Markdown
+    demo: gr.Blocks
+    """The app's Blocks (its ``load`` event: the Queue page opens the browser's dataset)."""
 
     def engine(self, kind: str, model: str | None, base_url: str | None, api_key: str | None = None) -> Any:
         """The backend a page's fields name (:class:`~workbench.run_settings.ModelSource`), behind the deployment's

@@ -9,6 +9,7 @@ evaluation, so coming back shows what was measured last.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,6 +41,10 @@ COMPARE_RESAMPLES = 500
 class EvaluatePage:
     table: gr.Dataframe
     chosen: gr.Dropdown
+    show: Callable[..., dict]
+    """The page as the browser's cursor shows it (wired to the tab's select and the app's load)."""
+    outputs: list[Any]
+    """The components :attr:`show` sets."""
 
 
 def parse_lines(text: str | None) -> tuple[str, ...]:
@@ -321,10 +326,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                                                       rv.picture, rv.geometry, rv.proposals, rv.proposal_buttons],
                   **PRIVATE)
     compare.click(_compare, [ctx.cursor, cell_a, cell_b], [comparison, ctx.notice], **QUEUED)
-    page = EvaluatePage(table, chosen)
-    page.show = _show_page  # type: ignore[attr-defined]
-    page.outputs = overview_outputs  # type: ignore[attr-defined]
-    return page
+    return EvaluatePage(table, chosen, _show_page, overview_outputs)
 
 
 def _fmt(value: float | None) -> str:

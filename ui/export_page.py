@@ -39,7 +39,7 @@ class ExportPage:
         tab.select(self.load, self.inputs, self.outputs, **PRIVATE)
 
 
-def build(ctx: AppContext) -> None:
+def build(ctx: AppContext) -> ExportPage:
     gr.Markdown("Boxes are converted with the **trainer's** pixel limits (trainers do not rescale them); a "
                 "manifest next to the data records them, with the command that trains on it.")
     first = FAMILIES[1]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ class QueuePage:
     order: gr.Dropdown
     confidence: gr.Markdown
     split_filter: gr.Dropdown
+    wire: Callable[[], None] = field(init=False, repr=False)
+    """Registers the page's events; set by :func:`build`, called by ``create_app`` once every page exists."""
 
 
 def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
@@ -383,5 +386,5 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         add_label.click(_label, [*label_inputs, gr.State("add")], label_outs, **PRIVATE)
         rename_label.click(_label, [*label_inputs, gr.State("rename")], label_outs, **PRIVATE)
 
-    page.wire = wire  # type: ignore[attr-defined]
+    page.wire = wire
     return page

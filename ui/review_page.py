@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import functools
 import itertools
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
@@ -39,6 +40,9 @@ __all__ = ["ReviewPage", "build"]
 
 FAMILY_CHOICES = [f.name for f in FAMILIES]
 CONVENTION_CHOICES = [("the family's", ""), *[(c.value, c.value) for c in CoordinateConvention]]
+_EDITOR_CALL_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError,
+                                                    OSError)
+"""What a bad request of the editor's own calls (zoom, previous boxes) raises: answered in words, not raised."""
 
 
 def _backend_kind(label: str) -> str:
@@ -55,6 +59,8 @@ class ReviewPage:
     proposals: gr.Markdown
     proposal_buttons: gr.Row
     for_picture: gr.Dropdown
+    wire: Callable[[], None] = field(init=False, repr=False)
+    """Registers the page's events; set by :func:`build`, called by ``create_app`` once every page exists."""
 
 
 def build(ctx: AppContext, pages: Pages) -> ReviewPage:
@@ -80,7 +86,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             x0, y0, x1, y1 = (float(v) for v in data["box"][:4])
             out_w, out_h = (int(v) for v in data["out"][:2])
             found = zoom.crop(image.file, image.wh, (x0, y0, x1, y1), (out_w, out_h))
-        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+        except _EDITOR_CALL_ERRORS as exc:
             return {"error": f"no zoomed pixels: {exc}"}
         url = "data:image/jpeg;base64," + base64.b64encode(found.jpeg).decode("ascii")
         return {"url": url, "box": list(found.box), "size": list(found.size)}
@@ -91,7 +97,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             item, image, picture = picture_of(data)
             previous, found = previous_annotations(ctx.services.store(), item, picture)
             scale = ctx.services.served(item.dataset_id).display(image.file, image.sha256, image.wh).scale
-        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+        except _EDITOR_CALL_ERRORS as exc:
             return {"error": f"cannot copy the previous item's boxes: {exc}"}
         if previous is None:
             return {"error": "this is the dataset's first item: there is no previous item to copy from"}
@@ -500,6 +506,6 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                          *fields],
                   [*full, output], **MODEL_RUN)
 
-    page.wire = wire  # type: ignore[attr-defined]
+    page.wire = wire
     return page
 

@@ -6,7 +6,8 @@ geometry settings, the last answer); what should last goes into a dataset.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,17 @@ from workbench.tryit.stream import stream_grounding
 from workbench.tryit.uploads import UploadError, load_upload
 from workbench.tryit.workspace import Workspace, save_to_dataset
 
-__all__ = ["EXAMPLES_DIR", "build"]
+__all__ = ["EXAMPLES_DIR", "TryPage", "build"]
 
 SESSION_TTL_S = 6 * 3600
 ALL_IMAGES = "all images (image keys / Picture N in the output)"
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "examples"
+
+
+@dataclass(frozen=True)
+class TryPage:
+    wire: Callable[[], None]
+    """Registers Save to a dataset, whose outputs are the other pages' parts: called once every page exists."""
 
 
 def _gallery(ws: Workspace) -> list[tuple[str, str]]:
@@ -54,7 +61,7 @@ def _results(ws: Workspace):
     return drawn, detection_rows(ws)
 
 
-def build(ctx: AppContext, pages: Pages) -> None:
+def build(ctx: AppContext, pages: Pages) -> TryPage:
     services = ctx.services
 
     def _cleanup(ws: Workspace) -> None:
@@ -308,5 +315,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
                 *pages.review_outputs(), q.status_filter, q.provenance_filter, q.name_filter,
                 *pages.shared.components()]
 
-    pages.try_save = lambda: save.click(_save, [state, ctx.cursor, dataset_name, together],  # type: ignore[attr-defined]
-                                        save_outputs(), **QUEUED)
+    def wire() -> None:
+        save.click(_save, [state, ctx.cursor, dataset_name, together], save_outputs(), **QUEUED)
+
+    return TryPage(wire)
