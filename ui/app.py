@@ -101,13 +101,11 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             gr.HTML(say("warning", services.storage_problem), elem_id="storage-banner", container=False, padding=False)
         cursor = gr.BrowserState(Cursor().to_json(), storage_key=CURSOR_KEY, secret=services.browser_secret())
         with gr.Tabs(selected="queue") as tabs:
-            ctx = AppContext(services, notice, cursor, tabs, dataset, counts)
-            ctx.demo = demo  # type: ignore[attr-defined]
+            ctx = AppContext(services, notice, cursor, tabs, dataset, counts, demo)
             pages = Pages()
             with gr.Tab("Queue", id="queue") as queue_tab:
                 queue = queue_page.build(ctx, pages)
-            with gr.Tab("Review", id="review") as review_tab:
-                ctx.tabs_review = review_tab  # type: ignore[attr-defined]
+            with gr.Tab("Review", id="review"):
                 review = review_page.build(ctx, pages)
             with gr.Tab("Several images", id="multi") as multi_tab:
                 multi_page.build(ctx, pages, multi_tab)
@@ -118,14 +116,14 @@ def create_app(services: Services | None = None) -> gr.Blocks:
             with gr.Tab("Export", id="export") as export_tab:
                 export_page.build(ctx).wire(export_tab)
             with gr.Tab("Try it", id="try"):
-                try_page.build(ctx, pages)
+                try_it = try_page.build(ctx, pages)
         pages.live = Live(ctx, pages)  # outside the tabs: its timer and memory are no part of a screen
         tabs.select(None, [cursor], [cursor], js=REMEMBER_SCREEN_JS, **PRIVATE)  # one listener for every screen
-        queue.wire()  # type: ignore[attr-defined]
-        evaluate_tab.select(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]
-        demo.load(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)  # type: ignore[attr-defined]
-        review.wire()  # type: ignore[attr-defined]
-        pages.try_save()  # type: ignore[attr-defined]
+        queue.wire()
+        evaluate_tab.select(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)
+        demo.load(evaluate.show, ctx.cursor, evaluate.outputs, **PRIVATE)
+        review.wire()
+        try_it.wire()
         pages.shared.wire(ctx)
         pages.live.wire(queue_tab)
         endpoints.register(services)

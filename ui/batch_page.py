@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages
 from ui.views import plain
@@ -75,24 +75,24 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
 
     @speaks(ctx.notice)
     def _start(data: Any, kind: str, name: str, url: str, wanted: str, text: str, chosen: list[str],
-               filtered: bool, at_once: float, tokens: float, probe: bool, request: gr.Request = None):
+               filtered: bool, at_once: float, tokens: float, probe: bool, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
         ctx.services.store().dataset(cursor.dataset, owner=ctx.owner(cursor, request))  # only one's own
         own = (text or "").strip()  # the prompt when filled, else the family's own request for the labels
-        request = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(), prompt=own,
-                             labels=() if own else tuple(label.strip() for label in (wanted or "").split(",")
-                                                         if label.strip()),
-                             statuses=tuple(chosen or ()), max_new_tokens=int(tokens), concurrency=int(at_once),
-                             geometry_check=bool(probe),
-                             filter={k: v for k, v in asdict(cursor.filter).items() if v} if filtered else {})
-        job_id = ctx.services.jobs().start(cursor.dataset, request)
+        job = JobRequest(backend=kind, model=(name or "").strip(), base_url=(url or "").strip(), prompt=own,
+                         labels=() if own else tuple(label.strip() for label in (wanted or "").split(",")
+                                                     if label.strip()),
+                         statuses=tuple(chosen or ()), max_new_tokens=int(tokens), concurrency=int(at_once),
+                         geometry_check=bool(probe),
+                         filter={k: v for k, v in asdict(cursor.filter).items() if v} if filtered else {})
+        job_id = ctx.services.jobs().start(cursor.dataset, job)
         return {progress: _jobs_text(cursor.dataset),
                 ctx.notice: say("ok", f"Job {job_id} started: it runs in the background; its progress shows below.")}
 
     @speaks(ctx.notice)
-    def _cancel(data: Any, request: gr.Request = None):
+    def _cancel(data: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -108,7 +108,7 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
                                       "new start (they are skipped if already done).")}
 
     @speaks(ctx.notice)
-    def _probe(data: Any, kind: str, name: str, url: str, request: gr.Request = None):
+    def _probe(data: Any, kind: str, name: str, url: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -129,8 +129,7 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
 
     inputs = [ctx.cursor, backend, model, base_url, labels, prompt, statuses, use_filter, concurrency, max_new_tokens,
               check]
-    probe.click(_probe, [ctx.cursor, backend, model, base_url], [ctx.notice], concurrency_id="model",
-                concurrency_limit=1, **QUEUED)
+    probe.click(_probe, [ctx.cursor, backend, model, base_url], [ctx.notice], **MODEL_RUN)
     start.click(_start, inputs, [progress, ctx.notice], **PRIVATE)
     cancel.click(_cancel, ctx.cursor, [progress, ctx.notice], **PRIVATE)
     return BatchPage(progress, _jobs_text)

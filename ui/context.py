@@ -7,7 +7,7 @@ tomorrow opens the same dataset and item; the store holds everything else.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import gradio as gr
 
@@ -28,11 +28,27 @@ def _username(profile: Any) -> str | None:
     return signed_in_user(profile)  # a gr.Request: the sign-in lives in its session (ui.visitors)
 
 
-__all__ = ["AppContext", "PRIVATE", "QUEUED"]
+__all__ = ["MODEL_RUN", "PRIVATE", "QUEUED", "AppContext", "ListenerOptions"]
 
-PRIVATE = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+
+class ListenerOptions(TypedDict, total=False):
+    """Keyword options of a Gradio event listener (``click``, ``change``, ``load``…), spelled as Gradio's own
+    signature types them, so ``**PRIVATE`` type-checks at every listener."""
+
+    queue: bool
+    api_visibility: Literal["public", "private", "undocumented"]
+    show_progress: Literal["full", "minimal", "hidden"]
+    concurrency_id: str | None
+    concurrency_limit: int | Literal["default"] | None
+
+
+PRIVATE: ListenerOptions = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
 """UI-only events that answer at once (their messages go to the notice area, never to a toast)."""
-QUEUED = {"api_visibility": "private", "show_progress": "minimal"}
+QUEUED: ListenerOptions = {"api_visibility": "private", "show_progress": "minimal"}
+"""UI-only events that go through the queue (imports, exports, evaluations): a small progress display."""
+MODEL_RUN: ListenerOptions = {**QUEUED, "concurrency_id": "model", "concurrency_limit": 1}
+"""The pages' own model calls (Review's run and probe, Try it, Several images, Batch's probe): queued, one at a
+time across the app (a local model holds one generation)."""
 
 
 @dataclass
@@ -43,6 +59,8 @@ class AppContext:
     tabs: gr.Tabs
     dataset: gr.Dropdown
     counts: gr.Markdown
+    demo: gr.Blocks
+    """The app's Blocks (its ``load`` event: the Queue page opens the browser's dataset)."""
 
     def engine(self, kind: str, model: str | None, base_url: str | None, api_key: str | None = None) -> Any:
         """The backend a page's fields name (:class:`~workbench.run_settings.ModelSource`), behind the deployment's

@@ -125,7 +125,7 @@ def register(services: Services) -> None:
     @_speaks
     def ground(images: list[FileData], prompt: str, backend: str = "openai", model: str = "", base_url: str = "",
                family: str = "", image_ids: list[str] | None = None, min_pixels: int = 0, max_pixels: int = 0,
-               max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request = None) -> dict:
+               max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request | None = None) -> dict:
         """Run grounding on a local model ("local") or an OpenAI-compatible server ("openai") and parse it."""
         paths, names = uploaded_files(images, max_files=limits.images_per_request)
         token = visitor.set(_session(request))
@@ -147,7 +147,7 @@ def register(services: Services) -> None:
     def prompt_preview(images: list[FileData], target: str = "", prompt: str = "", task: str = "boxes",
                        image_ids: list[str] | None = None, naming: str = "", backend: str = "openai", model: str = "",
                        base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
-                       max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request = None) -> dict:
+                       max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request | None = None) -> dict:
         """The exact prompt the model would get (nothing is sent): the chat template's text for "local", the
         request body for "openai". Give a target (what to find) or your own prompt; naming is none, picture or ids."""
         paths, names = uploaded_files(images, max_files=limits.images_per_request)
@@ -161,7 +161,7 @@ def register(services: Services) -> None:
                     image_ids: list[str] | None = None, naming: str = "", orders: list[list[int]] | None = None,
                     max_orders: int = 12, seed: int = 0, backend: str = "openai", model: str = "", base_url: str = "",
                     family: str = "", min_pixels: int = 0, max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-                    request: gr.Request = None) -> dict:
+                    request: gr.Request | None = None) -> dict:
         """The same request over several orders of the images (all up to 4 images, else a seeded sample), every
         answer mapped back to its source image: per image, boxes per order, agreement, count spread; the most
         consistent order."""
@@ -176,7 +176,7 @@ def register(services: Services) -> None:
     def canvas(images: list[FileData], target: str = "", prompt: str = "", task: str = "boxes", layout: str = "h",
                canvas_max_pixels: int = 0, gap: int = 0, match_size: bool = True, columns: int = 0,
                backend: str = "openai", model: str = "", base_url: str = "", family: str = "", min_pixels: int = 0,
-               max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request = None) -> dict:
+               max_pixels: int = 0, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request | None = None) -> dict:
         """Merge the images into one canvas (layout h, v or grid), ground it once, and split the boxes back to
         their source images in their own pixels (boxes across a seam clipped and flagged)."""
         paths, names = uploaded_files(images, max_files=limits.images_per_request)
@@ -190,7 +190,7 @@ def register(services: Services) -> None:
     def steps(images: list[FileData], target: str = "", prompt: str = "", task: str = "boxes",
               image_ids: list[str] | None = None, naming: str = "picture", backend: str = "openai", model: str = "",
               base_url: str = "", family: str = "", min_pixels: int = 0, max_pixels: int = 0,
-              max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request = None) -> dict:
+              max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request | None = None) -> dict:
         """One image per turn of one conversation, earlier answers kept as history; each turn's boxes on its image."""
         paths, names = uploaded_files(images, max_files=limits.images_per_request)
         return as_visitor(request, lambda: tools.steps(
@@ -202,7 +202,7 @@ def register(services: Services) -> None:
     def tiles(image: FileData, target: str = "", prompt: str = "", task: str = "boxes", tile_max_pixels: int = 0,
               overlap: float = 0.15, max_aspect: float = 4.0, refine: bool = False, compare: bool = True,
               backend: str = "openai", model: str = "", base_url: str = "", family: str = "",
-              max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request = None) -> dict:
+              max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, request: gr.Request | None = None) -> dict:
         """Ground one large or extreme image tile by tile (each tile within tile_max_pixels, 0: 1280*28*28),
         merge the boxes back (duplicates across overlaps merged), optionally re-ground each box on a crop around
         it, and compare with one pass over the whole image under the same budget."""
@@ -215,7 +215,7 @@ def register(services: Services) -> None:
     @_speaks
     def evaluate(dataset: str, split: str = "val", models: list[str] | None = None, prompts: list[str] | None = None,
                  max_pixels: list[int] | None = None, backend: str = "openai", base_url: str = "", family: str = "",
-                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, fresh: bool = False, request: gr.Request = None) -> dict:
+                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, fresh: bool = False, request: gr.Request | None = None) -> dict:
         """Evaluate models x prompt templates ({target}: the item's labels) x max_pixels budgets on the accepted
         items of one of your datasets' split (train, val, test or all); resumes an unfinished evaluation of the
         same grid unless fresh; family: a served model's when its name does not tell (default: the dataset's).

@@ -9,6 +9,7 @@ evaluation, so coming back shows what was measured last.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,6 +41,10 @@ COMPARE_RESAMPLES = 500
 class EvaluatePage:
     table: gr.Dataframe
     chosen: gr.Dropdown
+    show: Callable[..., dict]
+    """The page as the browser's cursor shows it (wired to the tab's select and the app's load)."""
+    outputs: list[Any]
+    """The components :attr:`show` sets."""
 
 
 def parse_lines(text: str | None) -> tuple[str, ...]:
@@ -135,6 +140,11 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
         ctx.services.store().dataset(cursor.dataset, owner=ctx.owner(cursor, request))  # only one's own
         return cursor
 
+    def dataset_of(cursor: Cursor) -> int:
+        if cursor.dataset is None:
+            raise StoreError("choose a dataset first")
+        return cursor.dataset
+
     def evaluation_of(cursor: Cursor, evaluation_id: Any) -> Evaluation:
         found = ctx.services.store().evaluation(int(evaluation_id))
         if found.dataset_id != cursor.dataset:
@@ -155,7 +165,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
 
     def choices(cursor: Cursor, selected: int | None = None) -> tuple[Evaluation | None, dict]:
         """The evaluations of the dataset, and the chosen one's table, cells and the cells to compare."""
-        found = ctx.services.store().evaluations(cursor.dataset, limit=30)
+        found = ctx.services.store().evaluations(cursor.dataset, limit=30) if cursor.dataset is not None else []
         if not found:
             return None, {chosen: gr.Dropdown(choices=[], value=None), table: [], seen: [],
                           cell: gr.Dropdown(choices=[], value=None), cell_a: gr.Dropdown(choices=[], value=None),
@@ -184,7 +194,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 budgets: ", ".join(str(b) for b in grid.max_pixels if b)}
 
     @speaks(ctx.notice)
-    def _show_page(data: Any, request: gr.Request = None):
+    def _show_page(data: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             return {progress: "Choose a dataset first.", ctx.notice: gr.skip()}
@@ -192,14 +202,14 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
 
     @speaks(ctx.notice)
     def _start(data: Any, where: str, names: str, templates: str, pixels: str, kind: str, url: str, at_once: float,
-               tokens: float, probe: bool, again: bool, request: gr.Request = None):
+               tokens: float, probe: bool, again: bool, request: gr.Request | None = None):
         cursor = owned(data, request)
         grid = EvalGrid(models=parse_lines(names), prompts=parse_lines(templates) or (None,),
                         max_pixels=parse_budgets(pixels), split="" if where == "all" else where,
                         max_new_tokens=int(tokens))
         run = EvalRequest(backend=kind, base_url=(url or "").strip(), concurrency=int(at_once),
                           geometry_check=bool(probe), fresh=bool(again))
-        evaluation, job_id = ctx.services.evaluations().start(cursor.dataset, grid, run)
+        evaluation, job_id = ctx.services.evaluations().start(dataset_of(cursor), grid, run)
         resumed = any(c.state != "queued" for c in evaluation.cells)
         words = "resumed" if resumed else "started"
         return {**overview(cursor, evaluation.id),
@@ -207,10 +217,10 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                                       f"{len(evaluation.items)} accepted item(s), in the background (job {job_id}).")}
 
     @speaks(ctx.notice)
-    def _cancel(data: Any, request: gr.Request = None):
+    def _cancel(data: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         store = ctx.services.store()
-        running = [job for job in store.jobs(cursor.dataset, limit=20) if job.kind == EVAL_JOB and job.active]
+        running = [job for job in store.jobs(dataset_of(cursor), limit=20) if job.kind == EVAL_JOB and job.active]
         if not running:
             return {ctx.notice: say("info", "No evaluation of this dataset is running.")}
         for job in running:
@@ -219,7 +229,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 ctx.notice: say("ok", "Asked the evaluation to stop: the answers in flight are kept; start it again "
                                       "to go on.")}
 
-    def _tick(data: Any, selected: Any, last: Any, request: gr.Request = None):
+    def _tick(data: Any, selected: Any, last: Any, request: gr.Request | None = None):
         """The progress; the table and the cell choices again when a cell changed state (else left alone, so
         a choice being made is not reset)."""
         try:
@@ -240,7 +250,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
             return {progress: gr.skip()}
 
     @speaks(ctx.notice)
-    def _choose(data: Any, selected: Any, request: gr.Request = None):
+    def _choose(data: Any, selected: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         if selected is None:
             return {ctx.notice: gr.skip()}
@@ -258,7 +268,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
         return evaluation, position, run_id
 
     @speaks(ctx.notice)
-    def _show_cell(data: Any, value: Any, request: gr.Request = None):
+    def _show_cell(data: Any, value: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         evaluation, position, run_id = cell_run(cursor, value)
         store = ctx.services.store()
@@ -272,7 +282,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                 ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _open(data: Any, current: dict, rows: Any, evt: gr.SelectData, request: gr.Request = None):
+    def _open(data: Any, current: dict, rows: Any, evt: gr.SelectData, request: gr.Request | None = None):
         cursor = owned(data, request)
         if not current or evt.index is None:
             return {ctx.notice: gr.skip()}
@@ -290,7 +300,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
                                         f"{current['run']} are dashed beside the accepted ones.")}
 
     @speaks(ctx.notice)
-    def _compare(data: Any, a: Any, b: Any, request: gr.Request = None):
+    def _compare(data: Any, a: Any, b: Any, request: gr.Request | None = None):
         cursor = owned(data, request)
         _, position_a, run_a = cell_run(cursor, a)
         _, position_b, run_b = cell_run(cursor, b)
@@ -319,10 +329,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
     errors.select(_open, [ctx.cursor, shown, errors], [ctx.notice, ctx.cursor, ctx.tabs, *pages.review_outputs()],
                   **PRIVATE)
     compare.click(_compare, [ctx.cursor, cell_a, cell_b], [comparison, ctx.notice], **QUEUED)
-    page = EvaluatePage(table, chosen)
-    page.show = _show_page  # type: ignore[attr-defined]
-    page.outputs = overview_outputs  # type: ignore[attr-defined]
-    return page
+    return EvaluatePage(table, chosen, _show_page, overview_outputs)
 
 
 def _fmt(value: float | None) -> str:

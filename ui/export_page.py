@@ -39,7 +39,7 @@ class ExportPage:
         tab.select(self.load, self.inputs, self.outputs, **PRIVATE)
 
 
-def build(ctx: AppContext) -> None:
+def build(ctx: AppContext) -> ExportPage:
     gr.Markdown("Boxes are converted with the **trainer's** pixel limits (trainers do not rescale them); a "
                 "manifest next to the data records them, with the command that trains on it.")
     first = FAMILIES[1]
@@ -70,12 +70,12 @@ def build(ctx: AppContext) -> None:
         download = gr.File(label="Download", interactive=False, elem_id="export-file")
         report = gr.Markdown(elem_id="export-report")
 
-    def _question(data: Any, fam: str, chosen_task: str, request: gr.Request = None) -> str:
+    def _question(data: Any, fam: str, chosen_task: str, request: gr.Request | None = None) -> str:
         cursor = ctx.cursor_of(data, request)
         record = ctx.dataset_record(cursor, ctx.owner(cursor, request))
         return template_for(ctx.services.store(), record.id if record else None, fam, chosen_task)
 
-    def _family(data: Any, name: str, chosen_task: str, request: gr.Request = None):
+    def _family(data: Any, name: str, chosen_task: str, request: gr.Request | None = None):
         fam = ModelFamily.from_name(name)
         tasks = task_choices(fam)
         if chosen_task not in {value for _, value in tasks}:
@@ -90,7 +90,7 @@ def build(ctx: AppContext) -> None:
 
     @speaks(ctx.notice)
     def _export(data: Any, format_name: str, fam: str, low: Any, high: Any, chosen: list[str], chosen_task: str,
-                wording: str, keep_negatives: bool, path_style: str, request: gr.Request = None):
+                wording: str, keep_negatives: bool, path_style: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         owner = ctx.owner(cursor, request)
         if cursor.dataset is None:

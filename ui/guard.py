@@ -156,15 +156,15 @@ class RequestGuard:
         self.app, self.blocks, self.api_names, self.ledger, self.proxy_hops = app, blocks, api_names, ledger, proxy_hops
         self.pages = pages
         if ledger is not None and reclaim_every_s > 0:
-            self._reclaimer = threading.Thread(target=self._reclaim, args=(reclaim_every_s,), daemon=True,
+            self._reclaimer = threading.Thread(target=self._reclaim, args=(ledger, reclaim_every_s), daemon=True,
                                                name="upload-reclaimer")
             self._reclaimer.start()
 
-    def _reclaim(self, every_s: float) -> None:
+    def _reclaim(self, ledger: UploadLedger, every_s: float) -> None:
         stop = threading.Event()
         while not stop.wait(every_s):
             try:
-                self.ledger.reclaim()  # type: ignore[union-attr]
+                ledger.reclaim()
             except Exception:  # never let the reclaimer die on one odd file
                 log.exception("reclaiming uploads failed")
 

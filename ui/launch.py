@@ -173,11 +173,13 @@ def build_demo(data_dir: str | None = None, *, public: bool | None = None):
     services = Services.create(data_dir, public=True if public else None)  # --public, else the environment's
     if on_zero_gpu():
         # ZeroGPU wants the model loaded (and moved to "cuda") when the Space starts, not inside a request.
-        services.backend("local").load()
+        services.backend("local").load()  # type: ignore[attr-defined]  # the local backend loads (behind its gate)
     services.uploads = upload_ledger(services)
     demo = create_app(services)
-    demo.workbench_services = services
-    demo.workbench_pages = OpenPages()
+    # the launcher's own state rides on the Blocks it returns (launch_options, the session sweeper and the tests read
+    # it back); a Blocks subclass would declare them, but Gradio names a block's frontend after its class
+    demo.workbench_services = services  # type: ignore[attr-defined]  # see above
+    demo.workbench_pages = OpenPages()  # type: ignore[attr-defined]  # see above
     harden(demo, services)
     return demo
 

@@ -58,7 +58,7 @@ class Live:
             shown |= {"dataset": {**view, "revision": revision[:2]}, "jobs": {**view, "revision": revision[2:]}}
         return shown
 
-    def tick(self, data: Any, seen: dict[str, Any], shown: Any, request: gr.Request = None) -> dict[Any, Any]:
+    def tick(self, data: Any, seen: dict[str, Any], shown: Any, request: gr.Request | None = None) -> dict[Any, Any]:
         ctx, pages = self.ctx, self.pages
         try:
             now = self.signature(data, request)
@@ -79,7 +79,7 @@ class Live:
             return {self.seen: gr.skip()}
         return {**out, self.seen: now}
 
-    def on_queue_tab(self, data: Any, shown: Any, request: gr.Request = None) -> dict[Any, Any]:
+    def on_queue_tab(self, data: Any, shown: Any, request: gr.Request | None = None) -> dict[Any, Any]:
         """The person comes back to the Queue: show it as the store has it now (redrawn only if it differs)."""
         cursor = self.ctx.cursor_of(data, request)
         nothing = {self.pages.queue.shown: gr.skip()}  # (Gradio reads an empty dict as one missing value)

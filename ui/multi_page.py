@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from grounding.prompts import GroundingTask, ImageNaming
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, queue_part, review_part
 from ui.views import counts_text, plain, review_settings
@@ -175,7 +175,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
                              f"{image.height})" for n, image in enumerate(item.images, 1))
         return f"**Item {item.id}** ({item.status}), {len(item.images)} picture(s): {pictures}"
 
-    def _shown(data: Any, request: gr.Request = None):
+    def _shown(data: Any, request: gr.Request | None = None):
         try:
             _, item = current(data, request)
         except StoreError as exc:
@@ -198,7 +198,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _preview(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-                 name_by: str, tokens: float, request: gr.Request = None):
+                 name_by: str, tokens: float, request: gr.Request | None = None):
         cursor, item = current(data, request)
         engine, limits, _ = engine_for(cursor, kind, checkpoint, url, key)
         view = preview_item(ctx.services.store(), engine, item.id, target=what, prompt=own, task=ask, naming=name_by,
@@ -210,7 +210,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _probe(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-               name_by: str, tokens: float, most: float, sample_seed: float, request: gr.Request = None,
+               name_by: str, tokens: float, most: float, sample_seed: float, request: gr.Request | None = None,
                progress: gr.Progress = gr.Progress()):
         cursor, item = current(data, request)
         engine, limits, notes = engine_for(cursor, kind, checkpoint, url, key)
@@ -244,7 +244,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _canvas(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-                tokens: float, arrangement: str, area: float, space: float, request: gr.Request = None):
+                tokens: float, arrangement: str, area: float, space: float, request: gr.Request | None = None):
         cursor, item = current(data, request)
         engine, limits, notes = engine_for(cursor, kind, checkpoint, url, key)
         result, outcome = canvas_on_item(ctx.services.store(), engine, item.id, target=what, prompt=own, task=ask,
@@ -254,7 +254,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _steps(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-               name_by: str, tokens: float, request: gr.Request = None, progress: gr.Progress = gr.Progress()):
+               name_by: str, tokens: float, request: gr.Request | None = None, progress: gr.Progress = gr.Progress()):
         cursor, item = current(data, request)
         engine, limits, notes = engine_for(cursor, kind, checkpoint, url, key)
         result, outcome = steps_on_item(ctx.services.store(), engine, item.id, target=what, prompt=own, task=ask,
@@ -264,7 +264,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
 
     @speaks(ctx.notice)
     def _tiles(data: Any, kind: str, checkpoint: str, url: str, key: str, what: str, own: str, ask: str,
-               tokens: float, budget: float, share: float, again: bool, both: bool, request: gr.Request = None,
+               tokens: float, budget: float, share: float, again: bool, both: bool, request: gr.Request | None = None,
                progress: gr.Progress = gr.Progress()):
         cursor, item = current(data, request)
         engine, _, _ = engine_for(cursor, kind, checkpoint, url, key)  # tiles have their own pixel budget
@@ -278,12 +278,11 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
     review_outs = pages.review_outputs()
     run_outs = [ctx.notice, ctx.cursor, ctx.counts, *review_outs, *pages.queue_outputs(), summary,
                 details, item_line]
-    model_event = {"concurrency_id": "model", "concurrency_limit": 1, **QUEUED}
     tab.select(_shown, ctx.cursor, item_line, **PRIVATE)
-    show.click(_preview, [*model_inputs, naming, max_new_tokens], [exact, item_line, ctx.notice], **model_event)
+    show.click(_preview, [*model_inputs, naming, max_new_tokens], [exact, item_line, ctx.notice], **MODEL_RUN)
     probe.click(_probe, [*model_inputs, naming, max_new_tokens, max_orders, seed],
-                [table, plot, summary, details, item_line, ctx.notice], **model_event)
-    canvas.click(_canvas, [*model_inputs, max_new_tokens, layout, canvas_pixels, gap], run_outs, **model_event)
-    steps.click(_steps, [*model_inputs, naming, max_new_tokens], run_outs, **model_event)
+                [table, plot, summary, details, item_line, ctx.notice], **MODEL_RUN)
+    canvas.click(_canvas, [*model_inputs, max_new_tokens, layout, canvas_pixels, gap], run_outs, **MODEL_RUN)
+    steps.click(_steps, [*model_inputs, naming, max_new_tokens], run_outs, **MODEL_RUN)
     tiles.click(_tiles, [*model_inputs, max_new_tokens, tile_pixels, overlap, refine, compare], run_outs,
-                **model_event)
+                **MODEL_RUN)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ class QueuePage:
     order: gr.Dropdown
     confidence: gr.Markdown
     split_filter: gr.Dropdown
+    wire: Callable[[], None] = field(init=False, repr=False)
+    """Registers the page's events; set by :func:`build`, called by ``create_app`` once every page exists."""
 
 
 def labels_markdown(ctx: AppContext, dataset: int | None) -> str:
@@ -136,7 +139,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
             shown |= {**filter_part(pages, cursor.filter), **settings_part(ctx, pages, cursor.dataset)}
         return shown
 
-    def _load(data: Any, request: gr.Request = None):
+    def _load(data: Any, request: gr.Request | None = None):
         """The page as the store and this browser's cursor say. What changes the dataset (adding images, the
         dataset controls) is usable only once this answer is in: a load answered late (a busy server) would
         otherwise show the page as it was before an import made meanwhile, and put the cursor back."""
@@ -146,7 +149,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**ready, **_loaded(data, request)}
 
     @speaks(ctx.notice)
-    def _loaded(data: Any, request: gr.Request = None) -> dict:
+    def _loaded(data: Any, request: gr.Request | None = None) -> dict:
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         tab = cursor.tab if cursor.tab in ("review", "multi", "batch", "evaluate", "export", "try") else None
         seen = pages.live.signature(cursor.to_json(), request)  # before reading: a change after it shows next tick
@@ -156,7 +159,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**shown, ctx.notice: gr.skip(), ctx.tabs: gr.Tabs(selected=tab) if tab else gr.skip()}
 
     @speaks(ctx.notice)
-    def _choose(data: Any, dataset_id: Any, request: gr.Request = None):
+    def _choose(data: Any, dataset_id: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if dataset_id is None or dataset_id == cursor.dataset:
             return {ctx.notice: gr.skip()}
@@ -166,7 +169,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return everything(cursor, ctx.owner(cursor, request), before=before)
 
     @speaks(ctx.notice)
-    def _create(data: Any, name: str, request: gr.Request = None):
+    def _create(data: Any, name: str, request: gr.Request | None = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         record = ctx.services.store().create_dataset(name, owner=ctx.owner(cursor, request))
         before = cursor.dataset
@@ -175,7 +178,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
                              before=before), new_name: ""}
 
     @speaks(ctx.notice)
-    def _rename(data: Any, name: str, request: gr.Request = None):
+    def _rename(data: Any, name: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset to rename")
@@ -184,7 +187,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**everything(cursor, owner, say("ok", f"Renamed to '{record.name}'.")), new_name: ""}
 
     @speaks(ctx.notice)
-    def _delete(data: Any, typed: str, request: gr.Request = None):
+    def _delete(data: Any, typed: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         owner = ctx.owner(cursor, request)
         if cursor.dataset is None:
@@ -200,7 +203,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
                 new_name: ""}
 
     @speaks(ctx.notice)
-    def _import(data: Any, paths: list[str] | None, request: gr.Request = None):
+    def _import(data: Any, paths: list[str] | None, request: gr.Request | None = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         if not paths:
             return {ctx.notice: gr.skip()}
@@ -236,7 +239,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
                 files: None}
 
     def _filtered(data: Any, status: str, label: str, by: str, name: str, where: str, ordered: str,
-                  request: gr.Request = None):
+                  request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         flt = ItemFilter(status=None if status in (None, "all") else status,
                          label=None if label in (None, "all") else label,
@@ -251,13 +254,13 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return everything(cursor, ctx.owner(cursor, request))
 
     @speaks(ctx.notice)
-    def _page(data: Any, step: int, request: gr.Request = None):
+    def _page(data: Any, step: int, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         cursor = replace(cursor, page=max(1, cursor.page + step))
         return {**queue_part(ctx, pages, cursor), ctx.cursor: cursor.to_json(), ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _open(data: Any, shown: list[int], evt: gr.SelectData, request: gr.Request = None):
+    def _open(data: Any, shown: list[int], evt: gr.SelectData, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if evt.index is None or not shown or evt.index >= len(shown):
             return {ctx.notice: gr.skip()}
@@ -267,7 +270,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**review, ctx.cursor: cursor.to_json(), ctx.tabs: gr.Tabs(selected="review"), ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _refit(data: Any, request: gr.Request = None):
+    def _refit(data: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -276,7 +279,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
                           say("ok", f"Rescored {report.rescored} proposed box(es). {report.message}"))
 
     @speaks(ctx.notice)
-    def _count(data: Any, at_least: float, request: gr.Request = None):
+    def _count(data: Any, at_least: float, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -294,7 +297,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {preview: text, take: button, counted: float(at_least), ctx.notice: ""}
 
     @speaks(ctx.notice)
-    def _take(data: Any, at_least: float | None, request: gr.Request = None):
+    def _take(data: Any, at_least: float | None, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None or at_least is None:
             raise StoreError("count the items first")
@@ -304,7 +307,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**everything(cursor, ctx.owner(cursor, request), message), counted: None}
 
     @speaks(ctx.notice)
-    def _splits(data: Any, action: str, target: str, shares: str, request: gr.Request = None):
+    def _splits(data: Any, action: str, target: str, shares: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -335,7 +338,7 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         return {**everything(cursor, owner), ctx.notice: message}
 
     @speaks(ctx.notice)
-    def _label(data: Any, name: str, new: str, color: str | None, action: str, request: gr.Request = None):
+    def _label(data: Any, name: str, new: str, color: str | None, action: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -382,5 +385,5 @@ def build(ctx: AppContext, pages: Pages) -> QueuePage:
         add_label.click(_label, [*label_inputs, gr.State("add")], label_outs, **PRIVATE)
         rename_label.click(_label, [*label_inputs, gr.State("rename")], label_outs, **PRIVATE)
 
-    page.wire = wire  # type: ignore[attr-defined]
+    page.wire = wire
     return page

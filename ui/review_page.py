@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import functools
 import itertools
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
@@ -20,7 +21,7 @@ from grounding import DEFAULT_FAMILY, FAMILIES, CoordinateConvention
 from grounding.parse import EMPTY_ANSWER_NOTE, coordinate_keys
 from grounding.prompts import GroundingTask, grounding_instruction
 from ui.box_editor import box_editor, drafts_from_value
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, AppContext
 from ui.notice import say, speaks
 from ui.refresh import ALL_PICTURES, Pages, review_part
 from ui.views import counts_text, review_settings, status_text
@@ -39,6 +40,9 @@ __all__ = ["ReviewPage", "build"]
 
 FAMILY_CHOICES = [f.name for f in FAMILIES]
 CONVENTION_CHOICES = [("the family's", ""), *[(c.value, c.value) for c in CoordinateConvention]]
+_EDITOR_CALL_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError,
+                                                    OSError)
+"""What a bad request of the editor's own calls (zoom, previous boxes) raises: answered in words, not raised."""
 
 
 def _backend_kind(label: str) -> str:
@@ -55,6 +59,8 @@ class ReviewPage:
     proposals: gr.Markdown
     proposal_buttons: gr.Row
     for_picture: gr.Dropdown
+    wire: Callable[[], None] = field(init=False, repr=False)
+    """Registers the page's events; set by :func:`build`, called by ``create_app`` once every page exists."""
 
 
 def build(ctx: AppContext, pages: Pages) -> ReviewPage:
@@ -80,7 +86,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             x0, y0, x1, y1 = (float(v) for v in data["box"][:4])
             out_w, out_h = (int(v) for v in data["out"][:2])
             found = zoom.crop(image.file, image.wh, (x0, y0, x1, y1), (out_w, out_h))
-        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+        except _EDITOR_CALL_ERRORS as exc:
             return {"error": f"no zoomed pixels: {exc}"}
         url = "data:image/jpeg;base64," + base64.b64encode(found.jpeg).decode("ascii")
         return {"url": url, "box": list(found.box), "size": list(found.size)}
@@ -91,7 +97,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             item, image, picture = picture_of(data)
             previous, found = previous_annotations(ctx.services.store(), item, picture)
             scale = ctx.services.served(item.dataset_id).display(image.file, image.sha256, image.wh).scale
-        except (*USER_ERRORS, ValueError, KeyError, TypeError, IndexError, OSError) as exc:
+        except _EDITOR_CALL_ERRORS as exc:
             return {"error": f"cannot copy the previous item's boxes: {exc}"}
         if previous is None:
             return {"error": "this is the dataset's first item: there is no previous item to copy from"}
@@ -211,7 +217,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
             raise StoreError("open an item from the queue first")
         return cursor.item
 
-    def _edited(data: Any, value: dict | None, request: gr.Request = None):
+    def _edited(data: Any, value: dict | None, request: gr.Request | None = None):
         """Store a committed gesture; the answer always acknowledges the commit it carried (``ack``), so the
         editor knows the edits before an item action are stored."""
         answer = _store_edit(data, value, request)
@@ -220,7 +226,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return answer
 
     @speaks(ctx.notice)
-    def _store_edit(data: Any, value: dict | None, request: gr.Request = None) -> dict:
+    def _store_edit(data: Any, value: dict | None, request: gr.Request | None = None) -> dict:
         cursor = ctx.cursor_of(data, request)
         if not value or cursor.item is None or value.get("key") != f"{cursor.item}:{cursor.picture}":
             return {ctx.notice: gr.skip()}  # a late event from the picture shown before
@@ -255,7 +261,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return handler
 
     @action
-    def _move(data: Any, step: int, request: gr.Request = None):
+    def _move(data: Any, step: int, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         if cursor.dataset is None:
@@ -267,7 +273,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return show(cursor.at(store.item(target)))
 
     @action
-    def _status(data: Any, new_status: str, request: gr.Request = None):
+    def _status(data: Any, new_status: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
@@ -288,7 +294,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return refreshed(cursor.at(item), message)
 
     @action
-    def _history(data: Any, direction: str, request: gr.Request = None):
+    def _history(data: Any, direction: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
@@ -301,28 +307,29 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
                                                       f"({item.status}; saved as version {item.version})."))
 
     @speaks(ctx.notice)
-    def _picture(data: Any, number: Any, request: gr.Request = None):
+    def _picture(data: Any, number: Any, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if number is None or cursor.item is None or int(number) == cursor.picture:
             return {ctx.notice: gr.skip()}
         return show(replace(cursor, picture=int(number)))
 
     @speaks(ctx.notice)
-    def _proposals(data: Any, mode: str, request: gr.Request = None):
+    def _proposals(data: Any, mode: str, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
-        run, _ = store.proposals(item_of(cursor), cursor.run)  # the run shown (an evaluation's, when opened from it)
+        item_id = item_of(cursor)
+        run, _ = store.proposals(item_id, cursor.run)  # the run shown (an evaluation's, when opened from it)
         if run is None:
             raise StoreError("no model has proposed anything for this item")
         try:
-            item = store.apply_proposals(cursor.item, run.id, mode=mode, expected_version=cursor.version)
+            item = store.apply_proposals(item_id, run.id, mode=mode, expected_version=cursor.version)
         except StaleItemError as exc:
             return stale(exc, cursor)
         return show(cursor.at(item), say("ok", "The model's boxes are now the item's." if mode == "replace"
                                          else "Added the model's boxes the item lacked."))
 
     @speaks(ctx.notice)
-    def _structure(data: Any, action: str, new: str = "", request: gr.Request = None):
+    def _structure(data: Any, action: str, new: str = "", request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         item_id = item_of(cursor)
@@ -343,7 +350,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         except StaleItemError as exc:
             return stale(exc, cursor)
         if action == "group":
-            other = store.neighbour(cursor.dataset, item_id, filter=cursor.filter)
+            other = store.neighbour(store.item(item_id).dataset_id, item_id,
+                                    filter=cursor.filter)
             if other is None:
                 raise StoreError("there is no next item to group with")
             item = store.group_items([item_id, other])
@@ -354,7 +362,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     @speaks(ctx.notice)
     def _save_settings(data: Any, fam: str, low: Any, high: Any, extra: str, reading: str = "",
-                       request: gr.Request = None):
+                       request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         if cursor.dataset is None:
             raise StoreError("choose a dataset first")
@@ -381,7 +389,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
 
     @speaks(ctx.notice)
     def _parse(data: Any, text: str, picture_for: Any, what: str, fam: str, lo: float | None, hi: float | None,
-               extra_keys: str, reading: str = "", request: gr.Request = None):
+               extra_keys: str, reading: str = "", request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
@@ -412,7 +420,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return (gr.Group(visible=kind != "paste"), gr.Group(visible=kind == "paste"), gr.Textbox(visible=kind != "paste"))
 
     @speaks(ctx.notice)
-    def _write_prompt(data: Any, what: str, kind: str, none: bool, request: gr.Request = None):
+    def _write_prompt(data: Any, what: str, kind: str, none: bool, request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         store = ctx.services.store()
         settings = review_settings(store, cursor.dataset)
@@ -424,7 +432,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
     @speaks(ctx.notice)
     def _run(data: Any, label: str, text: str, checkpoint: str, url: str, key: str, tokens: float, second: str,
              what: str, fam: str, lo: float | None, hi: float | None, extra_keys: str, reading: str = "",
-             request: gr.Request = None):
+             request: gr.Request | None = None):
         cursor = ctx.cursor_of(data, request)
         kind = next(k for k, v in BACKEND_LABELS.items() if v == label)
         store = ctx.services.store()
@@ -451,7 +459,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         return {**refreshed(cursor.at(outcome.item), message), output: gr.Textbox(value=outcome.text, visible=True)}
 
     @speaks(ctx.notice)
-    def _probe(data: Any, label: str, checkpoint: str, url: str, key: str, request: gr.Request = None):
+    def _probe(data: Any, label: str, checkpoint: str, url: str, key: str, request: gr.Request | None = None):
         kind = _backend_kind(label)
         if kind == "paste":
             raise WorkbenchError("choose a model or a server first: the probe asks it about synthetic images")
@@ -490,8 +498,7 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         save_settings.click(_save_settings, [ctx.cursor, family, min_pixels, max_pixels, keys, convention], outs,
                             **PRIVATE)
         probe.click(_probe, [ctx.cursor, backend, model, base_url, api_key],
-                    [family, convention, min_pixels, max_pixels, ctx.notice], concurrency_id="model",
-                    concurrency_limit=1, **QUEUED)
+                    [family, convention, min_pixels, max_pixels, ctx.notice], **MODEL_RUN)
         backend.change(_backend, backend, [model_box, paste_box, output], **PRIVATE)
         gr.on([write.click, target.submit], _write_prompt, [ctx.cursor, target, task, allow_none], [prompt, ctx.notice],
               **PRIVATE)
@@ -499,9 +506,8 @@ def build(ctx: AppContext, pages: Pages) -> ReviewPage:
         parse.click(_parse, [ctx.cursor, pasted, for_picture, target, *fields], [*full, pasted], **PRIVATE)
         run.click(_run, [ctx.cursor, backend, prompt, model, base_url, api_key, max_new_tokens, agreement, target,
                          *fields],
-                  [*full, output],
-                  concurrency_id="model", concurrency_limit=1, **QUEUED)
+                  [*full, output], **MODEL_RUN)
 
-    page.wire = wire  # type: ignore[attr-defined]
+    page.wire = wire
     return page
 

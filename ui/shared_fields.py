@@ -82,12 +82,15 @@ class SharedFields:
 
 
 def _keeper(ctx: AppContext, kept_field: SharedField, others: list[SharedField]) -> Callable[..., dict]:
-    def keep(data: Any, value: Any, request: gr.Request = None) -> dict:
+    def keep(data: Any, value: Any, request: gr.Request | None = None) -> dict:
         cursor = ctx.cursor_of(data, request)
         text = kept_field.read(value)
         if cursor.dataset is None or text is None:
             return {ctx.notice: gr.skip()}
-        stored = getattr(remember(ctx.services.store(), cursor.dataset, **{kept_field.name: text}), kept_field.name)
+        # mypy: a **dict could fill remember()'s `flt`; the name is one of its text fields (wire() keeps no other)
+        kept = remember(ctx.services.store(), cursor.dataset,
+                        **{kept_field.name: text})  # type: ignore[arg-type]  # needs a by-name remember() in workbench
+        stored = getattr(kept, kept_field.name)
         shown = {o.component: o.show(stored) if stored else o.default for o in others}
         return {ctx.notice: gr.skip(), **{c: v for c, v in shown.items() if v is not None}}
 

@@ -6,7 +6,8 @@ geometry settings, the last answer); what should last goes into a dataset.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import gradio as gr
 from grounding import FAMILIES, GeometryError, ModelFamily, PixelLimits
 from grounding.double_resize import qwen_vl_utils_default_limits
 from grounding.prompts import GroundingTask, grounding_instruction
-from ui.context import PRIVATE, QUEUED, AppContext
+from ui.context import MODEL_RUN, PRIVATE, QUEUED, AppContext
 from ui.notice import say, speaks
 from ui.refresh import Pages, dataset_part, filter_part, queue_part, review_part, settings_part
 from workbench.config import BACKEND_LABELS
@@ -29,11 +30,17 @@ from workbench.tryit.stream import stream_grounding
 from workbench.tryit.uploads import UploadError, load_upload
 from workbench.tryit.workspace import Workspace, save_to_dataset
 
-__all__ = ["EXAMPLES_DIR", "build"]
+__all__ = ["EXAMPLES_DIR", "TryPage", "build"]
 
 SESSION_TTL_S = 6 * 3600
 ALL_IMAGES = "all images (image keys / Picture N in the output)"
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "examples"
+
+
+@dataclass(frozen=True)
+class TryPage:
+    wire: Callable[[], None]
+    """Registers Save to a dataset, whose outputs are the other pages' parts: called once every page exists."""
 
 
 def _gallery(ws: Workspace) -> list[tuple[str, str]]:
@@ -54,7 +61,7 @@ def _results(ws: Workspace):
     return drawn, detection_rows(ws)
 
 
-def build(ctx: AppContext, pages: Pages) -> None:
+def build(ctx: AppContext, pages: Pages) -> TryPage:
     services = ctx.services
 
     def _cleanup(ws: Workspace) -> None:
@@ -274,10 +281,10 @@ def build(ctx: AppContext, pages: Pages) -> None:
                 "error", f"{exc} — the app keeps working: you can paste an output instead.")
 
     run.click(_run, [state, backend, prompt, vision_id, max_new_tokens, model, base_url, api_key],
-              [state, output, drawn, detections, ctx.notice], concurrency_id="model", concurrency_limit=1, **QUEUED)
+              [state, output, drawn, detections, ctx.notice], **MODEL_RUN)
 
     @speaks(ctx.notice)
-    def _save(ws: Workspace, data: Any, name: str, keep: bool, request: gr.Request = None):
+    def _save(ws: Workspace, data: Any, name: str, keep: bool, request: gr.Request | None = None):
         cursor = ctx.with_token(ctx.cursor_of(data, request))
         owner = ctx.owner(cursor, request)
         store = services.store()
@@ -306,5 +313,7 @@ def build(ctx: AppContext, pages: Pages) -> None:
         return [ctx.notice, ctx.cursor, ctx.dataset, ctx.counts, *pages.queue_outputs(),
                 *pages.review_outputs(), *pages.filter_outputs(), *pages.shared.components()]
 
-    pages.try_save = lambda: save.click(_save, [state, ctx.cursor, dataset_name, together],  # type: ignore[attr-defined]
-                                        save_outputs(), **QUEUED)
+    def wire() -> None:
+        save.click(_save, [state, ctx.cursor, dataset_name, together], save_outputs(), **QUEUED)
+
+    return TryPage(wire)

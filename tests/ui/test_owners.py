@@ -62,7 +62,7 @@ def test_a_crafted_cursor_reaches_nothing_that_is_not_the_visitors(tmp_path):
     alice, mallory = Cursor(token="alice-token"), Cursor(token="mallory-token")
     owned = store.create_dataset("photos", owner=owner_key(True, None, alice.token))
     item = store.add_item(owned, [write_image(tmp_path, 64, 48)])
-    ctx = AppContext(services, None, None, None, None, None)
+    ctx = AppContext(services, None, None, None, None, None, None)
     forged = {**mallory.to_json(), "dataset": owned.id, "item": item.id}
     assert ctx.cursor_of(forged).dataset is None and ctx.cursor_of(forged).item is None
     mine = {**alice.to_json(), "dataset": owned.id, "item": item.id}
