@@ -58,8 +58,10 @@ lint: install-test
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
+# every test, spread over the machine's cores (each worker its own process, Chromium included): the browser tests
+# alone take about 18 minutes of one core
 test: install-test lint
-	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PY) -m pytest
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PY) -m pytest -n auto
 
 test-fast: install-test
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(PY) -m pytest -m "not slow" -n auto
