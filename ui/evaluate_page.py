@@ -83,6 +83,16 @@ def _cell_label(evaluation: Evaluation, position: int) -> str:
     return f"Evaluation {evaluation.id}, cell {position}: {EvalSetup.from_dict(cell.settings).describe()}"
 
 
+def _one_model(text: str | None) -> str | None:
+    """The models field kept as the dataset's model when it names one (several are this evaluation's only).
+
+    >>> _one_model(" Qwen/Qwen3-VL-4B-Instruct "), _one_model("a\\nb")
+    ('Qwen/Qwen3-VL-4B-Instruct', None)
+    """
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[0] if len(lines) == 1 else None
+
+
 def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
     gr.Markdown("Measure models, prompts and pixel budgets on the accepted items of a split: every combination "
                 "is one cell, run in the background as a model run that never changes an item. Templates say "
@@ -104,6 +114,10 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
         max_new_tokens = gr.Slider(16, 8192, value=DEFAULT_MAX_NEW_TOKENS, step=16, label="max new tokens", elem_id="eval-tokens")
         check = gr.Checkbox(True, label="check the server's resizing first", elem_id="eval-check")
         fresh = gr.Checkbox(False, label="start afresh (else an unfinished one resumes)", elem_id="eval-new")
+    shared = pages.shared  # the dataset's remembered model and server, as on Review, Batch and Several images
+    shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
+    shared.add("model", models, ctx.services.deployment.model, read=_one_model)
+    shared.add("base_url", base_url, ctx.services.deployment.shown_base_url)
     with gr.Row():
         start = gr.Button("Evaluate", variant="primary", elem_id="eval-start")
         cancel = gr.Button("Cancel the running evaluation", variant="stop", elem_id="eval-cancel")

@@ -151,10 +151,12 @@ def test_model_server_and_what_to_find_are_the_datasets_on_every_page_and_after_
         page.reload()
         wait_loaded(page)
         wait_text(page, "#counts", first)
-        for tab, elem_id in (("Review", "model"), ("Batch", "batch-model"), ("Several images", "multi-model")):
+        for tab, elem_id in (("Review", "model"), ("Batch", "batch-model"), ("Several images", "multi-model"),
+                             ("Evaluate", "eval-models")):
             page.get_by_role("tab", name=tab).click()
             _wait_value(page, elem_id, "Qwen/Qwen3-VL-4B-Instruct")
         _wait_value(page, "multi-target", "cat, dog")
+        _wait_value(page, "eval-base-url", "http://127.0.0.1:8000/v1")  # Evaluate shares the server too
         page.get_by_role("tab", name="Review").click()
         assert page.locator("#backend input[type=radio]:checked").first.evaluate("e => e.value").startswith(
             "OpenAI-compatible")
