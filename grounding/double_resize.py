@@ -27,7 +27,7 @@ _VLU_MAX_TOKENS = 16384
 
 
 def _vlu_smart_resize() -> Callable[..., tuple[int, int]]:
-    return load_function("qwen_vl_utils", "vision_process.py", "smart_resize")  # type: ignore[return-value]
+    return load_function("qwen_vl_utils", "vision_process.py", "smart_resize")  # type: ignore[return-value]  # loaded from the library's own source file
 
 
 def qwen_vl_utils_default_limits(family: ModelFamily | str) -> PixelLimits:

@@ -282,7 +282,7 @@ def _family(name: str, title: str, model_type: str, patch: int, pixels: tuple[in
             coordinates: CoordinateConvention, **more: object) -> ModelFamily:
     return ModelFamily(name=name, title=title, model_types=(model_type,), patch_size=patch, merge_size=2,
                        temporal_patch_size=2, default_min_pixels=pixels[0], default_max_pixels=pixels[1],
-                       coordinates=coordinates, **more)  # type: ignore[arg-type]
+                       coordinates=coordinates, **more)  # type: ignore[arg-type]  # more: the remaining fields, by name
 
 
 _R1000, _ABS = CoordinateConvention.RELATIVE_1000, CoordinateConvention.ABSOLUTE_RESIZED

@@ -106,7 +106,7 @@ class ProcessedImage:
 
 
 def _transformers_smart_resize() -> Callable[..., tuple[int, int]]:
-    return load_function("transformers", "models/qwen2_vl/image_processing_qwen2_vl.py", "smart_resize")  # type: ignore[return-value]
+    return load_function("transformers", "models/qwen2_vl/image_processing_qwen2_vl.py", "smart_resize")  # type: ignore[return-value]  # loaded from transformers' own source file
 
 
 def _check_size(image_wh: tuple[int, int]) -> tuple[int, int]:

@@ -41,7 +41,7 @@ def agreement_colour(value: float | None) -> tuple[int, int, int]:
     for (t0, c0), (t1, c1) in itertools.pairwise(stops):
         if t <= t1:
             f = (t - t0) / (t1 - t0)
-            return tuple(round(a + (b - a) * f) for a, b in zip(c0, c1))  # type: ignore[return-value]
+            return tuple(round(a + (b - a) * f) for a, b in zip(c0, c1))  # type: ignore[return-value]  # three channels in, three out
     return stops[-1][1]
 
 

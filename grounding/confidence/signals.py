@@ -68,7 +68,7 @@ def box_signals(text: str, detections: Sequence[Detection], images: Sequence[Pro
         (ow, oh), (mw, mh) = picture.original_wh, picture.model_wh
         scales = [ow / mw, oh / mh] * (len(numbers) // 2)
         errors = [n.error * scale for n, scale in zip(numbers, scales)]  # type: ignore[union-attr]  # None excluded above
-        indices = sorted({t for n in numbers for t in n.tokens})  # type: ignore[union-attr]
+        indices = sorted({t for n in numbers for t in n.tokens})  # type: ignore[union-attr]  # None excluded above
         logprobs = [tokens[t].logprob for t in indices]
         signals.update(logprob_min=round(min(logprobs), 6), logprob_mean=round(sum(logprobs) / len(logprobs), 6),
                        error_px=round(sum(errors) / len(errors), 4), error_max_px=round(max(errors), 4),

@@ -258,7 +258,7 @@ class _Builder:
                 self.outside += 1
                 if self.relative[number - 1] and max(model) > 1000:
                     self.over_1000 += 1
-            append(new(kind, label, number, model, original, outside, attributes))  # type: ignore[arg-type]
+            append(new(kind, label, number, model, original, outside, attributes))  # type: ignore[arg-type]  # the family's detection type, made by the caller
 
     def result(self, warnings: list[str], reasoning: str = "") -> ParseResult:
         warnings = warnings + self.warnings

@@ -147,22 +147,22 @@ def _literal(node: ast.AST) -> Any:
     """Python/JSON literal from an AST node, keeping repeated dict keys (unlike ``ast.literal_eval``)."""
     kind = type(node)
     if kind is ast.Constant:
-        if type(node.value) in _CONSTANTS:  # type: ignore[attr-defined]
-            return node.value  # type: ignore[attr-defined]
+        if type(node.value) in _CONSTANTS:  # type: ignore[attr-defined]  # the node's kind is told by type() above (faster than isinstance)
+            return node.value  # type: ignore[attr-defined]  # kind told above
     elif kind is ast.Dict:
-        keys = node.keys  # type: ignore[attr-defined]
+        keys = node.keys  # type: ignore[attr-defined]  # kind told above
         if None not in keys:
-            return _pairs_hook([(str(_literal(k)), _literal(v)) for k, v in zip(keys, node.values)])  # type: ignore[attr-defined]
+            return _pairs_hook([(str(_literal(k)), _literal(v)) for k, v in zip(keys, node.values)])  # type: ignore[attr-defined]  # kind told above
     elif kind is ast.List or kind is ast.Tuple:
-        return [_literal(item) for item in node.elts]  # type: ignore[attr-defined]
+        return [_literal(item) for item in node.elts]  # type: ignore[attr-defined]  # kind told above
     elif kind is ast.Expression:
-        return _literal(node.body)  # type: ignore[attr-defined]
-    elif kind is ast.Name and node.id in _NAMES:  # type: ignore[attr-defined]
-        return _NAMES[node.id]  # type: ignore[attr-defined]
-    elif kind is ast.UnaryOp and isinstance(node.op, (ast.USub, ast.UAdd)):  # type: ignore[attr-defined]
-        value = _literal(node.operand)  # type: ignore[attr-defined]
+        return _literal(node.body)  # type: ignore[attr-defined]  # kind told above
+    elif kind is ast.Name and node.id in _NAMES:  # type: ignore[attr-defined]  # kind told above
+        return _NAMES[node.id]  # type: ignore[attr-defined]  # kind told above
+    elif kind is ast.UnaryOp and isinstance(node.op, (ast.USub, ast.UAdd)):  # type: ignore[attr-defined]  # kind told above
+        value = _literal(node.operand)  # type: ignore[attr-defined]  # kind told above
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if isinstance(node.op, ast.USub) else value  # type: ignore[attr-defined]
+            return -value if isinstance(node.op, ast.USub) else value  # type: ignore[attr-defined]  # kind told above
     raise ValueError(f"not a literal: {kind.__name__}")
 
 
@@ -229,7 +229,7 @@ def _lenient_items(text: str, start: int, end: int, decoder: json.JSONDecoder) -
 
 
 def _skip(text: str, position: int) -> int:
-    return _WS.match(text, position).end()  # type: ignore[union-attr]
+    return _WS.match(text, position).end()  # type: ignore[union-attr]  # the pattern matches the empty string
 
 
 def _list_items(text: str, start: int, decoder: json.JSONDecoder = _DECODER) -> tuple[list[Any], list[int], int, int | None]:
@@ -422,7 +422,7 @@ def _list_by_items(text: str, start: int, decoder: json.JSONDecoder) -> tuple[Re
 def _bare_boxes(value: Any) -> list[tuple[float, ...]]:
     """``[x1, y1, x2, y2]`` or a list of such, as VLM-R1-style answers write a box without a label."""
     if isinstance(value, list) and len(value) == 4 and all(as_number(v) is not None for v in value):
-        return [tuple(as_number(v) for v in value)]  # type: ignore[misc]
+        return [tuple(as_number(v) for v in value)]  # type: ignore[misc]  # every item checked to be a number above
     if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
         boxes = [_bare_boxes(v) for v in value]
         if all(len(b) == 1 for b in boxes):
@@ -546,10 +546,10 @@ def _is_whole_answer(text: str, chunk: Chunk) -> bool:
 
 def _fenced_blank(text: str, position: int) -> int:
     """Where blanks with at most one code fence (```` ```json ````) starting at ``position`` end."""
-    position = _BLANK.match(text, position).end()  # type: ignore[union-attr]
+    position = _BLANK.match(text, position).end()  # type: ignore[union-attr]  # the pattern matches the empty string
     if text.startswith("```", position):
-        position = _FENCE_TAG.match(text, position + 3).end()  # type: ignore[union-attr]
-        position = _BLANK.match(text, position).end()  # type: ignore[union-attr]
+        position = _FENCE_TAG.match(text, position + 3).end()  # type: ignore[union-attr]  # the pattern matches the empty string
+        position = _BLANK.match(text, position).end()  # type: ignore[union-attr]  # the pattern matches the empty string
     return position
 
 

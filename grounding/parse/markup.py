@@ -42,10 +42,10 @@ def point_tag_detections(text: str) -> Found:
         label = clean_label(html.unescape(match.group(3) or "")) or clean_label(attributes.get("alt", ""))
         pairs: list[tuple[float, float]] = []
         if "x" in attributes and "y" in attributes:
-            pairs.append((attributes["x"], attributes["y"]))  # type: ignore[arg-type]
+            pairs.append((attributes["x"], attributes["y"]))  # type: ignore[arg-type]  # text, read as numbers below
         index = 1
         while f"x{index}" in attributes and f"y{index}" in attributes:
-            pairs.append((attributes[f"x{index}"], attributes[f"y{index}"]))  # type: ignore[arg-type]
+            pairs.append((attributes[f"x{index}"], attributes[f"y{index}"]))  # type: ignore[arg-type]  # text, read as numbers below
             index += 1
         if not pairs:
             continue
@@ -56,7 +56,7 @@ def point_tag_detections(text: str) -> Found:
             if None in point:
                 found.warnings.append(f"a <{match.group(1)}> tag has a coordinate that is not a number: skipped")
                 continue
-            found.detections.append(RawDetection("point", label, point, match.start(), dict(extra)))  # type: ignore[arg-type]
+            found.detections.append(RawDetection("point", label, point, match.start(), dict(extra)))  # type: ignore[arg-type]  # None excluded above
     return found
 
 

@@ -189,7 +189,7 @@ def object_detections(obj: Mapping[str, Any], *, offset: int = 0, coordinate_key
         for names in (*FLAT_BOX_KEYS, FLAT_POINT_KEYS):
             if all(name in obj for name in names):
                 values = [as_number(obj[name]) for name in names]
-                fractions = None not in values and is_fraction(values)  # type: ignore[arg-type]
+                fractions = None not in values and is_fraction(values)  # type: ignore[arg-type]  # None excluded on the same line
                 candidates.append((names[0], "box" if len(names) == 4 else "point", {n: obj[n] for n in names}))
                 used.update(names)
                 break
