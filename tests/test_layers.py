@@ -11,8 +11,8 @@ SQLite; ``workbench`` names nothing of ``ui`` or Gradio; the packages of ``workb
 from __future__ import annotations
 
 import ast
-import re
 import pkgutil
+import re
 import subprocess
 import sys
 from collections.abc import Iterable
