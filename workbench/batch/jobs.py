@@ -22,20 +22,17 @@ from workbench.backends.base import DEFAULT_TOP_LOGPROBS
 from workbench.backends.deadline import interruptible
 from workbench.batch.dataset import StoreSink, units_from_items
 from workbench.batch.geometry_check import check_server_geometry
-from workbench.batch.orchestrator import Ask, run_units
+from workbench.batch.orchestrator import Ask, BatchRequest, run_units
 from workbench.batch.progress import BatchProgress
 from workbench.batch.units import JobSettings
 from workbench.confidence.scoring import refit
-from workbench.config import require_server
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.run_settings import (
-    DEFAULT_CONCURRENCY,
     DEFAULT_MAX_NEW_TOKENS,
     Generation,
     ModelSource,
     Reading,
     RunSettings,
-    check_concurrency,
 )
 from workbench.store import ItemFilter, Job
 
@@ -46,20 +43,17 @@ AGAIN = "press Start again to go on (items already done are skipped)"
 
 
 @dataclass(frozen=True)
-class JobRequest:
-    """What a person asked for on the Batch page (plain data, stored with the job)."""
+class JobRequest(BatchRequest):
+    """What a person asked for on the Batch page (plain data, stored with the job): the model and server of a
+    :class:`~workbench.batch.orchestrator.BatchRequest`, what to find, on which items, with which limits."""
 
-    backend: str = "openai"
     model: str = ""
-    base_url: str = ""
     prompt: str = ""
     labels: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ("new",)
     min_pixels: int | None = None
     max_pixels: int | None = None
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
-    concurrency: int = DEFAULT_CONCURRENCY
-    geometry_check: bool = True
     filter: dict[str, Any] = field(default_factory=dict)
 
     def claim(self) -> str:
@@ -98,8 +92,7 @@ class JobRequest:
         self.ask.check()
         if not self.statuses:
             raise WorkbenchError("choose which items to run on (new, pre-annotated...)")
-        check_concurrency(self.concurrency)
-        require_server(self.backend, self.base_url)
+        super().check()
 
 
 class JobRunner:
@@ -152,7 +145,7 @@ class JobRunner:
             backend = self._backend_for(request.backend, **request.source.backend_options())
             run = request.run_settings(Reading.from_dataset(store.dataset_settings(dataset)), backend.family().name)
             settings = JobSettings.for_run(backend, run)
-            if request.backend == "openai" and request.geometry_check:
+            if not request.local and request.geometry_check:
                 store.update_job(job_id, message="checking how the server resizes images…")
                 check_server_geometry(backend, settings.limits)
             _, units = units_from_items(store, dataset, statuses=request.statuses, filter=flt)
@@ -169,7 +162,7 @@ class JobRunner:
                         cancel.set()
 
             summary = run_units(units, backend, StoreSink(store, dataset), settings, ask=request.ask,
-                                local=request.backend == "local", concurrency=request.concurrency,
+                                local=request.local, concurrency=request.concurrency,
                                 total=store.job(job_id).total, on_progress=progress, cancel=cancel)
             state = "cancelled" if summary.stopped == "cancelled" else ("done" if summary.complete else "failed")
             calibrated = refit(store, dataset).message  # after each batch: the new boxes get the dataset's scores

@@ -34,10 +34,11 @@ from workbench.batch.progress import BatchProgress
 from workbench.batch.runner import run_batch
 from workbench.batch.sinks import ResultSink
 from workbench.batch.units import JobSettings, WorkUnit, unit_prompt
+from workbench.config import require_server
 from workbench.errors import WorkbenchError
-from workbench.run_settings import DEFAULT_CONCURRENCY
+from workbench.run_settings import DEFAULT_CONCURRENCY, check_concurrency
 
-__all__ = ["ENGINES", "Ask", "run_units"]
+__all__ = ["ENGINES", "Ask", "BatchRequest", "run_units"]
 
 ENGINES = ("threads", "ray")
 """How a batch runs: threads in this process, or Ray Data (a cluster at ``RAY_ADDRESS``, else a local one)."""
@@ -70,6 +71,37 @@ class Ask:
             else:
                 yield dataclasses.replace(unit, prompt=unit_prompt(family, unit.image_ids, prompt=self.prompt or None,
                                                                    labels=self.labels, task=self.task))
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """What every batch the app runs in the background asks of its model and server: the backend, the server
+    (blank: the configured one), how many requests at once, and whether to probe the server's resizing first.
+    The Batch page's :class:`~workbench.batch.jobs.JobRequest` and an evaluation's
+    :class:`~workbench.evaluate.jobs.EvalRequest` add what they ask besides.
+
+    >>> BatchRequest(concurrency=0).check()
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchError: requests at once must be between 1 and 64
+    """
+
+    backend: str = "openai"
+    base_url: str = ""
+    concurrency: int = DEFAULT_CONCURRENCY
+    geometry_check: bool = True
+
+    @property
+    def local(self) -> bool:
+        """The local model (one call at a time, no server to probe)."""
+        return self.backend == "local"
+
+    def check(self) -> None:
+        """Refuse what cannot run, in words (an unknown backend, requests at once out of range, no server)."""
+        if self.backend not in ("openai", "local"):
+            raise WorkbenchError(f"backend must be openai or local, got {self.backend!r}")
+        check_concurrency(self.concurrency)
+        require_server(self.backend, self.base_url)
 
 
 def run_units(units: Iterable[WorkUnit], backend: ModelBackend, sink: ResultSink, settings: JobSettings, *,

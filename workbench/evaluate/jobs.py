@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.batch.orchestrator import BatchRequest
 from workbench.batch.progress import BatchProgress
-from workbench.config import require_server
 from workbench.errors import USER_ERRORS, WorkbenchError
 from workbench.evaluate.grid import EvalGrid, EvalSetup, served_family
 from workbench.evaluate.runner import plan_evaluation, run_evaluation
-from workbench.run_settings import DEFAULT_CONCURRENCY, Reading, check_concurrency
+from workbench.run_settings import Reading
 from workbench.store import Evaluation, EvaluationCell, Job
 
 __all__ = ["EVAL_JOB", "EvalRequest", "EvalRunner", "latest_eval_job"]
@@ -30,22 +30,13 @@ EVAL_JOB = "eval"
 
 
 @dataclass(frozen=True)
-class EvalRequest:
-    """How the app runs an evaluation's cells (what is measured is the :class:`EvalGrid`)."""
+class EvalRequest(BatchRequest):
+    """How the app runs an evaluation's cells (what is measured is the :class:`EvalGrid`): the model server of a
+    :class:`~workbench.batch.orchestrator.BatchRequest`, a served model's family, and whether to start afresh."""
 
-    backend: str = "openai"
-    base_url: str = ""
     family: str = ""
     """A served model's family when its name does not tell ('' : from the name, else the dataset's family)."""
-    concurrency: int = DEFAULT_CONCURRENCY
-    geometry_check: bool = True
     fresh: bool = False
-
-    def check(self) -> None:
-        if self.backend not in ("openai", "local"):
-            raise WorkbenchError(f"backend must be openai or local, got {self.backend!r}")
-        check_concurrency(self.concurrency)
-        require_server(self.backend, self.base_url)
 
 
 def latest_eval_job(jobs: list[Job]) -> Job | None:
