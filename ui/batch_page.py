@@ -59,9 +59,7 @@ def build(ctx: AppContext, pages: Pages) -> BatchPage:
         cancel = gr.Button("Cancel the running job", variant="stop", elem_id="batch-cancel")
     progress = gr.Markdown("No job yet for this dataset.", elem_id="batch-progress")
     shared = pages.shared
-    shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
-    shared.add("model", model, ctx.services.deployment.model)
-    shared.add("base_url", base_url, ctx.services.deployment.shown_base_url)
+    shared.add_model(backend, model, base_url, ctx.services.deployment)
     shared.add("find", labels, "")
     shared.add("prompt", prompt, "")
 

@@ -115,9 +115,7 @@ def build(ctx: AppContext, pages: Pages) -> EvaluatePage:
         check = gr.Checkbox(True, label="check the server's resizing first", elem_id="eval-check")
         fresh = gr.Checkbox(False, label="start afresh (else an unfinished one resumes)", elem_id="eval-new")
     shared = pages.shared  # the dataset's remembered model and server, as on Review, Batch and Several images
-    shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
-    shared.add("model", models, ctx.services.deployment.model, read=_one_model)
-    shared.add("base_url", base_url, ctx.services.deployment.shown_base_url)
+    shared.add_model(backend, models, base_url, ctx.services.deployment, read_model=_one_model)
     with gr.Row():
         start = gr.Button("Evaluate", variant="primary", elem_id="eval-start")
         cancel = gr.Button("Cancel the running evaluation", variant="stop", elem_id="eval-cancel")

@@ -158,9 +158,7 @@ def build(ctx: AppContext, pages: Pages, tab: gr.Tab) -> None:
     with gr.Accordion("Full result (JSON)", open=False):
         details = gr.JSON(elem_id="multi-json")
     shared = pages.shared
-    shared.add("backend", backend, "openai", show=lambda kind: kind if kind in ("local", "openai") else None)
-    shared.add("model", model, ctx.services.deployment.model)
-    shared.add("base_url", base_url, ctx.services.deployment.shown_base_url)
+    shared.add_model(backend, model, base_url, ctx.services.deployment)
     shared.add("find", target, "")
     shared.add("prompt", prompt, "")
 

@@ -27,6 +27,10 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _server_kind(kind: str) -> str | None:
+    return kind if kind in ("local", "openai") else None
+
+
 @dataclass
 class SharedField:
     name: str
@@ -48,6 +52,14 @@ class SharedFields:
     def add(self, name: str, component: Any, default: Any = None, *, show: Callable[[str], Any] = _same,
             read: Callable[[Any], str | None] = _same) -> None:
         self.fields.append(SharedField(name, component, default, show, read))
+
+    def add_model(self, backend: Any, model: Any, base_url: Any, deployment: Any, *,
+                  read_model: Callable[[Any], str | None] = _same) -> None:
+        """A page's backend choice (``local``/``openai`` values), model and server fields, shown by default as the
+        deployment configures them."""
+        self.add("backend", backend, "openai", show=_server_kind)
+        self.add("model", model, deployment.model, read=read_model)
+        self.add("base_url", base_url, deployment.shown_base_url)
 
     def components(self) -> list[Any]:
         return [f.component for f in self.fields]
