@@ -1,10 +1,6 @@
 """Hugging Face Spaces entry point (also ``python app.py``; ``workbench serve`` does the same)."""
 
-from workbench.environment import gradio_quiet
-
-gradio_quiet()  # before Gradio is imported
-
-from ui.launch import build_demo, launch  # noqa: E402 (after gradio_quiet)
+from ui.launch import build_demo, launch
 
 demo = build_demo()
 

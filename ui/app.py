@@ -25,7 +25,7 @@ from ui.live import Live
 from ui.notice import say
 from ui.refresh import Pages
 from ui.visitors import current_request, visitor_key
-from workbench.environment import oauth_configured
+from workbench.environment import gradio_analytics, oauth_configured
 from workbench.review import Cursor
 from workbench.services import Services
 
@@ -78,7 +78,7 @@ def create_app(services: Services | None = None) -> gr.Blocks:
         with contextlib.suppress(OSError):  # a data folder that cannot be written: the page says so (banner)
             folder.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths(services.static_paths())
-    with gr.Blocks(title="Grounding Workbench") as demo:
+    with gr.Blocks(title="Grounding Workbench", analytics_enabled=gradio_analytics()) as demo:
         gr.HTML("", head=_HEAD, visible="hidden", container=False, padding=False)
         # one compact header (title, dataset, counts and the notice beside them), so the editor starts high on a
         # 900-pixel-high window and a short message does not push the page down

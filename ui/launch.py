@@ -32,15 +32,12 @@ import threading
 import time
 from pathlib import Path
 
-from workbench.environment import gradio_quiet, listen_address, malloc_arenas_set, on_zero_gpu
+import gradio as gr
+from gradio.utils import get_upload_folder
 
-gradio_quiet()  # before Gradio is imported
-
-import gradio as gr  # noqa: E402
-from gradio.utils import get_upload_folder  # noqa: E402
-
-from ui.guard import OpenPages  # noqa: E402
-from workbench.deployment.uploads import UploadLedger  # noqa: E402
+from ui.guard import OpenPages
+from workbench.deployment.uploads import UploadLedger
+from workbench.environment import listen_address, malloc_arenas_set, on_zero_gpu
 
 __all__ = ["build_demo", "launch", "harden", "launch_options", "CACHE_AGE_S"]
 
@@ -165,7 +162,6 @@ def harden(demo, services) -> None:
 
 
 def build_demo(data_dir: str | None = None, *, public: bool | None = None):
-    gradio_quiet()
     _few_malloc_arenas()  # before the server's threads start
     from ui.app import create_app
     from workbench.services import Services

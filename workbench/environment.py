@@ -10,7 +10,7 @@ gives its own values instead of patching the process. ``tests/test_layers.py`` c
 >>> on_space(env), on_zero_gpu(env), jpegtran_setting(env), oauth_configured(env)
 (True, True, '', False)
 >>> sorted(VARIABLES)[:3]
-['GRADIO_SERVER_NAME', 'GRADIO_SERVER_PORT', 'HF_HUB_OFFLINE']
+['GRADIO_ANALYTICS_ENABLED', 'GRADIO_SERVER_NAME', 'GRADIO_SERVER_PORT']
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-__all__ = ["BASE_URL", "DATA_DIR", "JPEGTRAN", "LIMITS_STYLE", "MODEL", "PUBLIC", "VARIABLES", "gradio_quiet",
+__all__ = ["BASE_URL", "DATA_DIR", "JPEGTRAN", "LIMITS_STYLE", "MODEL", "PUBLIC", "VARIABLES", "gradio_analytics",
            "jpegtran_setting", "listen_address", "malloc_arenas_set", "oauth_configured", "on_space", "on_zero_gpu",
            "process_env", "ray_setup"]
 
@@ -48,6 +48,7 @@ VARIABLES: dict[str, str] = {
     "RAY_ADDRESS": "a Ray cluster for --engine ray (else a local one)",
     "GRADIO_SERVER_NAME": "the address the app listens on",
     "GRADIO_SERVER_PORT": "the port the app listens on",
+    "GRADIO_ANALYTICS_ENABLED": "True: the app's Blocks send Gradio's usage analytics (off unless set)",
     "MALLOC_ARENA_MAX": "glibc's malloc arenas (the app asks for two when unset)",
     "HF_HUB_OFFLINE": "1: checkpoints are read from the local cache only",
 }
@@ -87,14 +88,16 @@ def malloc_arenas_set(env: Mapping[str, str] | None = None) -> bool:
     return bool((process_env() if env is None else env).get("MALLOC_ARENA_MAX"))
 
 
-def gradio_quiet() -> None:
-    """Gradio sends no analytics unless the operator asked for them (before Gradio is imported)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+def gradio_analytics(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the app's Blocks send Gradio's usage analytics: only when the operator set
+    ``GRADIO_ANALYTICS_ENABLED=True`` (Gradio's own default is on; the workbench's is off)."""
+    return (process_env() if env is None else env).get("GRADIO_ANALYTICS_ENABLED", "False") == "True"
 
 
 def ray_setup(package_root: str) -> tuple[str | None, dict[str, str]]:
     """The Ray cluster to join (``RAY_ADDRESS``; None: start a local one) and the variables local workers need to
-    import this package from where the driver does; Ray's usage statistics stay off unless asked for."""
+    import this package from where the driver does; Ray's usage statistics stay off unless asked for. The one
+    write to the process environment: Ray reads that switch from it and offers no argument for it."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     paths = [package_root, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
     return (os.environ.get("RAY_ADDRESS") or None,

@@ -30,3 +30,13 @@ def test_build_demo_bounds_uploads_and_cleans_gradios_cache(tmp_path, monkeypatc
     assert public.workbench_services.public and not demo.workbench_services.public
     assert os.environ["WORKBENCH_PUBLIC"] == "0"
     assert launch_options(public)["app_kwargs"]["middleware"][0].kwargs["ledger"] is not None
+
+
+def test_the_app_sends_no_usage_analytics_unless_the_operator_asks(tmp_path, monkeypatch):
+    """Gradio's default is on; the workbench's is off, without writing the process environment."""
+    monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
+    assert not build_demo(str(tmp_path / "off")).analytics_enabled
+    assert "GRADIO_ANALYTICS_ENABLED" not in os.environ
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "True")
+    assert build_demo(str(tmp_path / "on")).analytics_enabled
+
