@@ -195,8 +195,12 @@ def test_nothing_changes_the_dataset_before_the_page_has_loaded(browser, live_ap
         page.route("**/gradio_api/run/predict*", hold_the_load)
         page.goto(url)
         page.wait_for_function("() => document.querySelector('#import-files') !== null")
-        page.wait_for_timeout(500)  # (a wait for something that must not happen: the load is held)
+        for _ in range(600):  # until the page sends its load (late on a busy machine); the route holds it
+            if held:
+                break
+            page.wait_for_timeout(50)
         assert held, "the load event was not seen"
+        page.wait_for_timeout(300)  # (a wait for something that must not happen while the load is held)
         assert page.locator("#import-files input[type=file]").count() == 0
         assert page.locator("#dataset input").is_disabled()
         held[0].continue_()
