@@ -82,6 +82,32 @@ def wait_text(page, selector: str, text: str, timeout: int = 30_000) -> str:
     return page.inner_text(selector)
 
 
+def fill_kept(page, selector: str, text: str) -> None:
+    """Fill a field and make sure the page keeps the text.
+
+    A panel or tab opened the moment before may still be mounting its components, and their first render puts the
+    field's initial value back over what was typed: seen on a loaded machine, where the splits' fractions and
+    Review's max_pixels were filled into a field that was then drawn again with its default. A person types after
+    the field has appeared; this waits until the text has stayed for a few frames, filling again if it was lost.
+    """
+    field = page.locator(selector).first
+    for _ in range(40):
+        field.fill(text)
+        kept = page.evaluate("""([sel, text]) => new Promise(done => {
+            let frames = 0;
+            const look = () => {
+              const el = document.querySelector(sel);
+              if (!el || el.value !== text) return done(false);
+              if (++frames >= 6) return done(true);
+              requestAnimationFrame(look);
+            };
+            requestAnimationFrame(look);
+        })""", [selector, text])
+        if kept:
+            return
+    raise AssertionError(f"{selector} did not keep {text!r}")
+
+
 def notice(page) -> str:
     return page.inner_text("#notice")
 

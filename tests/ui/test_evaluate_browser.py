@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fake_server import FakeServer, boxes_answer
-from tests.ui.conftest import choose, open_page, wait_text
+from tests.ui.conftest import choose, fill_kept, open_page, wait_text
 from tests.workbench.evaluate.known import build_known
 
 pytestmark = pytest.mark.slow
@@ -111,7 +111,7 @@ def test_splits_from_content_then_by_hand_on_the_filtered_items(browser, live_ap
         choose(page, "dataset", "split-in-the-page")
         wait_text(page, "#counts", "split-in-the-page")
         page.locator("#splits-panel").get_by_text("Splits").first.click()
-        page.locator("#split-fractions textarea, #split-fractions input").first.fill("0.5, 0.5, 0")
+        fill_kept(page, "#split-fractions textarea, #split-fractions input", "0.5, 0.5, 0")
         page.locator("#split-assign").click()
         wait_text(page, "#notice", "9 item(s) without a split got one")
         splits = {item.id: item.split for item in store.items("split-in-the-page")}

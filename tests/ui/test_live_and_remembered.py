@@ -21,6 +21,7 @@ from tests.ui.conftest import (
     choose,
     create_dataset,
     drag,
+    fill_kept,
     import_files,
     open_page,
     wait_loaded,
@@ -216,7 +217,7 @@ def test_a_settings_field_being_typed_in_is_not_rewritten_by_the_edits_that_foll
     page.get_by_role("tab", name="Queue").click()
     page.locator("#queue-gallery .thumbnail-item").first.click()
     page.wait_for_selector("#editor svg.wb-overlay")
-    page.locator("#review-max input").fill("100000")  # typed, not saved yet
+    fill_kept(page, "#review-max input", "100000")  # typed, not saved yet
     drag(page, (40, 40), (200, 160))  # an edit changes the status line...
     wait_version(page, 2)
     drag(page, (300, 200), (400, 300))
