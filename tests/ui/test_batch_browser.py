@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import write_image
-from tests.ui.conftest import create_dataset, import_files, open_page, wait_loaded, wait_text
+from tests.ui.conftest import create_dataset, fill_kept, import_files, open_page, wait_loaded, wait_text
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ def test_a_batch_runs_in_the_server_and_its_progress_is_there_after_a_reload(bro
         import_files(page, [write_image(tmp_path, 160 + 16 * n, 120, seed=n, name=f"b{n}.png") for n in range(4)])
         page.get_by_role("tab", name="Batch").click()
         page.locator("#batch-backend").get_by_text("Local model (transformers)").click()
-        page.locator("#batch-model textarea, #batch-model input").first.fill(str(tiny_qwen25))
+        fill_kept(page, "#batch-model textarea, #batch-model input", str(tiny_qwen25))
         page.locator("#batch-labels textarea, #batch-labels input").first.fill("cat")
         page.locator("#batch-start").click()
         wait_text(page, "#notice", "started: it runs in the background")

@@ -8,7 +8,7 @@ import pytest
 
 from grounding import QWEN2_5_VL, CoordinateConvention
 from tests.factories import write_image
-from tests.ui.conftest import create_dataset, import_files, open_item, open_page, wait_text
+from tests.ui.conftest import create_dataset, fill_kept, import_files, open_item, open_page, wait_text
 from tests.workbench.seeing_server import Answering, seeing_server
 
 pytestmark = pytest.mark.slow
@@ -18,8 +18,8 @@ _names = itertools.count(1)
 
 def _server_fields(page, url: str) -> None:
     page.locator("#backend").get_by_text("OpenAI-compatible server").click()
-    page.locator("#model textarea, #model input").first.fill("Qwen/Qwen2.5-VL-7B-Instruct")
-    page.locator("#base-url textarea, #base-url input").first.fill(url)
+    fill_kept(page, "#model textarea, #model input", "Qwen/Qwen2.5-VL-7B-Instruct")
+    fill_kept(page, "#base-url textarea, #base-url input", url)
 
 
 def test_review_probe_fills_the_reading_and_saving_applies_it(browser, live_app, tmp_path):
@@ -64,8 +64,8 @@ def test_batch_probe_saves_the_reading_for_the_dataset(browser, live_app, tmp_pa
         create_dataset(page, name)
         page.get_by_role("tab", name="Batch").click()
         with seeing_server(Answering(QWEN2_5_VL, CoordinateConvention.RELATIVE_1000)) as server:
-            page.locator("#batch-model textarea, #batch-model input").first.fill("Qwen/Qwen2.5-VL-7B-Instruct")
-            page.locator("#batch-base-url textarea, #batch-base-url input").first.fill(server)
+            fill_kept(page, "#batch-model textarea, #batch-model input", "Qwen/Qwen2.5-VL-7B-Instruct")
+            fill_kept(page, "#batch-base-url textarea, #batch-base-url input", server)
             page.locator("#batch-probe").click()
             message = wait_text(page, "#notice", "Saved as this dataset's reading settings", timeout=120_000)
         assert "coordinates are relative-1000" in message and "qwen2.5-vl is documented as absolute-resized" in message

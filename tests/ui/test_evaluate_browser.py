@@ -48,7 +48,7 @@ def test_two_prompts_in_the_page_then_the_worst_item_in_review(browser, live_app
             wait_text(page, "#counts", NAME)
             page.get_by_role("tab", name="Evaluate").click()
             wait_text(page, "#eval-progress", "No evaluation has run")
-            page.locator("#eval-models textarea").first.fill("good")
+            fill_kept(page, "#eval-models textarea", "good")
             page.locator("#eval-base-url textarea, #eval-base-url input").first.fill(server.url)
 
             page.locator("#eval-split input").click()  # first a split without accepted items: said, nothing runs

@@ -12,6 +12,7 @@ from tests.factories import write_image
 from tests.ui.conftest import (
     choose,
     create_dataset,
+    fill_kept,
     import_files,
     open_item,
     open_page,
@@ -77,7 +78,7 @@ def test_fifty_photos_pre_annotated_reviewed_by_keyboard_over_a_reload_and_expor
 
         page.get_by_role("tab", name="Batch").click()  # the rest by the tiny model, in the background
         page.locator("#batch-backend").get_by_text("Local model (transformers)").click()
-        page.locator("#batch-model textarea, #batch-model input").first.fill(str(tiny_qwen25))
+        fill_kept(page, "#batch-model textarea, #batch-model input", str(tiny_qwen25))
         page.locator("#batch-labels textarea, #batch-labels input").first.fill("cat")
         page.locator("#batch-tokens input[type=number]").fill("16")
         page.locator("#batch-tokens input[type=number]").press("Enter")
